@@ -1,0 +1,51 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "ccorc",
+    products: [
+        .library(name: "CCOrcKit", targets: ["CCOrcKit"]),
+        .executable(name: "ccorc", targets: ["CcorcCLI"]),
+        .executable(name: "ccdk", targets: ["CcdkCLI"]),
+        .executable(name: "ccorc-bench", targets: ["Bench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // System libraries, declared the way swift-corelibs-foundation declares libcurl.
+        .systemLibrary(
+            name: "CCurl", path: "Sources/SystemLibraries/CCurl",
+            pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        .systemLibrary(
+            name: "CJansson", path: "Sources/SystemLibraries/CJansson",
+            pkgConfig: "jansson", providers: [.apt(["libjansson-dev"])]),
+        .systemLibrary(
+            name: "CSQLite", path: "Sources/SystemLibraries/CSQLite",
+            pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+
+        // The only C code: thin, non-variadic, nullability-annotated wrappers over libcurl,
+        // jansson and the few syscalls Swift cannot call directly.
+        .target(
+            name: "CShims", dependencies: ["CCurl", "CJansson", "CSQLite"], path: "CShims"),
+
+        // The driver: engine client, cgroups, tmux control client, registry, sessions.
+        .target(
+            name: "CCOrcKit", dependencies: ["CShims"], path: "Sources/CCOrcKit"),
+
+        .executableTarget(
+            name: "CcdkCLI",
+            dependencies: ["CCOrcKit", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Sources/CcdkCLI"),
+        .executableTarget(
+            name: "CcorcCLI",
+            dependencies: ["CCOrcKit", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Sources/CcorcCLI"),
+        .executableTarget(
+            name: "Bench", dependencies: ["CCOrcKit"], path: "Sources/Bench"),
+
+        .testTarget(name: "CCOrcKitTests", dependencies: ["CCOrcKit"], path: "Tests/CCOrcKitTests"),
+        .testTarget(
+            name: "IntegrationTests", dependencies: ["CCOrcKit"], path: "Tests/IntegrationTests"),
+    ]
+)
