@@ -31,15 +31,20 @@ let package = Package(
 
         // The driver: engine client, cgroups, tmux control client, registry, sessions.
         .target(
-            name: "CCOrcKit", dependencies: ["CShims"], path: "Sources/CCOrcKit"),
+            name: "CCOrcKit", dependencies: ["CShims"], path: "Sources/CCOrcKit", exclude: ["Tmux"]),
 
+        // What the two CLIs share: error reporting and output helpers over ArgumentParser.
+        .target(
+            name: "CLISupport",
+            dependencies: ["CCOrcKit", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Sources/CLISupport"),
         .executableTarget(
             name: "CcdkCLI",
-            dependencies: ["CCOrcKit", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["CCOrcKit", "CLISupport", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Sources/CcdkCLI"),
         .executableTarget(
             name: "CcorcCLI",
-            dependencies: ["CCOrcKit", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["CCOrcKit", "CLISupport", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Sources/CcorcCLI"),
         .executableTarget(
             name: "Bench", dependencies: ["CCOrcKit"], path: "Sources/Bench"),

@@ -1,0 +1,107 @@
+import CShims
+import Foundation
+
+/// Runs many transfers at once on one `CURLM *` multi handle, driven by a dedicated thread.
+///
+/// The thread sits in `curl_multi_poll`; `submit` queues a transfer and wakes it with
+/// `curl_multi_wakeup`. Finished transfers are completed on that thread. The multi handle keeps a
+/// connection cache, so sequential requests reuse one connection to the engine and concurrent ones
+/// open as many as are in flight. A dedicated thread (not the Swift cooperative pool) is used because
+/// libcurl blocks in poll(2).
+final class CurlMultiLoop: @unchecked Sendable {
+    private let multi: UnsafeMutableRawPointer
+    private let lock = NSLock()
+    private var pending: [CurlTransfer] = []
+    private var cancelRequested = false
+    private var stopping = false
+    private var active: [UnsafeMutableRawPointer: CurlTransfer] = [:]
+    private let finished = DispatchSemaphore(value: 0)
+    private var started = false
+
+    init() throws(TransportError) {
+        guard let multi = curl_multi_init() else {
+            throw TransportError(code: .other, message: "curl_multi_init failed")
+        }
+        self.multi = multi
+        _ = cshims_curl_multi_setopt_long(multi, CURLMOPT_MAXCONNECTS, 64)
+    }
+
+    deinit {
+        curl_multi_cleanup(multi)
+    }
+
+    /// Queues a transfer; its `completion` runs on the loop thread when it ends.
+    func submit(_ transfer: CurlTransfer) {
+        lock.withLock {
+            if !started {
+                started = true
+                let thread = Thread { [self] in run() }
+                thread.name = "ccorc-curl"
+                thread.start()
+            }
+            pending.append(transfer)
+        }
+        curl_multi_wakeup(multi)
+    }
+
+    /// Marks a transfer cancelled and wakes the loop so that it is removed promptly.
+    func cancel(_ transfer: CurlTransfer) {
+        transfer.cancel()
+        lock.withLock { cancelRequested = true }
+        curl_multi_wakeup(multi)
+    }
+
+    /// Stops the loop thread after failing whatever is still running; waits for it to exit.
+    func shutdown() {
+        let wasStarted = lock.withLock { () -> Bool in
+            stopping = true
+            return started
+        }
+        guard wasStarted else { return }
+        curl_multi_wakeup(multi)
+        finished.wait()
+    }
+
+    private func run() {
+        var running: Int32 = 0
+        while true {
+            let (newTransfers, sweepCancelled, stop) = lock.withLock { () -> ([CurlTransfer], Bool, Bool) in
+                defer {
+                    pending.removeAll()
+                    cancelRequested = false
+                }
+                return (pending, cancelRequested, stopping)
+            }
+            for transfer in newTransfers {
+                active[transfer.easy.handle] = transfer
+                curl_multi_add_handle(multi, transfer.easy.handle)
+            }
+            if stop {
+                for transfer in active.values { transfer.cancel() }
+            }
+            if sweepCancelled || stop {
+                for (handle, transfer) in active where transfer.isCancelled {
+                    complete(handle, CURLE_ABORTED_BY_CALLBACK)
+                }
+            }
+            if stop { break }
+            curl_multi_perform(multi, &running)
+            var easy: UnsafeMutableRawPointer?
+            var result = CURLE_OK
+            while cshims_curl_multi_next_done(multi, &easy, &result) == 1 {
+                if let easy { complete(easy, result) }
+            }
+            curl_multi_poll(multi, nil, 0, 1000, nil)
+        }
+        finished.signal()
+    }
+
+    private func complete(_ handle: UnsafeMutableRawPointer, _ code: CURLcode) {
+        guard let transfer = active.removeValue(forKey: handle) else { return }
+        curl_multi_remove_handle(multi, handle)
+        let outcome = transfer.finish(code)
+        let completion = transfer.completion
+        transfer.completion = nil
+        completion?(outcome)
+    }
+}

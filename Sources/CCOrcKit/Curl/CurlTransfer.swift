@@ -1,0 +1,249 @@
+import CShims
+import Foundation
+
+// One of the few files that touch libcurl's pointers. A `CurlTransfer` owns a `CURL *` easy
+// handle configured for one HTTP request over a Unix socket; it is run either on the calling
+// thread (`perform()`) or by the shared `CurlMultiLoop`. Callbacks find their transfer again
+// through the userdata pointer (`Unmanaged`), and every error is handed out as a Swift value after
+// the C call returns.
+
+/// An HTTP request to the engine, independent of libcurl.
+public struct HTTPRequest: Sendable {
+    /// `GET`, `POST`, `DELETE`, ...
+    public var method: String
+    /// The path with its query string, e.g. `/v1.41/containers/json?all=1`.
+    public var path: String
+    /// The request body, sent as is.
+    public var body: [UInt8]?
+    /// The body's media type; nil sends none.
+    public var contentType: String?
+    /// Whole-transfer timeout in seconds; nil waits as long as the reply takes.
+    public var timeout: Double?
+
+    /// Creates a request; see the properties for the meaning of each argument.
+    public init(method: String, path: String, body: [UInt8]? = nil, contentType: String? = nil, timeout: Double? = nil) {
+        self.method = method
+        self.path = path
+        self.body = body
+        self.contentType = contentType
+        self.timeout = timeout
+    }
+}
+
+/// The status, headers and (unless streamed) body of an HTTP reply.
+public struct HTTPResponse: Sendable {
+    /// The HTTP status code.
+    public var status: Int
+    /// Header lines as name/value pairs, names lower-cased.
+    public var headers: [(name: String, value: String)]
+    /// The body; empty when it was delivered to a stream sink instead.
+    public var body: [UInt8]
+
+    /// The value of the first header called `name` (case-insensitive).
+    public func header(_ name: String) -> String? {
+        let wanted = name.lowercased()
+        return headers.first { $0.name == wanted }?.value
+    }
+}
+
+/// A libcurl failure: the CURLcode and curl's own text.
+public struct TransportError: Error, CustomStringConvertible, Sendable {
+    /// What went wrong, for callers that switch on it.
+    public enum Code: Sendable, Equatable {
+        /// The socket could not be connected (no engine listening).
+        case couldNotConnect
+        /// The transfer took longer than its timeout.
+        case timedOut
+        /// The transfer was cancelled by the caller.
+        case cancelled
+        /// Any other libcurl failure.
+        case other
+    }
+    /// The class of the failure.
+    public var code: Code
+    /// The raw CURLcode (or CURLMcode) value.
+    public var curlCode: Int
+    /// curl's description, from CURLOPT_ERRORBUFFER or curl_easy_strerror.
+    public var message: String
+
+    public var description: String { "\(message) (curl error \(curlCode))" }
+
+    init(curlCode: CURLcode, detail: String?) {
+        self.curlCode = Int(curlCode.rawValue)
+        let generic = String(cString: curl_easy_strerror(curlCode))
+        self.message = (detail?.isEmpty == false) ? detail! : generic
+        switch curlCode {
+        case CURLE_COULDNT_CONNECT, CURLE_COULDNT_RESOLVE_HOST: code = .couldNotConnect
+        case CURLE_OPERATION_TIMEDOUT: code = .timedOut
+        case CURLE_WRITE_ERROR, CURLE_ABORTED_BY_CALLBACK: code = .other
+        default: code = .other
+        }
+    }
+
+    init(code: Code, message: String) {
+        self.code = code
+        self.curlCode = -1
+        self.message = message
+    }
+}
+
+/// Receives a streamed body chunk by chunk; returns false to stop the transfer.
+public typealias HTTPChunkSink = @Sendable (_ chunk: [UInt8]) -> Bool
+
+/// Owns a `CURL *` easy handle, freed in `deinit`. Not thread-safe: one transfer at a time.
+final class CurlEasy {
+    let handle: UnsafeMutableRawPointer
+
+    init() throws(TransportError) {
+        guard let handle = curl_easy_init() else {
+            throw TransportError(code: .other, message: "curl_easy_init failed")
+        }
+        self.handle = handle
+    }
+
+    deinit { curl_easy_cleanup(handle) }
+}
+
+/// One configured HTTP request on an easy handle, with its reply buffers.
+final class CurlTransfer: @unchecked Sendable {
+    let easy: CurlEasy
+    private(set) var status = 0
+    private var headerLines: [(String, String)] = []
+    private var body: [UInt8] = []
+    private let sink: HTTPChunkSink?
+    private var requestBody: UnsafeMutableRawBufferPointer?
+    private var headerList: UnsafeMutablePointer<curl_slist>?
+    private let errorBuffer: UnsafeMutablePointer<CChar>
+    /// Set from any thread; checked by the callbacks, which then abort the transfer.
+    private let cancelled = Locked(false)
+    /// Called by the multi loop when the transfer ends.
+    var completion: ((Result<HTTPResponse, TransportError>) -> Void)?
+
+    /// Configures `easy` for `request` over the Unix socket at `socketPath`.
+    init(easy: CurlEasy, socketPath: String, request: HTTPRequest, sink: HTTPChunkSink?) throws(TransportError) {
+        self.easy = easy
+        self.sink = sink
+        errorBuffer = .allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
+        errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
+        try configure(socketPath: socketPath, request: request)
+    }
+
+    deinit {
+        // The handle may already be back in a pool and in use by another transfer, so it is not
+        // touched here: `configure` resets it before each use.
+        if let headerList { curl_slist_free_all(headerList) }
+        requestBody?.deallocate()
+        errorBuffer.deallocate()
+    }
+
+    private func check(_ code: CURLcode) throws(TransportError) {
+        if code != CURLE_OK { throw TransportError(curlCode: code, detail: nil) }
+    }
+
+    private func configure(socketPath: String, request: HTTPRequest) throws(TransportError) {
+        let handle = easy.handle
+        curl_easy_reset(handle)
+        try check(cshims_curl_easy_setopt_ptr(handle, CURLOPT_UNIX_SOCKET_PATH, socketPath))
+        // The host part is ignored on a Unix socket but must be a valid name.
+        try check(cshims_curl_easy_setopt_ptr(handle, CURLOPT_URL, "http://localhost" + request.path))
+        try check(cshims_curl_easy_setopt_ptr(handle, CURLOPT_CUSTOMREQUEST, request.method))
+        try check(cshims_curl_easy_setopt_ptr(handle, CURLOPT_ERRORBUFFER, errorBuffer))
+        try check(cshims_curl_easy_setopt_long(handle, CURLOPT_NOSIGNAL, 1))
+        try check(cshims_curl_easy_setopt_long(handle, CURLOPT_CONNECTTIMEOUT_MS, 10_000))
+        if let timeout = request.timeout {
+            try check(cshims_curl_easy_setopt_long(handle, CURLOPT_TIMEOUT_MS, max(1, Int(timeout * 1000))))
+        }
+        if request.method == "HEAD" {
+            try check(cshims_curl_easy_setopt_long(handle, CURLOPT_NOBODY, 1))
+        }
+        // "Expect:" stops curl from waiting for 100-continue on large bodies.
+        var headers = ["Expect:"]
+        if let contentType = request.contentType { headers.append("Content-Type: " + contentType) }
+        for line in headers { headerList = curl_slist_append(headerList, line) }
+        try check(cshims_curl_easy_setopt_slist(handle, CURLOPT_HTTPHEADER, headerList))
+        if let bytes = request.body {
+            // POSTFIELDS keeps a pointer, so the body lives in memory this object owns.
+            let storage = UnsafeMutableRawBufferPointer.allocate(byteCount: max(bytes.count, 1), alignment: 1)
+            storage.copyBytes(from: bytes)
+            requestBody = storage
+            try check(cshims_curl_easy_setopt_off(handle, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(bytes.count)))
+            try check(cshims_curl_easy_setopt_ptr(handle, CURLOPT_POSTFIELDS, storage.baseAddress))
+        } else if request.method == "POST" || request.method == "PUT" {
+            try check(cshims_curl_easy_setopt_off(handle, CURLOPT_POSTFIELDSIZE_LARGE, 0))
+            try check(cshims_curl_easy_setopt_ptr(handle, CURLOPT_POSTFIELDS, ""))
+        }
+        let userdata = Unmanaged.passUnretained(self).toOpaque()
+        try check(cshims_curl_easy_setopt_write_cb(handle, curlWriteCallback, userdata))
+        try check(cshims_curl_easy_setopt_header_cb(handle, curlHeaderCallback, userdata))
+    }
+
+    /// Asks the transfer to stop at its next callback.
+    func cancel() { cancelled.withLock { $0 = true } }
+
+    var isCancelled: Bool { cancelled.withLock { $0 } }
+
+    fileprivate func receive(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        if isCancelled { return false }
+        if let sink, (200..<300).contains(currentStatus()) {
+            return sink(Array(bytes))
+        }
+        body.append(contentsOf: bytes)
+        return true
+    }
+
+    fileprivate func receiveHeader(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        if isCancelled { return false }
+        let line = String(decoding: bytes, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        if line.hasPrefix("HTTP/") {
+            // A new status line (after 100 Continue or a redirect) starts a new header block.
+            headerLines.removeAll()
+        } else if let colon = line.firstIndex(of: ":") {
+            let name = line[..<colon].lowercased()
+            let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+            headerLines.append((name, value))
+        }
+        return true
+    }
+
+    private func currentStatus() -> Int {
+        var code = 0
+        _ = cshims_curl_easy_getinfo_long(easy.handle, CURLINFO_RESPONSE_CODE, &code)
+        return code
+    }
+
+    /// The outcome once libcurl reports `code` for this transfer.
+    func finish(_ code: CURLcode) -> Result<HTTPResponse, TransportError> {
+        if isCancelled {
+            return .failure(TransportError(code: .cancelled, message: "request cancelled"))
+        }
+        if code == CURLE_WRITE_ERROR && sink != nil {
+            // The sink asked to stop: a normal end for a followed stream.
+            return .success(HTTPResponse(status: currentStatus(), headers: headerLines, body: body))
+        }
+        guard code == CURLE_OK else {
+            return .failure(TransportError(curlCode: code, detail: String(cString: errorBuffer)))
+        }
+        return .success(HTTPResponse(status: currentStatus(), headers: headerLines, body: body))
+    }
+
+    /// Runs the transfer on the calling thread (`curl_easy_perform`).
+    func perform() -> Result<HTTPResponse, TransportError> {
+        finish(curl_easy_perform(easy.handle))
+    }
+}
+
+private func curlWriteCallback(_ data: UnsafeMutablePointer<CChar>?, _ size: Int, _ count: Int, _ userdata: UnsafeMutableRawPointer?) -> Int {
+    guard let userdata else { return 0 }
+    let transfer = Unmanaged<CurlTransfer>.fromOpaque(userdata).takeUnretainedValue()
+    let length = size * count
+    let bytes = UnsafeRawBufferPointer(start: data, count: data == nil ? 0 : length)
+    return transfer.receive(bytes) ? length : 0
+}
+
+private func curlHeaderCallback(_ data: UnsafeMutablePointer<CChar>?, _ size: Int, _ count: Int, _ userdata: UnsafeMutableRawPointer?) -> Int {
+    guard let userdata else { return 0 }
+    let transfer = Unmanaged<CurlTransfer>.fromOpaque(userdata).takeUnretainedValue()
+    let length = size * count
+    let bytes = UnsafeRawBufferPointer(start: data, count: data == nil ? 0 : length)
+    return transfer.receiveHeader(bytes) ? length : 0
+}

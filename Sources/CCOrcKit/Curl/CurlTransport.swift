@@ -1,0 +1,91 @@
+import CShims
+import Foundation
+
+/// Sends HTTP requests to a Unix socket through libcurl, concurrently.
+///
+/// Asynchronous requests run on one shared multi handle (`CurlMultiLoop`); blocking requests run on
+/// the caller's thread with an easy handle from a small pool, each of which keeps its own connection
+/// open between calls. Instances share no global state, so several transports (several engines) can
+/// live in one process.
+final class CurlTransport: Sendable {
+    /// The Unix socket every request goes to.
+    let socketPath: String
+    private let loop: CurlMultiLoop
+    private let idleHandles = Locked<[CurlEasy]>([])
+
+    init(socketPath: String) throws(TransportError) {
+        try CurlGlobal.ensureInitialised()
+        self.socketPath = socketPath
+        self.loop = try CurlMultiLoop()
+    }
+
+    deinit { loop.shutdown() }
+
+    private func takeHandle() throws(TransportError) -> CurlEasy {
+        if let handle = idleHandles.withLock({ $0.popLast() }) { return handle }
+        return try CurlEasy()
+    }
+
+    private func recycle(_ handle: CurlEasy) {
+        idleHandles.withLock { handles in
+            if handles.count < 8 { handles.append(handle) }
+        }
+    }
+
+    /// Sends `request` and waits on the calling thread for the whole reply.
+    func sendBlocking(_ request: HTTPRequest, sink: HTTPChunkSink? = nil) throws(TransportError) -> HTTPResponse {
+        let handle = try takeHandle()
+        let outcome: Result<HTTPResponse, TransportError>
+        do {
+            let transfer = try CurlTransfer(easy: handle, socketPath: socketPath, request: request, sink: sink)
+            outcome = transfer.perform()
+        }
+        recycle(handle)
+        return try outcome.get()
+    }
+
+    /// Sends `request` on the shared multi handle; cancelling the task aborts the transfer.
+    func send(_ request: HTTPRequest, sink: HTTPChunkSink? = nil) async throws(TransportError) -> HTTPResponse {
+        let handle = try takeHandle()
+        let transfer: CurlTransfer
+        do {
+            transfer = try CurlTransfer(easy: handle, socketPath: socketPath, request: request, sink: sink)
+        } catch {
+            recycle(handle)
+            throw error
+        }
+        let outcome: Result<HTTPResponse, TransportError> = await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                transfer.completion = { continuation.resume(returning: $0) }
+                loop.submit(transfer)
+            }
+        } onCancel: {
+            loop.cancel(transfer)
+        }
+        recycle(handle)
+        return try outcome.get()
+    }
+}
+
+/// `curl_global_init` must run once before any other libcurl call.
+enum CurlGlobal {
+    private static let result: CURLcode = curl_global_init(Int(CURL_GLOBAL_DEFAULT))
+
+    static func ensureInitialised() throws(TransportError) {
+        if result != CURLE_OK { throw TransportError(curlCode: result, detail: "curl_global_init failed") }
+    }
+}
+
+/// A value guarded by a lock, for state shared between threads.
+final class Locked<Value>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value: Value
+
+    init(_ value: Value) { self.value = value }
+
+    func withLock<Result>(_ body: (inout Value) throws -> Result) rethrows -> Result {
+        lock.lock()
+        defer { lock.unlock() }
+        return try body(&value)
+    }
+}

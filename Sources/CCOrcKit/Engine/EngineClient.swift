@@ -1,0 +1,182 @@
+import Foundation
+
+/// A client of the Docker Engine HTTP API over a Unix socket, driven through libcurl.
+///
+/// One instance keeps its connections open and may be used from many tasks at once: asynchronous
+/// calls run concurrently on a shared curl multi handle, so bulk operations fan out by starting
+/// several calls in a task group. The API version is negotiated from `GET /version` on first use
+/// and is never newer than the engine supports. Endpoint groups live in their own files
+/// (`Containers.swift`, `Images.swift`, `Volumes.swift`, `System.swift`, `Exec.swift`).
+///
+/// ```swift
+/// let engine = try EngineClient()
+/// let containers = try await engine.listContainers(all: true)
+/// try await withThrowingTaskGroup(of: Void.self) { group in
+///     for container in containers { group.addTask { try await engine.removeContainer(container.id, force: true) } }
+///     try await group.waitForAll()
+/// }
+/// ```
+public final class EngineClient: Sendable {
+    /// The newest API version this driver speaks.
+    public static let maximumAPIVersion = "1.43"
+    /// The version used when the engine's reply names none.
+    public static let fallbackAPIVersion = "1.41"
+
+    /// Where the engine listens.
+    public let host: EngineHost
+    let transport: CurlTransport
+    private let negotiatedVersion = Locked<String?>(nil)
+
+    /// Creates a client for `host` (default: `DOCKER_HOST`, else `/var/run/docker.sock`).
+    /// No request is sent until the first call.
+    /// - Parameter apiVersion: a fixed API version to use instead of negotiating one.
+    public init(host: EngineHost? = nil, apiVersion: String? = nil) throws {
+        self.host = try host ?? EngineHost.fromEnvironment()
+        do {
+            self.transport = try CurlTransport(socketPath: self.host.socketPath)
+        } catch {
+            throw EngineError(.transport, error.description, transport: error)
+        }
+        negotiatedVersion.withLock { $0 = apiVersion }
+    }
+
+    /// The API version requests use, negotiated with `GET /version` on first call.
+    public func apiVersion() async throws -> String {
+        if let version = negotiatedVersion.withLock({ $0 }) { return version }
+        let reply = try await json(.get, "/version", versioned: false)
+        let engineVersion = reply["ApiVersion"]?.string ?? EngineClient.fallbackAPIVersion
+        let chosen = APIVersion.minimum(engineVersion, EngineClient.maximumAPIVersion)
+        negotiatedVersion.withLock { $0 = chosen }
+        return chosen
+    }
+
+    // MARK: - Requests
+
+    /// The HTTP methods the Engine API uses.
+    enum Method: String {
+        case get = "GET", post = "POST", delete = "DELETE", head = "HEAD", put = "PUT"
+    }
+
+    /// Builds the request path: `/vX.Y` + `path` + the percent-encoded query.
+    func path(_ path: String, query: [(String, String?)], versioned: Bool) async throws -> String {
+        var full = versioned ? "/v" + (try await apiVersion()) + path : path
+        let items = query.compactMap { name, value in value.map { "\(name)=\(EngineClient.percentEncode($0))" } }
+        if !items.isEmpty { full += "?" + items.joined(separator: "&") }
+        return full
+    }
+
+    /// Sends one request and classifies the reply; statuses of 400 and above become `EngineError`.
+    /// 304 (not modified) is returned, not thrown: start/stop treat it as "already so".
+    func send(
+        _ method: Method, _ path: String, query: [(String, String?)] = [], body: [UInt8]? = nil,
+        contentType: String? = nil, timeout: Double? = 120, versioned: Bool = true,
+        sink: HTTPChunkSink? = nil
+    ) async throws -> HTTPResponse {
+        let operation = "\(method.rawValue) \(path)"
+        let request = HTTPRequest(
+            method: method.rawValue, path: try await self.path(path, query: query, versioned: versioned),
+            body: body, contentType: contentType ?? (body == nil ? nil : "application/json"), timeout: timeout)
+        let response: HTTPResponse
+        do {
+            response = try await transport.send(request, sink: sink)
+        } catch {
+            throw classify(error, operation: operation)
+        }
+        try check(response, operation: operation)
+        return response
+    }
+
+    /// Like `send`, but blocks the calling thread; for callers outside Swift concurrency and for
+    /// latency-critical single calls.
+    func sendBlocking(
+        _ method: Method, _ fullPath: String, body: [UInt8]? = nil, timeout: Double? = 120
+    ) throws -> HTTPResponse {
+        let operation = "\(method.rawValue) \(fullPath)"
+        let request = HTTPRequest(
+            method: method.rawValue, path: fullPath, body: body,
+            contentType: body == nil ? nil : "application/json", timeout: timeout)
+        let response: HTTPResponse
+        do {
+            response = try transport.sendBlocking(request)
+        } catch {
+            throw classify(error, operation: operation)
+        }
+        try check(response, operation: operation)
+        return response
+    }
+
+    /// Sends a request whose reply is JSON and parses it.
+    func json(
+        _ method: Method, _ path: String, query: [(String, String?)] = [], body: JSONValue? = nil,
+        timeout: Double? = 120, versioned: Bool = true
+    ) async throws -> JSONValue {
+        let response = try await send(method, path, query: query, body: body?.serializedBytes(), timeout: timeout, versioned: versioned)
+        return try parse(response.body, operation: "\(method.rawValue) \(path)")
+    }
+
+    /// Parses a JSON reply body, turning jansson's complaint into `.malformedReply`.
+    func parse(_ body: [UInt8], operation: String) throws -> JSONValue {
+        do {
+            return try JSONValue.parse(body)
+        } catch {
+            throw EngineError(.malformedReply, error.message, operation: operation)
+        }
+    }
+
+    private func classify(_ error: TransportError, operation: String) -> EngineError {
+        switch error.code {
+        case .couldNotConnect:
+            return EngineError(.unreachable, "nothing answers on \(host.socketPath) (\(error.message))", operation: operation, transport: error)
+        case .cancelled:
+            return EngineError(.cancelled, "request cancelled", operation: operation, transport: error)
+        default:
+            return EngineError(.transport, error.description, operation: operation, transport: error)
+        }
+    }
+
+    private func check(_ response: HTTPResponse, operation: String) throws {
+        guard response.status >= 400 else { return }
+        // The engine's errors are `{"message": "..."}`; fall back to the raw text.
+        let text = String(decoding: response.body, as: UTF8.self)
+        let message = (try? JSONValue.parse(response.body))?["message"]?.string
+            ?? (text.isEmpty ? "HTTP \(response.status)" : text.trimmingCharacters(in: .whitespacesAndNewlines))
+        throw EngineError(EngineError.code(forStatus: response.status), message, status: response.status, operation: operation)
+    }
+
+    /// Percent-encodes a query value (everything but unreserved characters).
+    static func percentEncode(_ value: String) -> String {
+        var allowed = CharacterSet.alphanumerics
+        allowed.insert(charactersIn: "-._~")
+        return value.addingPercentEncoding(withAllowedCharacters: allowed) ?? value
+    }
+
+    /// Encodes list filters as the engine's `filters` query value: `{"label":["a=b"],...}`.
+    static func filtersQuery(_ filters: [String: [String]]) -> String? {
+        let nonEmpty = filters.filter { !$0.value.isEmpty }
+        guard !nonEmpty.isEmpty else { return nil }
+        return JSONValue.object(nonEmpty.mapValues { JSONValue(strings: $0) }).serialized()
+    }
+
+    /// Encodes a boolean query flag.
+    static func flag(_ value: Bool) -> String { value ? "1" : "0" }
+}
+
+/// Dotted API version strings, compared numerically.
+enum APIVersion {
+    /// The lower of two versions such as "1.41" and "1.43".
+    static func minimum(_ a: String, _ b: String) -> String {
+        isOlder(a, than: b) ? a : b
+    }
+
+    /// Whether `a` is older than `b`.
+    static func isOlder(_ a: String, than b: String) -> Bool {
+        let left = a.split(separator: ".").map { Int($0) ?? 0 }
+        let right = b.split(separator: ".").map { Int($0) ?? 0 }
+        for index in 0..<max(left.count, right.count) {
+            let l = index < left.count ? left[index] : 0
+            let r = index < right.count ? right[index] : 0
+            if l != r { return l < r }
+        }
+        return false
+    }
+}

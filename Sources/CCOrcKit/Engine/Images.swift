@@ -1,0 +1,114 @@
+// Image endpoints: /images/json, /images/{name}/json, /images/{name}, /images/create?fromSrc=-.
+
+/// An image as the engine lists or inspects it.
+public struct ImageSummary: Sendable {
+    /// The image ID (`sha256:...`).
+    public var id: String
+    /// `repo:tag` references.
+    public var repoTags: [String]
+    /// Size in bytes.
+    public var size: Int64
+    /// Creation time, Unix seconds (list) or 0 when unknown.
+    public var created: Int64
+    /// Labels.
+    public var labels: [String: String]
+
+    init(json: JSONValue) throws {
+        guard let id = json["Id"]?.string else {
+            throw EngineError(.malformedReply, "image without an Id", operation: "images")
+        }
+        self.id = id
+        repoTags = json["RepoTags"]?.stringArray ?? []
+        size = json["Size"]?.int ?? 0
+        created = json["Created"]?.int ?? 0
+        labels = json["Labels"]?.stringMap ?? json["Config"]?["Labels"]?.stringMap ?? [:]
+    }
+}
+
+extension EngineClient {
+    /// Lists images (`GET /images/json`).
+    public func listImages(filters: [String: [String]] = [:]) async throws -> [ImageSummary] {
+        let reply = try await json(.get, "/images/json", query: [("filters", EngineClient.filtersQuery(filters))])
+        guard let entries = reply.array else {
+            throw EngineError(.malformedReply, "expected a list of images", operation: "GET /images/json")
+        }
+        return try entries.map(ImageSummary.init(json:))
+    }
+
+    /// Inspects an image (`GET /images/{name}/json`).
+    public func inspectImage(_ reference: String) async throws -> ImageSummary {
+        try ImageSummary(json: try await json(.get, "/images/\(pathSegment(reference))/json"))
+    }
+
+    /// Whether an image exists locally.
+    public func imageExists(_ reference: String) async throws -> Bool {
+        do {
+            _ = try await inspectImage(reference)
+            return true
+        } catch let error as EngineError where error.code == .notFound {
+            return false
+        }
+    }
+
+    /// Removes an image (`DELETE /images/{name}`).
+    public func removeImage(_ reference: String, force: Bool = false) async throws {
+        _ = try await send(.delete, "/images/\(pathSegment(reference))", query: [("force", EngineClient.flag(force))])
+    }
+
+    /// Imports a root filesystem tarball as an image (`POST /images/create?fromSrc=-`).
+    /// - Parameters:
+    ///   - tarball: an uncompressed or gzip tar of the filesystem.
+    ///   - repository, tag: the reference to give it.
+    ///   - changes: Dockerfile instructions to apply, e.g. `CMD ["sh"]`.
+    /// - Returns: the new image's ID.
+    public func importImage(tarball: [UInt8], repository: String, tag: String = "latest", changes: [String] = []) async throws -> String {
+        var query: [(String, String?)] = [("fromSrc", "-"), ("repo", repository), ("tag", tag)]
+        query += changes.map { ("changes", $0) }
+        let response = try await send(.post, "/images/create", query: query, body: tarball, contentType: "application/x-tar", timeout: 600)
+        let messages = try ProgressMessages.parse(response.body, operation: "POST /images/create")
+        if let failure = messages.first(where: { $0["error"] != nil }) {
+            throw EngineError(.server, failure["error"]?.string ?? "import failed", operation: "POST /images/create")
+        }
+        guard let status = messages.last?["status"]?.string else {
+            throw EngineError(.malformedReply, "import reply without a status", operation: "POST /images/create")
+        }
+        return status
+    }
+}
+
+/// The engine's progress streams: one JSON object after another (image import, build, pull).
+enum ProgressMessages {
+    /// Splits a concatenation of JSON objects (newline-separated or not) and parses each.
+    static func parse(_ body: [UInt8], operation: String) throws -> [JSONValue] {
+        var messages: [JSONValue] = []
+        var depth = 0
+        var inString = false
+        var escaped = false
+        var start: Int?
+        for (index, byte) in body.enumerated() {
+            if inString {
+                if escaped { escaped = false } else if byte == UInt8(ascii: "\\") { escaped = true } else if byte == UInt8(ascii: "\"") { inString = false }
+                continue
+            }
+            switch byte {
+            case UInt8(ascii: "\""): inString = true
+            case UInt8(ascii: "{"):
+                if depth == 0 { start = index }
+                depth += 1
+            case UInt8(ascii: "}"):
+                depth -= 1
+                if depth == 0, let begin = start {
+                    do {
+                        messages.append(try JSONValue.parse(Array(body[begin...index])))
+                    } catch {
+                        throw EngineError(.malformedReply, error.message, operation: operation)
+                    }
+                    start = nil
+                }
+            default: break
+            }
+        }
+        if depth != 0 { throw EngineError(.malformedReply, "truncated progress stream", operation: operation) }
+        return messages
+    }
+}

@@ -1,0 +1,187 @@
+// The only file of the tmux client that touches C types and raw pointers: starting `tmux -C`
+// with posix_spawn, the socket it talks over, and probing a server socket.
+
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Probes a tmux server socket without starting a server.
+enum TmuxSocketProbe {
+    /// Whether something accepts connections on the Unix socket at `path`.
+    ///
+    /// tmux leaves its socket file behind when the server exits, and `tmux attach` would start a
+    /// fresh server on a stale socket, so existence of the file is not enough: connect to it.
+    static func isListening(at path: String) -> Bool {
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        let pathBytes = Array(path.utf8)
+        let capacity = MemoryLayout.size(ofValue: address.sun_path)
+        guard pathBytes.count < capacity else { return false }
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            raw.copyBytes(from: pathBytes)
+            raw[pathBytes.count] = 0
+        }
+        let result = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+            }
+        }
+        return result == 0
+    }
+}
+
+/// A running `tmux -C` child: its pid, our end of the socket that is its stdin and stdout, and the
+/// read end of its stderr pipe.
+///
+/// stdin/stdout is a socketpair rather than a pipe so that writes can use `MSG_NOSIGNAL`: a write
+/// after tmux has gone returns EPIPE instead of raising SIGPIPE in the whole program.
+final class TmuxChildProcess: Sendable {
+    /// The child's process id.
+    let pid: pid_t
+    /// Our end of the control socket.
+    let controlDescriptor: Int32
+    /// The read end of the child's stderr.
+    let errorDescriptor: Int32
+
+    private init(pid: pid_t, controlDescriptor: Int32, errorDescriptor: Int32) {
+        self.pid = pid
+        self.controlDescriptor = controlDescriptor
+        self.errorDescriptor = errorDescriptor
+    }
+
+    /// Starts `executable` with `arguments` (argv[1...]) and the environment minus `TMUX` and
+    /// `TMUX_PANE`, in its own process group so that a terminal's Ctrl-C does not reach it.
+    ///
+    /// - Throws: `TmuxError.Code.spawnFailed` with the errno of the failed call.
+    static func spawn(executable: String, arguments: [String]) throws -> TmuxChildProcess {
+        var pair: [Int32] = [-1, -1]
+        guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &pair) == 0 else {
+            throw TmuxError(.spawnFailed, "socketpair for tmux -C failed", systemError: errno)
+        }
+        var errorPipe: [Int32] = [-1, -1]
+        guard pipe2(&errorPipe, O_CLOEXEC) == 0 else {
+            let code = errno
+            close(pair[0]); close(pair[1])
+            throw TmuxError(.spawnFailed, "pipe for tmux -C stderr failed", systemError: code)
+        }
+        let ours = pair[0], childEnd = pair[1]
+
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_adddup2(&actions, childEnd, 0)
+        posix_spawn_file_actions_adddup2(&actions, childEnd, 1)
+        posix_spawn_file_actions_adddup2(&actions, errorPipe[1], 2)
+
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var noSignals = sigset_t()
+        sigemptyset(&noSignals)
+        var defaultSignals = sigset_t()
+        sigemptyset(&defaultSignals)
+        sigaddset(&defaultSignals, SIGPIPE)
+        sigaddset(&defaultSignals, SIGINT)
+        sigaddset(&defaultSignals, SIGTERM)
+        posix_spawnattr_setsigmask(&attributes, &noSignals)
+        posix_spawnattr_setsigdefault(&attributes, &defaultSignals)
+        posix_spawnattr_setpgroup(&attributes, 0)
+        posix_spawnattr_setflags(
+            &attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP))
+
+        let argv = [executable] + arguments
+        let environment = ProcessInfo.processInfo.environment
+            .filter { $0.key != "TMUX" && $0.key != "TMUX_PANE" }
+            .map { "\($0.key)=\($0.value)" }
+
+        var pid: pid_t = 0
+        let status = withCStringArray(argv) { argvPointer in
+            withCStringArray(environment) { environmentPointer in
+                executable.contains("/")
+                    ? posix_spawn(&pid, executable, &actions, &attributes, argvPointer, environmentPointer)
+                    : posix_spawnp(&pid, executable, &actions, &attributes, argvPointer, environmentPointer)
+            }
+        }
+        close(childEnd)
+        close(errorPipe[1])
+        guard status == 0 else {
+            close(ours)
+            close(errorPipe[0])
+            throw TmuxError(.spawnFailed, "cannot start \(executable)", systemError: status)
+        }
+        return TmuxChildProcess(pid: pid, controlDescriptor: ours, errorDescriptor: errorPipe[0])
+    }
+
+    /// Writes all of `bytes` to tmux's stdin.
+    ///
+    /// - Throws: `.connectionLost` with the errno when tmux has gone (EPIPE, ECONNRESET).
+    func write(_ bytes: [UInt8]) throws {
+        var offset = 0
+        while offset < bytes.count {
+            let written = bytes.withUnsafeBytes { raw in
+                send(controlDescriptor, raw.baseAddress! + offset, raw.count - offset, Int32(MSG_NOSIGNAL))
+            }
+            if written < 0 {
+                if errno == EINTR { continue }
+                throw TmuxError(.connectionLost, "cannot write to tmux -C", systemError: errno)
+            }
+            offset += written
+        }
+    }
+
+    /// Blocks until tmux writes something into `buffer`; returns the byte count, 0 at end of stream.
+    func read(into buffer: inout [UInt8]) -> Int {
+        while true {
+            let count = buffer.withUnsafeMutableBytes { Glibc.read(controlDescriptor, $0.baseAddress, $0.count) }
+            if count < 0 && errno == EINTR { continue }
+            return max(count, 0)
+        }
+    }
+
+    /// Tells tmux that no more commands will come (half-closes the socket).
+    func shutdownWriting() {
+        shutdown(controlDescriptor, Int32(SHUT_WR))
+    }
+
+    /// Reads what the child wrote to stderr; call only after the control stream has ended.
+    func readErrorOutput() -> String {
+        var collected: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        let flags = fcntl(errorDescriptor, F_GETFL)
+        _ = fcntl(errorDescriptor, F_SETFL, flags | O_NONBLOCK)
+        while collected.count < 65536 {
+            let count = buffer.withUnsafeMutableBytes { Glibc.read(errorDescriptor, $0.baseAddress, 4096) }
+            if count < 0 && errno == EINTR { continue }
+            if count <= 0 { break }
+            collected += buffer[0..<count]
+        }
+        return String(decoding: collected, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// Sends SIGTERM to the child (only this pid, which this object started).
+    func terminate() {
+        kill(pid, SIGTERM)
+    }
+
+    /// Waits for the child to exit and closes our descriptors; returns its wait status.
+    @discardableResult
+    func reapAndClose() -> Int32 {
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        close(controlDescriptor)
+        close(errorDescriptor)
+        return status
+    }
+}
+
+/// Calls `body` with a NULL-terminated `char *[]` of `strings`, valid only during the call.
+private func withCStringArray<R>(_ strings: [String], _ body: ([UnsafeMutablePointer<CChar>?]) -> R) -> R {
+    let pointers = strings.map { strdup($0) } + [nil]
+    defer { pointers.forEach { free($0) } }
+    return body(pointers)
+}

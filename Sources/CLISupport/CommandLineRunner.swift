@@ -1,0 +1,78 @@
+import ArgumentParser
+import CCOrcKit
+import Foundation
+
+/// Runs a root command the way both CLIs do: errors become one line on stderr (or a JSON object on
+/// stdout with `--json`) and a non-zero exit status.
+public enum CommandLineRunner {
+    /// Parses the process arguments for `Root`, runs the chosen command and exits.
+    public static func main<Root: AsyncParsableCommand>(_ root: Root.Type, programName: String) async -> Never {
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        do {
+            var command = try Root.parseAsRoot(arguments)
+            if var asyncCommand = command as? AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+            exit(0)
+        } catch let exitCode as ExitStatus {
+            exit(exitCode.code)
+        } catch let error as EngineError {
+            fail(programName, error.description, code: error.code.rawValue, json: arguments.contains("--json"))
+        } catch let error as CommandLineFailure {
+            fail(programName, error.message, code: "failed", json: arguments.contains("--json"), status: error.status)
+        } catch let error as CgroupError {
+            fail(programName, error.description, code: "cgroup", json: arguments.contains("--json"))
+        } catch let error as TarError {
+            fail(programName, error.description, code: "archive", json: arguments.contains("--json"))
+        } catch {
+            // Usage errors, --help and --version are ArgumentParser's to print.
+            Root.exit(withError: error)
+        }
+    }
+
+    private static func fail(_ program: String, _ message: String, code: String, json: Bool, status: Int32 = 1) -> Never {
+        if json {
+            print(JSONValue.object(["error": ["code": .string(code), "message": .string(message)]]).serialized())
+        } else {
+            FileHandle.standardError.write(Data("\(program): \(message)\n".utf8))
+        }
+        exit(status)
+    }
+}
+
+/// A failure the CLI itself reports (a missing argument combination, a partial bulk failure).
+public struct CommandLineFailure: Error, CustomStringConvertible {
+    /// The one-line message.
+    public var message: String
+    /// The exit status.
+    public var status: Int32
+
+    /// A failure with `message`, exiting with `status`.
+    public init(_ message: String, status: Int32 = 1) {
+        self.message = message
+        self.status = status
+    }
+
+    public var description: String { message }
+}
+
+/// Ends the command with an exit status but no message (the output already said it).
+public struct ExitStatus: Error {
+    /// The status to exit with.
+    public var code: Int32
+
+    /// Exit with `code`.
+    public init(_ code: Int32) { self.code = code }
+}
+
+/// Writes to standard error.
+public func printError(_ text: String) {
+    FileHandle.standardError.write(Data((text + "\n").utf8))
+}
+
+/// Prints a value as indented JSON on standard output.
+public func printJSON(_ value: JSONValue) {
+    print(value.serialized(indent: 2))
+}

@@ -1,0 +1,81 @@
+import ArgumentParser
+import CCOrcKit
+import CLISupport
+import Foundation
+
+struct ImageCommands: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "image", abstract: "Make and list images without a registry.",
+        subcommands: [ImportImage.self, BusyboxImageCommand.self, ListImages.self, RemoveImage.self])
+}
+
+struct ImportImage: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "import", abstract: "Import a root filesystem (a directory or a tarball) as a tagged image.")
+    @Argument(help: "A root filesystem directory or tar archive.") var source: String
+    @Option(name: [.customShort("t"), .long], help: "The image reference, REPO[:TAG].") var tag: String
+    @Option(name: [.customShort("c"), .long], help: "A Dockerfile instruction to apply, e.g. 'CMD [\"sh\"]' (repeatable).") var change: [String] = []
+
+    func run() async throws {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: source, isDirectory: &isDirectory) else {
+            throw CommandLineFailure("\(source): no such file or directory")
+        }
+        let tarball: [UInt8]
+        if isDirectory.boolValue {
+            tarball = try TarWriter.archive(directory: source)
+        } else {
+            guard let data = FileManager.default.contents(atPath: source) else { throw CommandLineFailure("cannot read \(source)") }
+            tarball = Array(data)
+        }
+        let (repository, tagName) = ImageReference.split(tag)
+        let engine = try EngineClient()
+        let result = try await engine.importImage(tarball: tarball, repository: repository, tag: tagName, changes: change)
+        print("\(repository):\(tagName) \(result)")
+    }
+}
+
+struct BusyboxImageCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "busybox", abstract: "Make a minimal offline image from the host's static busybox.")
+    @Option(name: [.customShort("t"), .long], help: "The image reference.") var tag = "ccorc-busybox:latest"
+    @Option(help: "The static busybox binary.") var binary = BusyboxImage.defaultBinary
+
+    func run() async throws {
+        let engine = try EngineClient()
+        let result = try await BusyboxImage.importImage(into: engine, reference: tag, busybox: binary)
+        print("\(tag) \(result)")
+    }
+}
+
+struct ListImages: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "list", abstract: "List images.", aliases: ["ls"])
+    @Flag(help: "Print JSON.") var json = false
+
+    func run() async throws {
+        let images = try await EngineClient().listImages()
+        if json {
+            printJSON(.array(images.map(\.jsonValue)))
+            return
+        }
+        var table = TextTable(headers: ["REFERENCE", "ID", "SIZE"])
+        for image in images {
+            for reference in image.repoTags.isEmpty ? ["<none>"] : image.repoTags {
+                table.append([reference, String(image.id.dropFirst("sha256:".count).prefix(12)), ResourceLimits.formatBytes(image.size)])
+            }
+        }
+        print(table.render())
+    }
+}
+
+struct RemoveImage: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "rm", abstract: "Remove images.")
+    @Argument(help: "Image references.") var references: [String]
+    @Flag(name: [.customShort("f"), .long], help: "Remove even if containers use it.") var force = false
+
+    func run() async throws {
+        let engine = try EngineClient()
+        let force = self.force
+        try reportBulk(await forEachConcurrently(references) { try await engine.removeImage($0, force: force) }, verb: "rm")
+    }
+}

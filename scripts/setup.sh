@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Installs what building and testing ccorc needs on a Debian machine, when it is missing:
+# the C libraries' headers, the Docker engine (dockerd only; ccorc never calls the docker CLI),
+# busybox for the offline test image, tmux and curl (the benchmark's peer).
+set -euo pipefail
+
+packages=(libcurl4-openssl-dev libjansson-dev libsqlite3-dev docker.io busybox-static tmux curl)
+missing=()
+for package in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "setup: installing ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -q >/dev/null
+    apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+fi
+if ! command -v swift >/dev/null 2>&1 && [ ! -x /opt/swift/usr/bin/swift ]; then
+    echo "setup: no Swift toolchain found (expected swift on PATH or at /opt/swift)" >&2
+    exit 1
+fi
