@@ -7,6 +7,8 @@ public struct TmuxError: Error, CustomStringConvertible, Sendable, Equatable {
     public enum Code: String, Sendable, Hashable {
         /// tmux ran the command and answered `%error`; `message` holds tmux's own text.
         case commandFailed
+        /// tmux could not find the session, window or pane named by a target ("can't find …").
+        case notFound
         /// No tmux server answers on the socket (or it has no sessions to attach to).
         case serverNotRunning
         /// The control-mode pipe broke or the server exited while a command was in flight.
@@ -40,6 +42,12 @@ public struct TmuxError: Error, CustomStringConvertible, Sendable, Equatable {
         self.message = message
         self.command = command
         self.systemError = systemError
+    }
+
+    /// Classifies a `%error` reply: "can't find …" is `.notFound`, anything else `.commandFailed`.
+    static func fromReply(_ reply: TmuxReply, command: String) -> TmuxError {
+        let text = reply.text
+        return TmuxError(text.hasPrefix("can't find") ? .notFound : .commandFailed, text, command: command)
     }
 
     /// One line for a user: the class, the cause and, if any, the command.

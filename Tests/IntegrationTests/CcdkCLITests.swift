@@ -1,0 +1,111 @@
+import Foundation
+import Testing
+@testable import CCOrcKit
+
+/// Whole `ccdk` command lines against the real engine.
+@Suite(.serialized) struct CcdkCLITests {
+    let environment = ["CCORC_NETWORK": "none", "CCORC_IMAGE": TestEngine.image]
+
+    @Test func runListLimitUpdateStopRemove() async throws {
+        try await TestEngine.isolated("cli") { engine, prefix in
+            let name = prefix + "-dev"
+            let run = try Products.run("ccdk", ["run", name, "--memory", "64m", "--cpus", "0.5", "--", "sh", "-c", "echo ready; sleep 1000"], environment: environment)
+            #expect(run.status == 0, "\(run.stderr)")
+            #expect(run.stdout == name + "\n")
+
+            let list = try Products.run("ccdk", ["list", "--json"])
+            let entries = try JSONValue.parse(list.stdout).array ?? []
+            let entry = try #require(entries.first { $0["name"]?.string == name })
+            #expect(entry["state"]?.string == "running")
+
+            let table = try Products.run("ccdk", ["ps"])
+            #expect(table.stdout.hasPrefix("NAME"))
+            #expect(table.stdout.contains(name))
+
+            let stats = try JSONValue.parse(try Products.run("ccdk", ["stats", "-i", name, "--json"]).stdout)
+            #expect(stats.array?.first?["memoryLimit"]?.int == 67_108_864)
+            #expect(stats.array?.first?["nanoCpus"]?.int == 500_000_000)
+            #expect(stats.array?.first?["source"]?.string?.hasPrefix("cgroup") == true)
+
+            #expect(try Products.run("ccdk", ["update", name, "--memory", "96m", "--cpus", "1"]).status == 0)
+            let status = try JSONValue.parse(try Products.run("ccdk", ["status", name, "--json"]).stdout)
+            #expect(status["memory"]?.int == 100_663_296)
+            #expect(status["nanoCpus"]?.int == 1_000_000_000)
+
+            // Give the shell a moment to print before reading its log.
+            try await Task.sleep(for: .milliseconds(200))
+            #expect(try Products.run("ccdk", ["logs", "-i", name]).stdout == "ready\r\n", "a TTY container logs CRLF")
+
+            #expect(try Products.run("ccdk", ["stop", "-t", "1", name]).status == 0)
+            #expect(try await engine.inspectContainer(name).state == .exited)
+            #expect(try Products.run("ccdk", ["start", "-i", name]).status == 0)
+            #expect(try await engine.inspectContainer(name).state == .running)
+
+            let removed = try Products.run("ccdk", ["rm", "-f", prefix + "-*"])
+            #expect(removed.status == 0)
+            #expect(removed.stdout == name + "\n")
+            await #expect {
+                _ = try await engine.inspectContainer(name)
+            } throws: { ($0 as? EngineError)?.code == .notFound }
+        }
+    }
+
+    @Test func globRemovalSparesUnmanagedContainers() async throws {
+        try await TestEngine.isolated("spare") { engine, prefix in
+            var foreign = TestEngine.spec(prefix + "-foreign")
+            foreign.labels = [:]
+            _ = try await engine.createContainer(foreign)
+            _ = try await engine.createContainer(TestEngine.spec(prefix + "-mine"))
+            let result = try Products.run("ccdk", ["rm", prefix + "-*"])
+            #expect(result.status == 0)
+            #expect(result.stdout == prefix + "-mine\n")
+            #expect(try await engine.inspectContainer(prefix + "-foreign").name == prefix + "-foreign")
+        }
+    }
+
+    @Test func badInputGivesOneLineAndANonZeroExit() async throws {
+        try await TestEngine.isolated("bad") { engine, prefix in
+            let missing = try Products.run("ccdk", ["status", prefix + "-nope"])
+            #expect(missing.status == 1)
+            #expect(missing.stderr == "ccdk: No such container: \(prefix)-nope\n")
+
+            let json = try Products.run("ccdk", ["status", prefix + "-nope", "--json"])
+            #expect(json.status == 1)
+            #expect(try JSONValue.parse(json.stdout)["error"]?["code"]?.string == "notFound")
+
+            let badMemory = try Products.run("ccdk", ["run", prefix + "-x", "--memory", "4x"], environment: environment)
+            #expect(badMemory.status == 1)
+            #expect(badMemory.stderr.contains("invalid memory size \"4x\""))
+            let badCPUs = try Products.run("ccdk", ["run", prefix + "-x", "--cpus", "-1"], environment: environment)
+            #expect(badCPUs.status != 0)
+
+            let noImage = try Products.run("ccdk", ["run", prefix + "-x", "--image", "ccorc-none:0"], environment: environment)
+            #expect(noImage.status == 1)
+            #expect(noImage.stderr.contains("image ccorc-none:0 not found"))
+            #expect(try await engine.listContainers(all: true, filters: ["name": ["^/" + prefix]]).isEmpty, "nothing half-created")
+
+            let unreachable = try Products.run("ccdk", ["list"], environment: ["DOCKER_HOST": "unix:///tmp/ccorc-nothing-here.sock"])
+            #expect(unreachable.status == 1)
+            #expect(unreachable.stderr.hasPrefix("ccdk: cannot reach the Docker engine"))
+            #expect(unreachable.stderr.split(separator: "\n").count == 1)
+
+            let tcp = try Products.run("ccdk", ["list"], environment: ["DOCKER_HOST": "tcp://127.0.0.1:2375"])
+            #expect(tcp.status == 1)
+            #expect(tcp.stderr.contains("not supported"))
+        }
+    }
+
+    @Test func importsARootfsDirectory() async throws {
+        try await TestEngine.isolated("import") { engine, prefix in
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent(prefix).path
+            try FileManager.default.createDirectory(atPath: directory + "/etc", withIntermediateDirectories: true)
+            try Data("hello\n".utf8).write(to: URL(fileURLWithPath: directory + "/etc/motd"))
+            defer { try? FileManager.default.removeItem(atPath: directory) }
+            let tag = "\(prefix):v1"
+            let result = try Products.run("ccdk", ["image", "import", directory, "-t", tag])
+            #expect(result.status == 0, "\(result.stderr)")
+            #expect(try await engine.imageExists(tag))
+            try await engine.removeImage(tag)
+        }
+    }
+}

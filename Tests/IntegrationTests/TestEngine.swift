@@ -1,0 +1,111 @@
+import Foundation
+import Testing
+@testable import CCOrcKit
+
+/// The real engine the integration tests run against, and helpers to stay isolated on it.
+enum TestEngine {
+    /// The offline test image, made from the host's busybox-static through the import endpoint.
+    static let image = "ccorc-busybox:latest"
+
+    /// A client for the engine `make test` started; fails loudly when none answers.
+    static func client() async throws -> EngineClient {
+        let engine = try EngineClient()
+        do {
+            try await engine.ping()
+        } catch {
+            Issue.record("no Docker engine answers at \(engine.host): \(error). `make test` starts one with scripts/engine.sh.")
+            throw error
+        }
+        if !(try await engine.imageExists(image)) {
+            _ = try await BusyboxImage.importImage(into: engine, reference: image)
+        }
+        return engine
+    }
+
+    /// A name prefix no other test run or user shares.
+    static func uniquePrefix(_ tag: String) -> String {
+        "ccorc-it-\(tag)-\(getpid())-\(UInt32.random(in: 0..<UInt32.max) % 100_000)"
+    }
+
+    /// A container spec for the test image that can never reach a network.
+    static func spec(_ name: String, command: [String] = ["sleep", "1000"]) -> ContainerSpec {
+        var spec = ContainerSpec(image: image, name: name)
+        spec.command = command
+        spec.networkMode = "none"
+        spec.labels = [OwnershipLabels.managed: "true", "ccorc.test": name]
+        return spec
+    }
+
+    /// Runs `body` with a client and a unique name prefix, then removes everything made under that
+    /// prefix, whether `body` succeeded or not.
+    static func isolated<T>(_ tag: String, _ body: (EngineClient, String) async throws -> T) async throws -> T {
+        let engine = try await client()
+        let prefix = uniquePrefix(tag)
+        do {
+            let result = try await body(engine, prefix)
+            await removeAll(engine, prefix: prefix)
+            return result
+        } catch {
+            await removeAll(engine, prefix: prefix)
+            throw error
+        }
+    }
+
+    /// Force-removes every container and volume whose name starts with `prefix`.
+    static func removeAll(_ engine: EngineClient, prefix: String) async {
+        let containers = (try? await engine.listContainers(all: true, filters: ["name": ["^/" + prefix]])) ?? []
+        _ = await forEachConcurrently(containers.map(\.id)) { try await engine.removeContainer($0, force: true, volumes: true) }
+        let volumes = (try? await engine.listVolumes(filters: ["name": [prefix]])) ?? []
+        _ = await forEachConcurrently(volumes.map(\.name).filter { $0.hasPrefix(prefix) }) { try await engine.removeVolume($0, force: true) }
+    }
+}
+
+/// Runs a built product (`ccdk`, `ccorc`) and captures its output.
+struct CommandResult {
+    var status: Int32
+    var stdout: String
+    var stderr: String
+}
+
+enum Products {
+    /// Where `swift build` put the executables: $CCORC_BIN_DIR, else .build/debug beside the package.
+    static var directory: String {
+        if let dir = ProcessInfo.processInfo.environment["CCORC_BIN_DIR"] { return dir }
+        let package = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        return package.appendingPathComponent(".build/debug").path
+    }
+
+    /// Runs `program` with `arguments`, feeding `input` on stdin, with extra environment.
+    static func run(_ program: String, _ arguments: [String], input: [UInt8]? = nil, environment: [String: String] = [:]) throws -> CommandResult {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: directory + "/" + program)
+        process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        let out = Pipe(), err = Pipe(), inPipe = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = input == nil ? FileHandle.nullDevice : inPipe
+        try process.run()
+        if let input {
+            let writer = inPipe.fileHandleForWriting
+            DispatchQueue.global().async {
+                writer.write(Data(input))
+                try? writer.close()
+            }
+        }
+        let stderrData = Locked(Data())
+        let group = DispatchGroup()
+        group.enter()
+        DispatchQueue.global().async {
+            let data = err.fileHandleForReading.readDataToEndOfFile()
+            stderrData.withLock { $0 = data }
+            group.leave()
+        }
+        let stdoutData = out.fileHandleForReading.readDataToEndOfFile()
+        group.wait()
+        process.waitUntilExit()
+        return CommandResult(
+            status: process.terminationStatus, stdout: String(decoding: stdoutData, as: UTF8.self),
+            stderr: String(decoding: stderrData.withLock { $0 }, as: UTF8.self))
+    }
+}
