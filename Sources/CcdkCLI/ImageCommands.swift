@@ -40,9 +40,14 @@ struct BusyboxImageCommand: AsyncParsableCommand {
         commandName: "busybox", abstract: "Make a minimal offline image from the host's static busybox.")
     @Option(name: [.customShort("t"), .long], help: "The image reference.") var tag = "ccorc-busybox:latest"
     @Option(help: "The static busybox binary.") var binary = BusyboxImage.defaultBinary
+    @Flag(help: "Import again even if the image exists.") var force = false
 
     func run() async throws {
         let engine = try EngineClient()
+        if !force, try await engine.imageExists(tag) {
+            print("\(tag) exists")
+            return
+        }
         let result = try await BusyboxImage.importImage(into: engine, reference: tag, busybox: binary)
         print("\(tag) \(result)")
     }

@@ -106,40 +106,44 @@ public struct CgroupReader: Sendable {
     /// Reads memory use and limit, CPU time and quota, and optionally the pids, of container `id`.
     /// - Throws: `CgroupError.notFound` when no cgroup of the container is visible here (a stopped
     ///   container, a remote engine), `.unreadable` when its files cannot be parsed.
-    public func usage(containerID id: String, pid: Int? = nil, includePids: Bool = false) throws -> ResourceUsage {
+    public func usage(containerID id: String, pid: Int? = nil, includeLimits: Bool = true, includePids: Bool = false) throws -> ResourceUsage {
         guard let location = locate(containerID: id, pid: pid) else {
             throw CgroupError(code: .notFound, message: "no cgroup found for container \(id.prefix(12)) under \(root)")
         }
-        return try usage(at: location, includePids: includePids)
+        return try usage(at: location, includeLimits: includeLimits, includePids: includePids)
     }
 
     /// Reads the figures from a located cgroup.
-    public func usage(at location: CgroupLocation, includePids: Bool = false) throws -> ResourceUsage {
+    /// - Parameters:
+    ///   - includeLimits: also read the memory limit and CPU quota (three more files).
+    ///   - includePids: also read the pids (`cgroup.procs`).
+    public func usage(at location: CgroupLocation, includeLimits: Bool = true, includePids: Bool = false) throws -> ResourceUsage {
         switch location {
         case .v1(let memory, let cpu, let cpuacct):
-            guard let used = number(memory + "/memory.usage_in_bytes") else {
+            guard let used = SysFile.integer(memory + "/memory.usage_in_bytes") else {
                 throw CgroupError(code: .unreadable, message: "cannot read \(memory)/memory.usage_in_bytes")
             }
-            let inactive = statField(memory + "/memory.stat", "total_inactive_file") ?? 0
-            let limit = number(memory + "/memory.limit_in_bytes").flatMap { $0 >= 1 << 62 ? nil : $0 }
-            let cpuTime = cpuacct.flatMap { number($0 + "/cpuacct.usage") } ?? 0
+            let inactive = SysFile.field(memory + "/memory.stat", "total_inactive_file") ?? 0
+            let limit = includeLimits ? SysFile.integer(memory + "/memory.limit_in_bytes").flatMap { $0 >= 1 << 62 ? nil : $0 } : nil
+            let cpuTime = cpuacct.flatMap { SysFile.integer($0 + "/cpuacct.usage") } ?? 0
             var quota: Int64?
-            if let cpu, let quotaMicros = number(cpu + "/cpu.cfs_quota_us"), quotaMicros > 0,
-               let period = number(cpu + "/cpu.cfs_period_us"), period > 0 {
+            if includeLimits, let cpu, let quotaMicros = SysFile.integer(cpu + "/cpu.cfs_quota_us"), quotaMicros > 0,
+               let period = SysFile.integer(cpu + "/cpu.cfs_period_us"), period > 0 {
                 quota = quotaMicros * 1_000_000_000 / period
             }
             return ResourceUsage(
                 memoryUsage: max(0, used - inactive), memoryLimit: limit, cpuUsageNanoseconds: UInt64(max(0, cpuTime)),
                 cpuQuotaNanoCPUs: quota, pids: includePids ? pids(memory) : [], source: .cgroupV1)
         case .v2(let path):
-            guard let used = number(path + "/memory.current") else {
+            guard let used = SysFile.integer(path + "/memory.current") else {
                 throw CgroupError(code: .unreadable, message: "cannot read \(path)/memory.current")
             }
-            let inactive = statField(path + "/memory.stat", "inactive_file") ?? 0
-            let limit = number(path + "/memory.max")
-            let cpuMicros = statField(path + "/cpu.stat", "usage_usec") ?? 0
+            let inactive = SysFile.field(path + "/memory.stat", "inactive_file") ?? 0
+            let limit = includeLimits ? SysFile.integer(path + "/memory.max") : nil
+            let cpuMicros = SysFile.field(path + "/cpu.stat", "usage_usec") ?? 0
             var quota: Int64?
-            if let fields = SysFile.read(path + "/cpu.max")?.split(whereSeparator: \.isWhitespace), fields.count == 2,
+            // cpu.max is "QUOTA PERIOD" or "max PERIOD".
+            if includeLimits, let fields = SysFile.read(path + "/cpu.max")?.split(whereSeparator: \.isWhitespace), fields.count == 2,
                let quotaMicros = Int64(fields[0]), let period = Int64(fields[1]), period > 0 {
                 quota = quotaMicros * 1_000_000_000 / period
             }
@@ -160,19 +164,6 @@ public struct CgroupReader: Sendable {
         case .v1(let memory, _, _): return pids(memory)
         case .v2(let path): return pids(path)
         }
-    }
-
-    private func number(_ path: String) -> Int64? {
-        SysFile.read(path).flatMap { Int64($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
-    }
-
-    private func statField(_ path: String, _ name: String) -> Int64? {
-        guard let text = SysFile.read(path) else { return nil }
-        for line in text.split(separator: "\n") {
-            let fields = line.split(separator: " ")
-            if fields.count == 2, fields[0] == name { return Int64(fields[1]) }
-        }
-        return nil
     }
 }
 

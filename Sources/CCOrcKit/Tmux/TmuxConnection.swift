@@ -139,10 +139,9 @@ final class TmuxConnection: Sendable {
             try? process.write([UInt8(ascii: "\n")])
             process.shutdownWriting()
         }
-        let process = self.process
         let connection = self
         DispatchQueue.global().asyncAfter(deadline: .now() + 3) {
-            if connection.state.withLock({ $0.alive }) { process.terminate() }
+            if connection.state.withLock({ $0.alive }) { connection.process.terminate() }
         }
     }
 

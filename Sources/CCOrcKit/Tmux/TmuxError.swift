@@ -2,7 +2,7 @@ import Foundation
 
 /// An error from the tmux control-mode client, with a code to switch on and the cause as tmux or
 /// the system reported it.
-public struct TmuxError: Error, CustomStringConvertible, Sendable, Equatable {
+public struct TmuxError: Error, CustomStringConvertible, Sendable, Hashable {
     /// What went wrong, in classes a caller can act on.
     public enum Code: String, Sendable, Hashable {
         /// tmux ran the command and answered `%error`; `message` holds tmux's own text.

@@ -36,7 +36,7 @@ enum TmuxSocketProbe {
 }
 
 /// A running `tmux -C` child: its pid, our end of the socket that is its stdin and stdout, and the
-/// read end of its stderr pipe.
+/// read end of its stderr.
 ///
 /// stdin/stdout is a socketpair rather than a pipe so that writes can use `MSG_NOSIGNAL`: a write
 /// after tmux has gone returns EPIPE instead of raising SIGPIPE in the whole program.
@@ -63,8 +63,9 @@ final class TmuxChildProcess: Sendable {
         guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &pair) == 0 else {
             throw TmuxError(.spawnFailed, "socketpair for tmux -C failed", systemError: errno)
         }
+        // stderr is a socketpair too: it can be created close-on-exec atomically (no pipe2 here).
         var errorPipe: [Int32] = [-1, -1]
-        guard pipe2(&errorPipe, O_CLOEXEC) == 0 else {
+        guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &errorPipe) == 0 else {
             let code = errno
             close(pair[0]); close(pair[1])
             throw TmuxError(.spawnFailed, "pipe for tmux -C stderr failed", systemError: code)
@@ -109,6 +110,7 @@ final class TmuxChildProcess: Sendable {
         }
         close(childEnd)
         close(errorPipe[1])
+        shutdown(errorPipe[0], Int32(SHUT_WR))
         guard status == 0 else {
             close(ours)
             close(errorPipe[0])

@@ -1,0 +1,4 @@
+import CCOrcKit
+import Foundation
+
+func runTmuxBenchmark() async throws {}
