@@ -31,7 +31,7 @@ let package = Package(
 
         // The driver: engine client, cgroups, tmux control client, registry, sessions.
         .target(
-            name: "CCOrcKit", dependencies: ["CShims"], path: "Sources/CCOrcKit", exclude: ["Tmux"]),
+            name: "CCOrcKit", dependencies: ["CShims"], path: "Sources/CCOrcKit"),
 
         // What the two CLIs share: error reporting and output helpers over ArgumentParser.
         .target(

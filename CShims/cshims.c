@@ -84,6 +84,31 @@ int cshims_wait_socket(int fd, int want_read, int want_write, int timeout_ms, in
     return result;
 }
 
+static int cshims_ready_bits(short revents) {
+    int bits = 0;
+    if (revents & POLLIN) bits |= 1;
+    if (revents & POLLOUT) bits |= 2;
+    if (revents & (POLLHUP | POLLERR | POLLNVAL)) bits |= 4;
+    return bits;
+}
+
+static short cshims_poll_events(int want) {
+    short events = 0;
+    if (want & 1) events |= POLLIN;
+    if (want & 2) events |= POLLOUT;
+    return events;
+}
+
+int cshims_wait_two(int fd_a, int want_a, int fd_b, int want_b, int timeout_ms, int *ready_a,
+                    int *ready_b) {
+    struct pollfd entries[2] = {{.fd = fd_a, .events = cshims_poll_events(want_a), .revents = 0},
+                                {.fd = fd_b, .events = cshims_poll_events(want_b), .revents = 0}};
+    int result = poll(entries, 2, timeout_ms);
+    *ready_a = result > 0 ? cshims_ready_bits(entries[0].revents) : 0;
+    *ready_b = result > 0 ? cshims_ready_bits(entries[1].revents) : 0;
+    return result;
+}
+
 int cshims_shutdown_write(int fd) { return shutdown(fd, SHUT_WR); }
 
 // MARK: - jansson

@@ -9,7 +9,7 @@ name=ccorc-demo-$$
 step() { printf '\n$ %s\n' "$*"; "$@"; }
 
 step "$CCDK" image busybox -t "$CCORC_IMAGE"
-step "$CCDK" run "$name" --memory 256m --cpus 0.5 -- sh -c 'echo agent ready; sleep 3600'
+step "$CCDK" run -d "$name" --memory 256m --cpus 0.5 -- sh -c 'echo agent ready; sleep 3600'
 step "$CCDK" list
 step "$CCDK" stats "$name"
 step "$CCDK" update "$name" --memory 512m --cpus 1

@@ -59,6 +59,11 @@ int cshims_curl_multi_next_done(CURLM *multi, CURL *_Nullable *_Nonnull easy, CU
 /// Waits for the socket to become readable and/or writable; returns poll(2)'s result and the
 /// revents bits in *ready (1 = readable, 2 = writable, 4 = hang-up or error).
 int cshims_wait_socket(int fd, int want_read, int want_write, int timeout_ms, int *ready);
+/// Waits on two descriptors at once (a terminal and a socket). want_a and want_b say what to wait
+/// for (1 = readable, 2 = writable); returns poll(2)'s result and the readiness bits of each in
+/// *ready_a and *ready_b as for cshims_wait_socket. A descriptor of -1 is ignored.
+int cshims_wait_two(int fd_a, int want_a, int fd_b, int want_b, int timeout_ms, int *ready_a,
+                    int *ready_b);
 /// shutdown(fd, SHUT_WR): half-closes the write side (stdin of a remote process).
 int cshims_shutdown_write(int fd);
 

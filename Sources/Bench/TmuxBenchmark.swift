@@ -1,4 +1,236 @@
 import CCOrcKit
 import Foundation
 
-func runTmuxBenchmark() async throws {}
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Issue 3's benchmark: one control-mode pipe against a `tmux` process per query, on a private
+/// server with 100 sessions; medians over 1,000 calls. The private server is killed at the end.
+func runTmuxBenchmark() async throws {
+    let serverName = "ccorc-bench-\(getpid())"
+    let server = TmuxServer.named(serverName)
+    let client = TmuxControlClient(server: server)
+    let changer = TmuxControlClient(server: server)
+    defer {
+        client.close()
+        changer.close()
+        _ = try? TmuxBenchProcess.run(["tmux", "-L", serverName, "kill-server"])
+        unlink(server.socketPath())
+    }
+    let sessionCount = 100
+    let calls = 1000
+    for index in 0..<sessionCount {
+        _ = try await client.newSession(TmuxNewSessionOptions(name: "bench-\(index)", command: ["sleep", "3600"]))
+    }
+
+    Report.section("tmux: one control-mode pipe vs a tmux process per query (\(sessionCount) sessions, medians of \(calls))")
+
+    // (a) One session's status.
+    let statusFormat = "#{session_name} #{session_windows} #{session_attached} #{session_activity}"
+    let pipeStatus = try await timeEachAsync(calls) {
+        _ = try await client.displayMessage(target: .session("bench-50"), format: statusFormat)
+    }
+    let pipeHas = try await timeEachAsync(calls) { _ = try await client.hasSession("bench-50") }
+    let spawnStatus = try timeEach(calls) {
+        _ = try TmuxBenchProcess.run(["tmux", "-L", serverName, "display-message", "-p", "-t", "=bench-50:", statusFormat])
+    }
+    let spawnHas = try timeEach(calls) {
+        _ = try TmuxBenchProcess.run(["tmux", "-L", serverName, "has-session", "-t", "=bench-50:"])
+    }
+    Report.line(Comparison(name: "(a) session status (display-message -p)", ours: median(pipeStatus),
+                           peerName: "tmux process", peer: median(spawnStatus), unit: "s"))
+    Report.line(Comparison(name: "(a) has-session", ours: median(pipeHas),
+                           peerName: "tmux process", peer: median(spawnHas), unit: "s"))
+
+    // (b) A full poll of all sessions.
+    let listFormat = "#{session_id}\t#{session_windows}\t#{session_attached}\t#{session_created}\t#{session_activity}\t#{session_name}"
+    var listed = 0
+    let pipeList = try await timeEachAsync(calls) { listed = try await client.listSessions().count }
+    guard listed == sessionCount else { throw TmuxError(.protocolError, "listed \(listed) sessions, expected \(sessionCount)") }
+    let pipeRawList = try await timeEachAsync(calls) {
+        _ = try await client.run([TmuxCommandLine("list-sessions", "-F", listFormat)])
+    }
+    let spawnList = try timeEach(calls) {
+        _ = try TmuxBenchProcess.run(["tmux", "-L", serverName, "list-sessions", "-F", listFormat])
+    }
+    let floor = try TmuxRawPipe(serverName: serverName)
+    defer { floor.close() }
+    let floorList = try timeEach(calls) { try floor.roundTrip("list-sessions -F '\(listFormat)'") }
+    let floorStatus = try timeEach(calls) { try floor.roundTrip("display-message -p -t =bench-50: '\(statusFormat)'") }
+    Report.line(Comparison(name: "(b) listSessions() of \(sessionCount), typed", ours: median(pipeList),
+                           peerName: "tmux process", peer: median(spawnList), unit: "s"))
+    Report.line(Comparison(name: "(b) listSessions() vs floor", ours: median(pipeList),
+                           peerName: "raw pipe floor", peer: median(floorList), unit: "s"))
+    Report.line(Comparison(name: "(b) run([list-sessions -F]) vs floor", ours: median(pipeRawList),
+                           peerName: "raw pipe floor", peer: median(floorList), unit: "s"))
+    Report.line(Comparison(name: "(a) display-message vs floor", ours: median(pipeStatus),
+                           peerName: "raw pipe floor", peer: median(floorStatus), unit: "s"))
+    Report.note("raw pipe floor: one thread writing a command line and reading to %end on its own tmux -C pipe")
+    Report.note("typed calls add quoting, reply matching across threads, an async resume and parsing into structs")
+
+    // (c) From a change to the notification reaching the caller.
+    let events = 300
+    let stream = client.notifications
+    var iterator = stream.makeAsyncIterator()
+    var newSessionLatency: [Double] = []
+    var newSessionPIDs: [Int32] = []
+    for index in 0..<events {
+        let start = DispatchTime.now().uptimeNanoseconds
+        async let created = changer.newSession(TmuxNewSessionOptions(name: "latency-\(index)", command: ["sleep", "3600"]))
+        while let notification = await iterator.next() {
+            if notification == .sessionsChanged { break }
+        }
+        newSessionLatency.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+        _ = try await created
+    }
+    for index in 0..<events {
+        let panes = try await client.listPanes(session: "latency-\(index)")
+        newSessionPIDs.append(panes[0].pid)
+    }
+    var killedPaneLatency: [Double] = []
+    for pid in newSessionPIDs {
+        let start = DispatchTime.now().uptimeNanoseconds
+        kill(pid, SIGKILL)  // a pane process this benchmark started
+        while let notification = await iterator.next() {
+            if case .unlinkedWindowClose = notification { break }
+            if case .windowClose = notification { break }
+        }
+        killedPaneLatency.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+    }
+    Report.line(Comparison(name: "(c) new session -> %sessions-changed", ours: median(newSessionLatency),
+                           peerName: "target", peer: 0.005, unit: "s"))
+    Report.line(Comparison(name: "(c) killed pane -> %unlinked-window-close", ours: median(killedPaneLatency),
+                           peerName: "target", peer: 0.005, unit: "s"))
+    Report.note(String(format: "(c) medians of %d events; new session p90 %.2f ms, killed pane p90 %.2f ms; timed from the write of new-session on a second client / from kill(2)",
+                       events, percentile(newSessionLatency, 0.9) * 1e3, percentile(killedPaneLatency, 0.9) * 1e3))
+    Report.note("format subscriptions (refresh-client -B) are checked by tmux 3.3a once a second, so they are not the fast path")
+}
+
+private func percentile(_ samples: [Double], _ fraction: Double) -> Double {
+    let sorted = samples.sorted()
+    guard !sorted.isEmpty else { return .nan }
+    return sorted[min(sorted.count - 1, Int(Double(sorted.count) * fraction))]
+}
+
+/// Starts `tmux` processes the way a shell would (stdout read to its end), for the peer figures.
+enum TmuxBenchProcess {
+    @discardableResult
+    static func run(_ arguments: [String]) throws -> String {
+        var pipeEnds: [Int32] = [-1, -1]
+        guard pipe(&pipeEnds) == 0 else { throw TmuxError(.spawnFailed, "pipe", systemError: errno) }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_adddup2(&actions, pipeEnds[1], 1)
+        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+        posix_spawn_file_actions_addclose(&actions, pipeEnds[0])
+        posix_spawn_file_actions_addclose(&actions, pipeEnds[1])
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var mask = sigset_t()
+        sigemptyset(&mask)
+        posix_spawnattr_setsigmask(&attributes, &mask)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK))
+        let argv = arguments.map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        var pid: pid_t = 0
+        let status = posix_spawnp(&pid, arguments[0], &actions, &attributes, argv, environ)
+        close(pipeEnds[1])
+        guard status == 0 else {
+            close(pipeEnds[0])
+            throw TmuxError(.spawnFailed, "cannot start \(arguments[0])", systemError: status)
+        }
+        var output: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 16384)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { read(pipeEnds[0], $0.baseAddress, $0.count) }
+            if count < 0 && errno == EINTR { continue }
+            if count <= 0 { break }
+            output += buffer[0..<count]
+        }
+        close(pipeEnds[0])
+        var waitStatus: Int32 = 0
+        while waitpid(pid, &waitStatus, 0) < 0 && errno == EINTR {}
+        return String(decoding: output, as: UTF8.self)
+    }
+}
+
+/// The floor: a bare `tmux -C` pipe driven by one thread with blocking reads and no parsing
+/// beyond finding the `%end` line, as the issue's hand measurement did.
+final class TmuxRawPipe {
+    private let pid: pid_t
+    private let descriptor: Int32
+    private var pending: [UInt8] = []
+    private var buffer = [UInt8](repeating: 0, count: 65536)
+
+    init(serverName: String) throws {
+        var pair: [Int32] = [-1, -1]
+        guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &pair) == 0 else {
+            throw TmuxError(.spawnFailed, "socketpair", systemError: errno)
+        }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_adddup2(&actions, pair[1], 0)
+        posix_spawn_file_actions_adddup2(&actions, pair[1], 1)
+        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+        posix_spawn_file_actions_addclose(&actions, pair[0])
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var mask = sigset_t()
+        sigemptyset(&mask)
+        posix_spawnattr_setsigmask(&attributes, &mask)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK))
+        let arguments = ["tmux", "-L", serverName, "-C", "attach-session", "-f", "no-output,ignore-size"]
+        let argv = arguments.map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        var pid: pid_t = 0
+        let status = posix_spawnp(&pid, "tmux", &actions, &attributes, argv, environ)
+        Glibc.close(pair[1])
+        guard status == 0 else { throw TmuxError(.spawnFailed, "cannot start tmux", systemError: status) }
+        self.pid = pid
+        self.descriptor = pair[0]
+        while !(try readLine().hasPrefix("%session-changed")) {}
+    }
+
+    /// Writes one command line and reads until its `%end` or `%error`.
+    func roundTrip(_ line: String) throws {
+        let bytes = Array((line + "\n").utf8)
+        _ = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
+        while true {
+            let reply = try readLine()
+            if reply.hasPrefix("%end ") || reply.hasPrefix("%error ") { return }
+        }
+    }
+
+    private func readLine() throws -> String {
+        while true {
+            if let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
+                let line = String(decoding: pending[..<newline], as: UTF8.self)
+                pending.removeSubrange(...newline)
+                return line
+            }
+            let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+            if count <= 0 { throw TmuxError(.connectionLost, "raw tmux -C pipe ended") }
+            pending += buffer[0..<count]
+        }
+    }
+
+    /// Detaches and waits for the tmux client to exit. tmux flushes a control client's output
+    /// before letting it go, so the notifications queued while this pipe sat idle are read off first.
+    func close() {
+        shutdown(descriptor, Int32(SHUT_WR))
+        while true {
+            let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+            if count < 0 && errno == EINTR { continue }
+            if count <= 0 { break }
+        }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        Glibc.close(descriptor)
+    }
+}

@@ -18,7 +18,8 @@ struct Ccdk: AsyncParsableCommand {
         discussion: "The engine is DOCKER_HOST (unix://PATH) or /var/run/docker.sock.",
         subcommands: [
             ListContainers.self, RunContainer.self, StartContainers.self, StopContainers.self, RestartContainers.self,
-            RemoveContainers.self, Logs.self, Status.self, Update.self, Stats.self, ImageCommands.self,
+            RemoveContainers.self, Logs.self, Status.self, Update.self, Stats.self, Exec.self, Shell.self, Attach.self,
+            ImageCommands.self,
         ])
 }
 

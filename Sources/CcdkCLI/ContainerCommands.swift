@@ -82,10 +82,13 @@ struct ContainerOptions: ParsableArguments {
 
 struct RunContainer: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "run", abstract: "Create and start a container in the background.")
+        commandName: "run",
+        abstract: "Create and start a container: attached and removed when it ends, or kept in the background with -d.")
 
     @Option(name: [.customShort("i"), .long], help: "Container name.") var instance: String?
+    @Flag(name: .shortAndLong, help: "Run in the background and keep the container.") var detach = false
     @OptionGroup var options: ContainerOptions
+    @OptionGroup var terminal: TerminalOptions
     @Argument(help: "Container name (instead of -i).") var name: String?
     @Argument(parsing: .postTerminator, help: "The command to run, after --.") var command: [String] = []
 
@@ -97,6 +100,12 @@ struct RunContainer: AsyncParsableCommand {
         let engine = try EngineClient()
         guard try await engine.imageExists(spec.image) else {
             throw CommandLineFailure("image \(spec.image) not found: import one with `ccdk image import` or `ccdk image busybox`, or pass --image")
+        }
+        guard detach else {
+            let interactive = InteractiveOptions(
+                tty: LocalTerminal.isTerminal(STDIN_FILENO), stdin: true, detachKeys: try DetachKeys(terminal.detachKeys))
+            try finish(try await engine.runInteractive(spec, options: interactive), container: name)
+            return
         }
         let id = try await engine.createContainer(spec)
         do {

@@ -9,7 +9,7 @@ import Testing
     @Test func runListLimitUpdateStopRemove() async throws {
         try await TestEngine.isolated("cli") { engine, prefix in
             let name = prefix + "-dev"
-            let run = try Products.run("ccdk", ["run", name, "--memory", "64m", "--cpus", "0.5", "--", "sh", "-c", "echo ready; sleep 1000"], environment: environment)
+            let run = try Products.run("ccdk", ["run", "-d", name, "--memory", "64m", "--cpus", "0.5", "--", "sh", "-c", "echo ready; sleep 1000"], environment: environment)
             #expect(run.status == 0, "\(run.stderr)")
             #expect(run.stdout == name + "\n")
 
@@ -73,13 +73,13 @@ import Testing
             #expect(json.status == 1)
             #expect(try JSONValue.parse(json.stdout)["error"]?["code"]?.string == "notFound")
 
-            let badMemory = try Products.run("ccdk", ["run", prefix + "-x", "--memory", "4x"], environment: environment)
+            let badMemory = try Products.run("ccdk", ["run", "-d", prefix + "-x", "--memory", "4x"], environment: environment)
             #expect(badMemory.status == 1)
             #expect(badMemory.stderr.contains("invalid memory size \"4x\""))
-            let badCPUs = try Products.run("ccdk", ["run", prefix + "-x", "--cpus", "-1"], environment: environment)
+            let badCPUs = try Products.run("ccdk", ["run", "-d", prefix + "-x", "--cpus", "-1"], environment: environment)
             #expect(badCPUs.status != 0)
 
-            let noImage = try Products.run("ccdk", ["run", prefix + "-x", "--image", "ccorc-none:0"], environment: environment)
+            let noImage = try Products.run("ccdk", ["run", "-d", prefix + "-x", "--image", "ccorc-none:0"], environment: environment)
             #expect(noImage.status == 1)
             #expect(noImage.stderr.contains("image ccorc-none:0 not found"))
             #expect(try await engine.listContainers(all: true, filters: ["name": ["^/" + prefix]]).isEmpty, "nothing half-created")

@@ -21,19 +21,16 @@ struct TmuxTestServer {
 
     @discardableResult
     func tmux(_ arguments: [String]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["tmux", "-L", name] + arguments
-        var environment = ProcessInfo.processInfo.environment
-        environment.removeValue(forKey: "TMUX")
-        process.environment = environment
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        // A file, not a pipe, for stdout: a server started by this command keeps inherited
+        // descriptors, and a pipe would not reach its end until the server exits.
+        let outputPath = FileManager.default.temporaryDirectory.appendingPathComponent("ccorc-tmux-out-\(UUID().uuidString)").path
+        defer { unlink(outputPath) }
+        let pid = try tmuxSpawnWithCleanSignals(["tmux", "-L", name] + arguments, stdoutPath: outputPath)
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        let data = FileManager.default.contents(atPath: outputPath) ?? Data()
+        let exitStatus: Int32 = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+        return (exitStatus, String(decoding: data, as: UTF8.self))
     }
 
     /// Session names as a separate `tmux list-sessions` sees them; empty when no server runs.
@@ -103,11 +100,54 @@ final class TmuxNotificationRecorder: Sendable {
 }
 
 /// Polls `condition` every 20 ms for up to `timeout` seconds.
-func eventually(timeout: Double = 5, _ condition: () async throws -> Bool) async rethrows -> Bool {
+func tmuxEventually(timeout: Double = 5, _ condition: () async throws -> Bool) async rethrows -> Bool {
     let deadline = Date().addingTimeInterval(timeout)
     while Date() < deadline {
         if try await condition() { return true }
         try? await Task.sleep(for: .milliseconds(20))
     }
     return try await condition()
+}
+
+/// Starts a process with an empty signal mask and default signal actions, stdin from `stdinDescriptor`
+/// (or /dev/null) and stdout to `stdoutPath` (or /dev/null); stderr goes to /dev/null.
+///
+/// Foundation's `Process` passes on the signal mask of the calling thread, where test threads
+/// block SIGTERM: a tmux server started that way never exits on `kill-server` (which is SIGTERM).
+func tmuxSpawnWithCleanSignals(_ arguments: [String], stdoutPath: String? = nil, stdinDescriptor: Int32? = nil) throws -> pid_t {
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    if let stdinDescriptor {
+        posix_spawn_file_actions_adddup2(&actions, stdinDescriptor, 0)
+    } else {
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+    }
+    posix_spawn_file_actions_addopen(&actions, 1, stdoutPath ?? "/dev/null", O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+    posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+    var attributes = posix_spawnattr_t()
+    posix_spawnattr_init(&attributes)
+    defer { posix_spawnattr_destroy(&attributes) }
+    var mask = sigset_t()
+    sigemptyset(&mask)
+    var defaults = sigset_t()
+    sigfillset(&defaults)
+    sigdelset(&defaults, SIGKILL)
+    sigdelset(&defaults, SIGSTOP)
+    posix_spawnattr_setsigmask(&attributes, &mask)
+    posix_spawnattr_setsigdefault(&attributes, &defaults)
+    posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+    var environment = ProcessInfo.processInfo.environment
+    environment.removeValue(forKey: "TMUX")
+    environment["TERM"] = environment["TERM"] ?? "xterm"
+    let argv = arguments.map { strdup($0) } + [nil]
+    let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+    defer {
+        argv.forEach { free($0) }
+        envp.forEach { free($0) }
+    }
+    var pid: pid_t = 0
+    let status = posix_spawnp(&pid, arguments[0], &actions, &attributes, argv, envp)
+    guard status == 0 else { throw TmuxError(.spawnFailed, "cannot start \(arguments[0])", systemError: status) }
+    return pid
 }

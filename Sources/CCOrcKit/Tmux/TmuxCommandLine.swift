@@ -112,8 +112,9 @@ public enum TmuxQuoting {
 public enum TmuxNames {
     /// Checks a session name before it is sent to tmux.
     ///
-    /// tmux 3.3a replaces `.` and `:` with `_` and escapes control characters (`session_check_name`),
-    /// and reads a target starting with `$` as a session id, so such names would not round-trip.
+    /// tmux 3.3a rewrites session names (`session_check_name`): `.` and `:` become `_`, and
+    /// `utf8_stravis` turns `$`, `\` and control characters into escapes (`\$`, `\\`, `\n`), so
+    /// such a name would not round-trip; a leading `$` would also be read as a session id.
     ///
     /// - Throws: `.invalidName` with the reason.
     public static func validateSessionName(_ name: String) throws {
@@ -123,11 +124,11 @@ public enum TmuxNames {
         if let bad = name.unicodeScalars.first(where: { $0 == "." || $0 == ":" }) {
             throw TmuxError(.invalidName, "tmux session name \(name.debugDescription) contains '\(bad)', which tmux forbids")
         }
+        if let bad = name.unicodeScalars.first(where: { $0 == "$" || $0 == "\\" }) {
+            throw TmuxError(.invalidName, "tmux session name \(name.debugDescription) contains '\(bad)', which tmux would store escaped")
+        }
         if name.unicodeScalars.contains(where: isControl) {
             throw TmuxError(.invalidName, "tmux session name \(name.debugDescription) contains a control character, which tmux would rewrite")
-        }
-        if name.hasPrefix("$") {
-            throw TmuxError(.invalidName, "tmux session name \(name.debugDescription) starts with '$', which tmux reads as a session id")
         }
     }
 

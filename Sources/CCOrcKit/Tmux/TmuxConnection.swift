@@ -35,6 +35,7 @@ final class TmuxConnection: Sendable {
         var sessionID: String?
         var sessionName: String?
         var exitReason: String?
+        var endWaiters: [CheckedContinuation<Void, Never>] = []
     }
 
     let process: TmuxChildProcess
@@ -82,8 +83,9 @@ final class TmuxConnection: Sendable {
         return (connection, handshake)
     }
 
-    /// Whether the stream from tmux is still open and the client has not been closed.
-    var isAlive: Bool { state.withLock { $0.alive && !$0.closing } }
+    /// Whether commands can still be answered: the stream is open, tmux has not announced `%exit`,
+    /// and the client has not been closed.
+    var isAlive: Bool { state.withLock { $0.alive && !$0.closing && $0.exitReason == nil } }
 
     /// The name of the session this control client is attached to, as tmux last reported it.
     var attachedSessionName: String? { state.withLock { $0.sessionName } }
@@ -124,6 +126,18 @@ final class TmuxConnection: Sendable {
                 // The stream's end, seen by the reader, fails the commands just queued.
                 process.shutdownWriting()
             }
+        }
+    }
+
+    /// Returns once the stream from tmux has ended and the child has been reaped.
+    func waitUntilEnded() async {
+        await withCheckedContinuation { continuation in
+            let ended = state.withLock { state in
+                if !state.alive { return true }
+                state.endWaiters.append(continuation)
+                return false
+            }
+            if ended { continuation.resume() }
         }
     }
 
@@ -271,6 +285,11 @@ final class TmuxConnection: Sendable {
             defer { state.handshake = nil }
             return (pending, state.handshake, reason)
         }
+        let endWaiters = state.withLock { state in
+            defer { state.endWaiters = [] }
+            return state.endWaiters
+        }
+        endWaiters.forEach { $0.resume() }
         if let handshake {
             handshake(.failure(error.code == .connectionLost && !errorOutput.isEmpty
                 ? TmuxError(.spawnFailed, errorOutput) : error))

@@ -6,8 +6,8 @@ import Synchronization
 ///
 /// The connection is made lazily by the first call. It never creates a session by itself: when no
 /// server listens on the socket, or the server has no session to attach to, queries answer "no
-/// sessions" without starting one, and the first `newSession` starts the server (the control client
-/// runs that `new-session` as its own start-up command, so no other session appears).
+/// sessions" without starting one, and the first `newSession` starts the server (a plain
+/// `tmux new-session -d` for exactly that session; the control client then attaches to it).
 ///
 /// The control client attaches with the client flags `no-output,ignore-size`: a user's client keeps
 /// its window size and pane output does not flood the pipe. tmux counts it in `session_attached`;
@@ -38,6 +38,8 @@ public final class TmuxControlClient: Sendable {
         var streams: [Int: AsyncStream<TmuxNotification>.Continuation] = [:]
         var nextStreamID = 0
         var subscriptions: [String: TmuxCommandLine] = [:]
+        /// Connections that have served calls and have not yet ended.
+        var installed: Set<ObjectIdentifier> = []
         var closed = false
     }
 
@@ -94,19 +96,14 @@ public final class TmuxControlClient: Sendable {
 
     /// All sessions of the server (`list-sessions`), or none when no server is running.
     ///
-    /// Attached counts leave out control-mode clients (`list-clients` is asked in the same round trip).
+    /// Attached counts leave out this client's own control connection.
     public func listSessions() async throws -> [TmuxSession] {
         guard let connection = try await liveConnection() else { return [] }
-        let replies = try await send([
-            TmuxCommandLine("list-sessions", "-F", TmuxFormats.session),
-            TmuxCommandLine("list-clients", "-F", TmuxFormats.controlClients),
-        ], on: connection)
-        try Self.requireSuccess(replies[0], "list-sessions")
-        let controlClients = replies[1].succeeded ? TmuxFormats.controlClientsPerSession(replies[1].lines) : [:]
-        return try replies[0].lines.map { line in
-            let id = line.prefix { $0 != "\t" }
-            return try TmuxFormats.session(line, controlClients: controlClients[String(id)] ?? 0)
-        }
+        let reply = try await send([TmuxCommandLine("list-sessions", "-F", TmuxFormats.session)], on: connection)[0]
+        try Self.requireSuccess(reply, "list-sessions")
+        // Read after the reply: notifications before it (a %session-changed) are already applied.
+        let own = connection.attachedSessionID
+        return try reply.lines.map { try TmuxFormats.session($0, controlClientSessionID: own) }
     }
 
     /// Whether a session with exactly this name exists; false when no server is running.
@@ -115,18 +112,18 @@ public final class TmuxControlClient: Sendable {
     public func hasSession(_ name: String) async throws -> Bool {
         try TmuxNames.validateSessionName(name)
         guard let connection = try await liveConnection() else { return false }
-        // display-message rather than has-session: tmux also resolves a target naming a client to
-        // that client's session, so the name that comes back is compared.
-        let reply = try await send([TmuxCommandLine("display-message", "-p", "-t", "=" + name, "--", "#{session_name}")], on: connection)[0]
-        if !reply.succeeded {
-            let error = TmuxError.fromReply(reply, command: "display-message")
-            if error.code == .notFound { return false }
-            throw error
-        }
+        // The name back from display-message rather than has-session's status: with an exact
+        // target tmux still resolves a name that matches a client to that client's session, and
+        // display-message prints an empty name for a target that does not exist.
+        let reply = try await send([
+            TmuxCommandLine("display-message", "-p", "-t", TmuxTarget.session(name).rawValue, "--", "#{session_name}")
+        ], on: connection)[0]
+        try Self.requireSuccess(reply, "display-message")
         return reply.lines == [name]
     }
 
-    /// Creates a detached session (`new-session -d -P -F`); the first one starts the server.
+    /// Creates a detached session (`new-session -d -P -F`); the first one starts the server, and
+    /// no other session is ever created.
     ///
     /// - Returns: the new session as tmux reports it.
     /// - Throws: `.invalidName`, `.invalidArgument`, `.commandFailed` (for example "duplicate session").
@@ -144,21 +141,18 @@ public final class TmuxControlClient: Sendable {
         let pipeCommand = TmuxCommandLine("new-session", ["-d"] + arguments + commandArguments)
         try pipeCommand.validate()
 
-        // The start-up command of a control client that creates the server: attached (that is how
-        // a control client stays), with the same flags as an attach.
-        let startUp = ["new-session", "-f", "no-output,ignore-size"] + arguments + commandArguments
-        switch try await obtainConnection(creating: startUp) {
+        // With no server (or no session) to attach to, a plain `tmux new-session -d` creates it, so
+        // the first session is made exactly like the others (detached, default size) and the
+        // control client attaches afterwards like any later connection.
+        let creation = ["new-session", "-d"] + arguments + commandArguments
+        switch try await obtainConnection(creating: creation) {
         case .existing(let connection):
             let reply = try await send([pipeCommand], on: connection)[0]
             try Self.requireSuccess(reply, "new-session")
             guard let line = reply.lines.first else { throw TmuxError(.protocolError, "new-session printed nothing") }
-            return try TmuxFormats.session(line, controlClients: 0)
-        case .created(let handshake):
-            guard let reply = handshake.initialReplies.first, let line = reply.lines.first else {
-                throw TmuxError(.protocolError, "new-session printed nothing")
-            }
-            // This control client is attached to the session it just created.
-            return try TmuxFormats.session(line, controlClients: 1)
+            return try TmuxFormats.session(line, controlClientSessionID: nil)
+        case .created(let line):
+            return try TmuxFormats.session(line, controlClientSessionID: nil)
         }
     }
 
@@ -171,7 +165,7 @@ public final class TmuxControlClient: Sendable {
         try TmuxNames.validateSessionName(session)
         if let name = options.name { try TmuxNames.validateWindowName(name) }
         var arguments = options.select ? [] : ["-d"]
-        arguments += ["-t", "=" + session + ":"]
+        arguments += ["-t", TmuxTarget.session(session).rawValue]
         if let name = options.name { arguments += ["-n", TmuxQuoting.formatLiteral(name)] }
         if let directory = options.workingDirectory { arguments += ["-c", TmuxQuoting.formatLiteral(directory)] }
         arguments += try Self.environmentArguments(options.environment)
@@ -222,7 +216,7 @@ public final class TmuxControlClient: Sendable {
             let listing = try await send([TmuxCommandLine("list-sessions", "-F", "#{session_name}")], on: connection)[0]
             let doomed = Set(valid)
             if listing.succeeded, let refuge = listing.lines.first(where: { !doomed.contains($0) }) {
-                commands.append((TmuxCommandLine("switch-client", "-t", "=" + refuge).rendered, false))
+                commands.append((TmuxCommandLine("switch-client", "-t", TmuxTarget.session(refuge).rawValue).rendered, false))
             } else {
                 // Nowhere to go: kill it last; tmux then ends this control client.
                 ordered.remove(at: ownIndex)
@@ -232,7 +226,7 @@ public final class TmuxControlClient: Sendable {
         let switchCount = commands.count
         let lastSession = switchCount == 0 ? connection.attachedSessionName : nil
         for name in ordered {
-            commands.append((TmuxCommandLine("kill-session", "-t", "=" + name).rendered, name == lastSession))
+            commands.append((TmuxCommandLine("kill-session", "-t", TmuxTarget.session(name).rawValue).rendered, name == lastSession))
         }
         let replies = try await submit(commands, on: connection)
         for (offset, name) in ordered.enumerated() {
@@ -244,9 +238,14 @@ public final class TmuxControlClient: Sendable {
 
     /// Kills the server (`kill-server`) with all its sessions: only for a server the caller owns.
     /// Does nothing when no server is running.
+    ///
+    /// Returns once tmux has ended this control client: a tmux 3.3a server that is exiting waits
+    /// for its control clients, and was seen to wait forever when the program that owned the pipe
+    /// exited at once.
     public func killServer() async throws {
         guard let connection = try await liveConnection() else { return }
         _ = try await submit([(TmuxCommandLine("kill-server").rendered, true)], on: connection)
+        await connection.waitUntilEnded()
     }
 
     // MARK: Panes
@@ -256,7 +255,7 @@ public final class TmuxControlClient: Sendable {
     /// - Throws: `.notFound` for a missing session, `.serverNotRunning` when no server runs.
     public func listPanes(session: String) async throws -> [TmuxPane] {
         try TmuxNames.validateSessionName(session)
-        let reply = try await runOne(TmuxCommandLine("list-panes", "-s", "-t", "=" + session, "-F", TmuxFormats.pane))
+        let reply = try await runOne(TmuxCommandLine("list-panes", "-s", "-t", TmuxTarget.session(session).rawValue, "-F", TmuxFormats.pane))
         return try TmuxFormats.panes(reply.lines)
     }
 
@@ -308,9 +307,20 @@ public final class TmuxControlClient: Sendable {
         _ = try await runOne(TmuxCommandLine("set-option", arguments))
     }
 
-    /// Expands a format for a target (`display-message -p`), the cheapest single-session query.
+    /// Expands a format for a target (`display-message -p`), the cheapest single-target query.
+    ///
+    /// tmux's `display-message` does not fail for a target that does not exist: it expands the
+    /// format with empty values. The session id is therefore asked for in front of the format, and
+    /// an empty one means the target is missing.
+    ///
+    /// - Throws: `.notFound` when the target does not exist.
     public func displayMessage(target: TmuxTarget, format: String) async throws -> String {
-        try await runOne(TmuxCommandLine("display-message", "-p", "-t", target.rawValue, "--", format)).text
+        let command = TmuxCommandLine("display-message", "-p", "-t", target.rawValue, "--", "#{session_id}:" + format)
+        let text = try await runOne(command).text
+        guard text.hasPrefix("$"), let colon = text.firstIndex(of: ":") else {
+            throw TmuxError(.notFound, "can't find \(target.rawValue)", command: command.rendered)
+        }
+        return String(text[text.index(after: colon)...])
     }
 
     // MARK: Subscriptions
@@ -391,7 +401,8 @@ public final class TmuxControlClient: Sendable {
 
     private enum Obtained {
         case existing(TmuxConnection)
-        case created(TmuxConnection.Handshake)
+        /// A session was created by a separate `tmux new-session`; its `-P -F` line.
+        case created(String)
     }
 
     /// Runs one command and throws tmux's `%error` as a `TmuxError`.
@@ -444,7 +455,7 @@ public final class TmuxControlClient: Sendable {
     }
 
     /// Returns the live connection or makes one. With `creating`, a missing server or session is
-    /// resolved by starting a control client whose start-up command is that `new-session`.
+    /// resolved by running that `new-session -d` first.
     private func obtainConnection(creating startUp: [String]?) async throws -> Obtained {
         while true {
             enum Step { case use(TmuxConnection), wait, connect, closed }
@@ -499,9 +510,10 @@ public final class TmuxControlClient: Sendable {
         waiters.forEach { $0.resume(returning: outcome) }
     }
 
-    /// One connection attempt: attach to an existing session, or, when `startUp` is given and there
-    /// is nothing to attach to, create the session with the control client's start-up command.
-    private func connect(creating startUp: [String]?) async throws -> Obtained? {
+    /// One connection attempt: attach to an existing session, or, when `creation` is given and there
+    /// is nothing to attach to, run that `new-session -d` as its own `tmux` process (which starts the
+    /// server) and attach to the session it made.
+    private func connect(creating creation: [String]?) async throws -> Obtained? {
         try server.validate()
         if TmuxSocketProbe.isListening(at: socketPath) {
             do {
@@ -511,9 +523,21 @@ public final class TmuxControlClient: Sendable {
                 // No session to attach to (or the server just went away): fall through.
             }
         }
-        guard let startUp else { return nil }
-        let (_, handshake) = try await open(startUp.map(TmuxQuoting.argumentVectorWord))
-        return .created(handshake)
+        guard let creation else { return nil }
+        let result = try await TmuxChildProcess.run(
+            executable: tmuxPath, arguments: ["-S", socketPath, "-u"] + creation.map(TmuxQuoting.argumentVectorWord))
+        guard result.status == 0 else {
+            let message = result.errorOutput.isEmpty ? "tmux new-session exited with status \(result.status)" : result.errorOutput
+            throw TmuxError(.commandFailed, message, command: (["tmux"] + creation).joined(separator: " "))
+        }
+        guard let line = result.output.split(separator: "\n").first.map(String.init) else {
+            throw TmuxError(.protocolError, "new-session printed nothing")
+        }
+        // Attach now so that notifications flow; if the session is already gone (its command
+        // ended), the next call connects again.
+        let name = try TmuxFormats.session(line, controlClientSessionID: nil).name
+        _ = try? await open(["attach-session", "-t", TmuxTarget.session(name).rawValue, "-f", "no-output,ignore-size"])
+        return .created(line)
     }
 
     private func open(_ command: [String]) async throws -> (TmuxConnection, TmuxConnection.Handshake) {
@@ -524,6 +548,7 @@ public final class TmuxControlClient: Sendable {
             onEnd: { [weak self] connection, error in self?.connectionEnded(connection, error) })
         let (wasConnected, subscriptions, closed) = state.withLock { state in
             state.connection = connection
+            state.installed.insert(ObjectIdentifier(connection))
             defer { state.hasConnectedBefore = true }
             return (state.hasConnectedBefore, Array(state.subscriptions.values), state.closed)
         }
@@ -536,11 +561,10 @@ public final class TmuxControlClient: Sendable {
     }
 
     private func connectionEnded(_ connection: TmuxConnection, _ error: TmuxError) {
-        let wasCurrent = state.withLock { state in
-            guard state.connection === connection else { return false }
-            state.connection = nil
-            return true
+        let wasInstalled = state.withLock { state in
+            if state.connection === connection { state.connection = nil }
+            return state.installed.remove(ObjectIdentifier(connection)) != nil
         }
-        if wasCurrent && error.code != .closed { broadcast(.disconnected(error)) }
+        if wasInstalled && error.code != .closed { broadcast(.disconnected(error)) }
     }
 }

@@ -8,8 +8,8 @@ public struct TmuxSession: Sendable, Hashable {
     public var name: String
     /// The number of windows.
     public var windows: Int
-    /// The number of clients attached, not counting control-mode clients (such as this one), so
-    /// the figure is what a user would see.
+    /// The number of clients attached, not counting this client's own control-mode connection
+    /// (which tmux counts), so the figure is what a user would see.
     public var attached: Int
     /// The number of attached clients including control-mode clients (`#{session_attached}`).
     public var attachedIncludingControlClients: Int
@@ -50,6 +50,8 @@ public struct TmuxPane: Sendable, Hashable {
     /// Whether the pane's process has exited (the pane stays when `remain-on-exit` is on).
     public var isDead: Bool
     /// The exit status of a dead pane's process; nil while it runs or when a signal ended it.
+    /// tmux sets the dead flag when the pty closes and the status when it reaps the process, so
+    /// for a moment a dead pane can have no status yet.
     public var exitStatus: Int?
     /// The signal that ended a dead pane's process; nil otherwise.
     public var exitSignal: Int?
@@ -129,8 +131,10 @@ public struct TmuxTarget: Sendable, Hashable, ExpressibleByStringLiteral, Custom
     /// A target written in tmux's own syntax, passed as is.
     public init(stringLiteral value: String) { rawValue = value }
 
-    /// A session by exact name (`=NAME`): without `=`, tmux would also accept a prefix or pattern.
-    public static func session(_ name: String) -> TmuxTarget { TmuxTarget(raw: "=" + name) }
+    /// A session (its current window and pane) by exact name, `=NAME:`: without `=`, tmux would
+    /// also accept a prefix or a pattern, and without `:` a pane or window target (send-keys,
+    /// display-message) silently finds nothing in tmux 3.3a.
+    public static func session(_ name: String) -> TmuxTarget { TmuxTarget(raw: "=" + name + ":") }
 
     /// A window or pane by its id (`@N`, `%N`), or a session by id (`$N`).
     public static func id(_ id: String) -> TmuxTarget { TmuxTarget(raw: id) }
@@ -158,29 +162,36 @@ public enum TmuxOptionScope: Sendable, Hashable {
 /// field, a pane's current command, comes last.
 enum TmuxFormats {
     static let session = "#{session_id}\t#{session_windows}\t#{session_attached}\t#{session_created}\t#{session_activity}\t#{session_name}"
-    static let controlClients = "#{session_id}\t#{client_control_mode}"
     static let window = "#{window_id}\t#{window_index}\t#{pane_id}\t#{pane_pid}\t#{window_name}"
     static let pane = "#{pane_id}\t#{window_id}\t#{window_index}\t#{pane_index}\t#{pane_pid}\t#{pane_dead}\t#{pane_dead_status}\t#{pane_dead_signal}\t#{pane_active}\t#{window_name}\t#{pane_current_command}"
 
-    static func session(_ line: String, controlClients: Int) throws -> TmuxSession {
-        let fields = line.split(separator: "\t", maxSplits: 5, omittingEmptySubsequences: false)
-        guard fields.count == 6, let windows = Int(fields[1]), let attached = Int(fields[2]),
-              let created = TimeInterval(fields[3]), let activity = TimeInterval(fields[4])
+    /// Parses a `session` row; `controlClientSessionID` is the session this client's own control
+    /// connection is attached to, which tmux counts in `session_attached`.
+    ///
+    /// Works on UTF-8 bytes: this runs for every session of every poll.
+    static func session(_ line: String, controlClientSessionID: String?) throws -> TmuxSession {
+        let fields = line.utf8.split(separator: 9, maxSplits: 5, omittingEmptySubsequences: false)
+        guard fields.count == 6, let windows = integer(fields[1]), let attached = integer(fields[2]),
+              let created = integer(fields[3]), let activity = integer(fields[4])
         else { throw TmuxError(.protocolError, "unexpected session line from tmux: \(line.debugDescription)") }
+        let id = String(decoding: fields[0], as: UTF8.self)
+        let own = id == controlClientSessionID ? 1 : 0
         return TmuxSession(
-            id: String(fields[0]), name: String(fields[5]), windows: windows,
-            attached: max(0, attached - controlClients), attachedIncludingControlClients: attached,
-            created: Date(timeIntervalSince1970: created), activity: Date(timeIntervalSince1970: activity))
+            id: id, name: String(decoding: fields[5], as: UTF8.self), windows: windows,
+            attached: max(0, attached - own), attachedIncludingControlClients: attached,
+            created: Date(timeIntervalSince1970: TimeInterval(created)),
+            activity: Date(timeIntervalSince1970: TimeInterval(activity)))
     }
 
-    /// Counts control-mode clients per session id from `list-clients` rows.
-    static func controlClientsPerSession(_ lines: [String]) -> [String: Int] {
-        var counts: [String: Int] = [:]
-        for line in lines {
-            let fields = line.split(separator: "\t", omittingEmptySubsequences: false)
-            if fields.count == 2, fields[1] == "1" { counts[String(fields[0]), default: 0] += 1 }
+    /// A non-negative decimal integer, or nil.
+    private static func integer(_ digits: Substring.UTF8View) -> Int? {
+        guard !digits.isEmpty, digits.count <= 18 else { return nil }
+        var value = 0
+        for byte in digits {
+            guard byte >= 0x30 && byte <= 0x39 else { return nil }
+            value = value * 10 + Int(byte - 0x30)
         }
-        return counts
+        return value
     }
 
     static func window(_ line: String) throws -> TmuxWindow {

@@ -44,6 +44,16 @@ public struct TmuxSubscriptionChange: Sendable, Hashable {
     public var paneID: String?
     /// The format's new value.
     public var value: String
+
+    /// A change; made by the parser, and by tests.
+    public init(name: String, sessionID: String, windowID: String?, windowIndex: Int?, paneID: String?, value: String) {
+        self.name = name
+        self.sessionID = sessionID
+        self.windowID = windowID
+        self.windowIndex = windowIndex
+        self.paneID = paneID
+        self.value = value
+    }
 }
 
 /// An asynchronous message from tmux (a line starting with `%` outside a reply block), or a change
@@ -141,9 +151,8 @@ public struct TmuxProtocolParser: Sendable {
         var start = 0
         while index < pending.count {
             if pending[index] == UInt8(ascii: "\n") {
-                var end = index
-                if end > start && pending[end - 1] == UInt8(ascii: "\r") { end -= 1 }
-                if let event = handle(line: pending[start..<end]) { events.append(event) }
+                // tmux ends lines with \n alone; a \r before it is data (an option value, say).
+                if let event = handle(line: pending[start..<index]) { events.append(event) }
                 start = index + 1
             }
             index += 1
@@ -230,6 +239,8 @@ public struct TmuxProtocolParser: Sendable {
             return parts.count == count ? parts.map(String.init) : nil
         }
         switch name {
+        case "begin", "end", "error":
+            return .protocolViolation(line: line, reason: "malformed %\(name) guard line")
         case "output":
             guard let space = bytes.firstIndex(of: UInt8(ascii: " ")),
                   let second = bytes[(space + 1)...].firstIndex(of: UInt8(ascii: " "))

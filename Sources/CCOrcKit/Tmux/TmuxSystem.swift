@@ -84,11 +84,13 @@ final class TmuxChildProcess: Sendable {
         defer { posix_spawnattr_destroy(&attributes) }
         var noSignals = sigset_t()
         sigemptyset(&noSignals)
+        // Every signal back to its default action and none blocked: an ignored or blocked signal
+        // is inherited through exec, and a tmux server started with SIGTERM blocked never exits on
+        // kill-server, one with SIGCHLD ignored never learns its panes' exit status.
         var defaultSignals = sigset_t()
-        sigemptyset(&defaultSignals)
-        sigaddset(&defaultSignals, SIGPIPE)
-        sigaddset(&defaultSignals, SIGINT)
-        sigaddset(&defaultSignals, SIGTERM)
+        sigfillset(&defaultSignals)
+        sigdelset(&defaultSignals, SIGKILL)
+        sigdelset(&defaultSignals, SIGSTOP)
         posix_spawnattr_setsigmask(&attributes, &noSignals)
         posix_spawnattr_setsigdefault(&attributes, &defaultSignals)
         posix_spawnattr_setpgroup(&attributes, 0)
@@ -117,6 +119,30 @@ final class TmuxChildProcess: Sendable {
             throw TmuxError(.spawnFailed, "cannot start \(executable)", systemError: status)
         }
         return TmuxChildProcess(pid: pid, controlDescriptor: ours, errorDescriptor: errorPipe[0])
+    }
+
+    /// Runs `executable ARGUMENTS` to completion on a thread of its own (not the cooperative
+    /// pool) and returns its exit status, stdout and stderr.
+    static func run(executable: String, arguments: [String]) async throws -> (status: Int32, output: String, errorOutput: String) {
+        let process = try spawn(executable: executable, arguments: arguments)
+        process.shutdownWriting()
+        return await withCheckedContinuation { continuation in
+            let thread = Thread {
+                var output: [UInt8] = []
+                var buffer = [UInt8](repeating: 0, count: 16384)
+                while true {
+                    let count = process.read(into: &buffer)
+                    if count == 0 { break }
+                    output += buffer[0..<count]
+                }
+                let errorOutput = process.readErrorOutput()
+                let status = process.reapAndClose()
+                let exitStatus: Int32 = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+                continuation.resume(returning: (exitStatus, String(decoding: output, as: UTF8.self), errorOutput))
+            }
+            thread.name = "tmux-command"
+            thread.start()
+        }
     }
 
     /// Writes all of `bytes` to tmux's stdin.

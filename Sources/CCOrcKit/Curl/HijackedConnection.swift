@@ -1,0 +1,164 @@
+import CShims
+
+/// A raw, bidirectional byte stream to the engine, obtained by upgrading an HTTP request
+/// (`Connection: Upgrade`, `Upgrade: tcp`, reply `101 UPGRADED`) — what exec start and attach use.
+///
+/// Driven through libcurl rather than a hand-made socket: `CURLOPT_CONNECT_ONLY` makes
+/// `curl_easy_perform` only connect to the Unix socket, after which `curl_easy_send` and
+/// `curl_easy_recv` move raw bytes and `CURLINFO_ACTIVESOCKET` gives the descriptor to poll. libcurl
+/// itself has no API for HTTP upgrades to arbitrary protocols, so the request line and headers are
+/// written by hand and the reply's header is parsed here; bytes after it belong to the stream.
+/// Not thread-safe: one reader and one writer on the same thread, or external ordering.
+public final class HijackedConnection {
+    private let easy: CurlEasy
+    /// The connected socket, for poll(2).
+    public let socket: Int32
+    /// Stream bytes that arrived together with the reply header.
+    private var leftover: [UInt8]
+    private var writeClosed = false
+
+    /// Connects to `socketPath`, sends `method path` with `body` as an upgrade request, and waits
+    /// for the engine to switch protocols.
+    /// - Throws: `TransportError` when the connection fails; `EngineError` with the engine's
+    ///   message when it answers with an error status instead of 101.
+    init(socketPath: String, method: String, path: String, body: [UInt8]?) throws {
+        easy = try CurlEasy()
+        let handle = easy.handle
+        func check(_ code: CURLcode) throws(TransportError) {
+            if code != CURLE_OK { throw TransportError(curlCode: code, detail: nil) }
+        }
+        try check(cshims_curl_easy_setopt_ptr(handle, CURLOPT_UNIX_SOCKET_PATH, socketPath))
+        try check(cshims_curl_easy_setopt_ptr(handle, CURLOPT_URL, "http://localhost/"))
+        try check(cshims_curl_easy_setopt_long(handle, CURLOPT_CONNECT_ONLY, 1))
+        try check(cshims_curl_easy_setopt_long(handle, CURLOPT_NOSIGNAL, 1))
+        try check(curl_easy_perform(handle))
+        var fd: curl_socket_t = -1
+        try check(cshims_curl_easy_getinfo_socket(handle, &fd))
+        guard fd >= 0 else { throw TransportError(code: .other, message: "libcurl reported no socket after connecting") }
+        socket = fd
+        leftover = []
+
+        var request = "\(method) \(path) HTTP/1.1\r\nHost: localhost\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n"
+        if let body { request += "Content-Type: application/json\r\nContent-Length: \(body.count)\r\n" }
+        request += "\r\n"
+        try send(Array(request.utf8) + (body ?? []))
+
+        // Read up to the end of the reply header; what follows is stream data.
+        var received: [UInt8] = []
+        let terminator: [UInt8] = [13, 10, 13, 10]
+        var headerEnd: Int?
+        while headerEnd == nil {
+            guard let chunk = try receive(maximum: 4096) else {
+                throw TransportError(code: .other, message: "the engine closed the connection before answering \(method) \(path)")
+            }
+            received += chunk
+            headerEnd = HijackedConnection.find(terminator, in: received)
+            if headerEnd == nil && received.count > 65_536 {
+                throw TransportError(code: .other, message: "no end of the reply header after 64 KiB")
+            }
+        }
+        let header = String(decoding: received[..<headerEnd!], as: UTF8.self)
+        leftover = Array(received[(headerEnd! + 4)...])
+        let statusLine = header.split(separator: "\r\n").first.map(String.init) ?? ""
+        let parts = statusLine.split(separator: " ")
+        guard parts.count >= 2, parts[0].hasPrefix("HTTP/"), let status = Int(parts[1]) else {
+            throw EngineError(.malformedReply, "not an HTTP reply: \(statusLine.prefix(80))", operation: "\(method) \(path)")
+        }
+        // 101 is the upgrade; engines that ignore the upgrade answer 200 and stream anyway.
+        if status != 101 && status != 200 {
+            let message = try readErrorMessage(header: header, status: status)
+            throw EngineError(EngineError.code(forStatus: status), message, status: status, operation: "\(method) \(path)")
+        }
+    }
+
+    /// Reads the rest of an error reply's body (bounded) and extracts the engine's message.
+    private func readErrorMessage(header: String, status: Int) throws -> String {
+        var body = leftover
+        let length = header.split(separator: "\r\n").first { $0.lowercased().hasPrefix("content-length:") }
+            .flatMap { Int($0.split(separator: ":")[1].trimmingCharacters(in: .whitespaces)) } ?? body.count
+        while body.count < min(length, 65_536), let chunk = try receive(maximum: 4096) { body += chunk }
+        if let message = (try? JSONValue.parse(body))?["message"]?.string { return message }
+        let text = String(decoding: body, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        return text.isEmpty ? "HTTP \(status)" : text
+    }
+
+    private static func find(_ needle: [UInt8], in haystack: [UInt8]) -> Int? {
+        guard haystack.count >= needle.count else { return nil }
+        for start in 0...(haystack.count - needle.count) where haystack[start..<start + needle.count].elementsEqual(needle) {
+            return start
+        }
+        return nil
+    }
+
+    /// Writes all of `bytes`, waiting for the socket when it is full.
+    public func send(_ bytes: [UInt8]) throws(TransportError) {
+        var offset = 0
+        while offset < bytes.count {
+            var sent = 0
+            let code = bytes.withUnsafeBytes { raw in
+                curl_easy_send(easy.handle, raw.baseAddress! + offset, raw.count - offset, &sent)
+            }
+            if code == CURLE_AGAIN {
+                var ready: Int32 = 0
+                _ = cshims_wait_socket(socket, 0, 1, 1000, &ready)
+                continue
+            }
+            if code != CURLE_OK { throw TransportError(curlCode: code, detail: nil) }
+            offset += sent
+        }
+    }
+
+    /// Reads what is available, waiting until something is; nil at the end of the stream.
+    public func receive(maximum: Int = 65_536) throws(TransportError) -> [UInt8]? {
+        if !leftover.isEmpty {
+            defer { leftover = [] }
+            return leftover
+        }
+        var buffer = [UInt8](repeating: 0, count: maximum)
+        while true {
+            var received = 0
+            let code = buffer.withUnsafeMutableBytes { raw in
+                curl_easy_recv(easy.handle, raw.baseAddress!, raw.count, &received)
+            }
+            if code == CURLE_AGAIN {
+                var ready: Int32 = 0
+                _ = cshims_wait_socket(socket, 1, 0, 1000, &ready)
+                continue
+            }
+            if code == CURLE_UNSUPPORTED_PROTOCOL || code == CURLE_RECV_ERROR && received == 0 {
+                return nil  // the peer reset the connection: the stream is over
+            }
+            if code != CURLE_OK { throw TransportError(curlCode: code, detail: nil) }
+            if received == 0 { return nil }
+            return Array(buffer[0..<received])
+        }
+    }
+
+    /// Whether bytes received with the header are waiting (poll(2) would not report them).
+    public var hasBufferedInput: Bool { !leftover.isEmpty }
+
+    /// Half-closes the connection: the remote process sees end of input, output still arrives.
+    public func closeWrite() {
+        guard !writeClosed else { return }
+        writeClosed = true
+        _ = cshims_shutdown_write(socket)
+    }
+
+    /// Waits until `terminal` (or -1 for none) has input, or the connection has input or, when
+    /// `wantWrite`, room for output.
+    public func wait(terminal: Int32, wantWrite: Bool, timeoutMilliseconds: Int32) -> (terminal: Bool, readable: Bool, writable: Bool) {
+        if hasBufferedInput { return (false, true, false) }
+        var terminalReady: Int32 = 0, connectionReady: Int32 = 0
+        _ = cshims_wait_two(terminal, 1, socket, wantWrite ? 3 : 1, timeoutMilliseconds, &terminalReady, &connectionReady)
+        return (terminalReady != 0, connectionReady & 5 != 0, connectionReady & 2 != 0)
+    }
+
+    /// Writes what the socket takes now without waiting; returns how many bytes were sent.
+    public func sendAvailable(_ bytes: ArraySlice<UInt8>) throws(TransportError) -> Int {
+        var sent = 0
+        let code = bytes.withUnsafeBytes { raw in curl_easy_send(easy.handle, raw.baseAddress!, raw.count, &sent) }
+        if code == CURLE_AGAIN { return 0 }
+        if code != CURLE_OK { throw TransportError(curlCode: code, detail: nil) }
+        return sent
+    }
+}

@@ -1,0 +1,70 @@
+import Glibc
+
+/// The local terminal: raw mode, its size, and restoring it whatever happens.
+///
+/// The terminal is process-wide, so the saved mode is too: signal handlers (which cannot capture
+/// context) read it to restore the terminal before the process dies of SIGINT, SIGTERM or SIGHUP.
+public enum LocalTerminal {
+    nonisolated(unsafe) private static var savedMode = termios()
+    nonisolated(unsafe) private static var savedDescriptor: Int32 = -1
+
+    /// Whether `descriptor` is a terminal.
+    public static func isTerminal(_ descriptor: Int32) -> Bool { isatty(descriptor) == 1 }
+
+    /// The terminal's size as (rows, columns), or nil when it is not a terminal.
+    public static func size(_ descriptor: Int32 = STDOUT_FILENO) -> (rows: Int, columns: Int)? {
+        var size = winsize()
+        guard ioctl(descriptor, UInt(TIOCGWINSZ), &size) == 0, size.ws_row > 0 else { return nil }
+        return (Int(size.ws_row), Int(size.ws_col))
+    }
+
+    /// Puts `descriptor` into raw mode (no echo, no line editing, no signals from keys) until
+    /// `restore()`; also arranges for SIGINT, SIGTERM and SIGHUP to restore it before the process ends.
+    /// - Returns: false when `descriptor` is not a terminal (nothing changed).
+    @discardableResult
+    public static func enterRawMode(_ descriptor: Int32 = STDIN_FILENO) -> Bool {
+        var mode = termios()
+        guard tcgetattr(descriptor, &mode) == 0 else { return false }
+        savedMode = mode
+        savedDescriptor = descriptor
+        for signal in [SIGINT, SIGTERM, SIGHUP] {
+            _ = Glibc.signal(signal) { received in
+                LocalTerminal.restore()
+                _ = Glibc.signal(received, SIG_DFL)
+                _ = raise(received)
+            }
+        }
+        cfmakeraw(&mode)
+        return tcsetattr(descriptor, TCSANOW, &mode) == 0
+    }
+
+    /// Restores the mode saved by `enterRawMode`; safe to call more than once and from a signal handler.
+    public static func restore() {
+        guard savedDescriptor >= 0 else { return }
+        _ = tcsetattr(savedDescriptor, TCSANOW, &savedMode)
+    }
+
+    /// Writes all of `bytes` to `descriptor`, retrying partial and interrupted writes.
+    static func writeAll(_ descriptor: Int32, _ bytes: [UInt8]) {
+        var offset = 0
+        while offset < bytes.count {
+            let written = bytes.withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress! + offset, $0.count - offset) }
+            if written < 0 {
+                if errno == EINTR || errno == EAGAIN { continue }
+                return
+            }
+            offset += written
+        }
+    }
+
+    /// Reads what is available from `descriptor`; nil at end of input.
+    static func readAvailable(_ descriptor: Int32, maximum: Int = 65_536) -> [UInt8]? {
+        var buffer = [UInt8](repeating: 0, count: maximum)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { Glibc.read(descriptor, $0.baseAddress!, $0.count) }
+            if count < 0 && errno == EINTR { continue }
+            if count <= 0 { return nil }
+            return Array(buffer[0..<count])
+        }
+    }
+}
