@@ -97,3 +97,19 @@ void cshims_free(void *_Nullable pointer);
 #pragma clang assume_nonnull end
 
 #endif
+
+// MARK: - SQLite
+//
+// Appended after the include guard above, so it carries its own. Only what Swift cannot call
+// well is shimmed: SQLITE_TRANSIENT is a macro that casts -1 to a function pointer, which Swift
+// cannot express, and binding text with SQLITE_STATIC would require the Swift string to outlive
+// the statement's execution. Everything else in sqlite3.h is called directly.
+#ifndef CSHIMS_SQLITE_SECTION
+#define CSHIMS_SQLITE_SECTION
+
+/// sqlite3_bind_text with SQLITE_TRANSIENT, so SQLite copies the bytes before returning.
+/// `length` is the byte count (the text may hold NUL bytes); returns SQLite's result code.
+int cshims_sqlite3_bind_text(sqlite3_stmt *_Nonnull statement, int index,
+                             const char *_Nonnull text, int length);
+
+#endif

@@ -15,17 +15,17 @@ struct Comparison {
 /// Prints benchmark comparisons as an aligned table.
 enum Report {
     static func section(_ title: String) {
-        print("\n## \(title)")
+        say("\n## \(title)")
     }
 
     static func line(_ comparison: Comparison) {
         let ours = format(comparison.ours, comparison.unit)
         let peer = comparison.peer.map { format($0, comparison.unit) } ?? "n/a"
         let ratio = comparison.speedup.map { String(format: "%.2fx", $0) } ?? "-"
-        print(pad(comparison.name, 48) + pad("ccorc " + ours, 22) + pad(comparison.peerName + " " + peer, 36) + "peer/ours " + ratio)
+        say(pad(comparison.name, 48) + pad("ccorc " + ours, 22) + pad(comparison.peerName + " " + peer, 36) + "peer/ours " + ratio)
     }
 
-    static func note(_ text: String) { print("   " + text) }
+    static func note(_ text: String) { say("   " + text) }
 
     static func format(_ value: Double, _ unit: String) -> String {
         switch unit {
@@ -37,6 +37,11 @@ enum Report {
     private static func pad(_ text: String, _ width: Int) -> String {
         text.count >= width ? text + " " : text + String(repeating: " ", count: width - text.count)
     }
+}
+
+/// Writes a line to stdout at once (print is block-buffered when stdout is not a terminal).
+func say(_ text: String) {
+    FileHandle.standardOutput.write(Data((text + "\n").utf8))
 }
 
 /// The median of a set of samples (seconds).

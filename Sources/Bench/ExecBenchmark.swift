@@ -1,0 +1,57 @@
+import CCOrcKit
+import Foundation
+
+/// `ccdk exec` start-up beside the docker CLI, and launch-to-prompt of a shell.
+func runExecBenchmark(ccdk: String) async throws {
+    let engine = try EngineClient()
+    let image = "ccorc-busybox:latest"
+    if !(try await engine.imageExists(image)) { _ = try await BusyboxImage.importImage(into: engine, reference: image) }
+    let name = "ccorc-bench-exec-\(getpid())"
+    var spec = ContainerSpec(image: image, name: name)
+    spec.command = ["sleep", "1000"]
+    spec.networkMode = "none"
+    spec.labels = [OwnershipLabels.managed: "true"]
+    _ = try await engine.createContainer(spec)
+    defer { Task { try? await engine.removeContainer(name, force: true) } }
+    try await engine.startContainer(name)
+
+    Report.section("Exec start-up: launch to exit of `true` in a running container, median of 30")
+    let ours = try timeEach(30) { try runQuietly(ccdk, ["exec", name, "--", "true"]) }
+    let docker = ["/usr/bin/docker", "/usr/local/bin/docker"].first { FileManager.default.isExecutableFile(atPath: $0) }
+    var peer: Double?
+    if let docker {
+        peer = median(try timeEach(30) { try runQuietly(docker, ["exec", name, "true"]) })
+    }
+    Report.line(Comparison(name: "ccdk exec NAME -- true", ours: median(ours), peerName: "docker exec NAME true", peer: peer, unit: "s"))
+    if docker == nil { Report.note("no docker CLI installed: the peer was skipped") }
+
+    Report.section("Launch to a remote shell's first prompt, median of 20")
+    var prompts: [Double] = []
+    for _ in 0..<20 { prompts.append(try timeToPrompt(ccdk, name)) }
+    Report.line(Comparison(name: "ccdk exec -i NAME -- sh -i, first prompt", ours: median(prompts), peerName: "-", peer: nil, unit: "s"))
+    try await engine.removeContainer(name, force: true)
+}
+
+/// Starts an interactive shell through ccdk and returns the seconds until its prompt arrives.
+private func timeToPrompt(_ ccdk: String, _ container: String) throws -> Double {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: ccdk)
+    process.arguments = ["exec", "-i", container, "--", "sh", "-i"]
+    let input = Pipe(), output = Pipe()
+    process.standardInput = input
+    process.standardOutput = output
+    process.standardError = FileHandle.nullDevice
+    let start = DispatchTime.now().uptimeNanoseconds
+    try process.run()
+    var seen = Data()
+    // busybox's ash prints its banner and its prompt ("~ # ") on stdout.
+    while !String(decoding: seen, as: UTF8.self).contains("# ") {
+        let chunk = output.fileHandleForReading.availableData
+        if chunk.isEmpty { break }
+        seen += chunk
+    }
+    let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+    try input.fileHandleForWriting.close()
+    process.waitUntilExit()
+    return elapsed
+}
