@@ -1,4 +1,5 @@
 // Implementations of the shims declared in include/cshims.h. Each one is a single call.
+#define _GNU_SOURCE
 #include "cshims.h"
 
 #include <poll.h>
@@ -107,6 +108,10 @@ int cshims_wait_two(int fd_a, int want_a, int fd_b, int want_b, int timeout_ms, 
     *ready_a = result > 0 ? cshims_ready_bits(entries[0].revents) : 0;
     *ready_b = result > 0 ? cshims_ready_bits(entries[1].revents) : 0;
     return result;
+}
+
+int cshims_spawn_close_from(posix_spawn_file_actions_t *actions, int lowest) {
+    return posix_spawn_file_actions_addclosefrom_np(actions, lowest);
 }
 
 int cshims_shutdown_write(int fd) { return shutdown(fd, SHUT_WR); }

@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <spawn.h>
 
 #pragma clang assume_nonnull begin
 
@@ -64,6 +65,10 @@ int cshims_wait_socket(int fd, int want_read, int want_write, int timeout_ms, in
 /// *ready_a and *ready_b as for cshims_wait_socket. A descriptor of -1 is ignored.
 int cshims_wait_two(int fd_a, int want_a, int fd_b, int want_b, int timeout_ms, int *ready_a,
                     int *ready_b);
+/// posix_spawn_file_actions_addclosefrom_np(actions, lowest): a spawned child closes every
+/// descriptor from `lowest` up, so that one the caller inherited without close-on-exec (a parent's
+/// pipe) cannot be kept open by a daemon the child starts. A GNU extension, hidden from Swift.
+int cshims_spawn_close_from(posix_spawn_file_actions_t *actions, int lowest);
 /// shutdown(fd, SHUT_WR): half-closes the write side (stdin of a remote process).
 int cshims_shutdown_write(int fd);
 

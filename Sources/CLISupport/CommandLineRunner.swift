@@ -24,6 +24,12 @@ public enum CommandLineRunner {
             fail(programName, error.message, code: "failed", json: arguments.contains("--json"), status: error.status)
         } catch let error as CgroupError {
             fail(programName, error.description, code: "cgroup", json: arguments.contains("--json"))
+        } catch let error as SessionError {
+            fail(programName, error.description, code: error.code.rawValue, json: arguments.contains("--json"))
+        } catch let error as RegistryError {
+            fail(programName, error.description, code: "registry", json: arguments.contains("--json"))
+        } catch let error as TmuxError {
+            fail(programName, error.description, code: "tmux", json: arguments.contains("--json"))
         } catch let error as TarError {
             fail(programName, error.description, code: "archive", json: arguments.contains("--json"))
         } catch {

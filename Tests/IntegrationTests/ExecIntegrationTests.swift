@@ -5,7 +5,7 @@ import Testing
 
 /// A private tmux server driven through its command line, to act as a person at a terminal.
 struct ScratchTmux {
-    let socketName = "ccorc-it-\(getpid())-\(UInt32.random(in: 0..<1_000_000))"
+    var socketName = "ccorc-it-\(getpid())-\(UInt32.random(in: 0..<1_000_000))"
 
     @discardableResult
     func run(_ arguments: String...) throws -> String {

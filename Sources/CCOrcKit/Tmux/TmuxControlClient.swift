@@ -233,6 +233,11 @@ public final class TmuxControlClient: Sendable {
             let reply = replies[switchCount + offset]
             results[name] = reply.succeeded ? nil : TmuxError.fromReply(reply, command: commands[switchCount + offset].line)
         }
+        if let lastSession, results[lastSession] == .some(nil) {
+            // tmux ends this control client now; wait for it, so that the next call starts afresh
+            // instead of writing to a connection that is going away.
+            await connection.waitUntilEnded()
+        }
         return results
     }
 

@@ -136,6 +136,9 @@ public struct TmuxTarget: Sendable, Hashable, ExpressibleByStringLiteral, Custom
     /// display-message) silently finds nothing in tmux 3.3a.
     public static func session(_ name: String) -> TmuxTarget { TmuxTarget(raw: "=" + name + ":") }
 
+    /// A window of a session by exact session name and window name, `=SESSION:=WINDOW`.
+    public static func window(session: String, window: String) -> TmuxTarget { TmuxTarget(raw: "=" + session + ":=" + window) }
+
     /// A window or pane by its id (`@N`, `%N`), or a session by id (`$N`).
     public static func id(_ id: String) -> TmuxTarget { TmuxTarget(raw: id) }
 

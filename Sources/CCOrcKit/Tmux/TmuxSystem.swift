@@ -1,3 +1,4 @@
+import CShims
 // The only file of the tmux client that touches C types and raw pointers: starting `tmux -C`
 // with posix_spawn, the socket it talks over, and probing a server socket.
 
@@ -78,6 +79,9 @@ final class TmuxChildProcess: Sendable {
         posix_spawn_file_actions_adddup2(&actions, childEnd, 0)
         posix_spawn_file_actions_adddup2(&actions, childEnd, 1)
         posix_spawn_file_actions_adddup2(&actions, errorPipe[1], 2)
+        // The server a first `new-session` starts lives on; it must not keep a descriptor the
+        // caller inherited (its parent's output pipe, say) open after the caller exits.
+        _ = cshims_spawn_close_from(&actions, 3)
 
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)

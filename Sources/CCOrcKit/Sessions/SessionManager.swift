@@ -1,0 +1,358 @@
+import Foundation
+
+/// How to launch a team session.
+public struct LaunchOptions: Sendable {
+    /// The agents, one container and one tmux window each.
+    public var roles: [AgentRole]
+    /// The image every agent runs.
+    public var image = "ccorc-agent:latest"
+    /// The command each agent's window runs inside its container (through `sh -c`).
+    public var agentCommand = "claude"
+    /// Memory limit per container in bytes; nil is unlimited.
+    public var memoryBytes: Int64?
+    /// CPU limit per container in billionths of a CPU; nil is unlimited.
+    public var nanoCPUs: Int64?
+    /// Extra mounts, `SOURCE:/path[:ro]`.
+    public var mounts: [String] = []
+    /// Extra environment, `KEY=VALUE`.
+    public var environment: [String] = []
+    /// The containers' working directory; nil uses the image's.
+    public var workingDirectory: String?
+    /// The containers' network mode; nil uses the engine's default.
+    public var networkMode: String?
+    /// Where each agent's state volume is mounted inside its container.
+    public var stateDirectory = "/root/.claude"
+    /// Replace a tmux session of the same name that ccorc does not track.
+    public var force = false
+
+    /// The default team: leader, researcher, writer.
+    public init() {
+        roles = ["leader", "researcher", "writer"].map { try! AgentRole($0) }
+    }
+}
+
+/// A failure of a session operation, naming the session and the step.
+public struct SessionError: Error, CustomStringConvertible, Sendable {
+    /// What went wrong, for callers that switch on it.
+    public enum Code: String, Sendable {
+        case notFound, alreadyExists, imageMissing, containersMissing, stepFailed, tmuxConflict
+    }
+    /// The class of the failure.
+    public var code: Code
+    /// The one-line message.
+    public var message: String
+    public var description: String { message }
+
+    /// Creates an error.
+    public init(_ code: Code, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+}
+
+/// One agent's live state, reconciled from the registry and the engine.
+public struct AgentStatus: Sendable {
+    /// The registry's record.
+    public var record: AgentRecord
+    /// The container as the engine lists it; nil when it is missing.
+    public var container: ContainerSummary?
+
+    /// `running`, `stopped`, `missing`, or the engine's other states.
+    public var state: String {
+        guard let container else { return "missing" }
+        switch container.state {
+        case .running: return "running"
+        case .exited, .created, .dead: return "stopped"
+        default: return container.state.rawValue
+        }
+    }
+}
+
+/// One session's live state: registry, engine and tmux, reconciled.
+public struct SessionStatus: Sendable {
+    /// The registry's record.
+    public var record: SessionRecord
+    /// Each agent with its container.
+    public var agents: [AgentStatus]
+    /// The tmux session, when it exists.
+    public var tmux: TmuxSession?
+
+    /// How many agents' containers are running.
+    public var runningCount: Int { agents.filter { $0.state == "running" }.count }
+    /// Agents whose container the engine no longer has.
+    public var missingAgents: [AgentStatus] { agents.filter { $0.container == nil } }
+}
+
+/// Team sessions: launch, resume, stop, list and inspect, over the engine client, the tmux control
+/// client and the registry. Every bulk step runs concurrently.
+public final class SessionManager: Sendable {
+    /// The engine the containers live on.
+    public let engine: EngineClient
+    /// The tmux server the sessions live on.
+    public let tmux: TmuxControlClient
+    /// The registry of sessions.
+    public let registry: SessionRegistry
+    /// The command line each agent window starts with: `ccdk shell -i CONTAINER -- sh -c AGENT_COMMAND`.
+    public let shellProgram: String
+
+    /// The version of the labels ccorc writes.
+    public static let labelSchema = "1"
+
+    /// A manager over the three stores.
+    /// - Parameter shellProgram: the `ccdk` executable the agent windows run.
+    public init(engine: EngineClient, tmux: TmuxControlClient, registry: SessionRegistry, shellProgram: String) {
+        self.engine = engine
+        self.tmux = tmux
+        self.registry = registry
+        self.shellProgram = shellProgram
+    }
+
+    /// The container name of an agent.
+    public static func containerName(_ session: SessionName, _ role: AgentRole) -> String { "\(session)-\(role)" }
+
+    /// The state volume of an agent.
+    public static func volumeName(_ session: SessionName, _ role: AgentRole) -> String { "\(session)-\(role)-state" }
+
+    // MARK: - Launch
+
+    /// Creates a session: claims the name, creates and starts one container per agent (each with
+    /// its state volume), opens the tmux session with one window per agent, then commits the
+    /// registry entry. On any failure everything made so far is removed again.
+    public func launch(_ name: SessionName, options: LaunchOptions) async throws -> SessionRecord {
+        guard try await engine.imageExists(options.image) else {
+            throw SessionError(.imageMissing, "image \(options.image) not found: build it with `ccdk image build`, import one with `ccdk image import` or `ccdk image busybox`, or pass --image")
+        }
+        let mounts = try options.mounts.map(MountSpec.init(parsing:))
+        let now = Date()
+        let agents = options.roles.enumerated().map { index, role in
+            AgentRecord(
+                role: role, containerName: SessionManager.containerName(name, role), containerID: nil,
+                stateVolume: SessionManager.volumeName(name, role), model: nil, tmuxWindow: role.rawValue, position: index)
+        }
+        var record = SessionRecord(
+            name: name, tmuxSession: name.rawValue, createdAt: now, updatedAt: now, lastResumedAt: nil,
+            image: options.image, agentCommand: options.agentCommand, memoryBytes: options.memoryBytes,
+            nanoCPUs: options.nanoCPUs, networkMode: options.networkMode, mounts: options.mounts,
+            environment: options.environment, workingDirectory: options.workingDirectory,
+            config: ["stateDirectory": .string(options.stateDirectory)], status: .launching, agents: agents)
+        do {
+            try registry.claim(record)
+        } catch {
+            // `claim` throws RegistryError only.
+            if error.code == .alreadyExists { throw SessionError(.alreadyExists, "session \(name) already exists") }
+            throw error
+        }
+
+        var createdContainers: [String] = []
+        var createdVolumes: [String] = []
+        var createdTmux = false
+        let made = Locked<(containers: [String], volumes: [String])>(([], []))
+        do {
+            if !options.force, try await tmux.hasSession(name.rawValue) {
+                throw SessionError(.tmuxConflict, "tmux session \(name) already exists: attach with `tmux attach -t \(name)`, or pass --force to replace it")
+            }
+            try await step("creating the state volumes") {
+                try await self.fanOut(agents) { agent in
+                    _ = try await self.engine.createVolume(name: agent.stateVolume, labels: self.labels(name, agent.role, options))
+                    made.withLock { $0.volumes.append(agent.stateVolume) }
+                }
+            }
+            let claimed = record
+            try await step("creating the containers") {
+                try await self.fanOut(agents) { agent in
+                    let id = try await self.engine.createContainer(self.containerSpec(claimed, agent, mounts: mounts))
+                    made.withLock { $0.containers.append(id) }
+                }
+            }
+            (createdContainers, createdVolumes) = made.withLock { ($0.containers, $0.volumes) }
+            try await step("starting the containers") {
+                try await self.fanOut(agents) { try await self.engine.startContainer($0.containerName) }
+            }
+            let summaries = try await engine.listContainers(all: true, filters: ["label": ["\(OwnershipLabels.session)=\(name)"]])
+            for index in record.agents.indices {
+                record.agents[index].containerID = summaries.first { $0.name == record.agents[index].containerName }?.id
+            }
+            let started = record
+            try await step("creating the tmux session") {
+                if options.force, try await self.tmux.hasSession(name.rawValue) { try await self.tmux.killSession(name.rawValue) }
+                try await self.openTmux(started)
+            }
+            createdTmux = true
+            record.status = .ready
+            try registry.commit(record)
+            return record
+        } catch {
+            (createdContainers, createdVolumes) = made.withLock { ($0.containers, $0.volumes) }
+            _ = await forEachConcurrently(createdContainers) { try await self.engine.removeContainer($0, force: true) }
+            _ = await forEachConcurrently(createdVolumes) { try await self.engine.removeVolume($0, force: true) }
+            if createdTmux { try? await tmux.killSession(name.rawValue) }
+            _ = try? registry.release(name)
+            if let error = error as? SessionError { throw SessionError(error.code, "launch \(name): \(error.message)") }
+            throw error
+        }
+    }
+
+    private func step(_ what: String, _ body: () async throws -> Void) async throws {
+        do {
+            try await body()
+        } catch {
+            throw SessionError(.stepFailed, "\(what) failed: \(error)")
+        }
+    }
+
+    /// Runs `body` for every agent concurrently and rethrows the first failure.
+    private func fanOut(_ agents: [AgentRecord], _ body: @escaping @Sendable (AgentRecord) async throws -> Void) async throws {
+        let results = await forEachConcurrently(agents, width: 64, body)
+        if let failure = results.first(where: { $0.error != nil }) {
+            throw SessionError(.stepFailed, "\(failure.item.containerName): \(failure.error!)")
+        }
+    }
+
+    private func labels(_ session: SessionName, _ role: AgentRole, _ options: LaunchOptions) -> [String: String] {
+        [
+            OwnershipLabels.managed: "true", OwnershipLabels.session: session.rawValue, OwnershipLabels.role: role.rawValue,
+            OwnershipLabels.schema: SessionManager.labelSchema, "ccorc.agent-command": options.agentCommand,
+            "ccorc.state-dir": options.stateDirectory, "ccorc.created": String(Int(Date().timeIntervalSince1970)),
+        ]
+    }
+
+    /// The container of one agent, as recorded: also what `cleanup --fix-broken` recreates.
+    public func containerSpec(_ record: SessionRecord, _ agent: AgentRecord, mounts: [MountSpec]) -> ContainerSpec {
+        let stateDirectory = record.config["stateDirectory"]?.string ?? "/root/.claude"
+        var spec = ContainerSpec(image: record.image, name: agent.containerName)
+        // A keep-alive that ends promptly on SIGTERM, so that stopping costs no grace period.
+        spec.command = ["sh", "-c", "trap 'exit 0' TERM INT; while :; do sleep 3600 & wait $!; done"]
+        spec.environment = record.environment + ["CCORC_SESSION=\(record.name)", "CCORC_ROLE=\(agent.role)"]
+        var options = LaunchOptions()
+        options.agentCommand = record.agentCommand
+        options.stateDirectory = stateDirectory
+        spec.labels = labels(record.name, agent.role, options)
+        spec.workingDirectory = record.workingDirectory
+        spec.memory = record.memoryBytes
+        spec.nanoCPUs = record.nanoCPUs
+        spec.networkMode = record.networkMode
+        spec.mounts = [MountSpec(kind: .volume, source: agent.stateVolume, target: stateDirectory)] + mounts
+        spec.tty = true
+        spec.openStdin = true
+        return spec
+    }
+
+    /// The command line of an agent's window.
+    private func windowCommand(_ record: SessionRecord, _ agent: AgentRecord) -> [String] {
+        [shellProgram, "shell", "-i", agent.containerName, "--", "sh", "-c", record.agentCommand]
+    }
+
+    /// Opens the tmux session with one window per agent.
+    private func openTmux(_ record: SessionRecord) async throws {
+        let agents = record.agents.sorted { $0.position < $1.position }
+        guard let first = agents.first else { return }
+        _ = try await tmux.newSession(TmuxNewSessionOptions(
+            name: record.tmuxSession, windowName: first.tmuxWindow ?? first.role.rawValue, command: windowCommand(record, first)))
+        for agent in agents.dropFirst() {
+            _ = try await tmux.newWindow(session: record.tmuxSession, TmuxNewWindowOptions(
+                name: agent.tmuxWindow ?? agent.role.rawValue, command: windowCommand(record, agent)))
+        }
+    }
+
+    // MARK: - Resume and stop
+
+    /// Brings a session back: starts its stopped containers concurrently, recreates its tmux
+    /// session if tmux lost it, and records the time.
+    public func resume(_ name: SessionName) async throws -> SessionStatus {
+        guard let record = try registry.session(named: name) else {
+            throw SessionError(.notFound, "session \(name) not found (see `ccorc list`)")
+        }
+        var status = try await self.status(of: [record]).first!
+        let missing = status.missingAgents
+        guard missing.isEmpty else {
+            throw SessionError(.containersMissing, "session \(name) has missing containers: \(missing.map(\.record.containerName).joined(separator: ", ")) (repair with `ccorc cleanup --fix-broken`)")
+        }
+        let stopped = status.agents.filter { $0.state != "running" }.map(\.record)
+        try await step("starting the containers") {
+            try await self.fanOut(stopped) { try await self.engine.startContainer($0.containerName) }
+        }
+        if status.tmux == nil {
+            try await step("recreating the tmux session") { try await self.openTmux(record) }
+        }
+        try registry.markResumed(name)
+        status = try await self.status(of: [try registry.session(named: name) ?? record]).first!
+        return status
+    }
+
+    /// Stops sessions: all their containers at once (they persist), then their tmux sessions.
+    /// - Returns: each session's error, nil when it stopped.
+    public func stop(_ names: [SessionName], timeout: Int? = nil, keepTmux: Bool = false) async throws -> [(name: SessionName, error: Error?)] {
+        var records: [SessionName: SessionRecord] = [:]
+        for record in try registry.allSessions() where names.contains(record.name) { records[record.name] = record }
+        var errors: [SessionName: Error] = [:]
+        for name in names where records[name] == nil {
+            errors[name] = SessionError(.notFound, "session \(name) not found (see `ccorc list`)")
+        }
+        let containers = records.values.flatMap { record in record.agents.map { (record.name, $0.containerName) } }
+        let stopped = await forEachConcurrently(containers, width: 256) { _, container in
+            do {
+                try await self.engine.stopContainer(container, timeout: timeout)
+            } catch let error as EngineError where error.code == .notFound {
+                return  // already gone: nothing to stop
+            }
+        }
+        for (item, error) in stopped where error != nil { errors[item.0] = errors[item.0] ?? error }
+        if !keepTmux {
+            let sessions = records.values.map(\.tmuxSession)
+            if !sessions.isEmpty {
+                _ = try? await tmux.killSessions(sessions)
+            }
+        }
+        return names.map { ($0, errors[$0]) }
+    }
+
+    // MARK: - Reading
+
+    /// Every registered session with its live state: one registry read, one engine list call and
+    /// one tmux query, whatever the number of sessions.
+    public func list() async throws -> [SessionStatus] {
+        try await status(of: registry.allSessions())
+    }
+
+    /// Containers labelled by ccorc that no registered session claims.
+    public func orphans() async throws -> [ContainerSummary] {
+        let records = try registry.allSessions()
+        let claimed = Set(records.flatMap { $0.agents.map(\.containerName) })
+        return try await engine.listContainers(all: true, filters: ["label": [OwnershipLabels.session]])
+            .filter { !claimed.contains($0.name) }
+    }
+
+    /// One session's live state.
+    public func status(of name: SessionName) async throws -> SessionStatus {
+        guard let record = try registry.session(named: name) else {
+            throw SessionError(.notFound, "session \(name) not found (see `ccorc list`)")
+        }
+        return try await status(of: [record]).first!
+    }
+
+    private func status(of records: [SessionRecord]) async throws -> [SessionStatus] {
+        guard !records.isEmpty else { return [] }
+        async let containerList = records.count == 1
+            ? engine.listContainers(all: true, filters: ["label": ["\(OwnershipLabels.session)=\(records[0].name)"]])
+            : engine.listContainers(all: true, filters: ["label": [OwnershipLabels.session]])
+        async let tmuxList = tmux.listSessions()
+        let containers = try await containerList
+        let sessions = try await tmuxList
+        var byName: [String: ContainerSummary] = [:]
+        for container in containers { byName[container.name] = container }
+        var tmuxByName: [String: TmuxSession] = [:]
+        for session in sessions { tmuxByName[session.name] = session }
+        return records.map { record in
+            SessionStatus(
+                record: record,
+                agents: record.agents.sorted { $0.position < $1.position }.map { agent in
+                    // A container of the same name that is not this session's is not its agent.
+                    let container = byName[agent.containerName].flatMap {
+                        $0.labels[OwnershipLabels.session] == record.name.rawValue ? $0 : nil
+                    }
+                    return AgentStatus(record: agent, container: container)
+                },
+                tmux: tmuxByName[record.tmuxSession])
+        }
+    }
+}

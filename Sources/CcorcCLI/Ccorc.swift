@@ -1,0 +1,177 @@
+import ArgumentParser
+import CCOrcKit
+import CLISupport
+import Foundation
+
+@main
+struct CcorcMain {
+    static func main() async {
+        await CommandLineRunner.main(Ccorc.self, programName: "ccorc")
+    }
+}
+
+/// `ccorc`: team sessions.
+struct Ccorc: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ccorc",
+        abstract: "Run persistent multi-agent team sessions: one tmux session and one container per agent.",
+        discussion: """
+            Environment: CCORC_HOME (registry, default ~/.ccorc), CCORC_TMUX_SERVER (tmux -L name) or \
+            CCORC_TMUX_SOCKET (tmux -S path), DOCKER_HOST, CCORC_IMAGE, CCORC_NETWORK, CCORC_AGENT_COMMAND.
+            """,
+        subcommands: [Launch.self, Resume.self, Attach.self, Stop.self, List.self, Info.self])
+}
+
+/// The environment's choice of engine, tmux server and registry.
+enum Environment {
+    static var values: [String: String] { ProcessInfo.processInfo.environment }
+
+    static func tmuxServer() -> TmuxServer {
+        if let socket = values["CCORC_TMUX_SOCKET"], !socket.isEmpty { return .socket(socket) }
+        if let name = values["CCORC_TMUX_SERVER"], !name.isEmpty { return .named(name) }
+        return .default
+    }
+
+    /// The `ccdk` beside this executable, which the agent windows run.
+    static func ccdkPath() -> String {
+        let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        return URL(fileURLWithPath: executable).deletingLastPathComponent().appendingPathComponent("ccdk").path
+    }
+
+    static func manager() throws -> SessionManager {
+        SessionManager(
+            engine: try EngineClient(), tmux: TmuxControlClient(server: tmuxServer()),
+            registry: try SessionRegistry(home: SessionRegistry.defaultHome(environment: values)), shellProgram: ccdkPath())
+    }
+
+    /// tmux's own command-line arguments for the configured server.
+    static func tmuxArguments() -> [String] {
+        switch tmuxServer() {
+        case .default: return ["tmux"]
+        case .named(let name): return ["tmux", "-L", name]
+        case .socket(let path): return ["tmux", "-S", path]
+        }
+    }
+}
+
+/// Hands the terminal to tmux: attach, or inside tmux switch the current client.
+func attachTerminal(to session: String) throws -> Never {
+    let inside = !(Environment.values["TMUX"] ?? "").isEmpty
+    let arguments = Environment.tmuxArguments() + (inside ? ["switch-client", "-t", "=\(session):"] : ["attach-session", "-t", "=\(session):"])
+    let cArguments = arguments.map { strdup($0) } + [nil]
+    execvp("tmux", cArguments)
+    throw CommandLineFailure("cannot run tmux: \(String(cString: strerror(errno)))")
+}
+
+func parseNames(_ names: [String]) throws -> [SessionName] {
+    try names.map { name in
+        do { return try SessionName(name) } catch { throw CommandLineFailure("\(error)") }
+    }
+}
+
+struct Launch: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Create team sessions (several names launch concurrently).")
+    @Argument(help: "Session names.") var names: [String] = []
+    @Option(name: .customLong("session-name"), help: "A session name (the same as a positional NAME).") var sessionName: [String] = []
+    @Option(help: "Comma-separated agent roles.") var agents = "leader,researcher,writer"
+    @Option(help: "Image (default: $CCORC_IMAGE or ccorc-agent:latest).") var image: String?
+    @Option(help: "Command each agent window runs in its container (default: $CCORC_AGENT_COMMAND or claude).") var agentCommand: String?
+    @Option(name: .customLong("container-memory"), help: "Memory limit per container, e.g. 4g.") var memory: String?
+    @Option(name: .customLong("container-cpus"), help: "CPU limit per container, e.g. 2.") var cpus: String?
+    @Option(help: "Mount SOURCE:/path[:ro] (repeatable).") var mount: [String] = []
+    @Option(help: "Environment variable KEY=VALUE (repeatable).") var env: [String] = []
+    @Option(help: "Working directory inside the containers.") var workdir: String?
+    @Option(help: "Network mode (default: $CCORC_NETWORK, else the engine's default).") var network: String?
+    @Option(help: "Where each agent's state volume is mounted.") var stateDir = "/root/.claude"
+    @Flag(help: "Replace an existing tmux session of the same name.") var force = false
+    @Flag(help: "Do not attach at the end.") var detach = false
+
+    func run() async throws {
+        let sessionNames = try parseNames(names + sessionName)
+        guard !sessionNames.isEmpty else { throw ValidationError("name at least one session") }
+        var options = LaunchOptions()
+        options.roles = try agents.split(separator: ",").map { role in
+            do { return try AgentRole(String(role)) } catch { throw CommandLineFailure("\(error)") }
+        }
+        let environment = Environment.values
+        options.image = image ?? environment["CCORC_IMAGE"] ?? options.image
+        options.agentCommand = agentCommand ?? environment["CCORC_AGENT_COMMAND"] ?? options.agentCommand
+        options.memoryBytes = try memory.map(ResourceLimits.parseMemory)
+        options.nanoCPUs = try cpus.map(ResourceLimits.parseCPUs)
+        _ = try mount.map(MountSpec.init(parsing:))
+        options.mounts = mount
+        for pair in env where !pair.contains("=") { throw ValidationError("invalid --env \"\(pair)\": expected KEY=VALUE") }
+        options.environment = env
+        options.workingDirectory = workdir
+        options.networkMode = network ?? environment["CCORC_NETWORK"]
+        options.stateDirectory = stateDir
+        options.force = force
+        let manager = try Environment.manager()
+        let chosen = options
+        let results = await forEachConcurrently(sessionNames, width: 8) { name in
+            _ = try await manager.launch(name, options: chosen)
+        }
+        var failed = false
+        for (name, error) in results {
+            if let error {
+                failed = true
+                printError("ccorc: \(error)")
+            } else {
+                print("launched \(name)")
+            }
+        }
+        if failed { throw ExitStatus(1) }
+        if !detach, sessionNames.count == 1, LocalTerminal.isTerminal(STDIN_FILENO) {
+            try attachTerminal(to: sessionNames[0].rawValue)
+        }
+    }
+}
+
+struct Resume: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Bring a stopped session back and attach to it.")
+    @Argument(help: "Session name.") var name: String
+    @Flag(help: "Do not attach at the end.") var detach = false
+
+    func run() async throws {
+        let session = try parseNames([name])[0]
+        let status = try await Environment.manager().resume(session)
+        print("resumed \(session): \(status.runningCount)/\(status.agents.count) running, tmux \(status.tmux == nil ? "✗" : "✓")")
+        if !detach, LocalTerminal.isTerminal(STDIN_FILENO) { try attachTerminal(to: status.record.tmuxSession) }
+    }
+}
+
+struct Attach: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Attach to a session's tmux session (inside tmux: switch to it).")
+    @Argument(help: "Session name.") var name: String
+
+    func run() async throws {
+        let session = try parseNames([name])[0]
+        let status = try await Environment.manager().status(of: session)
+        guard status.tmux != nil else { throw CommandLineFailure("session \(session) has no tmux session (bring it back with `ccorc resume \(session)`)") }
+        try attachTerminal(to: status.record.tmuxSession)
+    }
+}
+
+struct Stop: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Stop sessions: containers stop (and persist), tmux sessions close.")
+    @Argument(help: "Session names.") var names: [String] = []
+    @Flag(help: "Stop every registered session.") var all = false
+    @Option(help: "Seconds to wait before killing a container.") var time: Int?
+    @Flag(help: "Leave the tmux sessions open.") var keepTmux = false
+
+    func run() async throws {
+        let manager = try Environment.manager()
+        let targets = all ? try manager.registry.allSessions().map(\.name) : try parseNames(names)
+        guard !targets.isEmpty else { throw ValidationError(all ? "no sessions are registered" : "name sessions to stop, or pass --all") }
+        var failed = false
+        for (name, error) in try await manager.stop(targets, timeout: time, keepTmux: keepTmux) {
+            if let error {
+                failed = true
+                printError("ccorc: \(name): \(error)")
+            } else {
+                print("stopped \(name)")
+            }
+        }
+        if failed { throw ExitStatus(1) }
+    }
+}
