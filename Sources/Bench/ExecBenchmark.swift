@@ -12,8 +12,17 @@ func runExecBenchmark(ccdk: String) async throws {
     spec.networkMode = "none"
     spec.labels = [OwnershipLabels.managed: "true"]
     _ = try await engine.createContainer(spec)
-    defer { Task { try? await engine.removeContainer(name, force: true) } }
-    try await engine.startContainer(name)
+    do {
+        try await engine.startContainer(name)
+        try await measureExec(ccdk: ccdk, container: name)
+    } catch {
+        try? await engine.removeContainer(name, force: true)
+        throw error
+    }
+    try await engine.removeContainer(name, force: true)
+}
+
+private func measureExec(ccdk: String, container name: String) async throws {
 
     Report.section("Exec start-up: launch to exit of `true` in a running container, median of 30")
     let ours = try timeEach(30) { try runQuietly(ccdk, ["exec", name, "--", "true"]) }
@@ -29,7 +38,6 @@ func runExecBenchmark(ccdk: String) async throws {
     var prompts: [Double] = []
     for _ in 0..<20 { prompts.append(try timeToPrompt(ccdk, name)) }
     Report.line(Comparison(name: "ccdk exec -i NAME -- sh -i, first prompt", ours: median(prompts), peerName: "-", peer: nil, unit: "s"))
-    try await engine.removeContainer(name, force: true)
 }
 
 /// Starts an interactive shell through ccdk and returns the seconds until its prompt arrives.

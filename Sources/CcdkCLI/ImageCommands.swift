@@ -6,7 +6,25 @@ import Foundation
 struct ImageCommands: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "image", abstract: "Make and list images without a registry.",
-        subcommands: [ImportImage.self, BusyboxImageCommand.self, ListImages.self, RemoveImage.self])
+        subcommands: [BuildImage.self, ImportImage.self, BusyboxImageCommand.self, ListImages.self, RemoveImage.self])
+}
+
+struct BuildImage: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "build", abstract: "Build an image from a directory through the engine's build endpoint.")
+    @Argument(help: "The build context directory.") var directory: String
+    @Option(name: [.customShort("t"), .long], help: "The image reference, REPO[:TAG].") var tag: String
+    @Option(name: [.customShort("f"), .long], help: "The Dockerfile, relative to the context.") var file = "Dockerfile"
+    @Flag(name: .shortAndLong, help: "Print only the image ID.") var quiet = false
+
+    func run() async throws {
+        let context = try TarWriter.archive(directory: directory)
+        let quiet = self.quiet
+        let id = try await EngineClient().buildImage(context: context, tag: tag, dockerfile: file) { line in
+            if !quiet { FileHandle.standardOutput.write(Data(line.utf8)) }
+        }
+        print(quiet ? id : "built \(tag) \(id)")
+    }
 }
 
 struct ImportImage: AsyncParsableCommand {

@@ -109,3 +109,28 @@ import Testing
         }
     }
 }
+
+@Suite(.serialized) struct ImageBuildTests {
+    @Test func buildsAFromScratchContextOffline() async throws {
+        try await TestEngine.isolated("build") { engine, prefix in
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent(prefix + "-context").path
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(atPath: directory) }
+            try Data(try BusyboxImage.rootfsArchive()).write(to: URL(fileURLWithPath: directory + "/rootfs.tar"))
+            try Data("FROM scratch\nADD rootfs.tar /\nENV PATH=/bin\nCMD [\"sh\"]\n".utf8).write(to: URL(fileURLWithPath: directory + "/Dockerfile"))
+            let tag = "\(prefix):built"
+            let build = try Products.run("ccdk", ["image", "build", directory, "-t", tag])
+            #expect(build.status == 0, "\(build.stderr)")
+            #expect(build.stdout.contains("Step 2/4 : ADD rootfs.tar /"), "progress is shown")
+            #expect(try await engine.imageExists(tag))
+            let run = try Products.run("ccdk", ["run", prefix + "-built", "--image", tag, "--network", "none", "--", "sh", "-c", "echo built-ok"])
+            #expect(run.stdout == "built-ok\n")
+
+            try Data("FROM scratch\nRUN /bin/false\n".utf8).write(to: URL(fileURLWithPath: directory + "/Broken"))
+            let broken = try Products.run("ccdk", ["image", "build", directory, "-t", tag + "-broken", "-f", "Broken"])
+            #expect(broken.status == 1)
+            #expect(broken.stderr.hasPrefix("ccdk: build failed"))
+            try await engine.removeImage(tag, force: true)
+        }
+    }
+}

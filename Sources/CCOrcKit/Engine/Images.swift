@@ -55,6 +55,32 @@ extension EngineClient {
         _ = try await send(.delete, "/images/\(pathSegment(reference))", query: [("force", EngineClient.flag(force))])
     }
 
+    /// Builds an image from a tar of a build context (`POST /build`), handing each line of the
+    /// build's output to `progress` as it arrives.
+    /// - Returns: the new image's ID.
+    /// - Throws: `EngineError` with the builder's own message when a step fails.
+    public func buildImage(context: [UInt8], tag: String, dockerfile: String = "Dockerfile", progress: @escaping @Sendable (String) -> Void) async throws -> String {
+        let parser = Locked(ProgressMessages(operation: "POST /build"))
+        let outcome = Locked<(id: String?, error: String?)>((nil, nil))
+        _ = try await send(.post, "/build", query: [("t", tag), ("dockerfile", dockerfile), ("rm", "1"), ("forcerm", "1")],
+                           body: context, contentType: "application/x-tar", timeout: nil) { chunk in
+            guard let messages = try? parser.withLock({ try $0.feed(chunk) }) else { return false }
+            for message in messages {
+                if let text = message["stream"]?.string { progress(text) }
+                if let status = message["status"]?.string { progress(status + "\n") }
+                if let id = message["aux"]?["ID"]?.string { outcome.withLock { $0.id = id } }
+                if let error = message["error"]?.string ?? message["errorDetail"]?["message"]?.string {
+                    outcome.withLock { $0.error = error }
+                }
+            }
+            return true
+        }
+        let (id, error) = outcome.withLock { ($0.id, $0.error) }
+        if let error { throw EngineError(.invalidArgument, "build failed: \(error.trimmingCharacters(in: .whitespacesAndNewlines))", operation: "POST /build") }
+        guard let id else { throw EngineError(.malformedReply, "build finished without an image ID", operation: "POST /build") }
+        return id
+    }
+
     /// Imports a root filesystem tarball as an image (`POST /images/create?fromSrc=-`).
     /// - Parameters:
     ///   - tarball: an uncompressed or gzip tar of the filesystem.
@@ -76,16 +102,37 @@ extension EngineClient {
     }
 }
 
-/// The engine's progress streams: one JSON object after another (image import, build, pull).
-enum ProgressMessages {
-    /// Splits a concatenation of JSON objects (newline-separated or not) and parses each.
+/// The engine's progress streams: one JSON object after another (image import, build, pull),
+/// split as they arrive, across arbitrary chunk boundaries.
+struct ProgressMessages {
+    private var buffer: [UInt8] = []
+    private var depth = 0
+    private var inString = false
+    private var escaped = false
+    private var start: Int?
+    private var scanned = 0
+    private let operation: String
+
+    init(operation: String) {
+        self.operation = operation
+    }
+
+    /// Splits a whole reply body and parses each message.
     static func parse(_ body: [UInt8], operation: String) throws -> [JSONValue] {
+        var parser = ProgressMessages(operation: operation)
+        let messages = try parser.feed(body)
+        if parser.depth != 0 { throw EngineError(.malformedReply, "truncated progress stream", operation: operation) }
+        return messages
+    }
+
+    /// Adds received bytes and returns every message now complete.
+    mutating func feed(_ bytes: [UInt8]) throws -> [JSONValue] {
+        buffer += bytes
         var messages: [JSONValue] = []
-        var depth = 0
-        var inString = false
-        var escaped = false
-        var start: Int?
-        for (index, byte) in body.enumerated() {
+        var consumed = 0
+        while scanned < buffer.count {
+            let byte = buffer[scanned]
+            defer { scanned += 1 }
             if inString {
                 if escaped { escaped = false } else if byte == UInt8(ascii: "\\") { escaped = true } else if byte == UInt8(ascii: "\"") { inString = false }
                 continue
@@ -93,22 +140,28 @@ enum ProgressMessages {
             switch byte {
             case UInt8(ascii: "\""): inString = true
             case UInt8(ascii: "{"):
-                if depth == 0 { start = index }
+                if depth == 0 { start = scanned }
                 depth += 1
             case UInt8(ascii: "}"):
                 depth -= 1
                 if depth == 0, let begin = start {
                     do {
-                        messages.append(try JSONValue.parse(Array(body[begin...index])))
+                        messages.append(try JSONValue.parse(Array(buffer[begin...scanned])))
                     } catch {
                         throw EngineError(.malformedReply, error.message, operation: operation)
                     }
                     start = nil
+                    consumed = scanned + 1
                 }
             default: break
             }
         }
-        if depth != 0 { throw EngineError(.malformedReply, "truncated progress stream", operation: operation) }
+        if depth == 0 { consumed = buffer.count }
+        if consumed > 0 {
+            buffer.removeFirst(consumed)
+            scanned -= consumed
+            if let begin = start { start = begin - consumed }
+        }
         return messages
     }
 }
