@@ -80,10 +80,11 @@ private func removeBenchContainers(_ engine: EngineClient, _ names: [String]) as
 }
 
 /// Runs a program with its output discarded; throws if it fails.
-func runQuietly(_ path: String, _ arguments: [String]) throws {
+func runQuietly(_ path: String, _ arguments: [String], environment: [String: String] = [:]) throws {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: path)
     process.arguments = arguments
+    process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
     process.standardOutput = FileHandle.nullDevice
     process.standardError = FileHandle.nullDevice
     try process.run()

@@ -480,8 +480,6 @@ enum EngineTime {
             fraction = Double("0." + digits) ?? 0
             main = String(text[..<dot]) + String(rest.dropFirst(digits.count))
         }
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime]
-        return formatter.date(from: main).map { $0.addingTimeInterval(fraction) }
+        return (try? Date(main, strategy: .iso8601)).map { $0.addingTimeInterval(fraction) }
     }
 }

@@ -1,0 +1,104 @@
+import CCOrcKit
+import Foundation
+
+/// `ccorc list` over many registered sessions beside its floor, and bulk launch and stop.
+func runSessionBenchmark(binDirectory: String, sessionCount: Int) async throws {
+    let engine = try EngineClient()
+    let image = "ccorc-busybox:latest"
+    if !(try await engine.imageExists(image)) { _ = try await BusyboxImage.importImage(into: engine, reference: image) }
+    let tag = "bench\(getpid())"
+    let home = NSTemporaryDirectory() + "ccorc-bench-\(tag)"
+    let tmuxName = "ccorc-bench-\(tag)"
+    let environment = [
+        "CCORC_HOME": home, "CCORC_TMUX_SERVER": tmuxName, "CCORC_NETWORK": "none", "CCORC_IMAGE": image,
+        "CCORC_AGENT_COMMAND": "sh", "TMUX": "",
+    ]
+    let registry = try SessionRegistry(home: home)
+    let tmux = TmuxControlClient(server: .named(tmuxName))
+    let manager = SessionManager(engine: engine, tmux: tmux, registry: registry, shellProgram: binDirectory + "/ccdk")
+    do {
+        try await measureSessions(manager, environment: environment, binDirectory: binDirectory, tag: tag, sessionCount: sessionCount)
+    } catch {
+        await removeBenchSessions(engine, tag: tag)
+        try? await tmux.killServer()
+        try? FileManager.default.removeItem(atPath: home)
+        throw error
+    }
+    await removeBenchSessions(engine, tag: tag)
+    try? await tmux.killServer()
+    try? FileManager.default.removeItem(atPath: home)
+}
+
+private func measureSessions(_ manager: SessionManager, environment: [String: String], binDirectory: String, tag: String, sessionCount: Int) async throws {
+    let engine = manager.engine
+    let roles = LaunchOptions().roles
+    Report.section("ccorc list over \(sessionCount) registered sessions (\(sessionCount * 3) containers), median of 10")
+    // Register sessions the way launch leaves them, without starting most of them.
+    let start = Date()
+    let names = try (0..<sessionCount).map { try SessionName("\(tag)-s\($0)") }
+    let created = await forEachConcurrently(names, width: 16) { name in
+        let now = Date()
+        var record = SessionRecord(
+            name: name, tmuxSession: name.rawValue, createdAt: now, updatedAt: now, lastResumedAt: nil, image: "ccorc-busybox:latest",
+            agentCommand: "sh", memoryBytes: nil, nanoCPUs: nil, networkMode: "none", mounts: [], environment: [],
+            workingDirectory: nil, config: ["stateDirectory": "/root/.claude"], status: .ready,
+            agents: roles.enumerated().map { index, role in
+                AgentRecord(role: role, containerName: SessionManager.containerName(name, role), containerID: nil,
+                            stateVolume: SessionManager.volumeName(name, role), model: nil, tmuxWindow: role.rawValue, position: index)
+            })
+        for agent in record.agents {
+            var spec = manager.containerSpec(record, agent, mounts: [])
+            spec.mounts = []
+            spec.labels["ccorc.bench"] = tag
+            _ = try await engine.createContainer(spec)
+        }
+        record.status = .launching
+        try manager.registry.claim(record)
+        record.status = .ready
+        try manager.registry.commit(record)
+    }
+    if let failure = created.first(where: { $0.error != nil })?.error { throw failure }
+    let running = Array(names.prefix(sessionCount / 10))
+    _ = await forEachConcurrently(running.flatMap { name in roles.map { SessionManager.containerName(name, $0) } }, width: 16) {
+        try await engine.startContainer($0)
+    }
+    for name in running.prefix(20) {
+        _ = try await manager.tmux.newSession(TmuxNewSessionOptions(name: name.rawValue, command: ["sleep", "3600"]))
+    }
+    Report.note(String(format: "set up %d sessions (%d running) in %.1f s", sessionCount, running.count, Date().timeIntervalSince(start)))
+
+    let ccorc = binDirectory + "/ccorc"
+    let list = try timeEach(10) { try runQuietly(ccorc, ["list", "--json"], environment: environment) }
+    let verbose = try timeEach(10) { try runQuietly(ccorc, ["list", "--verbose"], environment: environment) }
+    let version = try await engine.apiVersion()
+    let filter = "%7B%22label%22%3A%5B%22ccorc.session%22%5D%7D"  // {"label":["ccorc.session"]}
+    let floor = try timeEach(10) {
+        try runQuietly("/usr/bin/curl", ["-s", "-o", "/dev/null", "--unix-socket", engine.host.socketPath,
+                                         "http://localhost/v\(version)/containers/json?all=1&filters=\(filter)"])
+        try runQuietly("/usr/bin/tmux", ["-L", environment["CCORC_TMUX_SERVER"]!, "list-sessions"])
+    }
+    Report.line(Comparison(name: "ccorc list --json (process)", ours: median(list), peerName: "floor: curl list + tmux ls", peer: median(floor), unit: "s"))
+    Report.line(Comparison(name: "ccorc list --verbose (process)", ours: median(verbose), peerName: "floor: curl list + tmux ls", peer: median(floor), unit: "s"))
+    Report.note(String(format: "ccorc list / floor = %.2f (target at most 2, and under 250 ms)", median(list) / median(floor)))
+
+    Report.section("Launch and stop 20 sessions")
+    let batch = (0..<20).map { "\(tag)-l\($0)" }
+    let sequentialNames = (0..<20).map { "\(tag)-q\($0)" }
+    let together = try timeEach(1) { try runQuietly(ccorc, ["launch", "--detach"] + batch, environment: environment) }[0]
+    let oneByOne = try timeEach(1) {
+        for name in sequentialNames { try runQuietly(ccorc, ["launch", "--detach", name], environment: environment) }
+    }[0]
+    Report.line(Comparison(name: "ccorc launch of 20 in one call", ours: together, peerName: "20 launches one after another", peer: oneByOne, unit: "s"))
+    let stop = try timeEach(1) { try runQuietly(ccorc, ["stop", "--time", "10"] + batch, environment: environment) }[0]
+    Report.line(Comparison(name: "ccorc stop of 20 running sessions in one call", ours: stop, peerName: "one grace period", peer: 10, unit: "s"))
+}
+
+private func removeBenchSessions(_ engine: EngineClient, tag: String) async {
+    let containers = (try? await engine.listContainers(all: true, filters: ["label": [OwnershipLabels.session]])) ?? []
+    let ours = containers.filter { $0.labels[OwnershipLabels.session]?.hasPrefix(tag + "-") == true }
+    _ = await forEachConcurrently(ours.map(\.id), width: 16) { try await engine.removeContainer($0, force: true) }
+    let volumes = (try? await engine.listVolumes(filters: ["label": [OwnershipLabels.session]])) ?? []
+    _ = await forEachConcurrently(volumes.filter { $0.labels[OwnershipLabels.session]?.hasPrefix(tag + "-") == true }.map(\.name)) {
+        try await engine.removeVolume($0, force: true)
+    }
+}
