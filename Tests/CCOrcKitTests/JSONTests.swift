@@ -82,3 +82,12 @@ let recordedInspect = """
  "Mounts":[{"Type":"volume","Name":"demo-leader-state","Source":"/var/lib/docker/volumes/x","Destination":"/root/.claude","RW":true}],
  "Config":{"Image":"ccorc-busybox:latest","Cmd":["sleep","1000"],"Env":["A=1"],"Labels":{"ccorc.session":"demo"},"WorkingDir":"/root","Tty":true}}
 """
+
+@Suite struct JSONPruningTests {
+    @Test func convertsOnlyTheNamedMembersOfListElements() throws {
+        let text = #"[{"Id":"a","Ports":[{"x":1}],"Labels":{"k":"v"}},{"Id":"b","NetworkSettings":{}}]"#
+        let pruned = try JSONValue.parse(Array(text.utf8), elementKeys: ["Id", "Labels"])
+        #expect(pruned == [["Id": "a", "Labels": ["k": "v"]], ["Id": "b"]])
+        #expect(try JSONValue.parse(Array("{\"Id\":1}".utf8), elementKeys: ["Id"]) == ["Id": 1], "non-arrays parse whole")
+    }
+}

@@ -38,6 +38,9 @@ public struct ContainerSummary: Sendable {
     /// Bytes in the writable layer, when listed with `size: true`.
     public var sizeRw: Int64?
 
+    /// The members of a list entry this type reads; the rest of the reply is not converted.
+    static let listedKeys: Set<String> = ["Id", "Names", "Image", "Command", "Created", "State", "Status", "Labels", "SizeRw"]
+
     init(json: JSONValue) throws {
         guard let id = json["Id"]?.string else {
             throw EngineError(.malformedReply, "container list entry without an Id", operation: "GET /containers/json")
@@ -334,7 +337,7 @@ extension EngineClient {
     public func listContainers(all: Bool = true, filters: [String: [String]] = [:], size: Bool = false) async throws -> [ContainerSummary] {
         let reply = try await json(.get, "/containers/json", query: [
             ("all", EngineClient.flag(all)), ("size", size ? "1" : nil), ("filters", EngineClient.filtersQuery(filters)),
-        ])
+        ], elementKeys: ContainerSummary.listedKeys)
         guard let entries = reply.array else {
             throw EngineError(.malformedReply, "expected a list of containers", operation: "GET /containers/json")
         }

@@ -6,8 +6,10 @@ import CShims
 
 extension JSONValue {
     /// Parses JSON text with jansson (`json_loadb`).
+    /// - Parameter elementKeys: for a top-level array of objects, the only members of each element
+    ///   to convert (list replies carry much a caller never reads); nil converts everything.
     /// - Throws: `JSONError` with jansson's message for malformed or truncated text.
-    public static func parse(_ bytes: [UInt8]) throws(JSONError) -> JSONValue {
+    public static func parse(_ bytes: [UInt8], elementKeys: Set<String>? = nil) throws(JSONError) -> JSONValue {
         var errorText = [CChar](repeating: 0, count: 256)
         // jansson needs a valid pointer even for an empty buffer, hence the appended NUL.
         let root: UnsafeMutablePointer<json_t>? = (bytes + [0]).withUnsafeBufferPointer { buffer in
@@ -19,6 +21,24 @@ extension JSONValue {
             throw JSONError(message: String(decoding: errorText.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
         }
         defer { cshims_json_decref(root) }
+        if let elementKeys, cshims_json_typeof(root) == JSON_ARRAY {
+            let count = json_array_size(root)
+            var elements: [JSONValue] = []
+            elements.reserveCapacity(count)
+            for index in 0..<count {
+                guard let element = json_array_get(root, index) else { continue }
+                guard cshims_json_typeof(element) == JSON_OBJECT else {
+                    elements.append(convert(element))
+                    continue
+                }
+                var members: [String: JSONValue] = [:]
+                for key in elementKeys {
+                    if let member = json_object_get(element, key) { members[key] = convert(member) }
+                }
+                elements.append(.object(members))
+            }
+            return .array(elements)
+        }
         return convert(root)
     }
 
