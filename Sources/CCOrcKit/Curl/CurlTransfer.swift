@@ -233,17 +233,21 @@ final class CurlTransfer: @unchecked Sendable {
 }
 
 private func curlWriteCallback(_ data: UnsafeMutablePointer<CChar>?, _ size: Int, _ count: Int, _ userdata: UnsafeMutableRawPointer?) -> Int {
-    guard let userdata else { return 0 }
-    let transfer = Unmanaged<CurlTransfer>.fromOpaque(userdata).takeUnretainedValue()
-    let length = size * count
-    let bytes = UnsafeRawBufferPointer(start: data, count: data == nil ? 0 : length)
-    return transfer.receive(bytes) ? length : 0
+    deliver(data, size * count, userdata) { $0.receive($1) }
 }
 
 private func curlHeaderCallback(_ data: UnsafeMutablePointer<CChar>?, _ size: Int, _ count: Int, _ userdata: UnsafeMutableRawPointer?) -> Int {
+    deliver(data, size * count, userdata) { $0.receiveHeader($1) }
+}
+
+/// Hands a callback's bytes to the transfer behind `userdata`; returning less than `length`
+/// tells libcurl to abort.
+private func deliver(
+    _ data: UnsafeMutablePointer<CChar>?, _ length: Int, _ userdata: UnsafeMutableRawPointer?,
+    _ handler: (CurlTransfer, UnsafeRawBufferPointer) -> Bool
+) -> Int {
     guard let userdata else { return 0 }
     let transfer = Unmanaged<CurlTransfer>.fromOpaque(userdata).takeUnretainedValue()
-    let length = size * count
     let bytes = UnsafeRawBufferPointer(start: data, count: data == nil ? 0 : length)
-    return transfer.receiveHeader(bytes) ? length : 0
+    return handler(transfer, bytes) ? length : 0
 }

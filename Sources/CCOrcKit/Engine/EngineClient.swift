@@ -125,7 +125,8 @@ public final class EngineClient: Sendable {
         }
     }
 
-    private func classify(_ error: TransportError, operation: String) -> EngineError {
+    /// Turns a libcurl failure into the engine error a caller can act on.
+    func classify(_ error: TransportError, operation: String) -> EngineError {
         switch error.code {
         case .couldNotConnect:
             return EngineError(.unreachable, "nothing answers on \(host.socketPath) (\(error.message))", operation: operation, transport: error)

@@ -105,10 +105,7 @@ extension EngineClient {
         do {
             return try HijackedConnection(socketPath: host.socketPath, method: method.rawValue, path: fullPath, body: body)
         } catch let error as TransportError {
-            if error.code == .couldNotConnect {
-                throw EngineError(.unreachable, "nothing answers on \(host.socketPath) (\(error.message))", operation: "\(method.rawValue) \(path)", transport: error)
-            }
-            throw EngineError(.transport, error.description, operation: "\(method.rawValue) \(path)", transport: error)
+            throw classify(error, operation: "\(method.rawValue) \(path)")
         }
     }
 }
