@@ -91,9 +91,20 @@ struct Info: AsyncParsableCommand {
 
     func run() async throws {
         let session = try parseNames([name])[0]
-        let status = try await Environment.manager().status(of: session)
+        let manager = try Environment.manager()
+        let status = try await manager.status(of: session)
+        let panes = status.tmux == nil ? [] : try await manager.tmux.listPanes(session: status.record.tmuxSession)
         if json {
-            printJSON(status.jsonValue)
+            var object = status.jsonValue.object ?? [:]
+            object["panes"] = .array(panes.map { pane in
+                [
+                    "id": .string(pane.id), "window": .string(pane.windowName), "pid": .int(Int64(pane.pid)),
+                    "dead": .bool(pane.isDead), "exitStatus": pane.exitStatus.map { .int(Int64($0)) } ?? .null,
+                    "command": .string(pane.currentCommand),
+                ]
+            })
+            object["volumes"] = JSONValue(strings: status.agents.map(\.record.stateVolume))
+            printJSON(.object(object))
             return
         }
         let record = status.record
@@ -107,5 +118,14 @@ struct Info: AsyncParsableCommand {
             table.append([agent.record.role.rawValue, agent.record.containerName, agent.state, agent.record.stateVolume, agent.record.tmuxWindow ?? "-"])
         }
         print(table.render())
+        if !panes.isEmpty {
+            var paneTable = TextTable(headers: ["WINDOW", "PANE", "PID", "COMMAND", "STATE"])
+            for pane in panes {
+                let state = pane.isDead ? "dead" + (pane.exitStatus.map { " (exit \($0))" } ?? "") : "alive"
+                paneTable.append([pane.windowName, pane.id, String(pane.pid), pane.currentCommand, state])
+            }
+            print("")
+            print(paneTable.render())
+        }
     }
 }

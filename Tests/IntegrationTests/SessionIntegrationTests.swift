@@ -86,6 +86,12 @@ struct SessionTestbed {
             }
             let panes = try await tmux.listPanes(session: name)
             #expect(panes.count == 3 && panes.allSatisfy { !$0.isDead })
+
+            let info = try JSONValue.parse(try bed.ccorc("info", name, "--json").stdout)
+            #expect(info["panes"]?.array?.count == 3)
+            #expect(info["panes"]?.array?.allSatisfy { $0["dead"] == false && $0["command"]?.string == "ccdk" } == true)
+            #expect(info["volumes"] == JSONValue(strings: ["leader", "researcher", "writer"].map { "\(name)-\($0)-state" }))
+            #expect(try bed.ccorc("info", bed.prefix + "-nope").stderr == "ccorc: session \(bed.prefix)-nope not found (see `ccorc list`)\n")
         }
     }
 
