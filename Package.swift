@@ -47,7 +47,7 @@ let package = Package(
             dependencies: ["CCOrcKit", "CLISupport", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Sources/CcorcCLI"),
         .executableTarget(
-            name: "Bench", dependencies: ["CCOrcKit"], path: "Sources/Bench"),
+            name: "Bench", dependencies: ["CCOrcKit"], path: "bench"),
 
         .testTarget(name: "CCOrcKitTests", dependencies: ["CCOrcKit"], path: "Tests/CCOrcKitTests"),
         .testTarget(

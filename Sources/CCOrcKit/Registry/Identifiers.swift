@@ -41,37 +41,33 @@ enum RegistryIdentifierRule {
     }
 }
 
-/// The name of a team session: also its tmux session name and the prefix of its containers.
-///
-/// Validated on construction: 1-63 characters of `[A-Za-z0-9_-]`, starting with a letter or digit.
-public struct SessionName: RawRepresentable, Hashable, Comparable, Sendable, CustomStringConvertible, Codable {
-    /// The validated name.
-    public let rawValue: String
+/// An identifier validated by `RegistryIdentifierRule`; session names and agent roles share it.
+public protocol RegistryIdentifier: RawRepresentable, Hashable, Comparable, Sendable, CustomStringConvertible, Codable
+where RawValue == String {
+    /// What the identifier is called in error messages ("session name").
+    static var kind: String { get }
+}
 
-    /// Validates `value` as a session name.
+extension RegistryIdentifier {
+    /// Validates `value`.
     /// - Throws: `RegistryError` with code `.invalidName`, naming the value and the rule.
     public init(_ value: String) throws(RegistryError) {
-        try RegistryIdentifierRule.validate(value, kind: "session name")
-        rawValue = value
+        try RegistryIdentifierRule.validate(value, kind: Self.kind)
+        // Valid by the check above, which is the same rule `init?(rawValue:)` applies.
+        self.init(rawValue: value)!
     }
 
-    /// Validates `rawValue`; nil when it breaks the rule.
-    public init?(rawValue: String) {
-        guard RegistryIdentifierRule.isValid(rawValue) else { return nil }
-        self.rawValue = rawValue
-    }
-
-    /// True when `value` would be accepted as a session name.
+    /// True when `value` would be accepted.
     public static func isValid(_ value: String) -> Bool { RegistryIdentifierRule.isValid(value) }
 
     /// The naming rule in words, for help texts.
     public static var rule: String { RegistryIdentifierRule.text }
 
-    /// The name itself.
+    /// The identifier itself.
     public var description: String { rawValue }
 
     /// Orders by the raw string, as `ccorc list` sorts.
-    public static func < (lhs: SessionName, rhs: SessionName) -> Bool { lhs.rawValue < rhs.rawValue }
+    public static func < (lhs: Self, rhs: Self) -> Bool { lhs.rawValue < rhs.rawValue }
 
     /// Decodes a string and validates it, so a bad name in a file is refused like one on the command line.
     public init(from decoder: any Decoder) throws {
@@ -79,10 +75,26 @@ public struct SessionName: RawRepresentable, Hashable, Comparable, Sendable, Cus
         try self.init(value)
     }
 
-    /// Encodes the name as a plain string.
+    /// Encodes the identifier as a plain string.
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
         try container.encode(rawValue)
+    }
+}
+
+/// The name of a team session: also its tmux session name and the prefix of its containers.
+///
+/// Validated on construction: 1-63 characters of `[A-Za-z0-9_-]`, starting with a letter or digit.
+public struct SessionName: RegistryIdentifier {
+    /// The validated name.
+    public let rawValue: String
+    /// Used in error messages.
+    public static let kind = "session name"
+
+    /// Validates `rawValue`; nil when it breaks the rule.
+    public init?(rawValue: String) {
+        guard RegistryIdentifierRule.isValid(rawValue) else { return nil }
+        self.rawValue = rawValue
     }
 }
 
@@ -90,41 +102,15 @@ public struct SessionName: RawRepresentable, Hashable, Comparable, Sendable, Cus
 /// container name `SESSION-ROLE` and the name of its tmux window.
 ///
 /// Validated on construction by the same rule as `SessionName`.
-public struct AgentRole: RawRepresentable, Hashable, Comparable, Sendable, CustomStringConvertible, Codable {
+public struct AgentRole: RegistryIdentifier {
     /// The validated role.
     public let rawValue: String
-
-    /// Validates `value` as an agent role.
-    /// - Throws: `RegistryError` with code `.invalidName`, naming the value and the rule.
-    public init(_ value: String) throws(RegistryError) {
-        try RegistryIdentifierRule.validate(value, kind: "agent role")
-        rawValue = value
-    }
+    /// Used in error messages.
+    public static let kind = "agent role"
 
     /// Validates `rawValue`; nil when it breaks the rule.
     public init?(rawValue: String) {
         guard RegistryIdentifierRule.isValid(rawValue) else { return nil }
         self.rawValue = rawValue
-    }
-
-    /// True when `value` would be accepted as an agent role.
-    public static func isValid(_ value: String) -> Bool { RegistryIdentifierRule.isValid(value) }
-
-    /// The role itself.
-    public var description: String { rawValue }
-
-    /// Orders by the raw string.
-    public static func < (lhs: AgentRole, rhs: AgentRole) -> Bool { lhs.rawValue < rhs.rawValue }
-
-    /// Decodes a string and validates it.
-    public init(from decoder: any Decoder) throws {
-        let value = try decoder.singleValueContainer().decode(String.self)
-        try self.init(value)
-    }
-
-    /// Encodes the role as a plain string.
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(rawValue)
     }
 }
