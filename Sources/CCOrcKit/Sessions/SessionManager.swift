@@ -143,17 +143,17 @@ public final class SessionManager: Sendable {
             throw error
         }
 
-        var createdContainers: [String] = []
-        var createdVolumes: [String] = []
         var createdTmux = false
-        let made = Locked<(containers: [String], volumes: [String])>(([], []))
+        // What exists so far, for the rollback: container IDs by name, and volume names.
+        let made = Locked<(containers: [String: String], volumes: [String])>(([:], []))
         do {
             if !options.force, try await tmux.hasSession(name.rawValue) {
                 throw SessionError(.tmuxConflict, "tmux session \(name) already exists: attach with `tmux attach -t \(name)`, or pass --force to replace it")
             }
             try await step("creating the state volumes") {
                 try await self.fanOut(agents) { agent in
-                    _ = try await self.engine.createVolume(name: agent.stateVolume, labels: self.labels(name, agent.role, options))
+                    _ = try await self.engine.createVolume(
+                        name: agent.stateVolume, labels: self.labels(name, agent.role, agentCommand: options.agentCommand, stateDirectory: options.stateDirectory))
                     made.withLock { $0.volumes.append(agent.stateVolume) }
                 }
             }
@@ -161,16 +161,15 @@ public final class SessionManager: Sendable {
             try await step("creating the containers") {
                 try await self.fanOut(agents) { agent in
                     let id = try await self.engine.createContainer(self.containerSpec(claimed, agent, mounts: mounts))
-                    made.withLock { $0.containers.append(id) }
+                    made.withLock { $0.containers[agent.containerName] = id }
                 }
             }
-            (createdContainers, createdVolumes) = made.withLock { ($0.containers, $0.volumes) }
             try await step("starting the containers") {
                 try await self.fanOut(agents) { try await self.engine.startContainer($0.containerName) }
             }
-            let summaries = try await engine.listContainers(all: true, filters: ["label": ["\(OwnershipLabels.session)=\(name)"]])
+            let ids = made.withLock { $0.containers }
             for index in record.agents.indices {
-                record.agents[index].containerID = summaries.first { $0.name == record.agents[index].containerName }?.id
+                record.agents[index].containerID = ids[record.agents[index].containerName]
             }
             let started = record
             try await step("creating the tmux session") {
@@ -182,7 +181,7 @@ public final class SessionManager: Sendable {
             try registry.commit(record)
             return record
         } catch {
-            (createdContainers, createdVolumes) = made.withLock { ($0.containers, $0.volumes) }
+            let (createdContainers, createdVolumes) = made.withLock { (Array($0.containers.values), $0.volumes) }
             _ = await forEachConcurrently(createdContainers) { try await self.engine.removeContainer($0, force: true) }
             _ = await forEachConcurrently(createdVolumes) { try await self.engine.removeVolume($0, force: true) }
             if createdTmux { try? await tmux.killSession(name.rawValue) }
@@ -208,11 +207,12 @@ public final class SessionManager: Sendable {
         }
     }
 
-    private func labels(_ session: SessionName, _ role: AgentRole, _ options: LaunchOptions) -> [String: String] {
+    /// The labels of an agent's container and volume: enough to rebuild the registry from the engine.
+    private func labels(_ session: SessionName, _ role: AgentRole, agentCommand: String, stateDirectory: String) -> [String: String] {
         [
             OwnershipLabels.managed: "true", OwnershipLabels.session: session.rawValue, OwnershipLabels.role: role.rawValue,
-            OwnershipLabels.schema: SessionManager.labelSchema, "ccorc.agent-command": options.agentCommand,
-            "ccorc.state-dir": options.stateDirectory, "ccorc.created": String(Int(Date().timeIntervalSince1970)),
+            OwnershipLabels.schema: SessionManager.labelSchema, "ccorc.agent-command": agentCommand,
+            "ccorc.state-dir": stateDirectory, "ccorc.created": String(Int(Date().timeIntervalSince1970)),
         ]
     }
 
@@ -223,10 +223,7 @@ public final class SessionManager: Sendable {
         // A keep-alive that ends promptly on SIGTERM, so that stopping costs no grace period.
         spec.command = ["sh", "-c", "trap 'exit 0' TERM INT; while :; do sleep 3600 & wait $!; done"]
         spec.environment = record.environment + ["CCORC_SESSION=\(record.name)", "CCORC_ROLE=\(agent.role)"]
-        var options = LaunchOptions()
-        options.agentCommand = record.agentCommand
-        options.stateDirectory = stateDirectory
-        spec.labels = labels(record.name, agent.role, options)
+        spec.labels = labels(record.name, agent.role, agentCommand: record.agentCommand, stateDirectory: stateDirectory)
         spec.workingDirectory = record.workingDirectory
         spec.memory = record.memoryBytes
         spec.nanoCPUs = record.nanoCPUs
