@@ -1,23 +1,27 @@
 import Foundation
 import Glibc
 
-/// `ccorc-bench [engine|tmux|exec|sessions|all] [--containers N]`: prints each figure beside its peer.
+/// `ccorc-bench [engine|tmux|exec|sessions|all] [--containers N] [--sessions N]`: prints each figure beside its peer.
 @main
 struct BenchMain {
     static func main() async {
         var arguments = Array(CommandLine.arguments.dropFirst())
-        var containers = 1000
-        if let index = arguments.firstIndex(of: "--containers"), index + 1 < arguments.count, let count = Int(arguments[index + 1]) {
-            containers = count
+        func takeCount(_ flag: String, default value: Int) -> Int {
+            guard let index = arguments.firstIndex(of: flag), index + 1 < arguments.count, let count = Int(arguments[index + 1]) else {
+                return value
+            }
             arguments.removeSubrange(index...index + 1)
+            return count
         }
+        let containers = takeCount("--containers", default: 1000)
+        let sessions = takeCount("--sessions", default: 1000)
         let suites = Set(arguments.isEmpty || arguments == ["all"] ? ["engine", "tmux", "exec", "sessions"] : arguments)
         let binDirectory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().path
         say("ccorc benchmarks: \(ProcessInfo.processInfo.activeProcessorCount) cores, \(Date())")
         do {
             if suites.contains("engine") { try await runEngineBenchmark(containerCount: containers) }
             if suites.contains("tmux") { try await runTmuxBenchmark() }
-            if suites.contains("sessions") { try await runSessionBenchmark(binDirectory: binDirectory, sessionCount: containers) }
+            if suites.contains("sessions") { try await runSessionBenchmark(binDirectory: binDirectory, sessionCount: sessions) }
             if suites.contains("exec") { try await runExecBenchmark(ccdk: binDirectory + "/ccdk") }
         } catch {
             FileHandle.standardError.write(Data("ccorc-bench: \(error)\n".utf8))
