@@ -19,8 +19,10 @@ engine: setup
 build: setup
 	$(SWIFT) build
 
+# The Swift runtime and Foundation are linked statically: a CLI that a tmux window starts for every
+# agent should not spend its first milliseconds resolving a few thousand dynamic symbols.
 release: setup
-	$(SWIFT) build -c release
+	$(SWIFT) build -c release --static-swift-stdlib
 
 # Unit tests, then integration tests against the real engine and real tmux.
 test: engine

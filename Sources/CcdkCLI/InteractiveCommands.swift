@@ -21,7 +21,7 @@ func finish(_ exitCode: Int?, container: String) throws {
 struct Exec: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "exec", abstract: "Run a command in a running container.",
-        discussion: "Input is forwarded when -i is given or when it is not a terminal (a pipe or a file).")
+        discussion: "Input is forwarded when -i is given, or when it is a pipe or a file (not a terminal or /dev/null).")
     @Flag(name: .shortAndLong, help: "Allocate a TTY.") var tty = false
     @Flag(name: [.customShort("i"), .customLong("interactive")], help: "Forward input.") var interactive = false
     @Option(name: .shortAndLong, help: "User to run as.") var user: String?
@@ -34,7 +34,7 @@ struct Exec: AsyncParsableCommand {
     func run() async throws {
         guard !command.isEmpty else { throw ValidationError("give the command after --, e.g. ccdk exec NAME -- ls") }
         var options = InteractiveOptions(
-            tty: tty, stdin: interactive || !LocalTerminal.isTerminal(STDIN_FILENO), detachKeys: try DetachKeys(terminal.detachKeys))
+            tty: tty, stdin: interactive || LocalTerminal.isDataSource(STDIN_FILENO), detachKeys: try DetachKeys(terminal.detachKeys))
         options.user = user
         options.workingDirectory = workdir
         options.environment = env

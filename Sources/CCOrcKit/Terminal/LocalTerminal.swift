@@ -11,6 +11,15 @@ public enum LocalTerminal {
     /// Whether `descriptor` is a terminal.
     public static func isTerminal(_ descriptor: Int32) -> Bool { isatty(descriptor) == 1 }
 
+    /// Whether `descriptor` carries data worth forwarding without being asked: a pipe, a socket or a
+    /// regular file (`printf ... | ccdk exec NAME -- cat`), not a terminal and not `/dev/null`.
+    public static func isDataSource(_ descriptor: Int32) -> Bool {
+        var info = stat()
+        guard fstat(descriptor, &info) == 0 else { return false }
+        let type = info.st_mode & S_IFMT
+        return type == S_IFIFO || type == S_IFREG || type == S_IFSOCK
+    }
+
     /// The terminal's size as (rows, columns), or nil when it is not a terminal.
     public static func size(_ descriptor: Int32 = STDOUT_FILENO) -> (rows: Int, columns: Int)? {
         var size = winsize()
