@@ -55,7 +55,7 @@ struct InstancesArguments: ParsableArguments {
 }
 
 /// Reports per-container results of a bulk command and fails if any failed.
-func reportBulk(_ results: [(item: String, error: Error?)], verb: String) throws {
+func reportBulk(_ results: [(item: String, error: Error?)]) throws {
     var failures = 0
     for (name, error) in results {
         if let error {

@@ -125,7 +125,7 @@ struct StartContainers: AsyncParsableCommand {
 
     func run() async throws {
         let engine = try EngineClient()
-        try reportBulk(await forEachConcurrently(try targets.all()) { try await engine.startContainer($0) }, verb: "start")
+        try reportBulk(await forEachConcurrently(try targets.all()) { try await engine.startContainer($0) })
     }
 }
 
@@ -137,7 +137,7 @@ struct StopContainers: AsyncParsableCommand {
     func run() async throws {
         let engine = try EngineClient()
         let time = self.time
-        try reportBulk(await forEachConcurrently(try targets.all(), width: 64) { try await engine.stopContainer($0, timeout: time) }, verb: "stop")
+        try reportBulk(await forEachConcurrently(try targets.all(), width: 64) { try await engine.stopContainer($0, timeout: time) })
     }
 }
 
@@ -149,7 +149,7 @@ struct RestartContainers: AsyncParsableCommand {
     func run() async throws {
         let engine = try EngineClient()
         let time = self.time
-        try reportBulk(await forEachConcurrently(try targets.all(), width: 64) { try await engine.restartContainer($0, timeout: time) }, verb: "restart")
+        try reportBulk(await forEachConcurrently(try targets.all(), width: 64) { try await engine.restartContainer($0, timeout: time) })
     }
 }
 
@@ -176,7 +176,7 @@ struct RemoveContainers: AsyncParsableCommand {
             names += matches
         }
         let force = self.force, volumes = self.volumes
-        try reportBulk(await forEachConcurrently(names, width: 16) { try await engine.removeContainer($0, force: force, volumes: volumes) }, verb: "rm")
+        try reportBulk(await forEachConcurrently(names, width: 16) { try await engine.removeContainer($0, force: force, volumes: volumes) })
     }
 }
 

@@ -99,6 +99,6 @@ struct RemoveImage: AsyncParsableCommand {
     func run() async throws {
         let engine = try EngineClient()
         let force = self.force
-        try reportBulk(await forEachConcurrently(references) { try await engine.removeImage($0, force: force) }, verb: "rm")
+        try reportBulk(await forEachConcurrently(references) { try await engine.removeImage($0, force: force) })
     }
 }

@@ -11,8 +11,9 @@ extension JSONValue {
     /// - Throws: `JSONError` with jansson's message for malformed or truncated text.
     public static func parse(_ bytes: [UInt8], elementKeys: Set<String>? = nil) throws(JSONError) -> JSONValue {
         var errorText = [CChar](repeating: 0, count: 256)
-        // jansson needs a valid pointer even for an empty buffer, hence the appended NUL.
-        let root: UnsafeMutablePointer<json_t>? = (bytes + [0]).withUnsafeBufferPointer { buffer in
+        // jansson needs a valid pointer even for an empty buffer; a reply is parsed in place.
+        let source = bytes.isEmpty ? [0] : bytes
+        let root: UnsafeMutablePointer<json_t>? = source.withUnsafeBufferPointer { buffer in
             buffer.withMemoryRebound(to: CChar.self) { chars in
                 cshims_json_loadb(chars.baseAddress!, bytes.count, &errorText, errorText.count)
             }
