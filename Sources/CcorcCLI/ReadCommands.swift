@@ -24,7 +24,7 @@ extension SessionStatus {
     }
 }
 
-private func age(_ date: Date) -> String {
+func age(_ date: Date) -> String {
     let seconds = Int(Date().timeIntervalSince(date))
     switch seconds {
     case ..<60: return "\(max(0, seconds))s ago"

@@ -61,3 +61,25 @@ import Testing
         #expect(SessionRegistry.defaultHome(environment: ["HOME": "/home/u"]) == "/home/u/.ccorc")
     }
 }
+
+@Suite struct CleanupInputTests {
+    @Test func durations() throws {
+        #expect(try CleanupSelection.parseDuration("90m") == 5400)
+        #expect(try CleanupSelection.parseDuration("36h") == 129_600)
+        #expect(try CleanupSelection.parseDuration("7d") == 604_800)
+        #expect(try CleanupSelection.parseDuration("45") == 45)
+        for bad in ["", "d", "-3d", "7x", "1.5.2h", "nan"] {
+            #expect(throws: SessionError.self, "\(bad)") { try CleanupSelection.parseDuration(bad) }
+        }
+    }
+
+    @Test func picks() throws {
+        #expect(try CleanupPlan.parsePicks("1 3-5", count: 6) == [0, 2, 3, 4])
+        #expect(try CleanupPlan.parsePicks("2,2, 1", count: 3) == [0, 1])
+        #expect(try CleanupPlan.parsePicks("all", count: 3) == [0, 1, 2])
+        #expect(try CleanupPlan.parsePicks("ALL", count: 0) == [])
+        for bad in ["0", "4", "3-1", "1-", "-2", "x", "1-2-3"] {
+            #expect(throws: SessionError.self, "\(bad)") { try CleanupPlan.parsePicks(bad, count: 3) }
+        }
+    }
+}

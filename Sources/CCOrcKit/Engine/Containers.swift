@@ -39,7 +39,7 @@ public struct ContainerSummary: Sendable {
     public var sizeRw: Int64?
 
     /// The members of a list entry this type reads; the rest of the reply is not converted.
-    static let listedKeys: Set<String> = ["Id", "Names", "Image", "Command", "Created", "State", "Status", "Labels", "SizeRw"]
+    static let listedKeys: Set<String> = ["Id", "Names", "Image", "Command", "Created", "State", "Status", "Labels", "SizeRw", "SizeRootFs"]
 
     init(json: JSONValue) throws {
         guard let id = json["Id"]?.string else {
@@ -54,7 +54,8 @@ public struct ContainerSummary: Sendable {
         state = ContainerState(engineValue: json["State"]?.string ?? "")
         status = json["Status"]?.string ?? ""
         labels = json["Labels"]?.stringMap ?? [:]
-        sizeRw = json["SizeRw"]?.int
+        // The engine leaves out a zero SizeRw; SizeRootFs tells that sizes were asked for.
+        sizeRw = json["SizeRw"]?.int ?? (json["SizeRootFs"] == nil ? nil : 0)
     }
 }
 

@@ -35,7 +35,7 @@ public struct LaunchOptions: Sendable {
 public struct SessionError: Error, CustomStringConvertible, Sendable {
     /// What went wrong, for callers that switch on it.
     public enum Code: String, Sendable {
-        case notFound, alreadyExists, imageMissing, containersMissing, stepFailed, tmuxConflict
+        case notFound, alreadyExists, imageMissing, containersMissing, stepFailed, tmuxConflict, invalidArgument
     }
     /// The class of the failure.
     public var code: Code
@@ -208,7 +208,7 @@ public final class SessionManager: Sendable {
     }
 
     /// The labels of an agent's container and volume: enough to rebuild the registry from the engine.
-    private func labels(_ session: SessionName, _ role: AgentRole, agentCommand: String, stateDirectory: String) -> [String: String] {
+    func labels(_ session: SessionName, _ role: AgentRole, agentCommand: String, stateDirectory: String) -> [String: String] {
         [
             OwnershipLabels.managed: "true", OwnershipLabels.session: session.rawValue, OwnershipLabels.role: role.rawValue,
             OwnershipLabels.schema: SessionManager.labelSchema, "ccorc.agent-command": agentCommand,
@@ -314,9 +314,10 @@ public final class SessionManager: Sendable {
     /// Containers labelled by ccorc that no registered session claims.
     public func orphans() async throws -> [ContainerSummary] {
         let records = try registry.allSessions()
+        let registered = Set(records.map(\.name.rawValue))
         let claimed = Set(records.flatMap { $0.agents.map(\.containerName) })
         return try await engine.listContainers(all: true, filters: ["label": [OwnershipLabels.session]])
-            .filter { !claimed.contains($0.name) }
+            .filter { Self.isOrphan($0.labels, name: $0.name, registered: registered, claimed: claimed) }
     }
 
     /// One session's live state.
@@ -333,23 +334,36 @@ public final class SessionManager: Sendable {
             ? engine.listContainers(all: true, filters: ["label": ["\(OwnershipLabels.session)=\(records[0].name)"]])
             : engine.listContainers(all: true, filters: ["label": [OwnershipLabels.session]])
         async let tmuxList = tmux.listSessions()
-        let containers = try await containerList
-        let sessions = try await tmuxList
+        return Self.reconcile(records, containers: try await containerList, tmuxSessions: try await tmuxList)
+    }
+
+    /// Pairs each record's agents with their containers and its tmux session. A container is an
+    /// agent's when it has the agent's name and is the session's: labelled with its name, or the
+    /// very container the registry recorded.
+    static func reconcile(_ records: [SessionRecord], containers: [ContainerSummary], tmuxSessions: [TmuxSession]) -> [SessionStatus] {
         var byName: [String: ContainerSummary] = [:]
         for container in containers { byName[container.name] = container }
         var tmuxByName: [String: TmuxSession] = [:]
-        for session in sessions { tmuxByName[session.name] = session }
+        for session in tmuxSessions { tmuxByName[session.name] = session }
         return records.map { record in
             SessionStatus(
                 record: record,
                 agents: record.agents.sorted { $0.position < $1.position }.map { agent in
-                    // A container of the same name that is not this session's is not its agent.
                     let container = byName[agent.containerName].flatMap {
-                        $0.labels[OwnershipLabels.session] == record.name.rawValue ? $0 : nil
+                        Self.owns(record, $0, agentID: agent.containerID) ? $0 : nil
                     }
                     return AgentStatus(record: agent, container: container)
                 },
                 tmux: tmuxByName[record.tmuxSession])
         }
+    }
+
+    /// Whether `container` belongs to the session `record`: it carries the session's label, or it
+    /// is the container the registry recorded. A container that merely has a session-like name is
+    /// someone else's.
+    static func owns(_ record: SessionRecord, _ container: ContainerSummary, agentID: String? = nil) -> Bool {
+        if container.labels[OwnershipLabels.session] == record.name.rawValue { return true }
+        if let agentID { return container.id == agentID }
+        return record.agents.contains { $0.containerID == container.id }
     }
 }

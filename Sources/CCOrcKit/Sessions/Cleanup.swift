@@ -1,0 +1,524 @@
+import Foundation
+
+/// Which sessions, and which strays, `cleanup` acts on.
+///
+/// `names` and `patterns` set the scope (all sessions when both are empty); `stoppedOnly` and
+/// `olderThan` narrow it. `fixBroken` turns the selection into the sessions with missing
+/// containers, repaired (or with `dropBroken`, removed). `orphans` adds what ccorc labelled but no
+/// session claims (within the scope, by the session label, when names or patterns are given).
+public struct CleanupSelection: Sendable {
+    /// Sessions named outright.
+    public var names: [SessionName] = []
+    /// Shell-style patterns on session names.
+    public var patterns: [GlobPattern] = []
+    /// Only sessions none of whose containers is running.
+    public var stoppedOnly = false
+    /// Only sessions neither launched nor resumed for at least this many seconds.
+    public var olderThan: TimeInterval?
+    /// Sessions with missing containers, to repair.
+    public var fixBroken = false
+    /// With `fixBroken`: remove the broken sessions instead of repairing them.
+    public var dropBroken = false
+    /// Containers and volumes labelled by ccorc that no registered session claims.
+    public var orphans = false
+    /// Every session in scope, for a selection the user narrows down afterwards (`--interactive`).
+    public var allSessions = false
+
+    /// An empty selection.
+    public init() {}
+
+    /// Whether nothing at all is selected.
+    public var isEmpty: Bool {
+        names.isEmpty && patterns.isEmpty && !stoppedOnly && olderThan == nil && !fixBroken && !orphans && !allSessions
+    }
+
+    /// Parses `90m`, `36h`, `7d`, `2w` or plain seconds into seconds.
+    public static func parseDuration(_ text: String) throws -> TimeInterval {
+        let units: [Character: TimeInterval] = ["s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604_800]
+        let trimmed = text.trimmingCharacters(in: .whitespaces).lowercased()
+        let unit = trimmed.last.flatMap { units[$0] }
+        let number = unit == nil ? trimmed : String(trimmed.dropLast())
+        guard let value = Double(number), value >= 0, value.isFinite else {
+            throw SessionError(.invalidArgument, "invalid duration \"\(text)\": expected a number and a unit, e.g. 90m, 36h, 7d")
+        }
+        return value * (unit ?? 1)
+    }
+}
+
+/// What `cleanup` will do, worked out from one registry read, one container list, one volume list
+/// and one tmux query, before anything changes.
+public struct CleanupPlan: Sendable {
+    /// What happens to a selected session.
+    public enum Action: String, Sendable {
+        /// Containers, volumes, tmux session and registry row go.
+        case remove
+        /// The missing containers are recreated from the registry.
+        case repair
+    }
+
+    /// One selected session.
+    public struct Item: Sendable {
+        /// The session as the registry, the engine and tmux see it.
+        public var status: SessionStatus
+        /// What happens to it.
+        public var action: Action
+        /// Its containers that exist: its agents' and any other labelled with its name.
+        public var containers: [ContainerSummary]
+        /// Its labelled volumes that exist.
+        public var volumes: [String]
+        /// For a repair: why it cannot be done (its image is gone), found while planning.
+        public var blocker: String?
+
+        /// The session's name.
+        public var name: SessionName { status.record.name }
+        /// How many of its containers are up.
+        public var runningCount: Int { containers.filter { $0.state.isUp }.count }
+        /// Bytes in its containers' writable layers, when the plan measured them.
+        public var diskBytes: Int64? {
+            let sizes = containers.compactMap(\.sizeRw)
+            return sizes.isEmpty && !containers.isEmpty ? nil : sizes.reduce(0, +)
+        }
+    }
+
+    /// The selected sessions, in name order.
+    public var items: [Item]
+    /// Labelled containers that no registered session claims (with `orphans`).
+    public var orphanContainers: [ContainerSummary]
+    /// Labelled volumes that no registered session claims (with `orphans`).
+    public var orphanVolumes: [Volume]
+    /// Names given outright that are not registered.
+    public var unknownNames: [SessionName]
+    /// Selected sessions left alone, with the reason.
+    public var skipped: [(name: SessionName, reason: String)]
+    /// Whether container sizes were measured (`diskBytes` is meaningful).
+    public var measuredDisk: Bool
+
+    /// Only the items at `indices` (an interactive pick), without the strays.
+    public func restricted(to indices: [Int]) -> CleanupPlan {
+        var plan = self
+        plan.items = indices.filter { items.indices.contains($0) }.map { items[$0] }
+        plan.orphanContainers = []
+        plan.orphanVolumes = []
+        plan.skipped = []
+        return plan
+    }
+
+    /// Parses a pick from a numbered list: `1 3-7`, `2,4`, or `all`, numbered from 1 up to
+    /// `count`. Returns zero-based indices in ascending order.
+    public static func parsePicks(_ text: String, count: Int) throws -> [Int] {
+        let words = text.split(whereSeparator: { $0 == " " || $0 == "," || $0 == "\t" }).map(String.init)
+        if words.map({ $0.lowercased() }) == ["all"] { return Array(0..<count) }
+        var picked = Set<Int>()
+        for word in words {
+            let bounds = word.split(separator: "-", omittingEmptySubsequences: false).map { Int($0) }
+            guard (1...2).contains(bounds.count), let low = bounds.first ?? nil, let high = bounds.last ?? nil,
+                  low >= 1, low <= high, high <= count else {
+                throw SessionError(.invalidArgument, "invalid choice \"\(word)\": give numbers from 1 to \(count), ranges like 3-7, or all")
+            }
+            picked.formUnion((low - 1)...(high - 1))
+        }
+        return picked.sorted()
+    }
+
+    /// Whether there is nothing to do.
+    public var isEmpty: Bool { items.isEmpty && orphanContainers.isEmpty && orphanVolumes.isEmpty }
+    /// Containers that go (removed sessions' and orphans).
+    public var containersToRemove: Int {
+        items.filter { $0.action == .remove }.reduce(orphanContainers.count) { $0 + $1.containers.count }
+    }
+    /// Bytes freed by the containers that go, when measured.
+    public var diskBytes: Int64? {
+        guard measuredDisk else { return nil }
+        let sessions = items.filter { $0.action == .remove }.compactMap(\.diskBytes).reduce(0, +)
+        return orphanContainers.compactMap(\.sizeRw).reduce(sessions, +)
+    }
+}
+
+/// Asks a running cleanup to stop issuing new work (Ctrl-C); work in flight finishes.
+public final class CleanupControl: Sendable {
+    private let stopped = Locked(false)
+
+    /// A control that has not been stopped.
+    public init() {}
+
+    /// Stops issuing new work.
+    public func stop() { stopped.withLock { $0 = true } }
+
+    /// Whether `stop` was called.
+    public var isStopped: Bool { stopped.withLock { $0 } }
+}
+
+/// The outcome for one session, or for one orphaned container or volume.
+public struct CleanupResult: Sendable {
+    /// What the result is about.
+    public enum Subject: String, Sendable { case session, container, volume }
+    /// What happened.
+    public enum Outcome: Sendable {
+        /// Everything it pointed to is gone, and so is its registry row.
+        case removed
+        /// Its missing containers exist again; the notes say what state was lost.
+        case repaired(notes: [String])
+        /// Left alone, with the reason.
+        case skipped(String)
+        /// Not done, with the engine's, tmux's or the registry's message.
+        case failed(String)
+    }
+
+    /// Session, orphaned container, or orphaned volume.
+    public var subject: Subject
+    /// The session, container or volume name.
+    public var name: String
+    /// What happened.
+    public var outcome: Outcome
+    /// Containers this result removed (already-gone ones count).
+    public var containersRemoved = 0
+    /// Volumes this result removed (already-gone ones count).
+    public var volumesRemoved = 0
+}
+
+/// How far a cleanup has come, for a progress display.
+public struct CleanupProgress: Sendable {
+    /// The result just finished.
+    public var latest: CleanupResult
+    /// Results finished so far, and in all.
+    public var finished: Int, total: Int
+    /// Containers removed so far.
+    public var containersRemoved: Int
+    /// Seconds since the cleanup started.
+    public var elapsed: TimeInterval
+}
+
+/// Everything a cleanup did.
+public struct CleanupReport: Sendable {
+    /// One result per planned session and stray, in the order they finished.
+    public var results: [CleanupResult]
+    /// Whether it was stopped before the end; unstarted work is `skipped`.
+    public var interrupted: Bool
+    /// Seconds it took.
+    public var elapsed: TimeInterval
+
+    /// The report of a cleanup that had nothing to do.
+    public static let empty = CleanupReport(results: [], interrupted: false, elapsed: 0)
+
+    /// How many results have an outcome of each kind.
+    public var counts: (removed: Int, repaired: Int, skipped: Int, failed: Int) {
+        results.reduce(into: (0, 0, 0, 0)) { counts, result in
+            switch result.outcome {
+            case .removed: counts.0 += 1
+            case .repaired: counts.1 += 1
+            case .skipped: counts.2 += 1
+            case .failed: counts.3 += 1
+            }
+        }
+    }
+    /// Containers removed in all.
+    public var containersRemoved: Int { results.reduce(0) { $0 + $1.containersRemoved } }
+    /// Volumes removed in all.
+    public var volumesRemoved: Int { results.reduce(0) { $0 + $1.volumesRemoved } }
+    /// Whether anything failed.
+    public var hasFailures: Bool { counts.failed > 0 }
+}
+
+extension SessionManager {
+    /// Engine requests a cleanup keeps in flight by default: removal throughput of dockerd 20.10
+    /// on two cores stopped growing past about this many.
+    public static let defaultCleanupJobs = 16
+
+    /// A launch claims its name before it creates anything; a claim this old belongs to a launch
+    /// that died, and its session may be cleaned up.
+    static let staleLaunchAge: TimeInterval = 600
+
+    /// Works out what `cleanup` would do for `selection`; changes nothing.
+    /// - Parameter measureDisk: also ask the engine for the containers' writable-layer sizes
+    ///   (slower: the engine walks each layer).
+    public func planCleanup(_ selection: CleanupSelection, measureDisk: Bool = false, now: Date = Date()) async throws -> CleanupPlan {
+        let filters = ["label": [OwnershipLabels.session]]
+        async let containerList = engine.listContainers(all: true, filters: filters, size: measureDisk)
+        async let volumeList = engine.listVolumes(filters: filters)
+        async let tmuxList = tmux.listSessions()
+        let records = try registry.allSessions()
+        let containers = try await containerList
+        let volumes = try await volumeList
+        let statuses = Self.reconcile(records, containers: containers, tmuxSessions: try await tmuxList)
+
+        let registered = Set(records.map(\.name.rawValue))
+        // A session's containers: those labelled with its name, and those the registry recorded by ID.
+        var sessionByContainerID: [String: String] = [:]
+        for record in records {
+            for agent in record.agents { if let id = agent.containerID { sessionByContainerID[id] = record.name.rawValue } }
+        }
+        var containersBySession: [String: [ContainerSummary]] = [:]
+        for container in containers {
+            let label = container.labels[OwnershipLabels.session].flatMap { registered.contains($0) ? $0 : nil }
+            if let owner = label ?? sessionByContainerID[container.id] {
+                containersBySession[owner, default: []].append(container)
+            }
+        }
+        var volumesBySession: [String: [String]] = [:]
+        for volume in volumes {
+            if let session = volume.labels[OwnershipLabels.session], registered.contains(session) {
+                volumesBySession[session, default: []].append(volume.name)
+            }
+        }
+
+        let named = Set(selection.names.map(\.rawValue))
+        let scoped = named.isEmpty && selection.patterns.isEmpty
+        func inScope(_ session: String) -> Bool {
+            scoped || named.contains(session) || selection.patterns.contains { $0.matches(session) }
+        }
+        var items: [CleanupPlan.Item] = []
+        var skipped: [(name: SessionName, reason: String)] = []
+        let picksSessions = selection.allSessions || !scoped || selection.stoppedOnly || selection.olderThan != nil || selection.fixBroken
+        for status in statuses.sorted(by: { $0.record.name.rawValue < $1.record.name.rawValue }) where picksSessions {
+            let record = status.record
+            guard inScope(record.name.rawValue) else { continue }
+            let owned = containersBySession[record.name.rawValue] ?? []
+            if selection.stoppedOnly && owned.contains(where: { $0.state.isUp }) { continue }
+            if let age = selection.olderThan, now.timeIntervalSince(max(record.createdAt, record.lastResumedAt ?? record.createdAt)) < age { continue }
+            if selection.fixBroken && status.missingAgents.isEmpty { continue }
+            if record.status == .launching, now.timeIntervalSince(record.createdAt) < Self.staleLaunchAge {
+                skipped.append((record.name, "it is being launched"))
+                continue
+            }
+            let action: CleanupPlan.Action = selection.fixBroken && !selection.dropBroken ? .repair : .remove
+            items.append(CleanupPlan.Item(status: status, action: action, containers: owned, volumes: volumesBySession[record.name.rawValue] ?? []))
+        }
+        for image in Set(items.filter { $0.action == .repair }.map(\.status.record.image)) where !(try await engine.imageExists(image)) {
+            for index in items.indices where items[index].action == .repair && items[index].status.record.image == image {
+                items[index].blocker = "its image \(image) no longer exists; remove the session with `ccorc cleanup --fix-broken --drop --remove \(items[index].name)`"
+            }
+        }
+
+        var orphanContainers: [ContainerSummary] = []
+        var orphanVolumes: [Volume] = []
+        if selection.orphans {
+            let claimed = Set(records.flatMap { $0.agents.map(\.containerName) })
+            orphanContainers = containers.filter {
+                Self.isOrphan($0.labels, name: $0.name, registered: registered, claimed: claimed) && inScope($0.labels[OwnershipLabels.session]!)
+            }
+            let claimedVolumes = Set(records.flatMap { $0.agents.map(\.stateVolume) })
+            orphanVolumes = volumes.filter {
+                Self.isOrphan($0.labels, name: $0.name, registered: registered, claimed: claimedVolumes) && inScope($0.labels[OwnershipLabels.session]!)
+            }
+        }
+        return CleanupPlan(
+            items: items, orphanContainers: orphanContainers, orphanVolumes: orphanVolumes,
+            unknownNames: selection.names.filter { !registered.contains($0.rawValue) }, skipped: skipped, measuredDisk: measureDisk)
+    }
+
+    /// Whether a labelled container or volume belongs to no registered session.
+    static func isOrphan(_ labels: [String: String], name: String, registered: Set<String>, claimed: Set<String>) -> Bool {
+        guard let session = labels[OwnershipLabels.session] else { return false }
+        return !registered.contains(session) && !claimed.contains(name)
+    }
+
+    /// Carries out `plan`. Sessions run concurrently with about `jobs` engine requests in flight.
+    /// A removed session loses its containers (forced), its volumes (unless `keepVolumes`), its
+    /// tmux session and only then its registry row, so an interrupted cleanup leaves nothing
+    /// untracked and running it again finishes the job. After `control.stop()`, no new session is
+    /// started; those in flight finish. A failure is reported and does not stop the others.
+    public func cleanup(
+        _ plan: CleanupPlan, keepVolumes: Bool = false, jobs: Int = SessionManager.defaultCleanupJobs,
+        control: CleanupControl = CleanupControl(), progress: (@Sendable (CleanupProgress) -> Void)? = nil
+    ) async -> CleanupReport {
+        let run = CleanupRun(total: plan.items.count + plan.orphanContainers.count + plan.orphanVolumes.count, progress: progress)
+        let perSession = max(1, plan.items.isEmpty ? 1 : plan.items.reduce(0) { $0 + $1.containers.count } / plan.items.count)
+        let sessionWidth = max(1, jobs / perSession)
+        let rows = RowBatch(registry: registry, run: run)
+
+        _ = await forEachConcurrently(plan.items, width: sessionWidth) { item in
+            if control.isStopped { return run.finish(CleanupResult(subject: .session, name: item.name.rawValue, outcome: .skipped("interrupted"))) }
+            switch item.action {
+            case .repair:
+                run.finish(await self.repair(item))
+            case .remove:
+                let result = await self.dismantle(item, keepVolumes: keepVolumes)
+                if case .removed = result.outcome { rows.add(result) } else { run.finish(result) }
+            }
+        }
+        rows.flush()
+        _ = await forEachConcurrently(plan.orphanContainers, width: jobs) { container in
+            if control.isStopped { return run.finish(CleanupResult(subject: .container, name: container.name, outcome: .skipped("interrupted"))) }
+            let error = await self.ignoringAbsence { try await self.engine.removeContainer(container.id, force: true) }
+            run.finish(CleanupResult(subject: .container, name: container.name, outcome: error.map { .failed("\($0)") } ?? .removed,
+                                     containersRemoved: error == nil ? 1 : 0))
+        }
+        _ = await forEachConcurrently(plan.orphanVolumes, width: jobs) { volume in
+            if control.isStopped { return run.finish(CleanupResult(subject: .volume, name: volume.name, outcome: .skipped("interrupted"))) }
+            let error = await self.ignoringAbsence { try await self.engine.removeVolume(volume.name, force: true) }
+            run.finish(CleanupResult(subject: .volume, name: volume.name, outcome: error.map { .failed("\($0)") } ?? .removed,
+                                     volumesRemoved: error == nil ? 1 : 0))
+        }
+        return run.report(interrupted: control.isStopped)
+    }
+
+    /// Removes a session's containers, then its volumes, then its tmux session. `.removed` means
+    /// all of it is gone and the registry row may go.
+    private func dismantle(_ item: CleanupPlan.Item, keepVolumes: Bool) async -> CleanupResult {
+        let name = item.name.rawValue
+        let containerErrors = await forEachConcurrently(item.containers, width: item.containers.count) { container in
+            if let error = await self.ignoringAbsence({ try await self.engine.removeContainer(container.id, force: true) }) { throw error }
+        }
+        let removedContainers = containerErrors.filter { $0.error == nil }.count
+        if let failure = containerErrors.first(where: { $0.error != nil }) {
+            return CleanupResult(subject: .session, name: name, outcome: .failed("removing container \(failure.item.name): \(failure.error!)"),
+                                 containersRemoved: removedContainers)
+        }
+        var removedVolumes = 0
+        if !keepVolumes {
+            let volumeErrors = await forEachConcurrently(item.volumes, width: max(1, item.volumes.count)) { volume in
+                if let error = await self.ignoringAbsence({ try await self.engine.removeVolume(volume, force: true) }) { throw error }
+            }
+            removedVolumes = volumeErrors.filter { $0.error == nil }.count
+            if let failure = volumeErrors.first(where: { $0.error != nil }) {
+                return CleanupResult(subject: .session, name: name, outcome: .failed("removing volume \(failure.item): \(failure.error!)"),
+                                     containersRemoved: removedContainers, volumesRemoved: removedVolumes)
+            }
+        }
+        if item.status.tmux != nil {
+            do {
+                if let error = try await tmux.killSessions([item.status.record.tmuxSession]).values.first ?? nil, error.code != .notFound {
+                    throw error
+                }
+            } catch let error as TmuxError where error.code == .serverNotRunning {
+                // The server is gone, and its sessions with it.
+            } catch {
+                return CleanupResult(subject: .session, name: name, outcome: .failed("closing tmux session \(item.status.record.tmuxSession): \(error)"),
+                                     containersRemoved: removedContainers, volumesRemoved: removedVolumes)
+            }
+        }
+        return CleanupResult(subject: .session, name: name, outcome: .removed, containersRemoved: removedContainers, volumesRemoved: removedVolumes)
+    }
+
+    /// Recreates a broken session's missing containers from its registry entry, each with its
+    /// named state volume (created again if that is gone too), and records their IDs.
+    private func repair(_ item: CleanupPlan.Item) async -> CleanupResult {
+        let record = item.status.record
+        func failed(_ message: String) -> CleanupResult { CleanupResult(subject: .session, name: record.name.rawValue, outcome: .failed(message)) }
+        if let blocker = item.blocker { return failed("cannot repair: \(blocker)") }
+        let mounts: [MountSpec]
+        do { mounts = try record.mounts.map(MountSpec.init(parsing:)) } catch { return failed("cannot repair: \(error)") }
+        let stateDirectory = record.config["stateDirectory"]?.string ?? "/root/.claude"
+        let notes = Locked<[String]>([])
+        let recreated = Locked<[String: String]>([:])
+        let missing = item.status.missingAgents.map(\.record)
+        let existingVolumes = Set(item.volumes)
+        let outcomes = await forEachConcurrently(missing, width: max(1, missing.count)) { agent in
+            var note = "\(agent.containerName) recreated: files outside \(stateDirectory) are lost"
+            if !existingVolumes.contains(agent.stateVolume) {
+                do {
+                    _ = try await self.engine.inspectVolume(agent.stateVolume)
+                } catch let error as EngineError where error.code == .notFound {
+                    _ = try await self.engine.createVolume(
+                        name: agent.stateVolume, labels: self.labels(record.name, agent.role, agentCommand: record.agentCommand, stateDirectory: stateDirectory))
+                    note = "\(agent.containerName) recreated with a new, empty state volume: its \(stateDirectory) is lost"
+                }
+            }
+            let id = try await self.engine.createContainer(self.containerSpec(record, agent, mounts: mounts))
+            recreated.withLock { $0[agent.containerName] = id }
+            notes.withLock { $0.append(note) }
+        }
+        let ids = recreated.withLock { $0 }
+        if !ids.isEmpty {
+            let agents = record.agents.map { agent in
+                var agent = agent
+                if let id = ids[agent.containerName] { agent.containerID = id }
+                return agent
+            }
+            do { try registry.updateAgents(record.name, agents) } catch { return failed("recording the new containers: \(error)") }
+        }
+        if let failure = outcomes.first(where: { $0.error != nil }) {
+            return failed("recreating \(failure.item.containerName): \(failure.error!)")
+        }
+        return CleanupResult(subject: .session, name: record.name.rawValue, outcome: .repaired(notes: notes.withLock { $0 }.sorted()))
+    }
+
+    /// Runs an engine call for which "no such container/volume" means the work is already done.
+    private func ignoringAbsence(_ body: () async throws -> Void) async -> Error? {
+        do {
+            try await body()
+            return nil
+        } catch let error as EngineError where error.code == .notFound {
+            return nil
+        } catch {
+            return error
+        }
+    }
+}
+
+/// The results of a cleanup as they come in, and the progress reports they trigger.
+private final class CleanupRun: Sendable {
+    private struct State {
+        var results: [CleanupResult] = []
+        var containersRemoved = 0
+    }
+    private let state = Locked(State())
+    private let total: Int
+    private let started = Date()
+    private let progress: (@Sendable (CleanupProgress) -> Void)?
+
+    init(total: Int, progress: (@Sendable (CleanupProgress) -> Void)?) {
+        self.total = total
+        self.progress = progress
+    }
+
+    /// Records a finished result and reports progress (serialized: one report at a time).
+    func finish(_ result: CleanupResult) {
+        state.withLock { state in
+            state.results.append(result)
+            state.containersRemoved += result.containersRemoved
+            progress?(CleanupProgress(
+                latest: result, finished: state.results.count, total: total, containersRemoved: state.containersRemoved,
+                elapsed: Date().timeIntervalSince(started)))
+        }
+    }
+
+    func report(interrupted: Bool) -> CleanupReport {
+        CleanupReport(results: state.withLock { $0.results }, interrupted: interrupted, elapsed: Date().timeIntervalSince(started))
+    }
+}
+
+/// Registry rows of dismantled sessions, deleted in batches, each in one transaction. A session
+/// counts as removed only once its row is gone.
+private final class RowBatch: Sendable {
+    private static let size = 64
+    private let pending = Locked<[CleanupResult]>([])
+    private let registry: SessionRegistry
+    private let run: CleanupRun
+
+    init(registry: SessionRegistry, run: CleanupRun) {
+        self.registry = registry
+        self.run = run
+    }
+
+    func add(_ result: CleanupResult) {
+        let full = pending.withLock { pending -> [CleanupResult] in
+            pending.append(result)
+            guard pending.count >= Self.size else { return [] }
+            defer { pending.removeAll() }
+            return pending
+        }
+        delete(full)
+    }
+
+    func flush() {
+        delete(pending.withLock { pending in
+            defer { pending.removeAll() }
+            return pending
+        })
+    }
+
+    private func delete(_ results: [CleanupResult]) {
+        guard !results.isEmpty else { return }
+        do {
+            // A row already gone (removed by another ccorc meanwhile) is as good as removed.
+            try registry.remove(results.map { try SessionName($0.name) })
+            results.forEach(run.finish)
+        } catch {
+            for var result in results {
+                result.outcome = .failed("removing the registry row: \(error)")
+                run.finish(result)
+            }
+        }
+    }
+}

@@ -1,0 +1,263 @@
+import ArgumentParser
+import CCOrcKit
+import CLISupport
+import Dispatch
+import Foundation
+
+struct Cleanup: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Remove sessions (containers, volumes, tmux session, registry entry) or repair broken ones.",
+        discussion: """
+            Selectors: --remove, --pattern, --stopped-only, --older-than, --fix-broken, --orphans, \
+            --interactive. --pattern and --remove set the scope; --stopped-only and --older-than narrow \
+            it. The plan is printed first and confirmed on a terminal (--yes skips the question).
+            """)
+    @Option(name: .customLong("remove"), parsing: .upToNextOption, help: "Sessions to remove.") var names: [String] = []
+    @Option(help: "Shell-style pattern on session names, e.g. \"feature-*\" (repeatable).") var pattern: [String] = []
+    @Flag(help: "Only sessions none of whose containers is running.") var stoppedOnly = false
+    @Option(help: "Only sessions not launched or resumed for this long: 90m, 36h, 7d.") var olderThan: String?
+    @Flag(help: "Repair sessions with missing containers (recreate them from the registry).") var fixBroken = false
+    @Flag(help: "With --fix-broken: remove the broken sessions instead.") var drop = false
+    @Flag(help: "Containers and volumes labelled by ccorc that no session claims.") var orphans = false
+    @Flag(help: "Pick sessions from a numbered list.") var interactive = false
+    @Flag(help: "Keep the sessions' named state volumes.") var keepVolumes = false
+    @Flag(help: "Print the plan and change nothing.") var dryRun = false
+    @Flag(name: .shortAndLong, help: "Do not ask for confirmation.") var yes = false
+    @Flag(help: "Print JSON (the plan with --dry-run, else the summary).") var json = false
+    @Option(help: "Engine requests in flight.") var jobs = SessionManager.defaultCleanupJobs
+
+    func run() async throws {
+        let selection = try makeSelection()
+        guard jobs >= 1 else { throw CommandLineFailure("--jobs must be at least 1") }
+        let manager = try Environment.manager()
+        var plan = try await manager.planCleanup(selection, measureDisk: interactive || !json)
+        for name in plan.unknownNames { printError("ccorc: session \(name) not found (see `ccorc list`)") }
+        if interactive {
+            plan = try pick(from: plan)
+        }
+        if json && dryRun {
+            printJSON(plan.jsonValue)
+            throw ExitStatus(plan.unknownNames.isEmpty ? 0 : 1)
+        }
+        if !json { printPlan(plan) }
+        if plan.isEmpty {
+            if !json { print("nothing to clean up") } else { printJSON(CleanupReport.empty.jsonValue) }
+            throw ExitStatus(plan.unknownNames.isEmpty ? 0 : 1)
+        }
+        if dryRun { throw ExitStatus(plan.unknownNames.isEmpty ? 0 : 1) }
+        if !yes { try confirm(plan) }
+
+        let control = CleanupControl()
+        let interrupts = InterruptWatch { control.stop() }
+        let display = ProgressDisplay(json: json)
+        let report = await manager.cleanup(plan, keepVolumes: keepVolumes, jobs: jobs, control: control) { display.show($0) }
+        interrupts.cancel()
+        display.end()
+        if json {
+            printJSON(report.jsonValue)
+        } else {
+            printSummary(report)
+        }
+        if report.interrupted { throw ExitStatus(130) }
+        if report.hasFailures || !plan.unknownNames.isEmpty { throw ExitStatus(1) }
+    }
+
+    private func makeSelection() throws -> CleanupSelection {
+        var selection = CleanupSelection()
+        selection.names = try parseNames(names)
+        selection.patterns = try pattern.map { text in
+            do { return try GlobPattern(text) } catch { throw CommandLineFailure("invalid --pattern \"\(text)\": \(error)") }
+        }
+        selection.stoppedOnly = stoppedOnly
+        selection.olderThan = try olderThan.map(CleanupSelection.parseDuration)
+        selection.fixBroken = fixBroken
+        selection.dropBroken = drop
+        selection.orphans = orphans
+        selection.allSessions = interactive
+        if drop && !fixBroken { throw CommandLineFailure("--drop goes with --fix-broken") }
+        if selection.isEmpty {
+            throw CommandLineFailure("choose what to clean up: --remove NAME, --pattern GLOB, --stopped-only, --older-than DURATION, --fix-broken, --orphans or --interactive")
+        }
+        if interactive && !(LocalTerminal.isTerminal(STDIN_FILENO) && LocalTerminal.isTerminal(STDOUT_FILENO)) {
+            throw CommandLineFailure("--interactive needs a terminal; select sessions with --remove, --pattern or --stopped-only instead")
+        }
+        return selection
+    }
+
+    /// Shows the sessions in scope as a numbered list and narrows the plan to the user's pick.
+    private func pick(from plan: CleanupPlan) throws -> CleanupPlan {
+        guard !plan.items.isEmpty else { return plan }
+        var table = TextTable(headers: ["#", "NAME", "CONTAINERS", "TMUX", "CREATED", "LAST USED", "DISK"])
+        for (index, item) in plan.items.enumerated() {
+            let record = item.status.record
+            table.append([
+                String(index + 1), record.name.rawValue, "\(item.runningCount)/\(item.containers.count) running",
+                item.status.tmux == nil ? "✗" : "✓", age(record.createdAt), age(record.lastResumedAt ?? record.createdAt),
+                item.diskBytes.map(ResourceLimits.formatBytes) ?? "-",
+            ])
+        }
+        print(table.render())
+        print("Sessions to clean up (e.g. 1 3-7, or all; empty to cancel): ", terminator: "")
+        fflush(nil)
+        guard let answer = readLine(), !answer.trimmingCharacters(in: .whitespaces).isEmpty else {
+            throw CommandLineFailure("nothing chosen; nothing changed")
+        }
+        return plan.restricted(to: try CleanupPlan.parsePicks(answer, count: plan.items.count))
+    }
+
+    private func confirm(_ plan: CleanupPlan) throws {
+        guard LocalTerminal.isTerminal(STDIN_FILENO) else {
+            throw CommandLineFailure("not a terminal: refusing to clean up without confirmation (pass --yes, or --dry-run to see the plan)")
+        }
+        print("Proceed? [y/N] ", terminator: "")
+        fflush(nil)
+        guard let answer = readLine()?.trimmingCharacters(in: .whitespaces).lowercased(), answer == "y" || answer == "yes" else {
+            throw CommandLineFailure("cancelled; nothing changed")
+        }
+    }
+
+    private func printPlan(_ plan: CleanupPlan) {
+        let removals = plan.items.filter { $0.action == .remove }
+        let repairs = plan.items.filter { $0.action == .repair }
+        if !removals.isEmpty {
+            let volumes = keepVolumes ? 0 : removals.reduce(0) { $0 + $1.volumes.count }
+            let disk = plan.diskBytes.map { ", frees \(ResourceLimits.formatBytes($0)) of writable layers" } ?? ""
+            print("Remove \(removals.count) session(s): \(removals.reduce(0) { $0 + $1.containers.count }) containers "
+                  + "(\(removals.reduce(0) { $0 + $1.runningCount }) running), \(volumes) volumes, "
+                  + "\(removals.filter { $0.status.tmux != nil }.count) tmux sessions\(disk)")
+            var table = TextTable(headers: ["NAME", "CONTAINERS", "VOLUMES", "TMUX", "DISK"])
+            for item in removals {
+                table.append([
+                    item.name.rawValue, "\(item.containers.count) (\(item.runningCount) running)", keepVolumes ? "kept" : String(item.volumes.count),
+                    item.status.tmux == nil ? "-" : "✓", item.diskBytes.map(ResourceLimits.formatBytes) ?? "-",
+                ])
+            }
+            print(table.render())
+        }
+        if !repairs.isEmpty {
+            print("Repair \(repairs.count) broken session(s): recreate their missing containers")
+            var table = TextTable(headers: ["NAME", "MISSING", "NOTE"])
+            for item in repairs {
+                table.append([item.name.rawValue, item.status.missingAgents.map(\.record.containerName).joined(separator: ", "),
+                              item.blocker.map { "cannot repair: \($0)" } ?? "state volumes reattached"])
+            }
+            print(table.render())
+        }
+        if !plan.orphanContainers.isEmpty || !plan.orphanVolumes.isEmpty {
+            print("Remove orphans (labelled by ccorc, claimed by no session): \(plan.orphanContainers.count) containers, \(plan.orphanVolumes.count) volumes")
+            for container in plan.orphanContainers { print("  container \(container.name) (\(container.state.rawValue))") }
+            for volume in plan.orphanVolumes { print("  volume \(volume.name)") }
+        }
+        for (name, reason) in plan.skipped { print("Skip \(name): \(reason)") }
+    }
+
+    private func printSummary(_ report: CleanupReport) {
+        let counts = report.counts
+        let rate = report.elapsed > 0 ? Double(report.containersRemoved) / report.elapsed : 0
+        print(String(format: "removed %d, repaired %d, skipped %d, failed %d (%d containers, %d volumes) in %.1f s, %.0f containers/s%@",
+                     counts.removed, counts.repaired, counts.skipped, counts.failed, report.containersRemoved, report.volumesRemoved,
+                     report.elapsed, rate, report.interrupted ? "; interrupted: run the same command again to finish" : ""))
+    }
+}
+
+/// Per-result lines, or on a terminal a progress bar on stderr with count, rate and ETA.
+private final class ProgressDisplay: Sendable {
+    private struct State {
+        var lastDraw = Date.distantPast
+        var drawn = false
+    }
+    private let state = Locked(State())
+    private let bar: Bool
+    private let json: Bool
+
+    init(json: Bool) {
+        self.json = json
+        bar = !json && LocalTerminal.isTerminal(STDERR_FILENO)
+    }
+
+    /// Called for each finished result, one at a time.
+    func show(_ progress: CleanupProgress) {
+        let line = Self.describe(progress.latest)
+        state.withLock { state in
+            if !bar {
+                if !json, let line {
+                    if case .failed = progress.latest.outcome { printError(line) } else { print(line) }
+                }
+                return
+            }
+            if let line, progress.latest.isNoteworthy {
+                printError("\r\u{1B}[K" + line)
+                state.drawn = false
+            }
+            let now = Date()
+            guard progress.finished == progress.total || now.timeIntervalSince(state.lastDraw) >= 0.1 else { return }
+            state.lastDraw = now
+            state.drawn = true
+            let fraction = Double(progress.finished) / Double(max(1, progress.total))
+            let width = 30
+            let filled = Int(fraction * Double(width))
+            let rate = progress.elapsed > 0 ? Double(progress.finished) / progress.elapsed : 0
+            let eta = rate > 0 ? Double(progress.total - progress.finished) / rate : 0
+            FileHandle.standardError.write(Data(String(
+                format: "\r\u{1B}[K[%@%@] %d/%d  %.1f/s  %d containers  ETA %.0fs", String(repeating: "=", count: filled),
+                String(repeating: " ", count: width - filled), progress.finished, progress.total, rate, progress.containersRemoved, eta).utf8))
+        }
+    }
+
+    /// Ends the bar's line.
+    func end() {
+        state.withLock { state in
+            if state.drawn { FileHandle.standardError.write(Data("\n".utf8)) }
+        }
+    }
+
+    private static func describe(_ result: CleanupResult) -> String? {
+        let what = result.subject == .session ? result.name : "\(result.subject.rawValue) \(result.name)"
+        switch result.outcome {
+        case .removed: return "removed \(what)"
+        case .repaired(let notes): return "repaired \(what): " + notes.joined(separator: "; ")
+        case .skipped(let reason): return "skipped \(what): \(reason)"
+        case .failed(let message): return "failed \(what): \(message)"
+        }
+    }
+}
+
+private extension CleanupResult {
+    /// Whether a progress bar should also print it as a line.
+    var isNoteworthy: Bool {
+        if case .removed = outcome { return false }
+        if case .skipped = outcome { return false }
+        return true
+    }
+}
+
+/// Turns the first SIGINT or SIGTERM into `onInterrupt` (stop issuing work); a second one quits at once.
+private final class InterruptWatch {
+    private let sources: [DispatchSourceSignal]
+
+    init(_ onInterrupt: @escaping @Sendable () -> Void) {
+        let count = Locked(0)
+        sources = [SIGINT, SIGTERM].map { (number: Int32) -> DispatchSourceSignal in
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler {
+                let seen = count.withLock { count -> Int in
+                    count += 1
+                    return count
+                }
+                if seen > 1 { _exit(130) }
+                printError("\nstopping: letting requests in flight finish (interrupt again to quit at once)")
+                onInterrupt()
+            }
+            source.resume()
+            return source
+        }
+    }
+
+    /// Restores the default handling.
+    func cancel() {
+        for source in sources { source.cancel() }
+        signal(SIGINT, SIG_DFL)
+        signal(SIGTERM, SIG_DFL)
+    }
+}

@@ -1,0 +1,255 @@
+import Foundation
+import Testing
+@testable import CCOrcKit
+
+extension SessionTestbed {
+    /// Registers a session the way a finished launch leaves it (labelled volumes and containers,
+    /// a committed row) but without tmux and with a chosen creation time; starts its containers
+    /// when `running`.
+    func plant(_ name: String, createdAt: Date = Date(), running: Bool = false) async throws {
+        let tmux = self.tmux
+        defer { tmux.close() }
+        let manager = SessionManager(engine: engine, tmux: tmux, registry: try SessionRegistry(home: home), shellProgram: Products.directory + "/ccdk")
+        let sessionName = try SessionName(name)
+        let roles = LaunchOptions().roles
+        var record = SessionRecord(
+            name: sessionName, tmuxSession: name, createdAt: createdAt, updatedAt: createdAt, lastResumedAt: nil, image: TestEngine.image,
+            agentCommand: "sh", memoryBytes: nil, nanoCPUs: nil, networkMode: "none", mounts: [], environment: [], workingDirectory: nil,
+            config: ["stateDirectory": "/root/.claude"], status: .launching,
+            agents: roles.enumerated().map { index, role in
+                AgentRecord(role: role, containerName: SessionManager.containerName(sessionName, role), containerID: nil,
+                            stateVolume: SessionManager.volumeName(sessionName, role), model: nil, tmuxWindow: role.rawValue, position: index)
+            })
+        try manager.registry.claim(record)
+        for index in record.agents.indices {
+            let agent = record.agents[index]
+            _ = try await engine.createVolume(name: agent.stateVolume, labels: manager.labels(sessionName, agent.role, agentCommand: "sh", stateDirectory: "/root/.claude"))
+            let id = try await engine.createContainer(manager.containerSpec(record, agent, mounts: []))
+            if running { try await engine.startContainer(id) }
+            record.agents[index].containerID = id
+        }
+        record.status = .ready
+        try manager.registry.commit(record)
+    }
+
+    /// The names of the registered sessions.
+    func registered() throws -> Set<String> {
+        Set(try SessionRegistry(home: home).allSessions().map(\.name.rawValue))
+    }
+
+    /// The session labels of the labelled containers and volumes under this testbed's prefix.
+    func labelledSessions() async throws -> (containers: [String], volumes: [String]) {
+        let filters = ["label": [OwnershipLabels.session]]
+        let containers = try await engine.listContainers(all: true, filters: filters).compactMap { $0.labels[OwnershipLabels.session] }
+        let volumes = try await engine.listVolumes(filters: filters).compactMap { $0.labels[OwnershipLabels.session] }
+        return (containers.filter { $0.hasPrefix(prefix) }, volumes.filter { $0.hasPrefix(prefix) })
+    }
+
+    /// Selected session names of a `cleanup --dry-run --json` run.
+    func planned(_ arguments: String...) throws -> (sessions: [String: String], orphans: [String]) {
+        let result = try Products.run("ccorc", ["cleanup", "--dry-run", "--json"] + arguments, environment: environment)
+        #expect(result.status == 0, "\(arguments): \(result.stderr)")
+        let plan = try JSONValue.parse(result.stdout)
+        var sessions: [String: String] = [:]
+        for item in plan["sessions"]?.array ?? [] { sessions[item["name"]?.string ?? "?"] = item["action"]?.string }
+        let orphans = (plan["orphans"]?["containers"]?.array ?? []) + (plan["orphans"]?["volumes"]?.array ?? [])
+        return (sessions, orphans.compactMap(\.string).sorted())
+    }
+}
+
+@Suite(.serialized) struct CleanupIntegrationTests {
+    @Test func everySelectorOnAMixedPopulation() async throws {
+        try await SessionTestbed.with("clean") { bed in
+            let p = bed.prefix
+            #expect(try bed.ccorc("launch", "--detach", "\(p)-run", "\(p)-stop", "\(p)-broken").status == 0)
+            #expect(try bed.ccorc("stop", "--time", "1", "\(p)-stop", "\(p)-broken").status == 0)
+            try await bed.engine.removeContainer("\(p)-broken-writer", force: true)
+            try await bed.plant("\(p)-old", createdAt: Date().addingTimeInterval(-10 * 86400))
+            // An orphan: labelled by ccorc, claimed by no row.
+            var orphan = TestEngine.spec("\(p)-lost-leader")
+            orphan.labels = [OwnershipLabels.managed: "true", OwnershipLabels.session: "\(p)-lost", OwnershipLabels.role: "leader"]
+            _ = try await bed.engine.createContainer(orphan)
+            _ = try await bed.engine.createVolume(name: "\(p)-lost-leader-state", labels: [OwnershipLabels.session: "\(p)-lost"])
+            // Foreign containers: one named like an agent of a session, one running.
+            var lookalike = TestEngine.spec("\(p)-old-reviewer")
+            lookalike.labels = [:]
+            _ = try await bed.engine.createContainer(lookalike)
+            var foreign = TestEngine.spec("\(p)-stop-sidecar")
+            foreign.labels = [:]
+            try await bed.engine.startContainer(try await bed.engine.createContainer(foreign))
+            let foreignNames = ["\(p)-old-reviewer", "\(p)-stop-sidecar"]
+
+            let before = try await bed.engine.listContainers(all: true, filters: ["name": ["^/" + p]]).map(\.id).sorted()
+            #expect(try bed.planned("--stopped-only").sessions == ["\(p)-stop": "remove", "\(p)-broken": "remove", "\(p)-old": "remove"])
+            #expect(try bed.planned("--older-than", "7d").sessions == ["\(p)-old": "remove"])
+            #expect(try bed.planned("--stopped-only", "--pattern", "\(p)-o*").sessions == ["\(p)-old": "remove"])
+            #expect(try bed.planned("--pattern", "\(p)-r*", "--pattern", "\(p)-s*").sessions == ["\(p)-run": "remove", "\(p)-stop": "remove"])
+            #expect(try bed.planned("--remove", "\(p)-run").sessions == ["\(p)-run": "remove"])
+            #expect(try bed.planned("--fix-broken").sessions == ["\(p)-broken": "repair"])
+            #expect(try bed.planned("--fix-broken", "--drop").sessions == ["\(p)-broken": "remove"])
+            let orphans = try bed.planned("--orphans", "--pattern", "\(p)-lost")
+            #expect(orphans.sessions.isEmpty && orphans.orphans == ["\(p)-lost-leader", "\(p)-lost-leader-state"])
+            #expect(try await bed.engine.listContainers(all: true, filters: ["name": ["^/" + p]]).map(\.id).sorted() == before, "dry runs change nothing")
+            #expect(try bed.registered().count == 4)
+
+            let repaired = try bed.ccorc("cleanup", "--fix-broken", "--yes")
+            #expect(repaired.status == 0, "\(repaired.stderr)")
+            #expect(repaired.stdout.contains("repaired \(p)-broken: \(p)-broken-writer recreated"))
+            #expect(try bed.list().first { $0["name"]?.string == "\(p)-broken" }?["agents"]?.array?.allSatisfy { $0["state"]?.string == "stopped" } == true)
+
+            let old = try bed.ccorc("cleanup", "--older-than", "7d", "--yes")
+            #expect(old.status == 0, "\(old.stderr)")
+            #expect(try bed.registered() == ["\(p)-run", "\(p)-stop", "\(p)-broken"])
+
+            let stopped = try bed.ccorc("cleanup", "--stopped-only", "--pattern", "\(p)-*", "--yes", "--json")
+            #expect(stopped.status == 0, "\(stopped.stderr)")
+            let counts = try JSONValue.parse(stopped.stdout)["counts"]
+            #expect(counts?["removed"] == 2 && counts?["containers"] == 6 && counts?["volumes"] == 6 && counts?["failed"] == 0)
+            #expect(try bed.registered() == ["\(p)-run"])
+
+            #expect(try bed.ccorc("cleanup", "--orphans", "--pattern", "\(p)-lost", "--yes").status == 0)
+            let removed = try bed.ccorc("cleanup", "--remove", "\(p)-run", "--yes")
+            #expect(removed.status == 0, "\(removed.stderr)")
+            #expect(try await bed.tmux.hasSession("\(p)-run") == false)
+
+            #expect(try bed.registered().isEmpty)
+            let left = try await bed.labelledSessions()
+            #expect(left.containers.isEmpty && left.volumes.isEmpty, "\(left)")
+            let survivors = try await bed.engine.listContainers(all: true, filters: ["name": ["^/" + p]]).map(\.name).sorted()
+            #expect(survivors == foreignNames, "only the foreign containers survive")
+
+            let again = try bed.ccorc("cleanup", "--pattern", "\(p)-*", "--yes")
+            #expect(again.status == 0 && again.stdout.contains("nothing to clean up"))
+            let unknown = try bed.ccorc("cleanup", "--remove", "\(p)-nope", "--yes")
+            #expect(unknown.status == 1 && unknown.stderr.contains("session \(p)-nope not found"))
+        }
+    }
+
+    @Test func refusesWithoutATerminalOrASelector() async throws {
+        try await SessionTestbed.with("refuse") { bed in
+            try await bed.plant("\(bed.prefix)-a")
+            let noSelector = try bed.ccorc("cleanup")
+            #expect(noSelector.status != 0 && noSelector.stderr.contains("--stopped-only"))
+            let refused = try bed.ccorc("cleanup", "--pattern", "\(bed.prefix)-*")
+            #expect(refused.status == 1)
+            #expect(refused.stderr.contains("not a terminal: refusing to clean up without confirmation"))
+            #expect(refused.stdout.contains("Remove 1 session(s)"), "the plan is still shown")
+            let interactive = try bed.ccorc("cleanup", "--interactive")
+            #expect(interactive.status == 1 && interactive.stderr.contains("--interactive needs a terminal"))
+            #expect(try bed.registered() == ["\(bed.prefix)-a"])
+            #expect(try await bed.labelledSessions().containers.count == 3)
+        }
+    }
+
+    @Test func interruptedCleanupsLeaveNothingUntrackedAndARerunFinishes() async throws {
+        try await SessionTestbed.with("kill") { bed in
+            let p = bed.prefix
+            let names = (0..<30).map { "\(p)-s\($0)" }
+            let planted = await forEachConcurrently(names, width: 6) { try await bed.plant($0, running: $0.hasSuffix("0")) }
+            try #require(planted.allSatisfy { $0.error == nil }, "\(planted.compactMap(\.error))")
+            var foreign = TestEngine.spec("\(p)-s1-leader2")
+            foreign.labels = [:]
+            _ = try await bed.engine.createContainer(foreign)
+
+            /// Every labelled container and volume still has its registry row.
+            func nothingUntracked() async throws {
+                let rows = try bed.registered()
+                let left = try await bed.labelledSessions()
+                #expect(Set(left.containers).isSubset(of: rows) && Set(left.volumes).isSubset(of: rows), "untracked: \(left)")
+            }
+            func startCleanup() throws -> pid_t {
+                let environment = bed.environment.map { "\($0.key)=\($0.value)" }
+                return try tmuxSpawnWithCleanSignals(
+                    ["/usr/bin/env"] + environment + [Products.directory + "/ccorc", "cleanup", "--pattern", "\(p)-s*", "--yes", "--jobs", "1"])
+            }
+            func waitForProgress(below count: Int) async throws {
+                let moved = try await tmuxEventually(timeout: 60) { try await bed.labelledSessions().containers.count < count }
+                try #require(moved, "the cleanup made no progress")
+            }
+            func wait(_ pid: pid_t) -> Int32 {
+                var status: Int32 = 0
+                while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+                return status
+            }
+
+            // Ctrl-C: in-flight work finishes, the rest is left, the exit status is 130.
+            let first = try startCleanup()
+            try await waitForProgress(below: 87)
+            kill(first, SIGINT)
+            let interrupted = wait(first)
+            #expect((interrupted >> 8) & 0xff == 130, "exit status \(interrupted)")
+            try await nothingUntracked()
+            let afterInterrupt = try bed.registered().count
+            #expect(afterInterrupt > 0 && afterInterrupt < 30)
+
+            // SIGKILL: nothing can finish, yet nothing is left untracked.
+            let second = try startCleanup()
+            try await waitForProgress(below: afterInterrupt * 3 - 6)
+            kill(second, SIGKILL)
+            _ = wait(second)
+            try await nothingUntracked()
+
+            let rerun = try bed.ccorc("cleanup", "--pattern", "\(p)-s*", "--yes")
+            #expect(rerun.status == 0, "\(rerun.stderr)")
+            #expect(try bed.registered().isEmpty)
+            let left = try await bed.labelledSessions()
+            #expect(left.containers.isEmpty && left.volumes.isEmpty)
+            #expect(try await bed.engine.listContainers(all: true, filters: ["name": ["^/\(p)-s1-leader2"]]).count == 1, "the foreign container survives")
+        }
+    }
+
+    @Test func repairedSessionResumesWithItsState() async throws {
+        try await SessionTestbed.with("repair") { bed in
+            let name = bed.prefix + "-r"
+            #expect(try bed.ccorc("launch", name, "--detach").status == 0)
+            #expect(try bed.ccdk("exec", name + "-leader", "--", "sh", "-c", "echo kept > /root/.claude/memory").status == 0)
+            #expect(try bed.ccorc("stop", name, "--time", "1").status == 0)
+            try await bed.engine.removeContainer(name + "-leader", force: true)
+            #expect(try bed.ccorc("resume", name, "--detach").status == 1)
+
+            let repaired = try bed.ccorc("cleanup", "--fix-broken", "--yes")
+            #expect(repaired.status == 0, "\(repaired.stderr)")
+            #expect(repaired.stdout.contains("\(name)-leader recreated: files outside /root/.claude are lost"))
+            let resumed = try bed.ccorc("resume", name, "--detach")
+            #expect(resumed.status == 0, "\(resumed.stderr)")
+            #expect(try bed.ccdk("exec", name + "-leader", "--", "cat", "/root/.claude/memory").stdout == "kept\n")
+
+            // A session whose image is gone cannot be repaired; --drop removes it instead.
+            try await bed.plant(bed.prefix + "-gone")
+            let registry = try SessionRegistry(home: bed.home)
+            var record = try #require(try registry.session(named: SessionName(bed.prefix + "-gone")))
+            try registry.remove([record.name])
+            record.image = "ccorc-no-such-image:1"
+            try registry.claim(record)
+            try registry.commit(record)
+            try await bed.engine.removeContainer(bed.prefix + "-gone-writer", force: true)
+            let blocked = try bed.ccorc("cleanup", "--fix-broken", "--pattern", bed.prefix + "-gone", "--yes")
+            #expect(blocked.status == 1)
+            #expect(blocked.stderr.contains("image ccorc-no-such-image:1 no longer exists") && blocked.stderr.contains("--drop"), "\(blocked.stderr)")
+            let dropped = try bed.ccorc("cleanup", "--fix-broken", "--drop", "--yes")
+            #expect(dropped.status == 0, "\(dropped.stderr)")
+            #expect(try bed.registered() == [name])
+        }
+    }
+
+    @Test func interactivePickThroughATerminal() async throws {
+        try await SessionTestbed.with("pick") { bed in
+            let p = bed.prefix
+            for suffix in ["a", "b", "c"] { try await bed.plant("\(p)-\(suffix)") }
+            let terminal = ScratchTmux(socketName: p + "-term")
+            defer { terminal.kill() }
+            let environment = bed.environment.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+            try terminal.run("new-session", "-d", "-x", "160", "-y", "40", "-s", "t",
+                             "env \(environment) \(Products.directory)/ccorc cleanup --interactive --pattern '\(p)-*'; sleep 600")
+            var screen = try terminal.waitForScreen("t") { $0.contains("Sessions to clean up") }
+            #expect(screen.contains("\(p)-a") && screen.contains("\(p)-c") && screen.contains("0/3 running"), "\(screen)")
+            try terminal.run("send-keys", "-t", "t", "1 3", "Enter")
+            screen = try terminal.waitForScreen("t") { $0.contains("Proceed? [y/N]") }
+            #expect(screen.contains("Remove 2 session(s)"), "\(screen)")
+            try terminal.run("send-keys", "-t", "t", "y", "Enter")
+            screen = try terminal.waitForScreen("t", seconds: 30) { $0.contains("removed 2, repaired 0") }
+            #expect(screen.contains("removed 2, repaired 0, skipped 0, failed 0"), "\(screen)")
+            #expect(try bed.registered() == ["\(p)-b"])
+        }
+    }
+}
