@@ -19,12 +19,12 @@ func runSessionBenchmark(binDirectory: String, sessionCount: Int) async throws {
     do {
         try await measureSessions(manager, environment: environment, binDirectory: binDirectory, tag: tag, sessionCount: sessionCount)
     } catch {
-        await removeBenchSessions(engine, tag: tag)
+        await removeBenchLeftovers(engine, tag: tag)
         try? await tmux.killServer()
         try? FileManager.default.removeItem(atPath: home)
         throw error
     }
-    await removeBenchSessions(engine, tag: tag)
+    await removeBenchLeftovers(engine, tag: tag)
     try? await tmux.killServer()
     try? FileManager.default.removeItem(atPath: home)
 }
@@ -33,35 +33,9 @@ private func measureSessions(_ manager: SessionManager, environment: [String: St
     let engine = manager.engine
     let roles = LaunchOptions().roles
     Report.section("ccorc list over \(sessionCount) registered sessions (\(sessionCount * 3) containers), median of 10")
-    // Register sessions the way launch leaves them, without starting most of them.
     let start = Date()
     let names = try (0..<sessionCount).map { try SessionName("\(tag)-s\($0)") }
-    let created = await forEachConcurrently(names, width: 16) { name in
-        let now = Date()
-        var record = SessionRecord(
-            name: name, tmuxSession: name.rawValue, createdAt: now, updatedAt: now, lastResumedAt: nil, image: "ccorc-busybox:latest",
-            agentCommand: "sh", memoryBytes: nil, nanoCPUs: nil, networkMode: "none", mounts: [], environment: [],
-            workingDirectory: nil, config: ["stateDirectory": "/root/.claude"], status: .ready,
-            agents: roles.enumerated().map { index, role in
-                AgentRecord(role: role, containerName: SessionManager.containerName(name, role), containerID: nil,
-                            stateVolume: SessionManager.volumeName(name, role), model: nil, tmuxWindow: role.rawValue, position: index)
-            })
-        for agent in record.agents {
-            var spec = manager.containerSpec(record, agent, mounts: [])
-            spec.mounts = []
-            spec.labels["ccorc.bench"] = tag
-            _ = try await engine.createContainer(spec)
-        }
-        record.status = .launching
-        try manager.registry.claim(record)
-        record.status = .ready
-        try manager.registry.commit(record)
-    }
-    if let failure = created.first(where: { $0.error != nil })?.error { throw failure }
-    let running = Array(names.prefix(sessionCount / 10))
-    _ = await forEachConcurrently(running.flatMap { name in roles.map { SessionManager.containerName(name, $0) } }, width: 16) {
-        try await engine.startContainer($0)
-    }
+    let running = try await plantBenchSessions(manager, names: names, tag: tag, runningCount: sessionCount / 10)
     for name in running.prefix(20) {
         _ = try await manager.tmux.newSession(TmuxNewSessionOptions(name: name.rawValue, command: ["sleep", "3600"]))
     }
@@ -91,14 +65,4 @@ private func measureSessions(_ manager: SessionManager, environment: [String: St
     Report.line(Comparison(name: "ccorc launch of 20 in one call", ours: together, peerName: "20 launches one after another", peer: oneByOne, unit: "s"))
     let stop = try timeEach(1) { try runQuietly(ccorc, ["stop", "--time", "10"] + batch, environment: environment) }[0]
     Report.line(Comparison(name: "ccorc stop of 20 running sessions in one call", ours: stop, peerName: "one grace period", peer: 10, unit: "s"))
-}
-
-private func removeBenchSessions(_ engine: EngineClient, tag: String) async {
-    let containers = (try? await engine.listContainers(all: true, filters: ["label": [OwnershipLabels.session]])) ?? []
-    let ours = containers.filter { $0.labels[OwnershipLabels.session]?.hasPrefix(tag + "-") == true }
-    _ = await forEachConcurrently(ours.map(\.id), width: 16) { try await engine.removeContainer($0, force: true) }
-    let volumes = (try? await engine.listVolumes(filters: ["label": [OwnershipLabels.session]])) ?? []
-    _ = await forEachConcurrently(volumes.filter { $0.labels[OwnershipLabels.session]?.hasPrefix(tag + "-") == true }.map(\.name)) {
-        try await engine.removeVolume($0, force: true)
-    }
 }

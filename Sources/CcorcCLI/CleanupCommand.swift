@@ -30,7 +30,8 @@ struct Cleanup: AsyncParsableCommand {
         let selection = try makeSelection()
         guard jobs >= 1 else { throw CommandLineFailure("--jobs must be at least 1") }
         let manager = try Environment.manager()
-        var plan = try await manager.planCleanup(selection, measureDisk: interactive || !json)
+        // Writable-layer sizes cost the engine a walk of every layer: only for a plan someone reads.
+        var plan = try await manager.planCleanup(selection, measureDisk: interactive || (!json && (dryRun || !yes)))
         for name in plan.unknownNames { printError("ccorc: session \(name) not found (see `ccorc list`)") }
         if interactive {
             plan = try pick(from: plan)

@@ -312,78 +312,77 @@ extension SessionManager {
         return !registered.contains(session) && !claimed.contains(name)
     }
 
-    /// Carries out `plan`. Sessions run concurrently with about `jobs` engine requests in flight.
+    /// Carries out `plan` with at most `jobs` engine requests in flight, shared by all sessions.
     /// A removed session loses its containers (forced), its volumes (unless `keepVolumes`), its
     /// tmux session and only then its registry row, so an interrupted cleanup leaves nothing
-    /// untracked and running it again finishes the job. After `control.stop()`, no new session is
-    /// started; those in flight finish. A failure is reported and does not stop the others.
+    /// untracked and running it again finishes the job. tmux kills and row deletions go in
+    /// batches (one pipelined tmux round trip, one transaction). After `control.stop()` no new
+    /// engine request is issued; those in flight finish. A failure is reported and does not stop
+    /// the others.
     public func cleanup(
         _ plan: CleanupPlan, keepVolumes: Bool = false, jobs: Int = SessionManager.defaultCleanupJobs,
         control: CleanupControl = CleanupControl(), progress: (@Sendable (CleanupProgress) -> Void)? = nil
     ) async -> CleanupReport {
         let run = CleanupRun(total: plan.items.count + plan.orphanContainers.count + plan.orphanVolumes.count, progress: progress)
-        let perSession = max(1, plan.items.isEmpty ? 1 : plan.items.reduce(0) { $0 + $1.containers.count } / plan.items.count)
-        let sessionWidth = max(1, jobs / perSession)
-        let rows = RowBatch(registry: registry, run: run)
+        let requests = EngineRequests(limiter: AsyncLimiter(width: jobs), control: control)
+        let finisher = SessionFinisher(tmux: tmux, registry: registry, run: run)
 
-        _ = await forEachConcurrently(plan.items, width: sessionWidth) { item in
-            if control.isStopped { return run.finish(CleanupResult(subject: .session, name: item.name.rawValue, outcome: .skipped("interrupted"))) }
+        // Enough sessions under way that the limiter, not a slow session, sets the pace.
+        _ = await forEachConcurrently(Array(plan.items.indices), width: max(1, jobs) * 4) { index in
+            let item = plan.items[index]
+            if control.isStopped { return run.skipInterrupted(.session, item.name.rawValue) }
             switch item.action {
             case .repair:
-                run.finish(await self.repair(item))
+                run.finish(await self.repair(item, requests: requests))
             case .remove:
-                let result = await self.dismantle(item, keepVolumes: keepVolumes)
-                if case .removed = result.outcome { rows.add(result) } else { run.finish(result) }
+                let result = await self.dismantle(item, index: index, keepVolumes: keepVolumes, requests: requests)
+                if case .removed = result.outcome {
+                    await finisher.add(result, tmuxSession: item.status.tmux == nil ? nil : item.status.record.tmuxSession)
+                } else {
+                    run.finish(result)
+                }
             }
         }
-        rows.flush()
+        await finisher.flush()
         _ = await forEachConcurrently(plan.orphanContainers, width: jobs) { container in
-            if control.isStopped { return run.finish(CleanupResult(subject: .container, name: container.name, outcome: .skipped("interrupted"))) }
-            let error = await self.ignoringAbsence { try await self.engine.removeContainer(container.id, force: true) }
-            run.finish(CleanupResult(subject: .container, name: container.name, outcome: error.map { .failed("\($0)") } ?? .removed,
-                                     containersRemoved: error == nil ? 1 : 0))
+            do {
+                try await requests.run { try await self.engine.removeContainer(container.id, force: true) }
+                run.finish(CleanupResult(subject: .container, name: container.name, outcome: .removed, containersRemoved: 1))
+            } catch {
+                run.finish(CleanupResult(subject: .container, name: container.name, outcome: CleanupResult.Outcome(error)))
+            }
         }
         _ = await forEachConcurrently(plan.orphanVolumes, width: jobs) { volume in
-            if control.isStopped { return run.finish(CleanupResult(subject: .volume, name: volume.name, outcome: .skipped("interrupted"))) }
-            let error = await self.ignoringAbsence { try await self.engine.removeVolume(volume.name, force: true) }
-            run.finish(CleanupResult(subject: .volume, name: volume.name, outcome: error.map { .failed("\($0)") } ?? .removed,
-                                     volumesRemoved: error == nil ? 1 : 0))
+            do {
+                try await requests.run { try await self.engine.removeVolume(volume.name, force: true) }
+                run.finish(CleanupResult(subject: .volume, name: volume.name, outcome: .removed, volumesRemoved: 1))
+            } catch {
+                run.finish(CleanupResult(subject: .volume, name: volume.name, outcome: CleanupResult.Outcome(error)))
+            }
         }
-        return run.report(interrupted: control.isStopped)
+        return run.report(interrupted: control.isStopped && run.hasSkips)
     }
 
-    /// Removes a session's containers, then its volumes, then its tmux session. `.removed` means
-    /// all of it is gone and the registry row may go.
-    private func dismantle(_ item: CleanupPlan.Item, keepVolumes: Bool) async -> CleanupResult {
+    /// Removes a session's containers, then its volumes. `.removed` means both are gone and the
+    /// tmux session and registry row may go.
+    private func dismantle(_ item: CleanupPlan.Item, index: Int, keepVolumes: Bool, requests: EngineRequests) async -> CleanupResult {
         let name = item.name.rawValue
         let containerErrors = await forEachConcurrently(item.containers, width: item.containers.count) { container in
-            if let error = await self.ignoringAbsence({ try await self.engine.removeContainer(container.id, force: true) }) { throw error }
+            try await requests.run(for: index) { try await self.engine.removeContainer(container.id, force: true) }
         }
         let removedContainers = containerErrors.filter { $0.error == nil }.count
         if let failure = containerErrors.first(where: { $0.error != nil }) {
-            return CleanupResult(subject: .session, name: name, outcome: .failed("removing container \(failure.item.name): \(failure.error!)"),
+            return CleanupResult(subject: .session, name: name, outcome: CleanupResult.Outcome(failure.error!, doing: "removing container \(failure.item.name)"),
                                  containersRemoved: removedContainers)
         }
         var removedVolumes = 0
         if !keepVolumes {
             let volumeErrors = await forEachConcurrently(item.volumes, width: max(1, item.volumes.count)) { volume in
-                if let error = await self.ignoringAbsence({ try await self.engine.removeVolume(volume, force: true) }) { throw error }
+                try await requests.run(for: index) { try await self.engine.removeVolume(volume, force: true) }
             }
             removedVolumes = volumeErrors.filter { $0.error == nil }.count
             if let failure = volumeErrors.first(where: { $0.error != nil }) {
-                return CleanupResult(subject: .session, name: name, outcome: .failed("removing volume \(failure.item): \(failure.error!)"),
-                                     containersRemoved: removedContainers, volumesRemoved: removedVolumes)
-            }
-        }
-        if item.status.tmux != nil {
-            do {
-                if let error = try await tmux.killSessions([item.status.record.tmuxSession]).values.first ?? nil, error.code != .notFound {
-                    throw error
-                }
-            } catch let error as TmuxError where error.code == .serverNotRunning {
-                // The server is gone, and its sessions with it.
-            } catch {
-                return CleanupResult(subject: .session, name: name, outcome: .failed("closing tmux session \(item.status.record.tmuxSession): \(error)"),
+                return CleanupResult(subject: .session, name: name, outcome: CleanupResult.Outcome(failure.error!, doing: "removing volume \(failure.item)"),
                                      containersRemoved: removedContainers, volumesRemoved: removedVolumes)
             }
         }
@@ -392,7 +391,7 @@ extension SessionManager {
 
     /// Recreates a broken session's missing containers from its registry entry, each with its
     /// named state volume (created again if that is gone too), and records their IDs.
-    private func repair(_ item: CleanupPlan.Item) async -> CleanupResult {
+    private func repair(_ item: CleanupPlan.Item, requests: EngineRequests) async -> CleanupResult {
         let record = item.status.record
         func failed(_ message: String) -> CleanupResult { CleanupResult(subject: .session, name: record.name.rawValue, outcome: .failed(message)) }
         if let blocker = item.blocker { return failed("cannot repair: \(blocker)") }
@@ -407,14 +406,15 @@ extension SessionManager {
             var note = "\(agent.containerName) recreated: files outside \(stateDirectory) are lost"
             if !existingVolumes.contains(agent.stateVolume) {
                 do {
-                    _ = try await self.engine.inspectVolume(agent.stateVolume)
+                    _ = try await requests.run(absentIsDone: false) { try await self.engine.inspectVolume(agent.stateVolume) }
                 } catch let error as EngineError where error.code == .notFound {
-                    _ = try await self.engine.createVolume(
-                        name: agent.stateVolume, labels: self.labels(record.name, agent.role, agentCommand: record.agentCommand, stateDirectory: stateDirectory))
+                    let labels = self.labels(record.name, agent.role, agentCommand: record.agentCommand, stateDirectory: stateDirectory)
+                    _ = try await requests.run(absentIsDone: false) { try await self.engine.createVolume(name: agent.stateVolume, labels: labels) }
                     note = "\(agent.containerName) recreated with a new, empty state volume: its \(stateDirectory) is lost"
                 }
             }
-            let id = try await self.engine.createContainer(self.containerSpec(record, agent, mounts: mounts))
+            let spec = self.containerSpec(record, agent, mounts: mounts)
+            let id = try await requests.run(absentIsDone: false) { try await self.engine.createContainer(spec) }
             recreated.withLock { $0[agent.containerName] = id }
             notes.withLock { $0.append(note) }
         }
@@ -432,16 +432,39 @@ extension SessionManager {
         }
         return CleanupResult(subject: .session, name: record.name.rawValue, outcome: .repaired(notes: notes.withLock { $0 }.sorted()))
     }
+}
 
-    /// Runs an engine call for which "no such container/volume" means the work is already done.
-    private func ignoringAbsence(_ body: () async throws -> Void) async -> Error? {
-        do {
-            try await body()
-            return nil
-        } catch let error as EngineError where error.code == .notFound {
-            return nil
-        } catch {
-            return error
+/// The engine requests of one cleanup: a fixed number in flight, none started once the cleanup is
+/// stopped, and "no such container/volume" counted as done.
+private struct EngineRequests: Sendable {
+    /// Thrown instead of issuing a request after the cleanup was stopped.
+    struct Stopped: Error {}
+
+    let limiter: AsyncLimiter
+    let control: CleanupControl
+
+    /// Runs one request of the `item`th session in a slot (earlier sessions first). With
+    /// `absentIsDone`, a "no such container/volume" reply is success (nil): removals of what is
+    /// already gone.
+    func run<Result: Sendable>(for item: Int = 0, absentIsDone: Bool = true, _ body: () async throws -> Result) async throws -> Result? {
+        try await limiter.run(priority: item) {
+            if control.isStopped { throw Stopped() }
+            do {
+                return try await body()
+            } catch let error as EngineError where error.code == .notFound && absentIsDone {
+                return nil
+            }
+        }
+    }
+}
+
+extension CleanupResult.Outcome {
+    /// The outcome of an error: skipped when the cleanup was stopped first, else failed.
+    fileprivate init(_ error: Error, doing step: String? = nil) {
+        if error is EngineRequests.Stopped {
+            self = .skipped("interrupted")
+        } else {
+            self = .failed(step.map { "\($0): \(error)" } ?? "\(error)")
         }
     }
 }
@@ -451,6 +474,7 @@ private final class CleanupRun: Sendable {
     private struct State {
         var results: [CleanupResult] = []
         var containersRemoved = 0
+        var skipped = false
     }
     private let state = Locked(State())
     private let total: Int
@@ -467,57 +491,96 @@ private final class CleanupRun: Sendable {
         state.withLock { state in
             state.results.append(result)
             state.containersRemoved += result.containersRemoved
+            if case .skipped = result.outcome { state.skipped = true }
             progress?(CleanupProgress(
                 latest: result, finished: state.results.count, total: total, containersRemoved: state.containersRemoved,
                 elapsed: Date().timeIntervalSince(started)))
         }
     }
 
+    /// Records work left undone because the cleanup was stopped.
+    func skipInterrupted(_ subject: CleanupResult.Subject, _ name: String) {
+        finish(CleanupResult(subject: subject, name: name, outcome: .skipped("interrupted")))
+    }
+
+    /// Whether any work was skipped.
+    var hasSkips: Bool { state.withLock { $0.skipped } }
+
     func report(interrupted: Bool) -> CleanupReport {
         CleanupReport(results: state.withLock { $0.results }, interrupted: interrupted, elapsed: Date().timeIntervalSince(started))
     }
 }
 
-/// Registry rows of dismantled sessions, deleted in batches, each in one transaction. A session
-/// counts as removed only once its row is gone.
-private final class RowBatch: Sendable {
-    private static let size = 64
-    private let pending = Locked<[CleanupResult]>([])
+/// The last steps of removing sessions whose containers and volumes are gone: their tmux sessions
+/// are killed in one pipelined round trip, then their registry rows are deleted in one
+/// transaction, a batch at a time. A session counts as removed only once its row is gone.
+private final class SessionFinisher: Sendable {
+    private static let batchSize = 64
+    private let pending = Locked<[(result: CleanupResult, tmuxSession: String?)]>([])
+    /// One batch at a time: two concurrent kills could each pick the other's session as the place
+    /// to move ccorc's own control client to.
+    private let serial = AsyncLimiter(width: 1)
+    private let tmux: TmuxControlClient
     private let registry: SessionRegistry
     private let run: CleanupRun
 
-    init(registry: SessionRegistry, run: CleanupRun) {
+    init(tmux: TmuxControlClient, registry: SessionRegistry, run: CleanupRun) {
+        self.tmux = tmux
         self.registry = registry
         self.run = run
     }
 
-    func add(_ result: CleanupResult) {
-        let full = pending.withLock { pending -> [CleanupResult] in
-            pending.append(result)
-            guard pending.count >= Self.size else { return [] }
-            defer { pending.removeAll() }
-            return pending
+    /// Queues a dismantled session; finishes a batch when one is full.
+    func add(_ result: CleanupResult, tmuxSession: String?) async {
+        let full = pending.withLock { pending -> Bool in
+            pending.append((result, tmuxSession))
+            return pending.count >= Self.batchSize
         }
-        delete(full)
+        if full { await flush() }
     }
 
-    func flush() {
-        delete(pending.withLock { pending in
-            defer { pending.removeAll() }
-            return pending
-        })
-    }
-
-    private func delete(_ results: [CleanupResult]) {
-        guard !results.isEmpty else { return }
-        do {
-            // A row already gone (removed by another ccorc meanwhile) is as good as removed.
-            try registry.remove(results.map { try SessionName($0.name) })
-            results.forEach(run.finish)
-        } catch {
-            for var result in results {
-                result.outcome = .failed("removing the registry row: \(error)")
-                run.finish(result)
+    /// Finishes everything queued.
+    func flush() async {
+        await serial.run {
+            let batch = pending.withLock { pending in
+                defer { pending.removeAll() }
+                return pending
+            }
+            guard !batch.isEmpty else { return }
+            var tmuxErrors: [String: String] = [:]
+            let sessions = batch.compactMap(\.tmuxSession)
+            if !sessions.isEmpty {
+                do {
+                    // A session already gone, or a server that ended with its last session, is closed.
+                    for case let (session, error?) in try await tmux.killSessions(sessions) where error.code != .notFound && error.code != .serverNotRunning {
+                        tmuxErrors[session] = "\(error)"
+                    }
+                } catch let error as TmuxError where error.code == .serverNotRunning {
+                    // The server is gone, and its sessions with it.
+                } catch {
+                    for session in sessions { tmuxErrors[session] = "\(error)" }
+                }
+            }
+            var closed: [CleanupResult] = []
+            for (result, session) in batch {
+                if let session, let message = tmuxErrors[session] {
+                    var failed = result
+                    failed.outcome = .failed("closing tmux session \(session): \(message)")
+                    run.finish(failed)
+                } else {
+                    closed.append(result)
+                }
+            }
+            guard !closed.isEmpty else { return }
+            do {
+                // A row already gone (removed by another ccorc meanwhile) is as good as removed.
+                try registry.remove(closed.map { try SessionName($0.name) })
+                closed.forEach(run.finish)
+            } catch {
+                for var result in closed {
+                    result.outcome = .failed("removing the registry row: \(error)")
+                    run.finish(result)
+                }
             }
         }
     }

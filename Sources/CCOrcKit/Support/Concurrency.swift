@@ -28,3 +28,57 @@ public func forEachConcurrently<Item: Sendable>(
         return results
     }
 }
+
+/// Lets at most `width` async operations run at once; the others wait their turn, lowest
+/// `priority` first and in arrival order among equals. Bulk operations share one across many
+/// tasks, so that the engine sees a fixed number of requests in flight however the work is
+/// grouped, and the earliest item's requests go first, so items finish one after another.
+public final class AsyncLimiter: Sendable {
+    private struct Waiter {
+        var priority: Int
+        var continuation: CheckedContinuation<Void, Never>
+    }
+    private struct State {
+        var available: Int
+        var waiters: [Waiter] = []
+    }
+    private let state: Locked<State>
+
+    /// A limiter of `width` (at least 1) slots.
+    public init(width: Int) {
+        state = Locked(State(available: max(1, width)))
+    }
+
+    /// Runs `body` in a slot, waiting for one first.
+    public func run<Result: Sendable>(priority: Int = 0, _ body: () async throws -> Result) async rethrows -> Result {
+        await acquire(priority: priority)
+        defer { release() }
+        return try await body()
+    }
+
+    private func acquire(priority: Int) async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let granted = state.withLock { state -> Bool in
+                if state.available > 0 {
+                    state.available -= 1
+                    return true
+                }
+                let position = state.waiters.lastIndex { $0.priority <= priority }.map { $0 + 1 } ?? 0
+                state.waiters.insert(Waiter(priority: priority, continuation: continuation), at: position)
+                return false
+            }
+            if granted { continuation.resume() }
+        }
+    }
+
+    private func release() {
+        let next = state.withLock { state -> CheckedContinuation<Void, Never>? in
+            if state.waiters.isEmpty {
+                state.available += 1
+                return nil
+            }
+            return state.waiters.removeFirst().continuation
+        }
+        next?.resume()
+    }
+}

@@ -1,0 +1,68 @@
+import CCOrcKit
+import Foundation
+
+/// Registers sessions the way launch leaves them (labelled containers, committed rows), without
+/// tmux or state volumes, and starts the containers of the first `runningCount`.
+/// - Returns: the names of the running sessions.
+func plantBenchSessions(_ manager: SessionManager, names: [SessionName], tag: String, runningCount: Int) async throws -> [SessionName] {
+    let engine = manager.engine
+    let roles = LaunchOptions().roles
+    let created = await forEachConcurrently(names, width: 16) { name in
+        let now = Date()
+        var record = SessionRecord(
+            name: name, tmuxSession: name.rawValue, createdAt: now, updatedAt: now, lastResumedAt: nil, image: "ccorc-busybox:latest",
+            agentCommand: "sh", memoryBytes: nil, nanoCPUs: nil, networkMode: "none", mounts: [], environment: [],
+            workingDirectory: nil, config: ["stateDirectory": "/root/.claude"], status: .ready,
+            agents: roles.enumerated().map { index, role in
+                AgentRecord(role: role, containerName: SessionManager.containerName(name, role), containerID: nil,
+                            stateVolume: SessionManager.volumeName(name, role), model: nil, tmuxWindow: role.rawValue, position: index)
+            })
+        for agent in record.agents {
+            var spec = manager.containerSpec(record, agent, mounts: [])
+            spec.mounts = []
+            spec.labels["ccorc.bench"] = tag
+            _ = try await engine.createContainer(spec)
+        }
+        record.status = .launching
+        try manager.registry.claim(record)
+        record.status = .ready
+        try manager.registry.commit(record)
+    }
+    if let failure = created.first(where: { $0.error != nil })?.error { throw failure }
+    let running = Array(names.prefix(runningCount))
+    let started = await forEachConcurrently(running.flatMap { name in roles.map { SessionManager.containerName(name, $0) } }, width: 16) {
+        try await engine.startContainer($0)
+    }
+    if let failure = started.first(where: { $0.error != nil })?.error { throw failure }
+    return running
+}
+
+/// Creates `count` plain containers named `PREFIX-N` (the first `runningCount` started) for a peer
+/// to remove. - Returns: their IDs.
+func plantBenchContainers(_ engine: EngineClient, prefix: String, tag: String, count: Int, runningCount: Int) async throws -> [String] {
+    let ids = Locked<[Int: String]>([:])
+    let created = await forEachConcurrently(Array(0..<count), width: 16) { index in
+        var spec = ContainerSpec(image: "ccorc-busybox:latest", name: "\(prefix)-\(index)")
+        spec.command = ["sh", "-c", "trap 'exit 0' TERM INT; while :; do sleep 3600 & wait $!; done"]
+        spec.networkMode = "none"
+        spec.labels = ["ccorc.bench": tag]
+        let id = try await engine.createContainer(spec)
+        if index < runningCount { try await engine.startContainer(id) }
+        ids.withLock { $0[index] = id }
+    }
+    if let failure = created.first(where: { $0.error != nil })?.error { throw failure }
+    return ids.withLock { dictionary in (0..<count).compactMap { dictionary[$0] } }
+}
+
+/// Removes every container a benchmark run made (labelled with `tag`, or a session named `tag-…`) and
+/// every volume of such a session.
+func removeBenchLeftovers(_ engine: EngineClient, tag: String) async {
+    let planted = (try? await engine.listContainers(all: true, filters: ["label": ["ccorc.bench=\(tag)"]])) ?? []
+    let launched = (try? await engine.listContainers(all: true, filters: ["label": [OwnershipLabels.session]])) ?? []
+    let ours = Set(planted.map(\.id) + launched.filter { $0.labels[OwnershipLabels.session]?.hasPrefix(tag + "-") == true }.map(\.id))
+    _ = await forEachConcurrently(Array(ours), width: 16) { try await engine.removeContainer($0, force: true) }
+    let volumes = (try? await engine.listVolumes(filters: ["label": [OwnershipLabels.session]])) ?? []
+    _ = await forEachConcurrently(volumes.filter { $0.labels[OwnershipLabels.session]?.hasPrefix(tag + "-") == true }.map(\.name)) {
+        try await engine.removeVolume($0, force: true)
+    }
+}
