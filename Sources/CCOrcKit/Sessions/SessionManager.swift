@@ -150,14 +150,16 @@ public final class SessionManager: Sendable {
             if !options.force, try await tmux.hasSession(name.rawValue) {
                 throw SessionError(.tmuxConflict, "tmux session \(name) already exists: attach with `tmux attach -t \(name)`, or pass --force to replace it")
             }
+            let claimed = record
             try await step("creating the state volumes") {
                 try await self.fanOut(agents) { agent in
                     _ = try await self.engine.createVolume(
-                        name: agent.stateVolume, labels: self.labels(name, agent.role, agentCommand: options.agentCommand, stateDirectory: options.stateDirectory))
+                        name: agent.stateVolume,
+                        labels: self.labels(name, agent.role, agentCommand: options.agentCommand, stateDirectory: options.stateDirectory)
+                            .merging(RegistryRecovery.labels(claimed, agent)) { own, _ in own })
                     made.withLock { $0.volumes.append(agent.stateVolume) }
                 }
             }
-            let claimed = record
             try await step("creating the containers") {
                 try await self.fanOut(agents) { agent in
                     let id = try await self.engine.createContainer(self.containerSpec(claimed, agent, mounts: mounts))
@@ -224,6 +226,7 @@ public final class SessionManager: Sendable {
         spec.command = ["sh", "-c", "trap 'exit 0' TERM INT; while :; do sleep 3600 & wait $!; done"]
         spec.environment = record.environment + ["CCORC_SESSION=\(record.name)", "CCORC_ROLE=\(agent.role)"]
         spec.labels = labels(record.name, agent.role, agentCommand: record.agentCommand, stateDirectory: stateDirectory)
+            .merging(RegistryRecovery.labels(record, agent)) { own, _ in own }
         spec.workingDirectory = record.workingDirectory
         spec.memory = record.memoryBytes
         spec.nanoCPUs = record.nanoCPUs
@@ -327,9 +330,14 @@ public final class SessionManager: Sendable {
         return try await status(of: [record]).first!
     }
 
-    private func status(of records: [SessionRecord]) async throws -> [SessionStatus] {
+    /// The live state of `records`: one engine list call and one tmux query for all of them.
+    public func status(of records: [SessionRecord]) async throws -> [SessionStatus] {
         guard !records.isEmpty else { return [] }
-        async let containerList = records.count == 1
+        // Sessions imported from the legacy registry own containers ccorc never labelled.
+        let hasLegacy = records.contains(where: \.isLegacy)
+        async let containerList = hasLegacy
+            ? engine.listContainers(all: true)
+            : records.count == 1
             ? engine.listContainers(all: true, filters: ["label": ["\(OwnershipLabels.session)=\(records[0].name)"]])
             : engine.listContainers(all: true, filters: ["label": [OwnershipLabels.session]])
         async let tmuxList = tmux.listSessions()
@@ -345,7 +353,8 @@ public final class SessionManager: Sendable {
                 agents: record.agents.sorted { $0.position < $1.position }.map { agent in
                     // A container of the same name that is not this session's is not its agent.
                     let container = byName[agent.containerName].flatMap {
-                        $0.labels[OwnershipLabels.session] == record.name.rawValue ? $0 : nil
+                        $0.labels[OwnershipLabels.session] == record.name.rawValue
+                            || (record.isLegacy && $0.labels[OwnershipLabels.session] == nil) ? $0 : nil
                     }
                     return AgentStatus(record: agent, container: container)
                 },
