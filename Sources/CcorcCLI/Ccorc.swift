@@ -21,7 +21,7 @@ struct Ccorc: AsyncParsableCommand {
             """,
         subcommands: [
             Launch.self, Resume.self, Attach.self, Stop.self, List.self, Info.self,
-            Health.self,
+            Health.self, Export.self, Import.self, Recover.self,
         ])
 }
 

@@ -21,26 +21,26 @@ public enum LegacyRegistry {
 
     /// Turns one entry into a row; the error says why it cannot be registered.
     /// - Parameter images: the image of each existing container, by name, for the record's image.
-    static func record(key: String, entry: JSONValue, images: [String: String]) throws(LegacyEntryError) -> SessionRecord {
-        guard entry.object != nil else { throw LegacyEntryError("is not an object") }
+    static func record(key: String, entry: JSONValue, images: [String: String]) throws(EntryError) -> SessionRecord {
+        guard entry.object != nil else { throw EntryError("is not an object") }
         let rawName = entry["session_name"]?.string ?? key
         guard let name = SessionName(rawValue: rawName) else {
-            throw LegacyEntryError("has an invalid session name \(rawName.debugDescription) (\(SessionName.rule))")
+            throw EntryError("has an invalid session name \(rawName.debugDescription) (\(SessionName.rule))")
         }
         let tmuxSession = entry["tmux_session"]?.string ?? rawName
         guard !tmuxSession.isEmpty, !tmuxSession.contains("."), !tmuxSession.contains(":") else {
-            throw LegacyEntryError("has an invalid tmux session name \(tmuxSession.debugDescription)")
+            throw EntryError("has an invalid tmux session name \(tmuxSession.debugDescription)")
         }
-        guard let agentEntries = entry["agents"]?.array, !agentEntries.isEmpty else { throw LegacyEntryError("lists no agents") }
+        guard let agentEntries = entry["agents"]?.array, !agentEntries.isEmpty else { throw EntryError("lists no agents") }
         var agents: [AgentRecord] = []
         for (index, agent) in agentEntries.enumerated() {
             guard let rawRole = agent["name"]?.string, let role = AgentRole(rawValue: rawRole) else {
-                throw LegacyEntryError("has an agent with an invalid name \((agent["name"]?.string ?? "(none)").debugDescription) (\(AgentRole.rule))")
+                throw EntryError("has an agent with an invalid name \((agent["name"]?.string ?? "(none)").debugDescription) (\(AgentRole.rule))")
             }
             guard let container = agent["container"]?.string, !container.isEmpty else {
-                throw LegacyEntryError("has agent \(role) without a container")
+                throw EntryError("has agent \(role) without a container")
             }
-            if agents.contains(where: { $0.role == role }) { throw LegacyEntryError("lists agent \(role) twice") }
+            if agents.contains(where: { $0.role == role }) { throw EntryError("lists agent \(role) twice") }
             agents.append(AgentRecord(
                 role: role, containerName: container, containerID: nil, stateVolume: "", model: agent["model"]?.string,
                 tmuxWindow: nil, position: Int(agent["pane_index"]?.int ?? Int64(index))))
@@ -71,8 +71,8 @@ public enum LegacyRegistry {
     }
 }
 
-/// Why one legacy entry cannot be registered.
-struct LegacyEntryError: Error {
+/// Why one entry of a legacy registry or an export file cannot be used.
+struct EntryError: Error {
     var reason: String
     init(_ reason: String) { self.reason = reason }
 }
