@@ -18,6 +18,9 @@ public enum RegistryRecovery {
     /// The names (never the values) of the variables given with `--env`, comma-separated, so
     /// that the image's own environment is not mistaken for the session's.
     public static let environmentKeysLabel = "ccorc.env-keys"
+    /// The working directory given at launch; empty for the image's, which the engine would
+    /// otherwise report as if it had been given.
+    public static let workingDirectoryLabel = "ccorc.workdir"
     /// The agent command, written by launch.
     public static let agentCommandLabel = "ccorc.agent-command"
     /// Where the state volume is mounted, written by launch.
@@ -31,6 +34,7 @@ public enum RegistryRecovery {
         return [
             positionLabel: String(agent.position), createdAtLabel: String(record.createdAt.timeIntervalSince1970),
             tmuxSessionLabel: record.tmuxSession, imageLabel: record.image, environmentKeysLabel: keys.joined(separator: ","),
+            workingDirectoryLabel: record.workingDirectory ?? "",
         ]
     }
 }
@@ -163,7 +167,8 @@ extension SessionManager {
             record.memoryBytes = details.memory > 0 ? details.memory : nil
             record.nanoCPUs = details.nanoCPUs > 0 ? details.nanoCPUs : nil
             record.networkMode = ["", "default"].contains(details.networkMode) ? nil : details.networkMode
-            record.workingDirectory = details.workingDirectory.isEmpty ? nil : details.workingDirectory
+            let workingDirectory = details.labels[RegistryRecovery.workingDirectoryLabel] ?? details.workingDirectory
+            record.workingDirectory = workingDirectory.isEmpty ? nil : workingDirectory
             let keys = Set((details.labels[RegistryRecovery.environmentKeysLabel] ?? "").split(separator: ",").map(String.init))
             record.environment = details.environment.filter { keys.contains(String($0.split(separator: "=", maxSplits: 1).first ?? "")) }
             let stateVolumes = Set(agents.map(\.stateVolume))
