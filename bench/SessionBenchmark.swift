@@ -93,7 +93,8 @@ private func measureSessions(_ manager: SessionManager, environment: [String: St
     Report.line(Comparison(name: "ccorc stop of 20 running sessions in one call", ours: stop, peerName: "one grace period", peer: 10, unit: "s"))
 }
 
-private func removeBenchSessions(_ engine: EngineClient, tag: String) async {
+/// Force-removes the containers and volumes whose session label starts with `TAG-`.
+func removeBenchSessions(_ engine: EngineClient, tag: String) async {
     let containers = (try? await engine.listContainers(all: true, filters: ["label": [OwnershipLabels.session]])) ?? []
     let ours = containers.filter { $0.labels[OwnershipLabels.session]?.hasPrefix(tag + "-") == true }
     _ = await forEachConcurrently(ours.map(\.id), width: 16) { try await engine.removeContainer($0, force: true) }
