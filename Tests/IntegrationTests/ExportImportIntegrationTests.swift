@@ -88,7 +88,13 @@ import Testing
             #expect(resume.status == 0, "\(resume.stderr)")
             let session = try #require(try bed.list().first { $0["name"]?.string == name })
             #expect(session["running"]?.int == 2 && session["tmux"]?["windows"]?.int == 2)
-            #expect(try bed.ccorc("health", name).status == 0)
+            // Healthy once the agent shells the resume opened have started (slow on a loaded machine).
+            var healthy = false
+            for _ in 0..<60 where !healthy {
+                healthy = try bed.ccorc("health", name).status == 0
+                if !healthy { try await Task.sleep(for: .milliseconds(250)) }
+            }
+            #expect(healthy)
         }
     }
 
