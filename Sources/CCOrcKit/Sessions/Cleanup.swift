@@ -233,10 +233,12 @@ extension SessionManager {
     ///   (slower: the engine walks each layer).
     public func planCleanup(_ selection: CleanupSelection, measureDisk: Bool = false, now: Date = Date()) async throws -> CleanupPlan {
         let filters = ["label": [OwnershipLabels.session]]
-        async let containerList = engine.listContainers(all: true, filters: filters, size: measureDisk)
+        let records = try registry.allSessions()
+        // Sessions imported from the legacy registry run in containers ccorc never labelled.
+        let hasLegacy = records.contains(where: \.isLegacy)
+        async let containerList = engine.listContainers(all: true, filters: hasLegacy ? [:] : filters, size: measureDisk)
         async let volumeList = engine.listVolumes(filters: filters)
         async let tmuxList = tmux.listSessions()
-        let records = try registry.allSessions()
         let containers = try await containerList
         let volumes = try await volumeList
         let statuses = Self.reconcile(records, containers: containers, tmuxSessions: try await tmuxList)
@@ -273,9 +275,10 @@ extension SessionManager {
             let record = status.record
             guard inScope(record.name.rawValue) else { continue }
             let owned = containersBySession[record.name.rawValue] ?? []
-            if selection.stoppedOnly && owned.contains(where: { $0.state.isUp }) { continue }
+            let running = owned.contains { $0.state.isUp } || status.agents.contains { $0.container?.state.isUp == true }
+            if selection.stoppedOnly && running { continue }
             if let age = selection.olderThan, now.timeIntervalSince(max(record.createdAt, record.lastResumedAt ?? record.createdAt)) < age { continue }
-            if selection.fixBroken && status.missingAgents.isEmpty { continue }
+            if selection.fixBroken && (status.missingAgents.isEmpty || record.isLegacy) { continue }
             if record.status == .launching, now.timeIntervalSince(record.createdAt) < Self.staleLaunchAge {
                 skipped.append((record.name, "it is being launched"))
                 continue

@@ -150,14 +150,16 @@ public final class SessionManager: Sendable {
             if !options.force, try await tmux.hasSession(name.rawValue) {
                 throw SessionError(.tmuxConflict, "tmux session \(name) already exists: attach with `tmux attach -t \(name)`, or pass --force to replace it")
             }
+            let claimed = record
             try await step("creating the state volumes") {
                 try await self.fanOut(agents) { agent in
                     _ = try await self.engine.createVolume(
-                        name: agent.stateVolume, labels: self.labels(name, agent.role, agentCommand: options.agentCommand, stateDirectory: options.stateDirectory))
+                        name: agent.stateVolume,
+                        labels: self.labels(name, agent.role, agentCommand: options.agentCommand, stateDirectory: options.stateDirectory)
+                            .merging(RegistryRecovery.labels(claimed, agent)) { own, _ in own })
                     made.withLock { $0.volumes.append(agent.stateVolume) }
                 }
             }
-            let claimed = record
             try await step("creating the containers") {
                 try await self.fanOut(agents) { agent in
                     let id = try await self.engine.createContainer(self.containerSpec(claimed, agent, mounts: mounts))
@@ -224,6 +226,7 @@ public final class SessionManager: Sendable {
         spec.command = ["sh", "-c", "trap 'exit 0' TERM INT; while :; do sleep 3600 & wait $!; done"]
         spec.environment = record.environment + ["CCORC_SESSION=\(record.name)", "CCORC_ROLE=\(agent.role)"]
         spec.labels = labels(record.name, agent.role, agentCommand: record.agentCommand, stateDirectory: stateDirectory)
+            .merging(RegistryRecovery.labels(record, agent)) { own, _ in own }
         spec.workingDirectory = record.workingDirectory
         spec.memory = record.memoryBytes
         spec.nanoCPUs = record.nanoCPUs
@@ -328,9 +331,14 @@ public final class SessionManager: Sendable {
         return try await status(of: [record]).first!
     }
 
-    private func status(of records: [SessionRecord]) async throws -> [SessionStatus] {
+    /// The live state of `records`: one engine list call and one tmux query for all of them.
+    public func status(of records: [SessionRecord]) async throws -> [SessionStatus] {
         guard !records.isEmpty else { return [] }
-        async let containerList = records.count == 1
+        // Sessions imported from the legacy registry own containers ccorc never labelled.
+        let hasLegacy = records.contains(where: \.isLegacy)
+        async let containerList = hasLegacy
+            ? engine.listContainers(all: true)
+            : records.count == 1
             ? engine.listContainers(all: true, filters: ["label": ["\(OwnershipLabels.session)=\(records[0].name)"]])
             : engine.listContainers(all: true, filters: ["label": [OwnershipLabels.session]])
         async let tmuxList = tmux.listSessions()
@@ -358,11 +366,14 @@ public final class SessionManager: Sendable {
         }
     }
 
-    /// Whether `container` belongs to the session `record`: it carries the session's label, or it
-    /// is the container the registry recorded. A container that merely has a session-like name is
+    /// Whether `container` belongs to the session `record`: it carries the session's label, it is
+    /// the container the registry recorded, or the session came from the legacy registry and the
+    /// container carries no ccorc label. A container that merely has a session-like name is
     /// someone else's.
     static func owns(_ record: SessionRecord, _ container: ContainerSummary, agentID: String? = nil) -> Bool {
         if container.labels[OwnershipLabels.session] == record.name.rawValue { return true }
+        // Sessions imported from the legacy registry own containers ccorc never labelled.
+        if record.isLegacy && container.labels[OwnershipLabels.session] == nil { return true }
         if let agentID { return container.id == agentID }
         return record.agents.contains { $0.containerID == container.id }
     }

@@ -1,0 +1,46 @@
+import Foundation
+
+// Archive endpoint: HEAD /containers/{id}/archive.
+
+/// A path inside a container, as the archive endpoint's `X-Docker-Container-Path-Stat` header
+/// describes it.
+public struct ContainerPathStat: Sendable, Equatable {
+    /// The file's base name.
+    public var name: String
+    /// Its size in bytes.
+    public var size: Int64
+    /// Go's `os.FileMode` bits: permissions in the low bits, the directory flag at bit 31.
+    public var mode: UInt32
+    /// Where a symbolic link points; empty otherwise.
+    public var linkTarget: String
+
+    /// Whether the path is a directory.
+    public var isDirectory: Bool { mode & (1 << 31) != 0 }
+}
+
+extension EngineClient {
+    /// Describes a path inside a container without copying it (`HEAD /containers/{id}/archive`);
+    /// works on stopped containers too, since the engine mounts the container's filesystem.
+    /// - Returns: nil when the path does not exist (the engine's 404 for a present container).
+    /// - Throws: `EngineError.notFound` when the container does not exist.
+    public func pathStat(_ container: String, path: String) async throws -> ContainerPathStat? {
+        let operation = "HEAD /containers/{id}/archive"
+        let reply: HTTPResponse
+        do {
+            reply = try await send(.head, "/containers/\(pathSegment(container))/archive", query: [("path", path)])
+        } catch let error as EngineError where error.code == .notFound {
+            // A HEAD reply has no body to tell a missing path from a missing container.
+            _ = try await inspectContainer(container)
+            return nil
+        }
+        guard let encoded = reply.header("x-docker-container-path-stat"), let data = Data(base64Encoded: encoded) else {
+            throw EngineError(.malformedReply, "archive reply without an X-Docker-Container-Path-Stat header", operation: operation)
+        }
+        let stat = try parse([UInt8](data), operation: operation)
+        guard let name = stat["name"]?.string, let mode = stat["mode"]?.int else {
+            throw EngineError(.malformedReply, "path stat without name or mode", operation: operation)
+        }
+        return ContainerPathStat(
+            name: name, size: stat["size"]?.int ?? 0, mode: UInt32(truncatingIfNeeded: mode), linkTarget: stat["linkTarget"]?.string ?? "")
+    }
+}

@@ -1,0 +1,184 @@
+import Foundation
+
+/// Rebuilding registry rows from the labels of the containers and volumes ccorc created: the
+/// lost- or corrupted-registry case, and sessions another machine's ccorc made on a shared engine.
+///
+/// Launch labels every container and volume with what a row holds that the engine does not
+/// already know (the engine has the image, the environment, the limits and the mounts of each
+/// container); `recover` reads them back with two list calls and one inspect per session.
+public enum RegistryRecovery {
+    /// The agent's place in its session (`0` first), which is also its window order.
+    public static let positionLabel = "ccorc.position"
+    /// The session's creation time in unix seconds, exactly as the registry holds it.
+    public static let createdAtLabel = "ccorc.created-at"
+    /// The session's tmux session name.
+    public static let tmuxSessionLabel = "ccorc.tmux-session"
+    /// The session's image; also on volumes, so a session whose containers are gone keeps it.
+    public static let imageLabel = "ccorc.image"
+    /// The names (never the values) of the variables given with `--env`, comma-separated, so
+    /// that the image's own environment is not mistaken for the session's.
+    public static let environmentKeysLabel = "ccorc.env-keys"
+    /// The working directory given at launch; empty for the image's, which the engine would
+    /// otherwise report as if it had been given.
+    public static let workingDirectoryLabel = "ccorc.workdir"
+    /// The agent command, written by launch.
+    public static let agentCommandLabel = "ccorc.agent-command"
+    /// Where the state volume is mounted, written by launch.
+    public static let stateDirectoryLabel = "ccorc.state-dir"
+    /// The creation time in whole unix seconds, written by launch.
+    public static let createdSecondsLabel = "ccorc.created"
+
+    /// The labels beyond ownership that let `recover` rebuild `agent`'s part of `record`.
+    public static func labels(_ record: SessionRecord, _ agent: AgentRecord) -> [String: String] {
+        let keys = record.environment.map { entry in String(entry.split(separator: "=", maxSplits: 1).first ?? "") }
+        return [
+            positionLabel: String(agent.position), createdAtLabel: String(record.createdAt.timeIntervalSince1970),
+            tmuxSessionLabel: record.tmuxSession, imageLabel: record.image, environmentKeysLabel: keys.joined(separator: ","),
+            workingDirectoryLabel: record.workingDirectory ?? "",
+        ]
+    }
+}
+
+/// What `recover` found for one session.
+public struct RecoveredSession: Sendable {
+    /// The rebuilt row.
+    public var record: SessionRecord
+    /// Whether the row was written (false for `--dry-run`, or when another process registered
+    /// the name meanwhile).
+    public var added: Bool
+    /// What could not be rebuilt (e.g. the environment of a session whose containers are gone).
+    public var notes: [String]
+}
+
+/// The outcome of `recover`.
+public struct RecoveryReport: Sendable {
+    /// Sessions found on the engine that the registry lacked.
+    public var sessions: [RecoveredSession]
+    /// Labelled sessions left alone because the registry already has them.
+    public var alreadyRegistered: [SessionName]
+    /// Labels that could not be turned into a row, with the reason.
+    public var skipped: [(label: String, reason: String)]
+}
+
+extension SessionManager {
+    /// Rebuilds the rows of every session whose containers or volumes carry ccorc's labels and
+    /// that the registry lacks; an existing row is never overwritten.
+    ///
+    /// Costs two engine list calls plus one inspect per session rebuilt.
+    /// - Parameter dryRun: report what would be added without writing anything.
+    public func recoverRegistry(dryRun: Bool = false) async throws -> RecoveryReport {
+        async let containerList = engine.listContainers(all: true, filters: ["label": [OwnershipLabels.session]])
+        async let volumeList = engine.listVolumes(filters: ["label": [OwnershipLabels.session]])
+        let containers = try await containerList
+        let volumes = try await volumeList
+        let registered = Set(try registry.allSessions().map(\.name.rawValue))
+
+        var containersBySession: [String: [ContainerSummary]] = [:]
+        var volumesBySession: [String: [Volume]] = [:]
+        for container in containers { containersBySession[container.labels[OwnershipLabels.session]!, default: []].append(container) }
+        for volume in volumes { volumesBySession[volume.labels[OwnershipLabels.session] ?? "", default: []].append(volume) }
+
+        var report = RecoveryReport(sessions: [], alreadyRegistered: [], skipped: [])
+        var candidates: [(SessionName, [ContainerSummary], [Volume])] = []
+        for label in Set(containersBySession.keys).union(volumesBySession.keys).sorted() {
+            let owned = containersBySession[label] ?? []
+            let ownedVolumes = volumesBySession[label] ?? []
+            guard let name = SessionName(rawValue: label) else {
+                report.skipped.append((label, "not a valid session name (\(SessionName.rule))"))
+                continue
+            }
+            if registered.contains(label) {
+                report.alreadyRegistered.append(name)
+                continue
+            }
+            let schemas = Set((owned.map(\.labels) + ownedVolumes.map(\.labels)).compactMap { $0[OwnershipLabels.schema] })
+            guard schemas == [SessionManager.labelSchema] else {
+                report.skipped.append((label, "label schema \(schemas.sorted().joined(separator: ", ")) is not \(SessionManager.labelSchema); recover it with the ccorc that made it"))
+                continue
+            }
+            candidates.append((name, owned, ownedVolumes))
+        }
+
+        // One inspect per session, for what only the engine holds (environment, limits, mounts).
+        let details = Locked<[SessionName: ContainerDetails]>([:])
+        _ = await forEachConcurrently(candidates.filter { !$0.1.isEmpty }, width: 32) { name, owned, _ in
+            let detail = try await self.engine.inspectContainer(owned[0].id)
+            details.withLock { $0[name] = detail }
+        }
+        let inspected = details.withLock { $0 }
+        for (name, owned, ownedVolumes) in candidates {
+            var (record, notes) = Self.rebuild(name, containers: owned, volumes: ownedVolumes, details: inspected[name])
+            if record.agents.isEmpty {
+                report.skipped.append((name.rawValue, "no container or volume names a valid agent role"))
+                continue
+            }
+            var added = false
+            if !dryRun {
+                record.status = .ready
+                added = try registry.insertIfAbsent(record)
+                if !added { notes.append("registered by another process meanwhile; left as it is") }
+            }
+            report.sessions.append(RecoveredSession(record: record, added: added, notes: notes))
+        }
+        return report
+    }
+
+    /// Builds a row from the labels of a session's containers and volumes and one container's details.
+    static func rebuild(
+        _ name: SessionName, containers: [ContainerSummary], volumes: [Volume], details: ContainerDetails?
+    ) -> (SessionRecord, [String]) {
+        var notes: [String] = []
+        let allLabels = containers.map(\.labels) + volumes.map(\.labels)
+        func label(_ key: String) -> String? { allLabels.lazy.compactMap { $0[key] }.first }
+
+        var roles: [AgentRole: (position: Int?, container: ContainerSummary?, volume: Volume?)] = [:]
+        for container in containers {
+            guard let role = container.labels[OwnershipLabels.role].flatMap(AgentRole.init(rawValue:)) else {
+                notes.append("container \(container.name) has no valid role label; left out")
+                continue
+            }
+            roles[role, default: (nil, nil, nil)].container = container
+            roles[role]!.position = container.labels[RegistryRecovery.positionLabel].flatMap { Int($0) } ?? roles[role]!.position
+        }
+        for volume in volumes {
+            guard let role = volume.labels[OwnershipLabels.role].flatMap(AgentRole.init(rawValue:)) else { continue }
+            roles[role, default: (nil, nil, nil)].volume = volume
+            roles[role]!.position = roles[role]!.position ?? volume.labels[RegistryRecovery.positionLabel].flatMap { Int($0) }
+        }
+        let ordered = roles.sorted { ($0.value.position ?? Int.max, $0.key) < ($1.value.position ?? Int.max, $1.key) }
+        let agents = ordered.enumerated().map { index, entry in
+            AgentRecord(
+                role: entry.key, containerName: entry.value.container?.name ?? SessionManager.containerName(name, entry.key),
+                containerID: entry.value.container?.id, stateVolume: entry.value.volume?.name ?? SessionManager.volumeName(name, entry.key),
+                model: nil, tmuxWindow: entry.key.rawValue, position: entry.value.position ?? index)
+        }
+
+        let createdAt = label(RegistryRecovery.createdAtLabel).flatMap(Double.init)
+            ?? label(RegistryRecovery.createdSecondsLabel).flatMap(Double.init)
+            ?? containers.map(\.created.timeIntervalSince1970).min() ?? Date().timeIntervalSince1970
+        let created = Date(timeIntervalSince1970: createdAt)
+        let stateDirectory = label(RegistryRecovery.stateDirectoryLabel) ?? "/root/.claude"
+        var record = SessionRecord(
+            name: name, tmuxSession: label(RegistryRecovery.tmuxSessionLabel) ?? name.rawValue, createdAt: created,
+            updatedAt: created, image: details?.image ?? containers.first?.image ?? label(RegistryRecovery.imageLabel) ?? "",
+            agentCommand: label(RegistryRecovery.agentCommandLabel) ?? "claude",
+            config: ["stateDirectory": .string(stateDirectory)], status: .ready, agents: agents)
+        if let details {
+            record.memoryBytes = details.memory > 0 ? details.memory : nil
+            record.nanoCPUs = details.nanoCPUs > 0 ? details.nanoCPUs : nil
+            record.networkMode = ["", "default"].contains(details.networkMode) ? nil : details.networkMode
+            let workingDirectory = details.labels[RegistryRecovery.workingDirectoryLabel] ?? details.workingDirectory
+            record.workingDirectory = workingDirectory.isEmpty ? nil : workingDirectory
+            let keys = Set((details.labels[RegistryRecovery.environmentKeysLabel] ?? "").split(separator: ",").map(String.init))
+            record.environment = details.environment.filter { keys.contains(String($0.split(separator: "=", maxSplits: 1).first ?? "")) }
+            let stateVolumes = Set(agents.map(\.stateVolume))
+            record.mounts = (details.raw["HostConfig"]?["Mounts"]?.array ?? []).compactMap { mount in
+                guard let source = mount["Source"]?.string, let target = mount["Target"]?.string, !stateVolumes.contains(source) else { return nil }
+                return source + ":" + target + (mount["ReadOnly"]?.bool == true ? ":ro" : "")
+            }
+        } else {
+            notes.append("no container is left, so the environment, limits and mounts are unknown; the record holds the defaults")
+        }
+        return (record, notes)
+    }
+}

@@ -1,0 +1,389 @@
+import Foundation
+
+/// The export file: `{"format": "ccorc-export", "schemaVersion": 1, "exportedAt", "secretsMasked",
+/// "sessions": [SESSION...]}`, where a SESSION holds the registry row exactly (`registry`), each
+/// agent's container as the engine has it (`containers`: config and live state), the state
+/// volumes (`volumes`) and the tmux session at export time (`tmux`).
+public enum SessionExportFormat {
+    /// The value of `format` that marks a file as ours.
+    public static let format = "ccorc-export"
+    /// The schema this ccorc writes and reads.
+    public static let schemaVersion: Int64 = 1
+    /// What a masked environment value is replaced with.
+    public static let maskedValue = "<masked>"
+
+    /// Whether an environment variable's value is a secret: its name contains TOKEN, KEY, SECRET
+    /// or PASSWORD, in any case.
+    public static func isSecret(_ variable: String) -> Bool {
+        let name = variable.split(separator: "=", maxSplits: 1).first.map { $0.uppercased() } ?? ""
+        return ["TOKEN", "KEY", "SECRET", "PASSWORD"].contains { name.contains($0) }
+    }
+
+    /// `K=V` entries with the values of secrets masked unless `includeSecrets`.
+    static func environment(_ entries: [String], includeSecrets: Bool) -> JSONValue {
+        JSONValue(strings: includeSecrets ? entries : entries.map { entry in
+            guard isSecret(entry), let equals = entry.firstIndex(of: "=") else { return entry }
+            return entry[...equals] + maskedValue
+        })
+    }
+
+    /// A whole export file around `sessions` (as `SessionManager.export` returns them).
+    public static func document(_ sessions: [JSONValue], includeSecrets: Bool, at date: Date = Date()) -> JSONValue {
+        [
+            "format": .string(format), "schemaVersion": .int(schemaVersion), "exportedAt": JSONValue(date: date),
+            "secretsMasked": .bool(!includeSecrets), "sessions": .array(sessions),
+        ]
+    }
+}
+
+/// An export file that cannot be imported; nothing was changed.
+public struct ExportFileError: Error, CustomStringConvertible, Sendable {
+    /// The one-line message, naming the file.
+    public var description: String
+
+    init(_ source: String, _ message: String) {
+        description = "\(source): \(message)"
+    }
+}
+
+/// One session read back from an export file.
+public struct ExportedSession: Sendable {
+    /// The file it came from.
+    public var source: String
+    /// The registry row, exactly as exported.
+    public var record: SessionRecord
+    /// The container of each agent as the engine had it, by role; absent for a container that was
+    /// already missing at export (import then recreates it from the row).
+    public var containers: [AgentRole: ContainerSpec]
+    /// The state volumes: name, driver and labels.
+    public var volumes: [(name: String, driver: String, labels: [String: String])]
+    /// Variables whose values were masked, by container name (and `""` for the row).
+    public var maskedVariables: [String: [String]]
+}
+
+/// What `import` did for one session.
+public struct ImportedSession: Sendable {
+    /// The session.
+    public var name: SessionName
+    /// Whether an existing row was replaced (`--force`).
+    public var replaced: Bool
+    /// Containers and volumes created (`--create`).
+    public var createdContainers: [String]
+    public var createdVolumes: [String]
+    /// Things the user should know (masked values kept in the row).
+    public var warnings: [String]
+}
+
+extension SessionManager {
+    // MARK: - Export
+
+    /// The export of `names` (every session for nil): each registry row with its containers as
+    /// the engine has them, its volumes and its live state. One registry read, one engine list
+    /// call each for containers and volumes, one inspect per existing container.
+    public func export(_ names: [SessionName]?, includeSecrets: Bool = false) async throws -> [JSONValue] {
+        var records: [SessionRecord]
+        if let names {
+            records = []
+            for name in names {
+                guard let record = try registry.session(named: name) else {
+                    throw SessionError(.notFound, "session \(name) not found (see `ccorc list`)")
+                }
+                records.append(record)
+            }
+        } else {
+            records = try registry.allSessions()
+        }
+        async let volumeList = engine.listVolumes(filters: ["label": [OwnershipLabels.session]])
+        let statuses = try await status(of: records)
+        var volumes: [String: Volume] = [:]
+        for volume in try await volumeList { volumes[volume.name] = volume }
+        let details = Locked<[String: ContainerDetails]>([:])
+        let failures = await forEachConcurrently(statuses.flatMap { $0.agents.compactMap(\.container?.id) }, width: 32) { id in
+            let detail = try await self.engine.inspectContainer(id)
+            details.withLock { $0[id] = detail }
+        }
+        if let failure = failures.first(where: { $0.error != nil && ($0.error as? EngineError)?.code != .notFound }) {
+            throw failure.error!
+        }
+        let inspected = details.withLock { $0 }
+        return statuses.map { status in
+            Self.exportValue(status, details: inspected, volumes: volumes, includeSecrets: includeSecrets)
+        }
+    }
+
+    private static func exportValue(
+        _ status: SessionStatus, details: [String: ContainerDetails], volumes: [String: Volume], includeSecrets: Bool
+    ) -> JSONValue {
+        let record = status.record
+        let registry: JSONValue = [
+            "name": .string(record.name.rawValue), "tmuxSession": .string(record.tmuxSession),
+            "createdAt": .double(record.createdAt.timeIntervalSince1970), "updatedAt": .double(record.updatedAt.timeIntervalSince1970),
+            "lastResumedAt": record.lastResumedAt.map { .double($0.timeIntervalSince1970) } ?? .null,
+            "image": .string(record.image), "agentCommand": .string(record.agentCommand),
+            "memoryBytes": JSONValue(record.memoryBytes), "nanoCpus": JSONValue(record.nanoCPUs),
+            "networkMode": record.networkMode.map { .string($0) } ?? .null, "mounts": JSONValue(strings: record.mounts),
+            "environment": SessionExportFormat.environment(record.environment, includeSecrets: includeSecrets),
+            "workingDirectory": record.workingDirectory.map { .string($0) } ?? .null, "config": record.config,
+            "status": .string(record.status.rawValue),
+            "agents": .array(record.agents.map { agent in
+                [
+                    "role": .string(agent.role.rawValue), "containerName": .string(agent.containerName),
+                    "containerId": agent.containerID.map { .string($0) } ?? .null, "stateVolume": .string(agent.stateVolume),
+                    "model": agent.model.map { .string($0) } ?? .null, "tmuxWindow": agent.tmuxWindow.map { .string($0) } ?? .null,
+                    "position": .int(Int64(agent.position)),
+                ]
+            }),
+        ]
+        let containers: [JSONValue] = status.agents.map { agent in
+            var entry: [String: JSONValue] = ["role": .string(agent.record.role.rawValue), "name": .string(agent.record.containerName)]
+            guard let id = agent.container?.id, let detail = details[id] else {
+                entry["missing"] = true
+                return .object(entry)
+            }
+            let config = detail.raw["Config"] ?? .null
+            let host = detail.raw["HostConfig"] ?? .null
+            entry["missing"] = false
+            entry["id"] = .string(detail.id)
+            entry["config"] = [
+                "image": .string(detail.image), "cmd": config["Cmd"] ?? .null, "entrypoint": config["Entrypoint"] ?? .null,
+                "env": SessionExportFormat.environment(detail.environment, includeSecrets: includeSecrets),
+                "labels": JSONValue(strings: detail.labels), "workingDir": .string(detail.workingDirectory),
+                "user": config["User"] ?? "", "tty": .bool(detail.tty), "openStdin": config["OpenStdin"] ?? false,
+                "stdinOnce": config["StdinOnce"] ?? false, "memory": .int(detail.memory), "memorySwap": .int(detail.memorySwap),
+                "nanoCpus": .int(detail.nanoCPUs), "networkMode": .string(detail.networkMode),
+                "binds": host["Binds"] ?? .null,
+                "mounts": .array((host["Mounts"]?.array ?? []).map { mount in
+                    [
+                        "type": mount["Type"] ?? "volume", "source": mount["Source"] ?? "", "target": mount["Target"] ?? "",
+                        "readOnly": mount["ReadOnly"] ?? false,
+                    ]
+                }),
+                "restartPolicy": [
+                    "name": host["RestartPolicy"]?["Name"] ?? "", "maximumRetryCount": host["RestartPolicy"]?["MaximumRetryCount"] ?? 0,
+                ],
+            ]
+            entry["live"] = [
+                "state": .string(detail.state.rawValue), "exitCode": .int(Int64(detail.exitCode)), "oomKilled": .bool(detail.oomKilled),
+                "startedAt": JSONValue(date: detail.startedAt), "finishedAt": JSONValue(date: detail.finishedAt),
+                "restartCount": .int(Int64(detail.restartCount)),
+            ]
+            return .object(entry)
+        }
+        let volumeEntries: [JSONValue] = record.agents.filter { !$0.stateVolume.isEmpty }.map { agent in
+            guard let volume = volumes[agent.stateVolume] else { return ["name": .string(agent.stateVolume), "missing": true] }
+            return ["name": .string(volume.name), "driver": .string(volume.driver), "labels": JSONValue(strings: volume.labels), "missing": false]
+        }
+        return [
+            "name": .string(record.name.rawValue), "registry": registry, "containers": .array(containers), "volumes": .array(volumeEntries),
+            "tmux": status.tmux.map { ["session": .string($0.name), "id": .string($0.id), "windows": .int(Int64($0.windows))] } ?? .null,
+        ]
+    }
+
+    // MARK: - Reading an export
+
+    /// Reads an export file's bytes, checking everything an import needs before anything changes.
+    /// - Parameter source: the file's name, for messages.
+    public static func parseExport(_ bytes: [UInt8], source: String) throws(ExportFileError) -> [ExportedSession] {
+        let document: JSONValue
+        do {
+            document = try JSONValue.parse(bytes)
+        } catch {
+            throw ExportFileError(source, "not a ccorc export: the JSON is truncated or damaged (\(error.message))")
+        }
+        guard document["format"]?.string == SessionExportFormat.format else {
+            throw ExportFileError(source, "not a ccorc export (no \"format\": \"\(SessionExportFormat.format)\")")
+        }
+        guard let version = document["schemaVersion"]?.int else { throw ExportFileError(source, "not a ccorc export (no schemaVersion)") }
+        guard version == SessionExportFormat.schemaVersion else {
+            throw ExportFileError(source, "export schema version \(version) is not supported; this ccorc reads version \(SessionExportFormat.schemaVersion)")
+        }
+        guard let sessions = document["sessions"]?.array else { throw ExportFileError(source, "export without a \"sessions\" list") }
+        var result: [ExportedSession] = []
+        for (index, session) in sessions.enumerated() {
+            do {
+                result.append(try exportedSession(session, source: source))
+            } catch {
+                throw ExportFileError(source, "session \(index + 1) (\(session["name"]?.string ?? "unnamed")): \(error.reason)")
+            }
+        }
+        return result
+    }
+
+    private static func exportedSession(_ value: JSONValue, source: String) throws(EntryError) -> ExportedSession {
+        guard let row = value["registry"], row.object != nil else { throw EntryError("no registry entry") }
+        func string(_ object: JSONValue, _ key: String) throws(EntryError) -> String {
+            guard let text = object[key]?.string else { throw EntryError("\(key) missing or not a string") }
+            return text
+        }
+        func optionalString(_ object: JSONValue, _ key: String) -> String? { object[key]?.string }
+        func strings(_ object: JSONValue, _ key: String) throws(EntryError) -> [String] {
+            guard let items = object[key]?.array, items.allSatisfy({ $0.string != nil }) else { throw EntryError("\(key) missing or not a list of strings") }
+            return items.map { $0.string! }
+        }
+        let rawName = try string(row, "name")
+        guard let name = SessionName(rawValue: rawName) else { throw EntryError("invalid session name \(rawName.debugDescription)") }
+        guard let status = SessionRecord.Status(rawValue: try string(row, "status")) else { throw EntryError("unknown status") }
+        guard let created = row["createdAt"]?.double, let updated = row["updatedAt"]?.double else { throw EntryError("createdAt or updatedAt missing") }
+        guard let agentValues = row["agents"]?.array else { throw EntryError("agents missing") }
+        var agents: [AgentRecord] = []
+        for agent in agentValues {
+            let rawRole = try string(agent, "role")
+            guard let role = AgentRole(rawValue: rawRole) else { throw EntryError("invalid agent role \(rawRole.debugDescription)") }
+            guard !agents.contains(where: { $0.role == role }) else { throw EntryError("agent \(role) listed twice") }
+            agents.append(AgentRecord(
+                role: role, containerName: try string(agent, "containerName"), containerID: optionalString(agent, "containerId"),
+                stateVolume: try string(agent, "stateVolume"), model: optionalString(agent, "model"),
+                tmuxWindow: optionalString(agent, "tmuxWindow"), position: Int(agent["position"]?.int ?? Int64(agents.count))))
+        }
+        let environment = try strings(row, "environment")
+        let record = SessionRecord(
+            name: name, tmuxSession: try string(row, "tmuxSession"), createdAt: Date(timeIntervalSince1970: created),
+            updatedAt: Date(timeIntervalSince1970: updated), lastResumedAt: row["lastResumedAt"]?.double.map(Date.init(timeIntervalSince1970:)),
+            image: try string(row, "image"), agentCommand: try string(row, "agentCommand"), memoryBytes: row["memoryBytes"]?.int,
+            nanoCPUs: row["nanoCpus"]?.int, networkMode: optionalString(row, "networkMode"), mounts: try strings(row, "mounts"),
+            environment: environment, workingDirectory: optionalString(row, "workingDirectory"), config: row["config"] ?? [:],
+            status: status, agents: agents)
+
+        var masked: [String: [String]] = [:]
+        func maskedNames(_ entries: [String]) -> [String] {
+            entries.filter { $0.hasSuffix("=" + SessionExportFormat.maskedValue) && SessionExportFormat.isSecret($0) }
+                .map { String($0.split(separator: "=", maxSplits: 1)[0]) }
+        }
+        if !maskedNames(environment).isEmpty { masked[""] = maskedNames(environment) }
+        var containers: [AgentRole: ContainerSpec] = [:]
+        for entry in value["containers"]?.array ?? [] {
+            guard entry["missing"]?.bool == false, let config = entry["config"] else { continue }
+            let rawRole = try string(entry, "role")
+            guard let role = AgentRole(rawValue: rawRole), agents.contains(where: { $0.role == role }) else {
+                throw EntryError("container of unknown agent \(rawRole.debugDescription)")
+            }
+            var spec = ContainerSpec(image: try string(config, "image"), name: try string(entry, "name"))
+            spec.command = config["cmd"]?.stringArray
+            spec.entrypoint = config["entrypoint"]?.stringArray
+            spec.environment = try strings(config, "env")
+            spec.labels = config["labels"]?.stringMap ?? [:]
+            spec.workingDirectory = optionalString(config, "workingDir").flatMap { $0.isEmpty ? nil : $0 }
+            spec.user = optionalString(config, "user").flatMap { $0.isEmpty ? nil : $0 }
+            spec.tty = config["tty"]?.bool ?? false
+            spec.openStdin = config["openStdin"]?.bool ?? false
+            spec.stdinOnce = config["stdinOnce"]?.bool ?? false
+            spec.memory = config["memory"]?.int.flatMap { $0 > 0 ? $0 : nil }
+            spec.memorySwap = config["memorySwap"]?.int.flatMap { $0 != 0 ? $0 : nil }
+            spec.nanoCPUs = config["nanoCpus"]?.int.flatMap { $0 > 0 ? $0 : nil }
+            spec.networkMode = optionalString(config, "networkMode").flatMap { $0.isEmpty ? nil : $0 }
+            spec.binds = config["binds"]?.stringArray ?? []
+            spec.mounts = try (config["mounts"]?.array ?? []).map { mount throws(EntryError) in
+                guard let kind = MountSpec.Kind(rawValue: try string(mount, "type")) else { throw EntryError("unsupported mount type") }
+                return MountSpec(kind: kind, source: try string(mount, "source"), target: try string(mount, "target"), readOnly: mount["readOnly"]?.bool ?? false)
+            }
+            switch config["restartPolicy"]?["name"]?.string ?? "" {
+            case "always": spec.restartPolicy = .always
+            case "unless-stopped": spec.restartPolicy = .unlessStopped
+            case "on-failure": spec.restartPolicy = .onFailure(maximumRetries: Int(config["restartPolicy"]?["maximumRetryCount"]?.int ?? 0))
+            case "no": spec.restartPolicy = .no
+            default: spec.restartPolicy = nil
+            }
+            if !maskedNames(spec.environment).isEmpty { masked[spec.name ?? ""] = maskedNames(spec.environment) }
+            containers[role] = spec
+        }
+        let volumes = (value["volumes"]?.array ?? []).compactMap { volume -> (String, String, [String: String])? in
+            guard volume["missing"]?.bool == false, let volumeName = volume["name"]?.string else { return nil }
+            return (volumeName, volume["driver"]?.string ?? "local", volume["labels"]?.stringMap ?? [:])
+        }
+        return ExportedSession(source: source, record: record, containers: containers, volumes: volumes, maskedVariables: masked)
+    }
+
+    // MARK: - Import
+
+    /// Registers exported sessions and, with `create`, creates their missing containers and
+    /// volumes exactly as exported (a container missing at export is made from the row, as
+    /// launch would). Everything is checked first: an existing name without `force`, a name taken
+    /// twice, a container to create whose secrets were masked, or a container name held by
+    /// something else fails the whole import with nothing changed. A session whose creation
+    /// fails is rolled back completely.
+    public func importSessions(_ sessions: [ExportedSession], create: Bool, force: Bool) async throws -> [ImportedSession] {
+        var seen: [SessionName: String] = [:]
+        for session in sessions {
+            if let other = seen[session.record.name] {
+                throw SessionError(.alreadyExists, "session \(session.record.name) is in both \(other) and \(session.source)")
+            }
+            seen[session.record.name] = session.source
+        }
+        let registered = Set(try registry.allSessions().map(\.name))
+        if !force, let taken = sessions.first(where: { registered.contains($0.record.name) }) {
+            throw SessionError(.alreadyExists, "session \(taken.record.name) already exists (from \(taken.source)); pass --force to replace its registry entry")
+        }
+        var existingContainers: [String: ContainerSummary] = [:]
+        var existingVolumes = Set<String>()
+        if create {
+            async let volumeList = engine.listVolumes()
+            for container in try await engine.listContainers(all: true) { existingContainers[container.name] = container }
+            existingVolumes = Set(try await volumeList.map(\.name))
+            for session in sessions {
+                for agent in session.record.agents {
+                    if let holder = existingContainers[agent.containerName],
+                       holder.labels[OwnershipLabels.session] != session.record.name.rawValue, !session.record.isLegacy {
+                        throw SessionError(.alreadyExists, "container \(agent.containerName) of session \(session.record.name) exists but belongs to \(holder.labels[OwnershipLabels.session].map { "session \($0)" } ?? "no ccorc session"); remove or rename it first")
+                    }
+                    let spec = session.containers[agent.role]
+                    let masked = spec.flatMap { session.maskedVariables[$0.name ?? ""] } ?? (spec == nil ? session.maskedVariables[""] : nil)
+                    if existingContainers[agent.containerName] == nil, let masked, !masked.isEmpty {
+                        throw SessionError(.stepFailed, "\(session.source): session \(session.record.name) was exported with its secrets masked (\(masked.joined(separator: ", "))); export it again with --include-secrets to recreate container \(agent.containerName)")
+                    }
+                }
+            }
+        }
+
+        var imported: [ImportedSession] = []
+        for session in sessions {
+            var record = session.record
+            let replacing = registered.contains(record.name)
+            var result = ImportedSession(name: record.name, replaced: replacing, createdContainers: [], createdVolumes: [], warnings: [])
+            if let masked = session.maskedVariables[""], !masked.isEmpty {
+                result.warnings.append("the registry entry keeps the masked values of \(masked.joined(separator: ", ")); a container recreated from it gets \(SessionExportFormat.maskedValue)")
+            }
+            guard create else {
+                if replacing {
+                    try registry.commit(record)
+                } else if !(try registry.insertIfAbsent(record)) {
+                    throw SessionError(.alreadyExists, "session \(record.name) already exists")
+                }
+                imported.append(result)
+                continue
+            }
+            if !replacing {
+                do {
+                    try registry.claim(record)
+                } catch {
+                    if error.code == .alreadyExists { throw SessionError(.alreadyExists, "session \(record.name) already exists") }
+                    throw error
+                }
+            }
+            do {
+                let mounts = try record.mounts.map(MountSpec.init(parsing:))
+                for volume in session.volumes where !existingVolumes.contains(volume.name) {
+                    _ = try await engine.createVolume(name: volume.name, labels: volume.labels, driver: volume.driver)
+                    result.createdVolumes.append(volume.name)
+                }
+                for index in record.agents.indices where existingContainers[record.agents[index].containerName] == nil {
+                    let agent = record.agents[index]
+                    if !agent.stateVolume.isEmpty, !existingVolumes.contains(agent.stateVolume), !result.createdVolumes.contains(agent.stateVolume) {
+                        _ = try await engine.createVolume(name: agent.stateVolume, labels: containerSpec(record, agent, mounts: mounts).labels)
+                        result.createdVolumes.append(agent.stateVolume)
+                    }
+                    let spec = session.containers[agent.role] ?? containerSpec(record, agent, mounts: mounts)
+                    record.agents[index].containerID = try await engine.createContainer(spec)
+                    result.createdContainers.append(agent.containerName)
+                }
+                try registry.commit(record)
+            } catch {
+                _ = await forEachConcurrently(result.createdContainers) { try await self.engine.removeContainer($0, force: true) }
+                _ = await forEachConcurrently(result.createdVolumes) { try await self.engine.removeVolume($0, force: true) }
+                if !replacing { _ = try? registry.release(record.name) }
+                throw SessionError(.stepFailed, "import \(record.name): creating its containers failed: \(error)")
+            }
+            imported.append(result)
+        }
+        return imported
+    }
+}

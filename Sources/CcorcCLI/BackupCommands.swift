@@ -1,0 +1,140 @@
+import ArgumentParser
+import CCOrcKit
+import CLISupport
+import Foundation
+
+struct Export: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Write sessions (registry entry, containers' config, volumes, live state) as JSON.",
+        discussion: """
+            Without --output the export goes to stdout. PATH may be a file (one document with every \
+            session) or a directory, existing or ending in '/' (one NAME.json per session). Values of \
+            environment variables named like *TOKEN*, *KEY*, *SECRET* or *PASSWORD* are masked unless \
+            --include-secrets.
+            """)
+    @Argument(help: "Session names.") var names: [String] = []
+    @Flag(help: "Export every registered session.") var all = false
+    @Option(name: .shortAndLong, help: "A file, or a directory for one NAME.json per session.") var output: String?
+    @Flag(help: "Keep the values of secret-looking environment variables.") var includeSecrets = false
+
+    func run() async throws {
+        guard all != !names.isEmpty else { throw ValidationError(all ? "name sessions or pass --all, not both" : "name sessions to export, or pass --all") }
+        let manager = try Environment.manager()
+        let sessions = try await manager.export(all ? nil : try parseNames(names), includeSecrets: includeSecrets)
+        guard let output else {
+            print(SessionExportFormat.document(sessions, includeSecrets: includeSecrets).serialized(indent: 2))
+            return
+        }
+        var isDirectory: ObjCBool = false
+        let exists = FileManager.default.fileExists(atPath: output, isDirectory: &isDirectory)
+        if output.hasSuffix("/") || (exists && isDirectory.boolValue) {
+            do {
+                try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
+            } catch {
+                throw CommandLineFailure("cannot create directory \(output): \(error.localizedDescription)")
+            }
+            for session in sessions {
+                let name = session["name"]?.string ?? "session"
+                let path = (output as NSString).appendingPathComponent(name + ".json")
+                try write(SessionExportFormat.document([session], includeSecrets: includeSecrets), to: path)
+                print("exported \(name) to \(path)")
+            }
+        } else {
+            try write(SessionExportFormat.document(sessions, includeSecrets: includeSecrets), to: output)
+            print("exported \(sessions.count) session(s) to \(output)")
+        }
+    }
+
+    private func write(_ document: JSONValue, to path: String) throws {
+        do {
+            try Data((document.serialized(indent: 2) + "\n").utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
+        } catch {
+            throw CommandLineFailure("cannot write \(path): \(error.localizedDescription)")
+        }
+    }
+}
+
+struct Import: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Register sessions from export files, or from the earlier Python tool's registry (--legacy).",
+        discussion: """
+            Every file is read and checked before anything changes. An existing session name is refused \
+            unless --force (which replaces its registry entry only). --create also creates missing \
+            containers and volumes exactly as exported (volume contents are not part of an export). \
+            --legacy reads ~/.claude-orc/sessions.json (or FILE), registers each valid session, reports \
+            the rest, and creates or labels nothing on the engine; running it again adds nothing.
+            """)
+    @Argument(help: "Export files (with --legacy: at most one legacy registry file).") var files: [String] = []
+    @Flag(help: "Create missing containers and volumes as exported.") var create = false
+    @Flag(help: "Replace the registry entries of existing names.") var force = false
+    @Flag(help: "Read the earlier Python tool's sessions.json.") var legacy = false
+
+    func run() async throws {
+        if legacy {
+            guard files.count <= 1, !create, !force else { throw ValidationError("--legacy takes at most one FILE and no --create or --force") }
+            try await importLegacy(files.first ?? LegacyRegistry.defaultPath())
+            return
+        }
+        guard !files.isEmpty else { throw ValidationError("name export files to import (or pass --legacy)") }
+        var sessions: [ExportedSession] = []
+        for file in files {
+            guard let data = FileManager.default.contents(atPath: file) else {
+                throw CommandLineFailure("cannot read \(file): \(String(cString: strerror(errno)))")
+            }
+            do {
+                sessions += try SessionManager.parseExport([UInt8](data), source: file)
+            } catch {
+                throw CommandLineFailure(error.description)
+            }
+        }
+        let manager = try Environment.manager()
+        for session in try await manager.importSessions(sessions, create: create, force: force) {
+            var line = (session.replaced ? "replaced " : "imported ") + session.name.rawValue
+            if !session.createdContainers.isEmpty || !session.createdVolumes.isEmpty {
+                line += " (created \(session.createdContainers.count) container(s), \(session.createdVolumes.count) volume(s); start it with `ccorc resume \(session.name)`)"
+            }
+            print(line)
+            for warning in session.warnings { printError("ccorc: warning: \(session.name): \(warning)") }
+        }
+    }
+
+    private func importLegacy(_ path: String) async throws {
+        let report: LegacyImportReport
+        do {
+            report = try await Environment.manager().importLegacy(path: path)
+        } catch let error as LegacyImportError {
+            throw CommandLineFailure(error.description)
+        }
+        for name in report.added { print("registered \(name)") }
+        for name in report.alreadyRegistered { print("already registered \(name)") }
+        for (key, reason) in report.invalid { printError("ccorc: skipped legacy session \(key.debugDescription): it \(reason)") }
+        print("\(report.added.count) added, \(report.alreadyRegistered.count) already registered, \(report.invalid.count) skipped")
+    }
+}
+
+struct Recover: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Rebuild missing registry entries from the labels of ccorc's containers and volumes.",
+        discussion: "Existing entries are never overwritten. Costs two engine list calls and one inspect per session rebuilt.")
+    @Flag(help: "Print what would be added without adding it.") var dryRun = false
+
+    func run() async throws {
+        let manager: SessionManager
+        do {
+            manager = try Environment.manager()
+        } catch let error as RegistryError where error.code == .corrupt && error.movedTo != nil {
+            // The damaged file has just been moved aside; the next open starts an empty registry.
+            printError("ccorc: \(error.message)")
+            manager = try Environment.manager()
+        }
+        let report = try await manager.recoverRegistry(dryRun: dryRun)
+        for session in report.sessions {
+            let record = session.record
+            let verb = dryRun ? "would add" : session.added ? "added" : "left"
+            print("\(verb) \(record.name) (\(record.agents.count) agent(s): \(record.agents.map(\.role.rawValue).joined(separator: ", ")); image \(record.image))")
+            for note in session.notes { printError("ccorc: \(record.name): \(note)") }
+        }
+        for (label, reason) in report.skipped { printError("ccorc: skipped \(label.debugDescription): \(reason)") }
+        if report.sessions.isEmpty { print("nothing to recover (\(report.alreadyRegistered.count) labelled session(s) already registered)") }
+    }
+}

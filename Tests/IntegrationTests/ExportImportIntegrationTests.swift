@@ -1,0 +1,200 @@
+import Foundation
+import Testing
+@testable import CCOrcKit
+
+/// `ccorc export`, `import`, `import --legacy` and `recover` against the real engine and tmux.
+@Suite(.serialized) struct ExportImportIntegrationTests {
+    private func removeRegistry(_ bed: SessionTestbed) {
+        for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: bed.home + "/registry.db" + suffix) }
+    }
+
+    @Test func exportDeleteRegistryImportGivesTheSameInfo() async throws {
+        try await SessionTestbed.with("exp") { bed in
+            let name = bed.prefix + "-e"
+            let launch = try bed.ccorc("launch", name, "--detach", "--container-memory", "32m", "--container-cpus", "0.5",
+                                       "--env", "API_TOKEN=hunter2", "--env", "MODE=fast")
+            #expect(launch.status == 0, "\(launch.stderr)")
+            let info = try bed.ccorc("info", name, "--json").stdout
+
+            let directory = bed.home + "-backups/"
+            defer { try? FileManager.default.removeItem(atPath: directory) }
+            let export = try bed.ccorc("export", name, "--output", directory)
+            #expect(export.status == 0, "\(export.stderr)")
+            let file = directory + name + ".json"
+            let document = try JSONValue.parse(String(contentsOfFile: file, encoding: .utf8))
+            #expect(document["format"] == "ccorc-export" && document["schemaVersion"] == 1 && document["secretsMasked"] == true)
+            let exported = try #require(document["sessions"]?.array?.first)
+            #expect(exported["registry"]?["environment"] == ["API_TOKEN=<masked>", "MODE=fast"])
+            let leader = try #require(exported["containers"]?.array?.first { $0["role"] == "leader" })
+            #expect(leader["config"]?["memory"]?.int == 32 << 20 && leader["config"]?["nanoCpus"]?.int == 500_000_000)
+            #expect(leader["config"]?["env"]?.stringArray?.contains("API_TOKEN=<masked>") == true)
+            #expect(leader["live"]?["state"] == "running")
+            #expect(exported["volumes"]?.array?.count == 3)
+            #expect(!(try bed.ccorc("export", name).stdout.contains("hunter2")), "stdout export masks too")
+            #expect(try bed.ccorc("export", name, "--include-secrets").stdout.contains("API_TOKEN=hunter2"))
+
+            // Files that are not ours, of another version, or truncated change nothing.
+            let bad = bed.home + "-bad.json"
+            defer { try? FileManager.default.removeItem(atPath: bad) }
+            let text = try String(contentsOfFile: file, encoding: .utf8)
+            for (content, message) in [
+                ("{\"hello\": 1}", "not a ccorc export (no \"format\": \"ccorc-export\")"),
+                (text.replacingOccurrences(of: "\"schemaVersion\": 1", with: "\"schemaVersion\": 9"), "export schema version 9 is not supported; this ccorc reads version 1"),
+                (String(text.prefix(text.count / 2)), "not a ccorc export: the JSON is truncated or damaged"),
+            ] {
+                try content.write(toFile: bad, atomically: true, encoding: .utf8)
+                let refused = try bed.ccorc("import", bad)
+                #expect(refused.status == 1)
+                #expect(refused.stderr.hasPrefix("ccorc: \(bad): \(message)"), "\(refused.stderr)")
+            }
+            let existing = try bed.ccorc("import", file)
+            #expect(existing.status == 1 && existing.stderr.contains("session \(name) already exists"))
+
+            removeRegistry(bed)
+            #expect(try bed.list().isEmpty)
+            let imported = try bed.ccorc("import", file)
+            #expect(imported.status == 0, "\(imported.stderr)")
+            #expect(imported.stderr.contains("masked values of API_TOKEN"))
+            #expect(try bed.ccorc("info", name, "--json").stdout == info)
+            #expect(try bed.ccorc("import", file, "--force").stdout == "replaced \(name)\n")
+        }
+    }
+
+    @Test func exportCleanUpImportCreateResume() async throws {
+        try await SessionTestbed.with("mov") { bed in
+            let name = bed.prefix + "-m"
+            #expect(try bed.ccorc("launch", name, "--detach", "--agents", "leader,writer", "--container-memory", "48m").status == 0)
+            let file = bed.home + "-move.json"
+            defer { try? FileManager.default.removeItem(atPath: file) }
+            #expect(try bed.ccorc("export", name, "--output", file, "--include-secrets").status == 0)
+
+            // Clean up as another machine would lack it: containers, volumes, tmux and registry.
+            #expect(try bed.ccorc("stop", name, "--time", "1").status == 0)
+            for role in ["leader", "writer"] {
+                try await bed.engine.removeContainer("\(name)-\(role)", force: true)
+                try await bed.engine.removeVolume("\(name)-\(role)-state", force: true)
+            }
+            removeRegistry(bed)
+
+            let imported = try bed.ccorc("import", file, "--create")
+            #expect(imported.status == 0, "\(imported.stderr)")
+            #expect(imported.stdout.contains("created 2 container(s), 2 volume(s)"))
+            let leader = try await bed.engine.inspectContainer(name + "-leader")
+            #expect(leader.memory == 48 << 20 && leader.networkMode == "none")
+            #expect(leader.labels[OwnershipLabels.session] == name)
+            #expect(leader.mounts.contains { $0.source == "\(name)-leader-state" && $0.destination == "/root/.claude" })
+
+            let resume = try bed.ccorc("resume", name, "--detach")
+            #expect(resume.status == 0, "\(resume.stderr)")
+            let session = try #require(try bed.list().first { $0["name"]?.string == name })
+            #expect(session["running"]?.int == 2 && session["tmux"]?["windows"]?.int == 2)
+            // Healthy once the agent shells the resume opened have started (slow on a loaded machine).
+            var healthy = false
+            for _ in 0..<60 where !healthy {
+                healthy = try bed.ccorc("health", name).status == 0
+                if !healthy { try await Task.sleep(for: .milliseconds(250)) }
+            }
+            #expect(healthy)
+        }
+    }
+
+    @Test func legacyImport() async throws {
+        try await SessionTestbed.with("leg") { bed in
+            // Containers the Python tool made: unlabelled, named freely.
+            let running = bed.prefix + "-old-lead", stopped = bed.prefix + "-old-dev"
+            var spec = TestEngine.spec(running)
+            spec.labels = [:]
+            _ = try await bed.engine.createContainer(spec)
+            try await bed.engine.startContainer(running)
+            spec.name = stopped
+            _ = try await bed.engine.createContainer(spec)
+
+            let old = bed.prefix + "-old", ghost = bed.prefix + "-ghost"
+            let legacy: JSONValue = [
+                old: [
+                    "session_name": .string(old), "created_at": "2024-03-01T09:15:00.250000", "updated_at": "2024-03-02T10:00:00",
+                    "tmux_session": .string(old), "containers": JSONValue(strings: [running, stopped]),
+                    "agents": [
+                        ["name": "lead", "container": .string(running), "container_mode": "persistent", "model": "opus", "pane_index": 0],
+                        ["name": "dev", "container": .string(stopped), "container_mode": "persistent", "model": .null, "pane_index": 1],
+                    ],
+                    "orchestrator_config": ["agent_command": "claude"],
+                ],
+                ghost: [
+                    "session_name": .string(ghost), "created_at": 1_700_000_000, "tmux_session": .string(ghost),
+                    "agents": [["name": "solo", "container": .string(bed.prefix + "-gone"), "pane_index": 0]],
+                ],
+                "bad name!": ["session_name": "bad name!", "agents": [["name": "x", "container": "y"]]],
+                bed.prefix + "-badrole": ["agents": [["name": "no.dots", "container": "z"]]],
+                bed.prefix + "-notanobject": "hello",
+            ]
+            let file = bed.home + "-sessions.json"
+            defer { try? FileManager.default.removeItem(atPath: file) }
+            try legacy.serialized(indent: 2).write(toFile: file, atomically: true, encoding: .utf8)
+
+            let first = try bed.ccorc("import", "--legacy", file)
+            #expect(first.status == 0, "\(first.stderr)")
+            #expect(first.stdout.hasSuffix("2 added, 0 already registered, 3 skipped\n"), "\(first.stdout)")
+            #expect(first.stderr.contains("skipped legacy session \"bad name!\": it has an invalid session name"))
+            #expect(first.stderr.contains("skipped legacy session \"\(bed.prefix)-badrole\": it has an agent with an invalid name \"no.dots\""))
+            #expect(first.stderr.contains("skipped legacy session \"\(bed.prefix)-notanobject\": it is not an object"))
+
+            let sessions = try bed.list()
+            let imported = try #require(sessions.first { $0["name"]?.string == old })
+            let states = Dictionary(uniqueKeysWithValues: (imported["agents"]?.array ?? []).map { ($0["role"]!.string!, $0["state"]!.string!) })
+            #expect(states == ["lead": "running", "dev": "stopped"])
+            #expect(imported["image"]?.string == TestEngine.image)
+            let ghostSession = try #require(sessions.first { $0["name"]?.string == ghost })
+            #expect(ghostSession["agents"]?.array?.first?["state"] == "missing")
+            #expect(ghostSession["created"] == JSONValue(date: Date(timeIntervalSince1970: 1_700_000_000)))
+
+            // Nothing on the engine was labelled.
+            #expect(try await bed.engine.inspectContainer(running).labels.isEmpty)
+            #expect(try await bed.engine.listVolumes(filters: ["label": ["\(OwnershipLabels.session)=\(old)"]]).isEmpty)
+
+            let second = try bed.ccorc("import", "--legacy", file)
+            #expect(second.stdout.hasSuffix("0 added, 2 already registered, 3 skipped\n"))
+            #expect(try bed.list().count == sessions.count)
+
+            let unreadable = try bed.ccorc("import", "--legacy", bed.home + "-nothing.json")
+            #expect(unreadable.status == 1 && unreadable.stderr.hasPrefix("ccorc: cannot read \(bed.home)-nothing.json"))
+        }
+    }
+
+    @Test func recoverRebuildsTheList() async throws {
+        try await SessionTestbed.with("rec") { bed in
+            let one = bed.prefix + "-a", two = bed.prefix + "-b"
+            #expect(try bed.ccorc("launch", one, "--detach", "--container-memory", "40m", "--env", "MODE=x", "--mount", "/tmp:/host-tmp:ro").status == 0)
+            #expect(try bed.ccorc("launch", two, "--detach", "--agents", "solo,pair", "--container-cpus", "0.25").status == 0)
+            #expect(try bed.ccorc("stop", two, "--time", "1").status == 0)
+            func ours() throws -> [JSONValue] { try bed.list().filter { $0["name"]?.string?.hasPrefix(bed.prefix) == true } }
+            let before = try ours()
+            #expect(before.count == 2)
+            let oneRecord = try #require(try SessionRegistry(home: bed.home).session(named: SessionName(one)))
+
+            // A damaged registry is moved aside at open, and the error says what to do.
+            removeRegistry(bed)
+            try "not a database at all".write(toFile: bed.home + "/registry.db", atomically: true, encoding: .utf8)
+            let corrupt = try bed.ccorc("list")
+            #expect(corrupt.status == 1)
+            #expect(corrupt.stderr.contains("is corrupt") && corrupt.stderr.contains("run `ccorc recover`"), "\(corrupt.stderr)")
+
+            let dryRun = try bed.ccorc("recover", "--dry-run")
+            #expect(dryRun.status == 0, "\(dryRun.stderr)")
+            #expect(dryRun.stdout.contains("would add \(one) (3 agent(s): leader, researcher, writer; image \(TestEngine.image))"))
+            #expect(dryRun.stdout.contains("would add \(two) (2 agent(s): solo, pair;"))
+            #expect(try ours().isEmpty, "a dry run adds nothing")
+
+            let recovered = try bed.ccorc("recover")
+            #expect(recovered.status == 0, "\(recovered.stderr)")
+            #expect(recovered.stdout.contains("added \(one)"))
+            #expect(try ours() == before)
+            var rebuilt = try #require(try SessionRegistry(home: bed.home).session(named: SessionName(one)))
+            rebuilt.status = oneRecord.status
+            #expect(rebuilt == oneRecord, "the row itself comes back, environment and mounts included")
+
+            let again = try bed.ccorc("recover")
+            #expect(!again.stdout.contains(bed.prefix), "existing rows are never rewritten")
+        }
+    }
+}

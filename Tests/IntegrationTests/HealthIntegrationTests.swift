@@ -1,0 +1,165 @@
+import Foundation
+import Testing
+@testable import CCOrcKit
+
+/// `ccorc health` against real containers and a real tmux server.
+@Suite(.serialized) struct HealthIntegrationTests {
+    /// Runs `ccorc health ARGS --json` and returns its exit status and report.
+    private func health(_ bed: SessionTestbed, _ arguments: String...) throws -> (status: Int32, report: JSONValue) {
+        let result = try Products.run("ccorc", ["health", "--json"] + arguments, environment: bed.environment)
+        return (result.status, try JSONValue.parse(result.stdout))
+    }
+
+    /// Waits up to 15 s for a just-launched session's agent shells to start (slow on a loaded machine).
+    private func waitUntilHealthy(_ bed: SessionTestbed, _ name: String) async throws {
+        for _ in 0..<60 where try bed.ccorc("health", name).status != 0 {
+            try await Task.sleep(for: .milliseconds(250))
+        }
+    }
+
+    private func session(_ report: JSONValue, _ name: String) throws -> JSONValue {
+        try #require(report["sessions"]?.array?.first { $0["name"]?.string == name })
+    }
+
+    private func issues(_ session: JSONValue) -> [String] {
+        (session["issues"]?.array ?? []).map { "\($0["subject"]?.string ?? ""): \($0["message"]?.string ?? "") -> \($0["fix"]?.string ?? "")" }
+    }
+
+    @Test func healthyThenStoppedIsDegraded() async throws {
+        try await SessionTestbed.with("hok") { bed in
+            let name = bed.prefix + "-h"
+            #expect(try bed.ccorc("launch", name, "--detach", "--container-memory", "64m").status == 0)
+            try await waitUntilHealthy(bed, name)
+            let (status, report) = try health(bed, name)
+            let healthy = try session(report, name)
+            #expect(status == 0, "\(issues(healthy))")
+            #expect(healthy["verdict"] == "healthy")
+            let containers = healthy["containers"]?.array ?? []
+            #expect(containers.count == 3)
+            for container in containers {
+                #expect(container["state"] == "running")
+                #expect(container["agentRunning"] == true)
+                #expect(container["stateDirectoryExists"] == true)
+                #expect(container["volumeExists"] == true)
+                #expect(container["memoryLimit"]?.int == 64 << 20)
+                #expect((container["memoryUsage"]?.int ?? 0) > 0)
+                #expect(container["usageSource"] == "cgroupV1" || container["usageSource"] == "cgroupV2")
+                #expect(container["oomKills"]?.int == 0)
+                // `sh -c sh`, until busybox's sh execs into the agent command.
+                let command = container["agentProcesses"]?.array?.first?["command"]
+                #expect(command == ["sh"] || command == ["sh", "-c", "sh"])
+            }
+            let tmux = try #require(healthy["tmux"])
+            #expect(tmux["present"] == true && tmux["windowCount"]?.int == 3 && tmux["attachedClients"]?.int == 0)
+            #expect(tmux["windows"]?.array?.allSatisfy { $0["runsAgentShell"] == true && $0["dead"] == false } == true)
+
+            // --all: two list calls plus one inspect per running container.
+            let (allStatus, all) = try health(bed, "--all")
+            #expect(allStatus == 0)
+            #expect(all["engineRequests"] == .int(5))
+            let text = try bed.ccorc("health", name)
+            #expect(text.status == 0 && text.stdout.hasPrefix("\(name): healthy\n"))
+
+            #expect(try bed.ccorc("stop", name, "--time", "1").status == 0)
+            let (stoppedStatus, stoppedReport) = try health(bed, name)
+            let stopped = try session(stoppedReport, name)
+            #expect(stoppedStatus == 1)
+            #expect(stopped["verdict"] == "degraded", "\(issues(stopped))")
+            #expect(stopped["containers"]?.array?.allSatisfy { $0["state"] == "stopped" && $0["exitCode"]?.int == 0 && $0["stateDirectoryExists"] == true } == true,
+                    "a stopped container's state directory is found through the archive endpoint")
+            #expect(issues(stopped).contains("\(name)-leader: container is stopped -> `ccorc resume \(name)`"))
+            let (_, boundedReport) = try health(bed, "--all")
+            #expect(boundedReport["engineRequests"] == .int(2), "no inspect for stopped containers")
+            #expect(try session(boundedReport, name)["verdict"] == "degraded")
+        }
+    }
+
+    @Test func brokenSessions() async throws {
+        try await SessionTestbed.with("hbad") { bed in
+            let removed = bed.prefix + "-rm", killedTmux = bed.prefix + "-tx", killedAgent = bed.prefix + "-ag"
+            let launch = try bed.ccorc("launch", removed, killedTmux, killedAgent, "--detach", "--agents", "leader,writer")
+            #expect(launch.status == 0, "\(launch.stderr)")
+            try await waitUntilHealthy(bed, killedAgent)
+
+            // A container removed behind ccorc's back.
+            try await bed.engine.removeContainer(removed + "-writer", force: true)
+            // The tmux session killed behind its back while the containers run.
+            _ = try ScratchTmux(socketName: bed.tmuxName).run("kill-session", "-t", "=\(killedTmux)")
+            // The agent process killed inside a running container.
+            let (_, before) = try health(bed, killedAgent)
+            let leader = try #require(try session(before, killedAgent)["containers"]?.array?.first)
+            let agentPID = try #require(leader["agentProcesses"]?.array?.first?["pid"]?.int)
+            #expect(kill(pid_t(agentPID), SIGKILL) == 0)
+            try await Task.sleep(for: .milliseconds(500))
+
+            let (status, report) = try health(bed, removed, killedTmux, killedAgent)
+            #expect(status == 1)
+            #expect(report["verdict"] == "broken")
+
+            let gone = try session(report, removed)
+            #expect(gone["verdict"] == "broken")
+            #expect(gone["containers"]?.array?.first { $0["role"] == "writer" }?["state"] == "missing")
+            #expect(issues(gone).contains("\(removed)-writer: container is missing (removed behind ccorc's back) -> `ccorc cleanup --fix-broken \(removed)`"))
+
+            let noTmux = try session(report, killedTmux)
+            #expect(noTmux["verdict"] == "broken")
+            #expect(noTmux["tmux"]?["present"] == false)
+            #expect(issues(noTmux).contains("\(killedTmux): tmux session is gone while its containers run -> `ccorc resume \(killedTmux)`"))
+
+            let noAgent = try session(report, killedAgent)
+            #expect(noAgent["verdict"] == "broken")
+            let dead = try #require(noAgent["containers"]?.array?.first { $0["role"] == "leader" })
+            #expect(dead["state"] == "running" && dead["agentRunning"] == false)
+            #expect(issues(noAgent).contains("\(killedAgent)-leader: agent command `sh` is not running -> `ccorc stop \(killedAgent) && ccorc resume \(killedAgent)`"))
+            #expect(noAgent["tmux"]?["windows"]?.array?.first { $0["role"] == "leader" }?["present"] == false, "the agent's shell ended with it")
+
+            // The fixes named work.
+            #expect(try bed.ccorc("resume", killedTmux, "--detach").status == 0)
+            #expect(try health(bed, killedTmux).status == 0)
+        }
+    }
+
+    @Test func outOfMemoryIsBroken() async throws {
+        try await SessionTestbed.with("hoom") { bed in
+            let name = bed.prefix + "-oom"
+            #expect(try bed.ccorc("launch", name, "--detach", "--agents", "leader", "--container-memory", "16m").status == 0)
+            // A process that doubles a shell variable until the 16 MiB limit stops it.
+            let hog = try bed.ccdk("exec", name + "-leader", "--", "sh", "-c", "x=a; while :; do x=$x$x; done")
+            #expect(hog.status == 137, "killed by the kernel: \(hog.stderr)")
+            let (status, report) = try health(bed, name)
+            let oom = try session(report, name)
+            #expect(status == 1)
+            #expect(oom["verdict"] == "broken")
+            let leader = try #require(oom["containers"]?.array?.first)
+            #expect((leader["oomKills"]?.int ?? 0) >= 1)
+            #expect(leader["memoryLimit"]?.int == 16 << 20)
+            #expect(issues(oom).contains { $0.hasPrefix("\(name)-leader: the kernel killed") && $0.contains("memory limit of 16MiB") && $0.contains("ccdk update \(name)-leader --memory") })
+        }
+    }
+
+    @Test func unknownNamesAndWatch() async throws {
+        try await SessionTestbed.with("hwatch") { bed in
+            let missing = try bed.ccorc("health", bed.prefix + "-nope")
+            #expect(missing.status == 1 && missing.stderr == "ccorc: session \(bed.prefix)-nope not found (see `ccorc list`)\n")
+            #expect(try bed.ccorc("health").status != 0, "nothing to check")
+
+            let name = bed.prefix + "-w"
+            #expect(try bed.ccorc("launch", name, "--detach", "--agents", "leader").status == 0)
+            try await waitUntilHealthy(bed, name)
+            // --watch on a pipe: one JSON report per line, redrawn at the interval, until stopped.
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: Products.directory + "/ccorc")
+            process.arguments = ["health", "--json", "--watch", "0.2", name]
+            process.environment = ProcessInfo.processInfo.environment.merging(bed.environment) { $1 }
+            let output = Pipe()
+            process.standardOutput = output
+            try process.run()
+            try await Task.sleep(for: .milliseconds(1500))
+            process.terminate()
+            process.waitUntilExit()
+            let lines = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).split(separator: "\n")
+            #expect(lines.count >= 3, "\(lines.count) reports in 1.5 s at 0.2 s")
+            #expect(try lines.allSatisfy { try JSONValue.parse(String($0))["verdict"] == "healthy" })
+        }
+    }
+}
