@@ -5,6 +5,8 @@ let package = Package(
     name: "ccorc",
     products: [
         .library(name: "CCOrcKit", targets: ["CCOrcKit"]),
+        // The C ABI: include/ccorc.h over this shared library, installed as libccorc.so.
+        .library(name: "CCOrcC", type: .dynamic, targets: ["CCOrcC"]),
         .executable(name: "ccorc", targets: ["CcorcCLI"]),
         .executable(name: "ccdk", targets: ["CcdkCLI"]),
         .executable(name: "ccorc-bench", targets: ["Bench"]),
@@ -32,6 +34,12 @@ let package = Package(
         // The driver: engine client, cgroups, tmux control client, registry, sessions.
         .target(
             name: "CCOrcKit", dependencies: ["CShims"], path: "Sources/CCOrcKit"),
+
+        // The C ABI: the public header as a module, and the exported functions written against it.
+        .systemLibrary(name: "CCOrcHeader", path: "Sources/SystemLibraries/CCOrcHeader"),
+        .target(
+            name: "CCOrcC", dependencies: ["CCOrcKit", "CCOrcHeader"], path: "Sources/CCOrcC",
+            exclude: ["ccorc.map"]),
 
         // What the two CLIs share: error reporting and output helpers over ArgumentParser.
         .target(

@@ -1,0 +1,67 @@
+import CCOrcHeader
+import CCOrcKit
+import Foundation
+
+// `ccorc_health` and `ccorc_cleanup`. Their arguments are read and checked here like every other
+// export's; the two operations themselves answer CCORC_ERR_UNSUPPORTED until the library's health
+// report and cleanup are wired into `healthReport(of:)` and `cleanUp(_:)` below.
+
+/// What `ccorc_cleanup` was asked to remove.
+struct CleanupRequest: Sendable {
+    var names: [SessionName]
+    var patterns: [GlobPattern]
+    var stoppedOnly: Bool
+    var dryRun: Bool
+    var keepVolumes: Bool
+
+    init(_ options: ccorc_cleanup_options) throws {
+        names = try sessionNames(options.names, count: options.name_count)
+        patterns = try stringArray(options.patterns, count: options.pattern_count, "patterns").map(GlobPattern.init)
+        stoppedOnly = options.stopped_only != 0
+        dryRun = options.dry_run != 0
+        keepVolumes = options.keep_volumes != 0
+        guard !names.isEmpty || !patterns.isEmpty || stoppedOnly else {
+            throw BoundaryError.invalid("name sessions, give patterns or ask for stopped-only sessions")
+        }
+    }
+}
+
+extension SessionManager {
+    /// The health report of `names` (every registered session when empty), as JSON.
+    func healthReport(of names: [SessionName]) async throws -> JSONValue {
+        throw BoundaryError(CCORC_ERR_UNSUPPORTED, "health reports are not available in this build of libccorc")
+    }
+
+    /// Removes what `request` selects and returns the summary, as JSON.
+    func cleanUp(_ request: CleanupRequest) async throws -> JSONValue {
+        throw BoundaryError(CCORC_ERR_UNSUPPORTED, "cleanup is not available in this build of libccorc")
+    }
+}
+
+@_cdecl("ccorc_health")
+public func cHealth(
+    _ handle: OpaquePointer?, _ names: StringArrayPointer?, _ nameCount: Int, _ report: ResultPointer?, _ error: UnsafeMutablePointer<ccorc_error>?
+) -> ccorc_status {
+    exportedCall(report, error) {
+        let manager = try SessionHandle.from(handle).manager
+        let names = try sessionNames(names, count: nameCount)
+        return try waitFor { try await manager.healthReport(of: names) }
+    }
+}
+
+@_cdecl("ccorc_cleanup_options_init")
+public func cCleanupOptionsInit(_ options: UnsafeMutablePointer<ccorc_cleanup_options>?) {
+    initializeOptions(options)
+}
+
+@_cdecl("ccorc_cleanup")
+public func cCleanup(
+    _ handle: OpaquePointer?, _ options: UnsafePointer<ccorc_cleanup_options>?, _ summary: ResultPointer?, _ error: UnsafeMutablePointer<ccorc_error>?
+) -> ccorc_status {
+    exportedCall(summary, error) {
+        let manager = try SessionHandle.from(handle).manager
+        guard let options else { throw BoundaryError.invalid("the cleanup options must not be NULL") }
+        let request = try CleanupRequest(try initializedOptions(options, "ccorc_cleanup_options_init"))
+        return try waitFor { try await manager.cleanUp(request) }
+    }
+}
