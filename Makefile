@@ -72,7 +72,7 @@ test-c: engine build
 	@# Debian's valgrind 3.19 cannot read the DWARF 5 that swiftc writes: it runs the library
 	@# with its debug sections removed (symbols stay, so reports still name the functions).
 	mkdir -p $(DEBUG_BIN)/valgrind && objcopy --strip-debug $(DEBUG_BIN)/libCCOrcC.so $(DEBUG_BIN)/valgrind/libCCOrcC.so
-	LD_LIBRARY_PATH=$(DEBUG_BIN)/valgrind Tests/CABITests/run.sh $(DEBUG_BIN)/session_flow $(DEBUG_BIN)/ccdk $(VALGRIND)
+	LD_LIBRARY_PATH=$(DEBUG_BIN)/valgrind Tests/run-session-client.sh $(DEBUG_BIN)/session_flow $(DEBUG_BIN)/ccdk $(VALGRIND)
 
 test-c-installed: engine
 	@prefix=$$(mktemp -d "$${TMPDIR:-/tmp}/ccorc-prefix.XXXXXX") && trap 'rm -rf "$$prefix"' EXIT && \
@@ -80,11 +80,11 @@ test-c-installed: engine
 	export PKG_CONFIG_PATH=$$prefix/lib/pkgconfig && \
 	echo "pkg-config ccorc: $$(pkg-config --modversion ccorc): $$(pkg-config --cflags --libs ccorc)" && \
 	$(CC) $(C_FLAGS) Tests/CABITests/session_flow.c -o $$prefix/session_flow $$(pkg-config --cflags --libs ccorc jansson) && \
-	Tests/CABITests/run.sh $$prefix/session_flow $$prefix/bin/ccdk
+	Tests/run-session-client.sh $$prefix/session_flow $$prefix/bin/ccdk
 
 test-example: engine build
 	$(SWIFT) build --package-path Examples/TeamSession
-	Examples/TeamSession/run.sh $(DEBUG_BIN)/ccdk
+	Tests/run-session-client.sh Examples/TeamSession/.build/debug/TeamSession $(DEBUG_BIN)/ccdk
 
 demo: engine build
 	@CCDK=$(DEBUG_BIN)/ccdk CCORC=$(DEBUG_BIN)/ccorc scripts/demo.sh

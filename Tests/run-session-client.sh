@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Runs the C ABI test program against the real engine and a private tmux server, then removes
-# whatever its session names left behind (containers, state volumes, the tmux server, the registry).
+# Runs a session client (the C ABI test, the Swift example) against the real engine and a private
+# tmux server, then removes whatever its session names left behind (containers, state volumes, the
+# tmux server, the registry).
 #
-# Usage: Tests/CABITests/run.sh PROGRAM CCDK [RUNNER...]
-#   PROGRAM  the compiled session_flow
+# Usage: Tests/run-session-client.sh PROGRAM CCDK [RUNNER...]
+#   PROGRAM  a client taking PREFIX TMUX_SERVER HOME CCDK_PATH IMAGE
 #   CCDK     the ccdk the agent windows run (also used here to make the test image)
 #   RUNNER   e.g. valgrind and its options; empty runs PROGRAM directly
 set -euo pipefail
@@ -14,7 +15,7 @@ shift 2
 socket=/var/run/docker.sock
 if [[ "${DOCKER_HOST:-}" == unix://* ]]; then socket=${DOCKER_HOST#unix://}; fi
 image=ccorc-busybox:latest
-prefix="ccorc-capi-$$-$RANDOM"
+prefix="ccorc-client-$$-$RANDOM"
 home=$(mktemp -d "${TMPDIR:-/tmp}/$prefix-home.XXXXXX")
 tmux_server=$prefix
 
