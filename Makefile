@@ -18,7 +18,7 @@ LIB_BIN := $(CURDIR)/.build-lib/release
 LIB_FLAGS := -c release --product CCOrcC --scratch-path $(CURDIR)/.build-lib -Xswiftc -static-stdlib \
 	-Xlinker -L$(SWIFT_STATIC_LIBS) -Xlinker --version-script=$(CURDIR)/Sources/CCOrcC/ccorc.map \
 	-Xlinker -soname=libccorc.so.$(MAJOR)
-C_FLAGS := -std=c99 -Wall -Wextra -Werror -pedantic
+C_FLAGS := -std=c99 -Wall -Wextra -Werror -pedantic -pthread
 CXX_FLAGS := -std=c++11 -Wall -Wextra -Werror -pedantic
 VALGRIND := valgrind -q --error-exitcode=97 --leak-check=full --errors-for-leak-kinds=definite,indirect \
 	--show-leak-kinds=definite,indirect
@@ -44,6 +44,8 @@ release: setup
 
 lib: setup
 	$(SWIFT) build $(LIB_FLAGS)
+	ln -sf libCCOrcC.so $(LIB_BIN)/libccorc.so.$(MAJOR)
+	ln -sf libCCOrcC.so $(LIB_BIN)/libccorc.so
 
 # Binaries, libccorc.so, ccorc.h and ccorc.pc under $(PREFIX) (and $(DESTDIR), for packagers).
 install: release lib
@@ -91,7 +93,7 @@ demo: engine build
 
 bench: engine release lib
 	$(CC) $(C_FLAGS) -O2 -Iinclude bench/c/list_sessions.c -o $(RELEASE_BIN)/ccorc-abi-bench \
-		-L$(LIB_BIN) -lCCOrcC -Wl,-rpath,$(LIB_BIN)
+		-L$(LIB_BIN) -lccorc -Wl,-rpath,$(LIB_BIN)
 	$(RELEASE_BIN)/ccorc-bench all
 
 engine-stop:

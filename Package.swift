@@ -55,7 +55,9 @@ let package = Package(
             dependencies: ["CCOrcKit", "CLISupport", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Sources/CcorcCLI"),
         .executableTarget(
-            name: "Bench", dependencies: ["CCOrcKit"], path: "bench"),
+            name: "Bench", dependencies: ["CCOrcKit"], path: "bench",
+            // The C ABI's side of its benchmark, compiled by the Makefile against libccorc.
+            exclude: ["c"]),
 
         .testTarget(name: "CCOrcKitTests", dependencies: ["CCOrcKit"], path: "Tests/CCOrcKitTests"),
         .testTarget(

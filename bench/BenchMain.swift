@@ -1,7 +1,8 @@
 import Foundation
 import Glibc
 
-/// `ccorc-bench [engine|tmux|exec|sessions|all] [--containers N] [--sessions N]`: prints each figure beside its peer.
+/// `ccorc-bench [engine|tmux|exec|sessions|abi|all] [--containers N] [--sessions N] [--abi-sessions N]
+/// [--abi-calls N]`: prints each figure beside its peer.
 @main
 struct BenchMain {
     static func main() async {
@@ -15,13 +16,16 @@ struct BenchMain {
         }
         let containers = takeCount("--containers", default: 1000)
         let sessions = takeCount("--sessions", default: 1000)
-        let suites = Set(arguments.isEmpty || arguments == ["all"] ? ["engine", "tmux", "exec", "sessions"] : arguments)
+        let abiSessions = takeCount("--abi-sessions", default: 100)
+        let abiCalls = takeCount("--abi-calls", default: 1000)
+        let suites = Set(arguments.isEmpty || arguments == ["all"] ? ["engine", "tmux", "exec", "sessions", "abi"] : arguments)
         let binDirectory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().path
         say("ccorc benchmarks: \(ProcessInfo.processInfo.activeProcessorCount) cores, \(Date())")
         do {
             if suites.contains("engine") { try await runEngineBenchmark(containerCount: containers) }
             if suites.contains("tmux") { try await runTmuxBenchmark() }
             if suites.contains("sessions") { try await runSessionBenchmark(binDirectory: binDirectory, sessionCount: sessions) }
+            if suites.contains("abi") { try await runABIBenchmark(binDirectory: binDirectory, sessionCount: abiSessions, calls: abiCalls) }
             if suites.contains("exec") { try await runExecBenchmark(ccdk: binDirectory + "/ccdk") }
         } catch {
             FileHandle.standardError.write(Data("ccorc-bench: \(error)\n".utf8))

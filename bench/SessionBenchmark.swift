@@ -3,6 +3,16 @@ import Foundation
 
 /// `ccorc list` over many registered sessions beside its floor, and bulk launch and stop.
 func runSessionBenchmark(binDirectory: String, sessionCount: Int) async throws {
+    try await withBenchSessions(binDirectory: binDirectory) { manager, environment, tag in
+        try await measureSessions(manager, environment: environment, binDirectory: binDirectory, tag: tag, sessionCount: sessionCount)
+    }
+}
+
+/// Runs `body` with a session manager on a private registry and tmux server (and the environment
+/// that points `ccorc` at them), then removes every container, volume, tmux session and file made.
+func withBenchSessions(
+    binDirectory: String, _ body: (SessionManager, [String: String], String) async throws -> Void
+) async throws {
     let engine = try EngineClient()
     let image = "ccorc-busybox:latest"
     if !(try await engine.imageExists(image)) { _ = try await BusyboxImage.importImage(into: engine, reference: image) }
@@ -17,7 +27,7 @@ func runSessionBenchmark(binDirectory: String, sessionCount: Int) async throws {
     let tmux = TmuxControlClient(server: .named(tmuxName))
     let manager = SessionManager(engine: engine, tmux: tmux, registry: registry, shellProgram: binDirectory + "/ccdk")
     do {
-        try await measureSessions(manager, environment: environment, binDirectory: binDirectory, tag: tag, sessionCount: sessionCount)
+        try await body(manager, environment, tag)
     } catch {
         await removeBenchSessions(engine, tag: tag)
         try? await tmux.killServer()
@@ -30,10 +40,40 @@ func runSessionBenchmark(binDirectory: String, sessionCount: Int) async throws {
 }
 
 private func measureSessions(_ manager: SessionManager, environment: [String: String], binDirectory: String, tag: String, sessionCount: Int) async throws {
+    Report.section("ccorc list over \(sessionCount) registered sessions (\(sessionCount * 3) containers), median of 10")
+    try await registerBenchSessions(manager, tag: tag, count: sessionCount)
+    let engine = manager.engine
+    let ccorc = binDirectory + "/ccorc"
+    let list = try timeEach(10) { try runQuietly(ccorc, ["list", "--json"], environment: environment) }
+    let verbose = try timeEach(10) { try runQuietly(ccorc, ["list", "--verbose"], environment: environment) }
+    let version = try await engine.apiVersion()
+    let filter = "%7B%22label%22%3A%5B%22ccorc.session%22%5D%7D"  // {"label":["ccorc.session"]}
+    let floor = try timeEach(10) {
+        try runQuietly("/usr/bin/curl", ["-s", "-o", "/dev/null", "--unix-socket", engine.host.socketPath,
+                                         "http://localhost/v\(version)/containers/json?all=1&filters=\(filter)"])
+        try runQuietly("/usr/bin/tmux", ["-L", environment["CCORC_TMUX_SERVER"]!, "list-sessions"])
+    }
+    Report.line(Comparison(name: "ccorc list --json (process)", ours: median(list), peerName: "floor: curl list + tmux ls", peer: median(floor), unit: "s"))
+    Report.line(Comparison(name: "ccorc list --verbose (process)", ours: median(verbose), peerName: "floor: curl list + tmux ls", peer: median(floor), unit: "s"))
+    Report.note(String(format: "ccorc list / floor = %.2f (target at most 2, and under 250 ms)", median(list) / median(floor)))
+
+    Report.section("Launch and stop 20 sessions")
+    let batch = (0..<20).map { "\(tag)-l\($0)" }
+    let sequentialNames = (0..<20).map { "\(tag)-q\($0)" }
+    let together = try timeEach(1) { try runQuietly(ccorc, ["launch", "--detach"] + batch, environment: environment) }[0]
+    let oneByOne = try timeEach(1) {
+        for name in sequentialNames { try runQuietly(ccorc, ["launch", "--detach", name], environment: environment) }
+    }[0]
+    Report.line(Comparison(name: "ccorc launch of 20 in one call", ours: together, peerName: "20 launches one after another", peer: oneByOne, unit: "s"))
+    let stop = try timeEach(1) { try runQuietly(ccorc, ["stop", "--time", "10"] + batch, environment: environment) }[0]
+    Report.line(Comparison(name: "ccorc stop of 20 running sessions in one call", ours: stop, peerName: "one grace period", peer: 10, unit: "s"))
+}
+
+/// Registers `count` sessions the way launch leaves them, `TAG-sN`: every agent's container is
+/// created, a tenth of the sessions run, and twenty have a tmux session.
+func registerBenchSessions(_ manager: SessionManager, tag: String, count sessionCount: Int) async throws {
     let engine = manager.engine
     let roles = LaunchOptions().roles
-    Report.section("ccorc list over \(sessionCount) registered sessions (\(sessionCount * 3) containers), median of 10")
-    // Register sessions the way launch leaves them, without starting most of them.
     let start = Date()
     let names = try (0..<sessionCount).map { try SessionName("\(tag)-s\($0)") }
     let created = await forEachConcurrently(names, width: 16) { name in
@@ -66,31 +106,6 @@ private func measureSessions(_ manager: SessionManager, environment: [String: St
         _ = try await manager.tmux.newSession(TmuxNewSessionOptions(name: name.rawValue, command: ["sleep", "3600"]))
     }
     Report.note(String(format: "set up %d sessions (%d running) in %.1f s", sessionCount, running.count, Date().timeIntervalSince(start)))
-
-    let ccorc = binDirectory + "/ccorc"
-    let list = try timeEach(10) { try runQuietly(ccorc, ["list", "--json"], environment: environment) }
-    let verbose = try timeEach(10) { try runQuietly(ccorc, ["list", "--verbose"], environment: environment) }
-    let version = try await engine.apiVersion()
-    let filter = "%7B%22label%22%3A%5B%22ccorc.session%22%5D%7D"  // {"label":["ccorc.session"]}
-    let floor = try timeEach(10) {
-        try runQuietly("/usr/bin/curl", ["-s", "-o", "/dev/null", "--unix-socket", engine.host.socketPath,
-                                         "http://localhost/v\(version)/containers/json?all=1&filters=\(filter)"])
-        try runQuietly("/usr/bin/tmux", ["-L", environment["CCORC_TMUX_SERVER"]!, "list-sessions"])
-    }
-    Report.line(Comparison(name: "ccorc list --json (process)", ours: median(list), peerName: "floor: curl list + tmux ls", peer: median(floor), unit: "s"))
-    Report.line(Comparison(name: "ccorc list --verbose (process)", ours: median(verbose), peerName: "floor: curl list + tmux ls", peer: median(floor), unit: "s"))
-    Report.note(String(format: "ccorc list / floor = %.2f (target at most 2, and under 250 ms)", median(list) / median(floor)))
-
-    Report.section("Launch and stop 20 sessions")
-    let batch = (0..<20).map { "\(tag)-l\($0)" }
-    let sequentialNames = (0..<20).map { "\(tag)-q\($0)" }
-    let together = try timeEach(1) { try runQuietly(ccorc, ["launch", "--detach"] + batch, environment: environment) }[0]
-    let oneByOne = try timeEach(1) {
-        for name in sequentialNames { try runQuietly(ccorc, ["launch", "--detach", name], environment: environment) }
-    }[0]
-    Report.line(Comparison(name: "ccorc launch of 20 in one call", ours: together, peerName: "20 launches one after another", peer: oneByOne, unit: "s"))
-    let stop = try timeEach(1) { try runQuietly(ccorc, ["stop", "--time", "10"] + batch, environment: environment) }[0]
-    Report.line(Comparison(name: "ccorc stop of 20 running sessions in one call", ours: stop, peerName: "one grace period", peer: 10, unit: "s"))
 }
 
 private func removeBenchSessions(_ engine: EngineClient, tag: String) async {

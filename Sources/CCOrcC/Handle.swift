@@ -30,11 +30,13 @@ final class SessionHandle {
 /// The version string, made once and never freed.
 nonisolated(unsafe) private let versionCString: UnsafeMutablePointer<CChar>? = strdup(CCORC_VERSION)
 
+/// The library version (`ccorc_version` in ccorc.h).
 @_cdecl("ccorc_version")
 public func cVersion() -> UnsafePointer<CChar>? {
     UnsafePointer(versionCString)
 }
 
+/// The name of a status code (`ccorc_status_name` in ccorc.h).
 @_cdecl("ccorc_status_name")
 public func cStatusName(_ status: ccorc_status) -> UnsafePointer<CChar> {
     let name: StaticString
@@ -57,21 +59,25 @@ public func cStatusName(_ status: ccorc_status) -> UnsafePointer<CChar> {
     return UnsafeRawPointer(name.utf8Start).assumingMemoryBound(to: CChar.self)
 }
 
+/// Frees a string the library returned (`ccorc_free` in ccorc.h).
 @_cdecl("ccorc_free")
 public func cFree(_ string: UnsafeMutablePointer<CChar>?) {
     free(string)
 }
 
+/// Default handle options (`ccorc_options_init` in ccorc.h).
 @_cdecl("ccorc_options_init")
 public func cOptionsInit(_ options: UnsafeMutablePointer<ccorc_options>?) {
     initializeOptions(options)
 }
 
+/// Default launch options (`ccorc_launch_options_init` in ccorc.h).
 @_cdecl("ccorc_launch_options_init")
 public func cLaunchOptionsInit(_ options: UnsafeMutablePointer<ccorc_launch_options>?) {
     initializeOptions(options)
 }
 
+/// Opens a handle (`ccorc_open` in ccorc.h).
 @_cdecl("ccorc_open")
 public func cOpen(_ options: UnsafePointer<ccorc_options>?, _ handle: UnsafeMutablePointer<OpaquePointer?>?, _ error: UnsafeMutablePointer<ccorc_error>?) -> ccorc_status {
     handle?.pointee = nil
@@ -82,6 +88,7 @@ public func cOpen(_ options: UnsafePointer<ccorc_options>?, _ handle: UnsafeMuta
     }
 }
 
+/// Closes a handle (`ccorc_close` in ccorc.h).
 @_cdecl("ccorc_close")
 public func cClose(_ handle: OpaquePointer?) {
     guard let handle else { return }

@@ -38,6 +38,7 @@ extension SessionManager {
     }
 }
 
+/// Health of sessions (`ccorc_health` in ccorc.h).
 @_cdecl("ccorc_health")
 public func cHealth(
     _ handle: OpaquePointer?, _ names: StringArrayPointer?, _ nameCount: Int, _ report: ResultPointer?, _ error: UnsafeMutablePointer<ccorc_error>?
@@ -49,11 +50,13 @@ public func cHealth(
     }
 }
 
+/// Default cleanup options (`ccorc_cleanup_options_init` in ccorc.h).
 @_cdecl("ccorc_cleanup_options_init")
 public func cCleanupOptionsInit(_ options: UnsafeMutablePointer<ccorc_cleanup_options>?) {
     initializeOptions(options)
 }
 
+/// Removes sessions by name, pattern or stopped-only (`ccorc_cleanup` in ccorc.h).
 @_cdecl("ccorc_cleanup")
 public func cCleanup(
     _ handle: OpaquePointer?, _ options: UnsafePointer<ccorc_cleanup_options>?, _ summary: ResultPointer?, _ error: UnsafeMutablePointer<ccorc_error>?

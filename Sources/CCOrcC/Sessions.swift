@@ -5,6 +5,7 @@ import Foundation
 // Sessions and containers: each export reads its arguments, waits for the driver and returns the
 // same JSON as the matching `ccorc`/`ccdk --json` command.
 
+/// Registered sessions with their live state (`ccorc_list_sessions` in ccorc.h).
 @_cdecl("ccorc_list_sessions")
 public func cListSessions(_ handle: OpaquePointer?, _ includeOrphans: Int32, _ sessions: ResultPointer?, _ error: UnsafeMutablePointer<ccorc_error>?) -> ccorc_status {
     exportedCall(sessions, error) {
@@ -13,6 +14,7 @@ public func cListSessions(_ handle: OpaquePointer?, _ includeOrphans: Int32, _ s
     }
 }
 
+/// One session in detail (`ccorc_session_info` in ccorc.h).
 @_cdecl("ccorc_session_info")
 public func cSessionInfo(_ handle: OpaquePointer?, _ name: UnsafePointer<CChar>?, _ session: ResultPointer?, _ error: UnsafeMutablePointer<ccorc_error>?) -> ccorc_status {
     exportedCall(session, error) {
@@ -22,6 +24,7 @@ public func cSessionInfo(_ handle: OpaquePointer?, _ name: UnsafePointer<CChar>?
     }
 }
 
+/// Launches sessions concurrently (`ccorc_launch` in ccorc.h).
 @_cdecl("ccorc_launch")
 public func cLaunch(
     _ handle: OpaquePointer?, _ names: StringArrayPointer?, _ nameCount: Int, _ options: UnsafePointer<ccorc_launch_options>?,
@@ -37,6 +40,7 @@ public func cLaunch(
     }
 }
 
+/// Brings a stopped session back (`ccorc_resume` in ccorc.h).
 @_cdecl("ccorc_resume")
 public func cResume(_ handle: OpaquePointer?, _ name: UnsafePointer<CChar>?, _ session: ResultPointer?, _ error: UnsafeMutablePointer<ccorc_error>?) -> ccorc_status {
     exportedCall(session, error) {
@@ -46,6 +50,7 @@ public func cResume(_ handle: OpaquePointer?, _ name: UnsafePointer<CChar>?, _ s
     }
 }
 
+/// Stops sessions (`ccorc_stop` in ccorc.h).
 @_cdecl("ccorc_stop")
 public func cStop(
     _ handle: OpaquePointer?, _ names: StringArrayPointer?, _ nameCount: Int, _ timeoutSeconds: Int32, _ keepTmux: Int32,
@@ -61,6 +66,7 @@ public func cStop(
     }
 }
 
+/// Managed containers (`ccorc_list_containers` in ccorc.h).
 @_cdecl("ccorc_list_containers")
 public func cListContainers(_ handle: OpaquePointer?, _ every: Int32, _ containers: ResultPointer?, _ error: UnsafeMutablePointer<ccorc_error>?) -> ccorc_status {
     exportedCall(containers, error) {

@@ -1,7 +1,7 @@
 /*
  * The C ABI end to end, against the real engine and a private tmux server: open a handle, launch a
  * session, list it, read its details, check health, stop it, resume it, stop it again, clean it up
- * by pattern. Every return value and every JSON field read is checked; any mismatch is reported
+ * by pattern, with calls from several threads on the one handle. Every return value and every JSON field read is checked; any mismatch is reported
  * with its line and the program exits 1.
  *
  * Usage: session_flow PREFIX TMUX_SERVER HOME CCDK_PATH IMAGE
@@ -9,6 +9,7 @@
  */
 #include <ccorc.h>
 #include <jansson.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -106,6 +107,35 @@ static void check_session(json_t *session, const char *name, const char *image, 
         CHECK(json_string_is(agent, "volume", expected));
         CHECK(json_string_is(agent, "window", roles[index]));
     }
+}
+
+/* What one of the concurrent threads reads and how many of its calls went wrong. */
+struct reader {
+    ccorc_handle *handle;
+    const char *name;
+    int bad_calls;
+};
+
+/* Lists and inspects the session on the shared handle, as the threading rule allows. */
+static void *read_concurrently(void *argument) {
+    struct reader *reader = (struct reader *)argument;
+    ccorc_error error;
+    char *text = NULL;
+    json_t *value;
+    int round;
+    for (round = 0; round < 5; round++) {
+        if (ccorc_list_sessions(reader->handle, 0, &text, &error) != CCORC_OK) reader->bad_calls++;
+        value = text == NULL ? NULL : json_loads(text, 0, NULL);
+        if (value == NULL || find_session(value, reader->name) == NULL) reader->bad_calls++;
+        json_decref(value);
+        ccorc_free(text);
+        if (ccorc_session_info(reader->handle, reader->name, &text, &error) != CCORC_OK) reader->bad_calls++;
+        value = text == NULL ? NULL : json_loads(text, 0, NULL);
+        if (value == NULL || !json_string_is(value, "name", reader->name)) reader->bad_calls++;
+        json_decref(value);
+        ccorc_free(text);
+    }
+    return NULL;
 }
 
 /* ccorc_health on the launched session. */
@@ -253,6 +283,23 @@ int main(int argc, char **argv) {
         CHECK(session != NULL);
         if (session != NULL && round == 0) check_session(session, name, image, 2);
         json_decref(value);
+    }
+
+    /* Four threads on the one handle at once. */
+    {
+        pthread_t threads[4];
+        struct reader readers[4];
+        int thread;
+        for (thread = 0; thread < 4; thread++) {
+            readers[thread].handle = handle;
+            readers[thread].name = name;
+            readers[thread].bad_calls = 0;
+            CHECK(pthread_create(&threads[thread], NULL, read_concurrently, &readers[thread]) == 0);
+        }
+        for (thread = 0; thread < 4; thread++) {
+            CHECK(pthread_join(threads[thread], NULL) == 0);
+            CHECK(readers[thread].bad_calls == 0);
+        }
     }
 
     /* Details: panes and volumes. */
