@@ -3,6 +3,8 @@ import CCOrcKit
 import CLISupport
 import Foundation
 
+// The JSON shapes printed here are the library's (CCOrcKit/Output), shared with the C ABI.
+
 private func age(_ date: Date) -> String {
     let seconds = Int(Date().timeIntervalSince(date))
     switch seconds {
