@@ -4,7 +4,7 @@ import Foundation
 
 // `ccorc_health` and `ccorc_cleanup`. Their arguments are read and checked here like every other
 // export's; the two operations themselves answer CCORC_ERR_UNSUPPORTED until the library's health
-// report and cleanup are wired into `healthReport(of:)` and `cleanUp(_:)` below.
+// report and cleanup are wired into `healthReportJSON` and `cleanupSummaryJSON` below.
 
 /// What `ccorc_cleanup` was asked to remove.
 struct CleanupRequest: Sendable {
@@ -26,16 +26,14 @@ struct CleanupRequest: Sendable {
     }
 }
 
-extension SessionManager {
-    /// The health report of `names` (every registered session when empty), as JSON.
-    func healthReport(of names: [SessionName]) async throws -> JSONValue {
-        throw BoundaryError(CCORC_ERR_UNSUPPORTED, "health reports are not available in this build of libccorc")
-    }
+/// The health report of `names` (every registered session when empty), as JSON.
+func healthReportJSON(_ manager: SessionManager, names: [SessionName]) async throws -> JSONValue {
+    throw BoundaryError(CCORC_ERR_UNSUPPORTED, "health reports are not available in this build of libccorc")
+}
 
-    /// Removes what `request` selects and returns the summary, as JSON.
-    func cleanUp(_ request: CleanupRequest) async throws -> JSONValue {
-        throw BoundaryError(CCORC_ERR_UNSUPPORTED, "cleanup is not available in this build of libccorc")
-    }
+/// Removes what `request` selects (or, with `dryRun`, only plans it) and returns the summary, as JSON.
+func cleanupSummaryJSON(_ manager: SessionManager, _ request: CleanupRequest) async throws -> JSONValue {
+    throw BoundaryError(CCORC_ERR_UNSUPPORTED, "cleanup is not available in this build of libccorc")
 }
 
 /// Health of sessions (`ccorc_health` in ccorc.h).
@@ -46,7 +44,7 @@ public func cHealth(
     exportedCall(report, error) {
         let manager = try SessionHandle.from(handle).manager
         let names = try sessionNames(names, count: nameCount)
-        return try waitFor { try await manager.healthReport(of: names) }
+        return try waitFor { try await healthReportJSON(manager, names: names) }
     }
 }
 
@@ -65,6 +63,6 @@ public func cCleanup(
         let manager = try SessionHandle.from(handle).manager
         guard let options else { throw BoundaryError.invalid("the cleanup options must not be NULL") }
         let request = try CleanupRequest(try initializedOptions(options, "ccorc_cleanup_options_init"))
-        return try waitFor { try await manager.cleanUp(request) }
+        return try waitFor { try await cleanupSummaryJSON(manager, request) }
     }
 }
