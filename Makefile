@@ -1,12 +1,30 @@
-# ccorc: build, test, demo and benchmark. Each target installs what it needs on a fresh Debian
-# machine (scripts/setup.sh) and starts the engine (scripts/engine.sh) when none answers.
+# ccorc: build, test, demo, benchmark and install. Each target installs what it needs on a fresh
+# Debian machine (scripts/setup.sh) and starts the engine (scripts/engine.sh) when none answers.
 SHELL := /bin/bash
 export PATH := /opt/swift/usr/bin:$(PATH)
 SWIFT ?= swift
+CC ?= cc
+CXX ?= c++
 DEBUG_BIN := $(CURDIR)/.build/debug
 RELEASE_BIN := $(CURDIR)/.build/release
 
-.PHONY: all build release setup engine engine-stop test demo bench clean
+# The C library: built in its own scratch directory with the Swift runtime linked in statically
+# (a C client needs no Swift toolchain) and only the ccorc_ symbols exported.
+PREFIX ?= /usr/local
+VERSION := $(shell sed -n 's/^\#define CCORC_VERSION "\(.*\)"/\1/p' include/ccorc.h)
+MAJOR := $(firstword $(subst ., ,$(VERSION)))
+SWIFT_STATIC_LIBS := $(shell dirname "$$(dirname "$$(PATH=$(PATH) command -v $(SWIFT))")")/lib/swift_static/linux
+LIB_BIN := $(CURDIR)/.build-lib/release
+LIB_FLAGS := -c release --product CCOrcC --scratch-path $(CURDIR)/.build-lib -Xswiftc -static-stdlib \
+	-Xlinker -L$(SWIFT_STATIC_LIBS) -Xlinker --version-script=$(CURDIR)/Sources/CCOrcC/ccorc.map \
+	-Xlinker -soname=libccorc.so.$(MAJOR)
+C_FLAGS := -std=c99 -Wall -Wextra -Werror -pedantic -pthread
+CXX_FLAGS := -std=c++11 -Wall -Wextra -Werror -pedantic
+VALGRIND := valgrind -q --error-exitcode=97 --leak-check=full --errors-for-leak-kinds=definite,indirect \
+	--show-leak-kinds=definite,indirect
+
+.PHONY: all build release lib install setup engine engine-stop test test-swift test-c test-c-installed \
+	test-example demo bench clean
 
 all: build
 
@@ -22,21 +40,64 @@ build: setup
 # The Swift runtime and Foundation are linked statically: a CLI that a tmux window starts for every
 # agent should not spend its first milliseconds resolving a few thousand dynamic symbols.
 release: setup
-	$(SWIFT) build -c release --static-swift-stdlib
+	$(SWIFT) build -c release --static-swift-stdlib -Xlinker -L$(SWIFT_STATIC_LIBS)
 
-# Unit tests, then integration tests against the real engine and real tmux.
-test: engine
+lib: setup
+	$(SWIFT) build $(LIB_FLAGS)
+	ln -sf libCCOrcC.so $(LIB_BIN)/libccorc.so.$(MAJOR)
+	ln -sf libCCOrcC.so $(LIB_BIN)/libccorc.so
+
+# Binaries, libccorc.so, ccorc.h and ccorc.pc under $(PREFIX) (and $(DESTDIR), for packagers).
+install: release lib
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include
+	install -m 755 $(RELEASE_BIN)/ccorc $(RELEASE_BIN)/ccdk $(DESTDIR)$(PREFIX)/bin/
+	install -m 755 $(LIB_BIN)/libCCOrcC.so $(DESTDIR)$(PREFIX)/lib/libccorc.so.$(VERSION)
+	ln -sf libccorc.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/libccorc.so.$(MAJOR)
+	ln -sf libccorc.so.$(MAJOR) $(DESTDIR)$(PREFIX)/lib/libccorc.so
+	install -m 644 include/ccorc.h $(DESTDIR)$(PREFIX)/include/
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' scripts/ccorc.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/ccorc.pc
+
+# Unit tests, integration tests against the real engine and real tmux, the C ABI under valgrind,
+# the C ABI once more through an installed prefix and pkg-config, and the Swift example package.
+test: test-swift test-c test-c-installed test-example
+
+test-swift: engine
 	$(SWIFT) build --build-tests
 	CCORC_BIN_DIR=$(DEBUG_BIN) $(SWIFT) test --skip-build
+
+test-c: engine build
+	$(CXX) $(CXX_FLAGS) -Iinclude Tests/CABITests/header_check.cpp -o $(DEBUG_BIN)/header_check \
+		-L$(DEBUG_BIN) -lCCOrcC -Wl,-rpath,$(DEBUG_BIN)
+	$(DEBUG_BIN)/header_check
+	$(CC) $(C_FLAGS) -Iinclude Tests/CABITests/session_flow.c -o $(DEBUG_BIN)/session_flow \
+		-L$(DEBUG_BIN) -lCCOrcC -Wl,-rpath,$(DEBUG_BIN) $$(pkg-config --cflags --libs jansson)
+	@# Debian's valgrind 3.19 cannot read the DWARF 5 that swiftc writes: it runs the library
+	@# with its debug sections removed (symbols stay, so reports still name the functions).
+	mkdir -p $(DEBUG_BIN)/valgrind && objcopy --strip-debug $(DEBUG_BIN)/libCCOrcC.so $(DEBUG_BIN)/valgrind/libCCOrcC.so
+	LD_LIBRARY_PATH=$(DEBUG_BIN)/valgrind Tests/run-session-client.sh $(DEBUG_BIN)/session_flow $(DEBUG_BIN)/ccdk $(VALGRIND)
+
+test-c-installed: engine
+	@prefix=$$(mktemp -d "$${TMPDIR:-/tmp}/ccorc-prefix.XXXXXX") && trap 'rm -rf "$$prefix"' EXIT && \
+	$(MAKE) --no-print-directory install PREFIX=$$prefix >/dev/null && \
+	export PKG_CONFIG_PATH=$$prefix/lib/pkgconfig && \
+	echo "pkg-config ccorc: $$(pkg-config --modversion ccorc): $$(pkg-config --cflags --libs ccorc)" && \
+	$(CC) $(C_FLAGS) Tests/CABITests/session_flow.c -o $$prefix/session_flow $$(pkg-config --cflags --libs ccorc jansson) && \
+	Tests/run-session-client.sh $$prefix/session_flow $$prefix/bin/ccdk
+
+test-example: engine build
+	$(SWIFT) build --package-path Examples/TeamSession
+	Tests/run-session-client.sh Examples/TeamSession/.build/debug/TeamSession $(DEBUG_BIN)/ccdk
 
 demo: engine build
 	@CCDK=$(DEBUG_BIN)/ccdk CCORC=$(DEBUG_BIN)/ccorc scripts/demo.sh
 
-bench: engine release
+bench: engine release lib
+	$(CC) $(C_FLAGS) -O2 -Iinclude bench/c/list_sessions.c -o $(RELEASE_BIN)/ccorc-abi-bench \
+		-L$(LIB_BIN) -lccorc -Wl,-rpath,$(LIB_BIN)
 	$(RELEASE_BIN)/ccorc-bench all
 
 engine-stop:
 	@scripts/engine.sh stop
 
 clean:
-	rm -rf .build
+	rm -rf .build .build-lib Examples/TeamSession/.build

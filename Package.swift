@@ -5,6 +5,8 @@ let package = Package(
     name: "ccorc",
     products: [
         .library(name: "CCOrcKit", targets: ["CCOrcKit"]),
+        // The C ABI: include/ccorc.h over this shared library, installed as libccorc.so.
+        .library(name: "CCOrcC", type: .dynamic, targets: ["CCOrcC"]),
         .executable(name: "ccorc", targets: ["CcorcCLI"]),
         .executable(name: "ccdk", targets: ["CcdkCLI"]),
         .executable(name: "ccorc-bench", targets: ["Bench"]),
@@ -33,6 +35,12 @@ let package = Package(
         .target(
             name: "CCOrcKit", dependencies: ["CShims"], path: "Sources/CCOrcKit"),
 
+        // The C ABI: the public header as a module, and the exported functions written against it.
+        .systemLibrary(name: "CCOrcHeader", path: "Sources/SystemLibraries/CCOrcHeader"),
+        .target(
+            name: "CCOrcC", dependencies: ["CCOrcKit", "CCOrcHeader"], path: "Sources/CCOrcC",
+            exclude: ["ccorc.map"]),
+
         // What the two CLIs share: error reporting and output helpers over ArgumentParser.
         .target(
             name: "CLISupport",
@@ -47,7 +55,9 @@ let package = Package(
             dependencies: ["CCOrcKit", "CLISupport", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Sources/CcorcCLI"),
         .executableTarget(
-            name: "Bench", dependencies: ["CCOrcKit"], path: "bench"),
+            name: "Bench", dependencies: ["CCOrcKit"], path: "bench",
+            // The C ABI's side of its benchmark, compiled by the Makefile against libccorc.
+            exclude: ["c"]),
 
         .testTarget(name: "CCOrcKitTests", dependencies: ["CCOrcKit"], path: "Tests/CCOrcKitTests"),
         .testTarget(

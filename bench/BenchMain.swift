@@ -1,8 +1,9 @@
 import Foundation
 import Glibc
 
-/// `ccorc-bench [engine|tmux|exec|sessions|health|cleanup|cleanup-jobs|all] [--containers N] [--sessions N]`:
-/// prints each figure beside its peer. `all` leaves out the slow `cleanup-jobs` sweep.
+/// `ccorc-bench [engine|tmux|exec|sessions|health|cleanup|cleanup-jobs|abi|all] [--containers N] [--sessions N]
+/// [--abi-sessions N] [--abi-calls N]`: prints each figure beside its peer. `all` leaves out the slow
+/// `cleanup-jobs` sweep.
 @main
 struct BenchMain {
     static func main() async {
@@ -16,7 +17,9 @@ struct BenchMain {
         }
         let containers = takeCount("--containers", default: 1000)
         let sessions = takeCount("--sessions", default: 1000)
-        let suites = Set(arguments.isEmpty || arguments == ["all"] ? ["engine", "tmux", "exec", "sessions", "health", "cleanup"] : arguments)
+        let abiSessions = takeCount("--abi-sessions", default: 100)
+        let abiCalls = takeCount("--abi-calls", default: 1000)
+        let suites = Set(arguments.isEmpty || arguments == ["all"] ? ["engine", "tmux", "exec", "sessions", "health", "cleanup", "abi"] : arguments)
         let binDirectory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().path
         say("ccorc benchmarks: \(ProcessInfo.processInfo.activeProcessorCount) cores, \(Date())")
         do {
@@ -30,6 +33,7 @@ struct BenchMain {
                 try await runCleanupBenchmark(binDirectory: binDirectory, sessionCount: min(sessions, 300), jobsSweep: true)
             }
             if suites.contains("health") { try await runHealthBenchmark(binDirectory: binDirectory, sessionCount: sessions) }
+            if suites.contains("abi") { try await runABIBenchmark(binDirectory: binDirectory, sessionCount: abiSessions, calls: abiCalls) }
             if suites.contains("exec") { try await runExecBenchmark(ccdk: binDirectory + "/ccdk") }
         } catch {
             FileHandle.standardError.write(Data("ccorc-bench: \(error)\n".utf8))

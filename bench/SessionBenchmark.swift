@@ -3,6 +3,16 @@ import Foundation
 
 /// `ccorc list` over many registered sessions beside its floor, and bulk launch and stop.
 func runSessionBenchmark(binDirectory: String, sessionCount: Int) async throws {
+    try await withBenchSessions(binDirectory: binDirectory) { manager, environment, tag in
+        try await measureSessions(manager, environment: environment, binDirectory: binDirectory, tag: tag, sessionCount: sessionCount)
+    }
+}
+
+/// Runs `body` with a session manager on a private registry and tmux server (and the environment
+/// that points `ccorc` at them), then removes every container, volume, tmux session and file made.
+func withBenchSessions(
+    binDirectory: String, _ body: (SessionManager, [String: String], String) async throws -> Void
+) async throws {
     let engine = try EngineClient()
     let image = "ccorc-busybox:latest"
     if !(try await engine.imageExists(image)) { _ = try await BusyboxImage.importImage(into: engine, reference: image) }
@@ -17,7 +27,7 @@ func runSessionBenchmark(binDirectory: String, sessionCount: Int) async throws {
     let tmux = TmuxControlClient(server: .named(tmuxName))
     let manager = SessionManager(engine: engine, tmux: tmux, registry: registry, shellProgram: binDirectory + "/ccdk")
     do {
-        try await measureSessions(manager, environment: environment, binDirectory: binDirectory, tag: tag, sessionCount: sessionCount)
+        try await body(manager, environment, tag)
     } catch {
         await removeBenchLeftovers(engine, tag: tag)
         try? await tmux.killServer()
@@ -30,17 +40,9 @@ func runSessionBenchmark(binDirectory: String, sessionCount: Int) async throws {
 }
 
 private func measureSessions(_ manager: SessionManager, environment: [String: String], binDirectory: String, tag: String, sessionCount: Int) async throws {
-    let engine = manager.engine
-    let roles = LaunchOptions().roles
     Report.section("ccorc list over \(sessionCount) registered sessions (\(sessionCount * 3) containers), median of 10")
-    let start = Date()
-    let names = try (0..<sessionCount).map { try SessionName("\(tag)-s\($0)") }
-    let running = try await plantBenchSessions(manager, names: names, tag: tag, runningCount: sessionCount / 10)
-    for name in running.prefix(20) {
-        _ = try await manager.tmux.newSession(TmuxNewSessionOptions(name: name.rawValue, command: ["sleep", "3600"]))
-    }
-    Report.note(String(format: "set up %d sessions (%d running) in %.1f s", sessionCount, running.count, Date().timeIntervalSince(start)))
-
+    try await registerBenchSessions(manager, tag: tag, count: sessionCount)
+    let engine = manager.engine
     let ccorc = binDirectory + "/ccorc"
     let list = try timeEach(10) { try runQuietly(ccorc, ["list", "--json"], environment: environment) }
     let verbose = try timeEach(10) { try runQuietly(ccorc, ["list", "--verbose"], environment: environment) }
@@ -65,4 +67,16 @@ private func measureSessions(_ manager: SessionManager, environment: [String: St
     Report.line(Comparison(name: "ccorc launch of 20 in one call", ours: together, peerName: "20 launches one after another", peer: oneByOne, unit: "s"))
     let stop = try timeEach(1) { try runQuietly(ccorc, ["stop", "--time", "10"] + batch, environment: environment) }[0]
     Report.line(Comparison(name: "ccorc stop of 20 running sessions in one call", ours: stop, peerName: "one grace period", peer: 10, unit: "s"))
+}
+
+/// Registers `count` sessions the way launch leaves them, `TAG-sN`: every agent's container is
+/// created, a tenth of the sessions run, and twenty have a tmux session.
+func registerBenchSessions(_ manager: SessionManager, tag: String, count sessionCount: Int) async throws {
+    let start = Date()
+    let names = try (0..<sessionCount).map { try SessionName("\(tag)-s\($0)") }
+    let running = try await plantBenchSessions(manager, names: names, tag: tag, runningCount: sessionCount / 10)
+    for name in running.prefix(20) {
+        _ = try await manager.tmux.newSession(TmuxNewSessionOptions(name: name.rawValue, command: ["sleep", "3600"]))
+    }
+    Report.note(String(format: "set up %d sessions (%d running) in %.1f s", sessionCount, running.count, Date().timeIntervalSince(start)))
 }

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Installs what building and testing ccorc needs on a Debian machine, when it is missing:
 # the C libraries' headers, the Docker engine (dockerd only; ccorc never calls the docker CLI),
-# busybox for the offline test image, tmux and curl (the benchmark's peer).
+# busybox for the offline test image, tmux, curl (the benchmark's peer), pkg-config and valgrind (the
+# C ABI test).
 set -euo pipefail
 
-packages=(libcurl4-openssl-dev libjansson-dev libsqlite3-dev docker.io busybox-static tmux curl)
+packages=(libcurl4-openssl-dev libjansson-dev libsqlite3-dev docker.io busybox-static tmux curl pkg-config valgrind)
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

@@ -13,8 +13,7 @@ struct ListContainers: AsyncParsableCommand {
 
     func run() async throws {
         let engine = try EngineClient()
-        let containers = try await engine.listContainers(all: true, filters: every ? [:] : OwnershipLabels.managedFilter)
-            .sorted { $0.name < $1.name }
+        let containers = try await engine.managedContainers(includingUnmanaged: every)
         if json {
             printJSON(.array(containers.map(\.jsonValue)))
             return

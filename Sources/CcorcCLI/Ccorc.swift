@@ -29,11 +29,7 @@ struct Ccorc: AsyncParsableCommand {
 enum Environment {
     static var values: [String: String] { ProcessInfo.processInfo.environment }
 
-    static func tmuxServer() -> TmuxServer {
-        if let socket = values["CCORC_TMUX_SOCKET"], !socket.isEmpty { return .socket(socket) }
-        if let name = values["CCORC_TMUX_SERVER"], !name.isEmpty { return .named(name) }
-        return .default
-    }
+    static func tmuxServer() -> TmuxServer { TmuxServer.fromEnvironment(values) }
 
     /// The `ccdk` beside this executable, which the agent windows run.
     static func ccdkPath() -> String {
@@ -101,21 +97,14 @@ struct Launch: AsyncParsableCommand {
         options.agentCommand = agentCommand ?? environment["CCORC_AGENT_COMMAND"] ?? options.agentCommand
         options.memoryBytes = try memory.map(ResourceLimits.parseMemory)
         options.nanoCPUs = try cpus.map(ResourceLimits.parseCPUs)
-        _ = try mount.map(MountSpec.init(parsing:))
         options.mounts = mount
-        for pair in env where !pair.contains("=") { throw ValidationError("invalid --env \"\(pair)\": expected KEY=VALUE") }
         options.environment = env
         options.workingDirectory = workdir
         options.networkMode = network ?? environment["CCORC_NETWORK"]
         options.stateDirectory = stateDir
         options.force = force
-        let manager = try Environment.manager()
-        let chosen = options
-        let results = await forEachConcurrently(sessionNames, width: 8) { name in
-            _ = try await manager.launch(name, options: chosen)
-        }
         var failed = false
-        for (name, error) in results {
+        for (name, error) in try await Environment.manager().launch(sessionNames, options: options) {
             if let error {
                 failed = true
                 printError("ccorc: \(error)")

@@ -3,26 +3,7 @@ import CCOrcKit
 import CLISupport
 import Foundation
 
-extension SessionStatus {
-    /// The documented `--json` shape of a session.
-    var jsonValue: JSONValue {
-        [
-            "name": .string(record.name.rawValue), "status": .string(record.status.rawValue),
-            "created": JSONValue(date: record.createdAt), "updated": JSONValue(date: record.updatedAt),
-            "lastResumed": JSONValue(date: record.lastResumedAt), "image": .string(record.image),
-            "agentCommand": .string(record.agentCommand), "memory": JSONValue(record.memoryBytes),
-            "nanoCpus": JSONValue(record.nanoCPUs), "running": .int(Int64(runningCount)), "total": .int(Int64(agents.count)),
-            "tmux": tmux.map { ["id": .string($0.id), "windows": .int(Int64($0.windows)), "attached": .int(Int64($0.attached))] } ?? .null,
-            "agents": .array(agents.map { agent in
-                [
-                    "role": .string(agent.record.role.rawValue), "container": .string(agent.record.containerName),
-                    "containerId": agent.container.map { .string($0.id) } ?? .null, "state": .string(agent.state),
-                    "volume": .string(agent.record.stateVolume), "window": agent.record.tmuxWindow.map { .string($0) } ?? .null,
-                ]
-            }),
-        ]
-    }
-}
+// The JSON shapes printed here are the library's (CCOrcKit/Output), shared with the C ABI.
 
 func age(_ date: Date) -> String {
     let seconds = Int(Date().timeIntervalSince(date))
@@ -41,17 +22,12 @@ struct List: AsyncParsableCommand {
     @Flag(help: "Print JSON.") var json = false
 
     func run() async throws {
-        let manager = try Environment.manager()
-        async let statuses = manager.list()
-        async let orphanList = all ? manager.orphans() : []
-        let sessions = try await statuses
-        let orphans = try await orphanList
+        let listing = try await Environment.manager().listing(includeOrphans: all)
         if json {
-            var output: [String: JSONValue] = ["sessions": .array(sessions.map(\.jsonValue))]
-            if all { output["orphans"] = .array(orphans.map(\.jsonValue)) }
-            printJSON(.object(output))
+            printJSON(listing.jsonValue)
             return
         }
+        let sessions = listing.sessions, orphans = listing.orphans ?? []
         var table = TextTable(headers: ["NAME", "CREATED", "CONTAINERS", "TMUX", "STATUS"])
         for session in sessions {
             let health = session.record.status == .launching ? "launching" : (session.missingAgents.isEmpty ? "ok" : "broken")
@@ -91,22 +67,12 @@ struct Info: AsyncParsableCommand {
 
     func run() async throws {
         let session = try parseNames([name])[0]
-        let manager = try Environment.manager()
-        let status = try await manager.status(of: session)
-        let panes = status.tmux == nil ? [] : try await manager.tmux.listPanes(session: status.record.tmuxSession)
+        let details = try await Environment.manager().details(of: session)
         if json {
-            var object = status.jsonValue.object ?? [:]
-            object["panes"] = .array(panes.map { pane in
-                [
-                    "id": .string(pane.id), "window": .string(pane.windowName), "pid": .int(Int64(pane.pid)),
-                    "dead": .bool(pane.isDead), "exitStatus": pane.exitStatus.map { .int(Int64($0)) } ?? .null,
-                    "command": .string(pane.currentCommand),
-                ]
-            })
-            object["volumes"] = JSONValue(strings: status.agents.map(\.record.stateVolume))
-            printJSON(.object(object))
+            printJSON(details.jsonValue)
             return
         }
+        let status = details.status, panes = details.panes
         let record = status.record
         print("Session:   \(record.name) (\(record.status.rawValue))")
         print("Created:   \(record.createdAt)   Last resumed: \(record.lastResumedAt.map { "\($0)" } ?? "never")")

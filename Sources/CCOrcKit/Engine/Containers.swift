@@ -345,6 +345,13 @@ extension EngineClient {
         return try entries.map(ContainerSummary.init(json:))
     }
 
+    /// The containers ccorc and ccdk manage (labelled `ccorc.managed=true`), or every container with
+    /// `includingUnmanaged`, stopped ones too, sorted by name (`ccdk list`).
+    public func managedContainers(includingUnmanaged: Bool = false) async throws -> [ContainerSummary] {
+        try await listContainers(all: true, filters: includingUnmanaged ? [:] : OwnershipLabels.managedFilter)
+            .sorted { $0.name < $1.name }
+    }
+
     /// Inspects a container by name or ID (`GET /containers/{id}/json`).
     public func inspectContainer(_ nameOrID: String) async throws -> ContainerDetails {
         try ContainerDetails(json: try await json(.get, "/containers/\(pathSegment(nameOrID))/json"))

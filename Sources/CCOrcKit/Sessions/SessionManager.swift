@@ -119,6 +119,7 @@ public final class SessionManager: Sendable {
     /// its state volume), opens the tmux session with one window per agent, then commits the
     /// registry entry. On any failure everything made so far is removed again.
     public func launch(_ name: SessionName, options: LaunchOptions) async throws -> SessionRecord {
+        try options.validate()
         guard try await engine.imageExists(options.image) else {
             throw SessionError(.imageMissing, "image \(options.image) not found: build it with `ccdk image build`, import one with `ccdk image import` or `ccdk image busybox`, or pass --image")
         }

@@ -526,6 +526,13 @@ public final class TmuxControlClient: Sendable {
                 return .existing(connection)
             } catch let error as TmuxError where error.code == .serverNotRunning {
                 // No session to attach to (or the server just went away): fall through.
+            } catch let error as TmuxError where error.code == .connectionLost {
+                // A server whose last session just closed accepts the attach, then exits ("server
+                // exited unexpectedly"): fall through once it has stopped listening.
+                let deadline = ContinuousClock.now + .seconds(1)
+                while TmuxSocketProbe.isListening(at: socketPath) && ContinuousClock.now < deadline {
+                    try? await Task.sleep(for: .milliseconds(5))
+                }
             }
         }
         guard let creation else { return nil }

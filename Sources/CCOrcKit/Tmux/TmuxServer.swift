@@ -66,3 +66,13 @@ public enum TmuxServer: Sendable, Hashable, CustomStringConvertible {
         return "\(base)/tmux-\(getuid())"
     }
 }
+
+extension TmuxServer {
+    /// The server ccorc's environment names: `CCORC_TMUX_SOCKET` (`-S`), else `CCORC_TMUX_SERVER`
+    /// (`-L`), else the default server.
+    public static func fromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment) -> TmuxServer {
+        if let socket = environment["CCORC_TMUX_SOCKET"], !socket.isEmpty { return .socket(socket) }
+        if let name = environment["CCORC_TMUX_SERVER"], !name.isEmpty { return .named(name) }
+        return .default
+    }
+}

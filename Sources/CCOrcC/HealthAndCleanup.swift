@@ -1,0 +1,74 @@
+import CCOrcHeader
+import CCOrcKit
+import Foundation
+
+// `ccorc_health` and `ccorc_cleanup`: the same health report and cleanup as `ccorc health --json`
+// and `ccorc cleanup --yes --json`.
+
+/// What `ccorc_cleanup` was asked to remove.
+struct CleanupRequest: Sendable {
+    var names: [SessionName]
+    var patterns: [GlobPattern]
+    var stoppedOnly: Bool
+    var dryRun: Bool
+    var keepVolumes: Bool
+
+    init(_ options: ccorc_cleanup_options) throws {
+        names = try sessionNames(options.names, count: options.name_count)
+        patterns = try stringArray(options.patterns, count: options.pattern_count, "patterns").map(GlobPattern.init)
+        stoppedOnly = options.stopped_only != 0
+        dryRun = options.dry_run != 0
+        keepVolumes = options.keep_volumes != 0
+        guard !names.isEmpty || !patterns.isEmpty || stoppedOnly else {
+            throw BoundaryError.invalid("name sessions, give patterns or ask for stopped-only sessions")
+        }
+    }
+}
+
+/// The health report of `names` (every registered session when empty), as JSON.
+func healthReportJSON(_ manager: SessionManager, names: [SessionName]) async throws -> JSONValue {
+    try await (names.isEmpty ? manager.healthOfAll() : manager.health(of: names)).jsonValue
+}
+
+/// Removes what `request` selects (or, with `dryRun`, only plans it) and returns the summary, as JSON.
+func cleanupSummaryJSON(_ manager: SessionManager, _ request: CleanupRequest) async throws -> JSONValue {
+    var selection = CleanupSelection()
+    selection.names = request.names
+    selection.patterns = request.patterns
+    selection.stoppedOnly = request.stoppedOnly
+    let plan = try await manager.planCleanup(selection)
+    if let unknown = plan.unknownNames.first { throw SessionError(.notFound, "session \(unknown) not found (see `ccorc list`)") }
+    if request.dryRun { return plan.jsonValue }
+    return await manager.cleanup(plan, keepVolumes: request.keepVolumes).jsonValue
+}
+
+/// Health of sessions (`ccorc_health` in ccorc.h).
+@_cdecl("ccorc_health")
+public func cHealth(
+    _ handle: OpaquePointer?, _ names: StringArrayPointer?, _ nameCount: Int, _ report: ResultPointer?, _ error: UnsafeMutablePointer<ccorc_error>?
+) -> ccorc_status {
+    exportedCall(report, error) {
+        let manager = try SessionHandle.from(handle).manager
+        let names = try sessionNames(names, count: nameCount)
+        return try waitFor { try await healthReportJSON(manager, names: names) }
+    }
+}
+
+/// Default cleanup options (`ccorc_cleanup_options_init` in ccorc.h).
+@_cdecl("ccorc_cleanup_options_init")
+public func cCleanupOptionsInit(_ options: UnsafeMutablePointer<ccorc_cleanup_options>?) {
+    initializeOptions(options)
+}
+
+/// Removes sessions by name, pattern or stopped-only (`ccorc_cleanup` in ccorc.h).
+@_cdecl("ccorc_cleanup")
+public func cCleanup(
+    _ handle: OpaquePointer?, _ options: UnsafePointer<ccorc_cleanup_options>?, _ summary: ResultPointer?, _ error: UnsafeMutablePointer<ccorc_error>?
+) -> ccorc_status {
+    exportedCall(summary, error) {
+        let manager = try SessionHandle.from(handle).manager
+        guard let options else { throw BoundaryError.invalid("the cleanup options must not be NULL") }
+        let request = try CleanupRequest(try initializedOptions(options, "ccorc_cleanup_options_init"))
+        return try waitFor { try await cleanupSummaryJSON(manager, request) }
+    }
+}

@@ -1,0 +1,56 @@
+import Foundation
+
+// The documented `--json` shapes of team sessions, shared by `ccorc` and the C ABI.
+
+extension SessionStatus {
+    /// `{"name","status","created","updated","lastResumed","image","agentCommand","memory","nanoCpus",
+    /// "running","total","tmux","agents"}`: the documented SESSION shape.
+    public var jsonValue: JSONValue {
+        [
+            "name": .string(record.name.rawValue), "status": .string(record.status.rawValue),
+            "created": JSONValue(date: record.createdAt), "updated": JSONValue(date: record.updatedAt),
+            "lastResumed": JSONValue(date: record.lastResumedAt), "image": .string(record.image),
+            "agentCommand": .string(record.agentCommand), "memory": JSONValue(record.memoryBytes),
+            "nanoCpus": JSONValue(record.nanoCPUs), "running": .int(Int64(runningCount)), "total": .int(Int64(agents.count)),
+            "tmux": tmux.map { ["id": .string($0.id), "windows": .int(Int64($0.windows)), "attached": .int(Int64($0.attached))] } ?? .null,
+            "agents": .array(agents.map { agent in
+                [
+                    "role": .string(agent.record.role.rawValue), "container": .string(agent.record.containerName),
+                    "containerId": agent.container.map { .string($0.id) } ?? .null, "state": .string(agent.state),
+                    "volume": .string(agent.record.stateVolume), "window": agent.record.tmuxWindow.map { .string($0) } ?? .null,
+                ]
+            }),
+        ]
+    }
+}
+
+extension TmuxPane {
+    /// `{"id","window","pid","dead","exitStatus","command"}`.
+    public var jsonValue: JSONValue {
+        [
+            "id": .string(id), "window": .string(windowName), "pid": .int(Int64(pid)),
+            "dead": .bool(isDead), "exitStatus": exitStatus.map { .int(Int64($0)) } ?? .null,
+            "command": .string(currentCommand),
+        ]
+    }
+}
+
+extension SessionDetails {
+    /// One SESSION with `"panes"` and `"volumes"` added (`ccorc info --json`).
+    public var jsonValue: JSONValue {
+        var object = status.jsonValue.object ?? [:]
+        object["panes"] = .array(panes.map(\.jsonValue))
+        object["volumes"] = JSONValue(strings: status.agents.map(\.record.stateVolume))
+        return .object(object)
+    }
+}
+
+extension SessionListing {
+    /// `{"sessions": [SESSION...]}`, and `"orphans": [CONTAINER...]` when they were asked for
+    /// (`ccorc list --json [--all]`).
+    public var jsonValue: JSONValue {
+        var output: [String: JSONValue] = ["sessions": .array(sessions.map(\.jsonValue))]
+        if let orphans { output["orphans"] = .array(orphans.map(\.jsonValue)) }
+        return .object(output)
+    }
+}

@@ -1,0 +1,63 @@
+import Foundation
+
+/// One session in detail: its live state and its tmux panes.
+public struct SessionDetails: Sendable {
+    /// The session's live state.
+    public var status: SessionStatus
+    /// Its tmux panes; empty when tmux has no session for it.
+    public var panes: [TmuxPane]
+}
+
+/// The registered sessions with their live state, and optionally the orphaned containers.
+public struct SessionListing: Sendable {
+    /// Every registered session.
+    public var sessions: [SessionStatus]
+    /// Containers labelled by ccorc that no session claims; nil when they were not asked for.
+    public var orphans: [ContainerSummary]?
+}
+
+extension LaunchOptions {
+    /// Checks the options before anything is claimed or created.
+    /// - Throws: `EngineError` with `.invalidInput` for a malformed mount or environment entry, or
+    ///   an empty team.
+    public func validate() throws {
+        guard !roles.isEmpty else { throw EngineError(.invalidInput, "a session needs at least one agent role") }
+        if let duplicate = Dictionary(grouping: roles, by: { $0 }).first(where: { $0.value.count > 1 })?.key {
+            throw EngineError(.invalidInput, "agent role \(duplicate) is named twice")
+        }
+        _ = try mounts.map(MountSpec.init(parsing:))
+        for pair in environment where !pair.contains("=") || pair.hasPrefix("=") {
+            throw EngineError(.invalidInput, "invalid environment entry \"\(pair)\": expected KEY=VALUE")
+        }
+    }
+}
+
+extension SessionManager {
+    /// Launches several sessions concurrently (at most `width` at once) with the same options.
+    /// - Returns: each name with its error, nil when it launched; in the order given.
+    /// - Throws: what `LaunchOptions.validate()` throws, before anything is made.
+    public func launch(_ names: [SessionName], options: LaunchOptions, width: Int = 8) async throws -> [(name: SessionName, error: Error?)] {
+        try options.validate()
+        let results = await forEachConcurrently(names, width: width) { name in
+            _ = try await self.launch(name, options: options)
+        }
+        return results.map { (name: $0.item, error: $0.error) }
+    }
+
+    /// One session's live state and its tmux panes (`ccorc info`).
+    public func details(of name: SessionName) async throws -> SessionDetails {
+        let status = try await status(of: name)
+        let panes = status.tmux == nil ? [] : try await tmux.listPanes(session: status.record.tmuxSession)
+        return SessionDetails(status: status, panes: panes)
+    }
+
+    /// Every registered session and, when `includeOrphans` is set, the orphaned containers, read
+    /// concurrently (`ccorc list [--all]`).
+    public func listing(includeOrphans: Bool) async throws -> SessionListing {
+        async let statuses = list()
+        async let orphanList = includeOrphans ? orphans() : []
+        let sessions = try await statuses
+        let orphans = try await orphanList
+        return SessionListing(sessions: sessions, orphans: includeOrphans ? orphans : nil)
+    }
+}

@@ -1,0 +1,277 @@
+/*
+ * ccorc.h: the C interface of the ccorc driver (libccorc).
+ *
+ * Team sessions (one tmux session, one Docker container per agent, one registry entry) driven from
+ * C or C++ without spawning the `ccorc` command. Build a client with
+ *
+ *     cc client.c $(pkg-config --cflags --libs ccorc)
+ *
+ * Conventions shared by every function:
+ *
+ * - Status. Every function that can fail returns a ccorc_status: CCORC_OK (0) on success, else one
+ *   of the CCORC_ERR_ codes. When `error` is not NULL it receives the same code and a one-line,
+ *   NUL-terminated message (truncated to fit, on a UTF-8 character boundary); on success its code is
+ *   CCORC_OK and its message empty. `error` may always be NULL.
+ * - Results. Results are JSON strings in UTF-8, allocated by the library and returned through a
+ *   `char **` out-parameter. Release every one with ccorc_free(). The out-parameter is set to NULL
+ *   first, so calling ccorc_free() on it after any call, whatever it returned, is always correct
+ *   (ccorc_free(NULL) does nothing). The bulk calls (ccorc_launch, ccorc_stop) also return their
+ *   per-name JSON when some names failed; the other calls return NULL on failure.
+ * - Strings passed in are NUL-terminated UTF-8 and are only read during the call.
+ * - Nothing in this library aborts the process on bad input or on a failure of the engine, tmux or
+ *   the registry: every failure is a status code. NULL where a value is required is
+ *   CCORC_ERR_INVALID_ARGUMENT.
+ *
+ * Threading: a handle may be used from any number of threads at once. Every call except
+ * ccorc_close() may run concurrently with any other call on the same handle (its engine
+ * connections, tmux control pipe and registry are shared safely, and concurrent launches of one name
+ * have exactly one winner). ccorc_close() must not overlap any other call on that handle, and the
+ * handle must not be used after it. Calls block the calling thread until they finish; they must
+ * not be made from inside a Swift concurrency task (Swift programs use the CCOrcKit library
+ * directly). ccorc_version(), ccorc_status_name(), ccorc_free() and the *_init() functions take
+ * no handle and are safe from any thread.
+ *
+ * The header is C99 and C++ clean; no type of the implementation language appears in it.
+ */
+#ifndef CCORC_H
+#define CCORC_H
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** The version of this header; ccorc_version() returns the library's. */
+#define CCORC_VERSION "0.1.0"
+
+/** Outcome of a call. New codes may be added; treat unknown non-zero codes as failures. */
+typedef enum ccorc_status {
+    CCORC_OK = 0,
+    /** A NULL, malformed or out-of-range argument: a session name, role, mount, limit or option. */
+    CCORC_ERR_INVALID_ARGUMENT = 1,
+    /** No such session, container, image or tmux target. */
+    CCORC_ERR_NOT_FOUND = 2,
+    /** A session of that name is already registered (or being launched). */
+    CCORC_ERR_ALREADY_EXISTS = 3,
+    /** The engine or tmux refused because of the current state (a name in use, a foreign tmux session). */
+    CCORC_ERR_CONFLICT = 4,
+    /** Nothing answers on the engine's socket. */
+    CCORC_ERR_ENGINE_UNREACHABLE = 5,
+    /** Any other engine failure; the message carries the engine's own text. */
+    CCORC_ERR_ENGINE = 6,
+    /** tmux failed (no server, a broken control pipe, a command tmux rejected). */
+    CCORC_ERR_TMUX = 7,
+    /** The SQLite registry failed (locked, corrupt, unwritable, newer schema). */
+    CCORC_ERR_REGISTRY = 8,
+    /** A session operation failed at a step (creating containers, containers missing on resume). */
+    CCORC_ERR_SESSION = 9,
+    /** This build of the library does not provide the operation. */
+    CCORC_ERR_UNSUPPORTED = 10,
+    /** Anything else; the message says what. */
+    CCORC_ERR_INTERNAL = 11
+} ccorc_status;
+
+/** Capacity of ccorc_error.message, including the terminating NUL. */
+#define CCORC_ERROR_MESSAGE_SIZE 1024
+
+/** A call's error: its code and a one-line message. Owned by the caller (no allocation). */
+typedef struct ccorc_error {
+    ccorc_status code;
+    char message[CCORC_ERROR_MESSAGE_SIZE];
+} ccorc_error;
+
+/** An open connection to one engine, one tmux server and one registry. Opaque. */
+typedef struct ccorc_handle ccorc_handle;
+
+/**
+ * How to open a handle. Initialize with ccorc_options_init(), then set what differs; a NULL field
+ * takes the default shown, which follows the same environment variables as the `ccorc` command.
+ */
+typedef struct ccorc_options {
+    /** sizeof(ccorc_options), set by ccorc_options_init(). */
+    size_t size;
+    /** The engine: "unix:///path/docker.sock" or an absolute socket path. NULL: $DOCKER_HOST, else /var/run/docker.sock. */
+    const char *engine_host;
+    /** A tmux server name (tmux -L). NULL: $CCORC_TMUX_SERVER, else the default server (unless tmux_socket is set). */
+    const char *tmux_server;
+    /** A tmux socket path (tmux -S); wins over tmux_server. NULL: $CCORC_TMUX_SOCKET. */
+    const char *tmux_socket;
+    /** The registry directory (holds registry.db). NULL: $CCORC_HOME, else ~/.ccorc. */
+    const char *home;
+    /** The ccdk executable each agent's tmux window runs. NULL: "ccdk", looked up on tmux's PATH. */
+    const char *ccdk_path;
+} ccorc_options;
+
+/**
+ * How to launch sessions. Initialize with ccorc_launch_options_init(); a NULL field takes the
+ * default shown (unlike the `ccorc` command, no environment variable is consulted).
+ */
+typedef struct ccorc_launch_options {
+    /** sizeof(ccorc_launch_options), set by ccorc_launch_options_init(). */
+    size_t size;
+    /** Agent roles, one container and tmux window each. NULL or 0: leader, researcher, writer. */
+    const char *const *roles;
+    size_t role_count;
+    /** The image every agent runs. NULL: "ccorc-agent:latest". */
+    const char *image;
+    /** The command each agent window runs in its container (through sh -c). NULL: "claude". */
+    const char *agent_command;
+    /** Memory limit per container, e.g. "512m", "4g". NULL: unlimited. */
+    const char *memory;
+    /** CPU limit per container, e.g. "0.5", "2". NULL: unlimited. */
+    const char *cpus;
+    /** Extra mounts, "SOURCE:/path[:ro]". */
+    const char *const *mounts;
+    size_t mount_count;
+    /** Extra environment, "KEY=VALUE". */
+    const char *const *environment;
+    size_t environment_count;
+    /** The containers' working directory. NULL: the image's. */
+    const char *working_directory;
+    /** The containers' network mode, e.g. "none". NULL: the engine's default. */
+    const char *network_mode;
+    /** Where each agent's state volume is mounted. NULL: "/root/.claude". */
+    const char *state_directory;
+    /** Non-zero: replace a tmux session of the same name that ccorc does not track. */
+    int force;
+} ccorc_launch_options;
+
+/** What ccorc_cleanup() removes. Initialize with ccorc_cleanup_options_init(). */
+typedef struct ccorc_cleanup_options {
+    /** sizeof(ccorc_cleanup_options), set by ccorc_cleanup_options_init(). */
+    size_t size;
+    /** Session names to remove. */
+    const char *const *names;
+    size_t name_count;
+    /** Glob patterns ("feature-*") matched against registered session names. */
+    const char *const *patterns;
+    size_t pattern_count;
+    /** Non-zero: only sessions none of whose containers is running. */
+    int stopped_only;
+    /** Non-zero: report what would be removed, remove nothing. */
+    int dry_run;
+    /** Non-zero: keep the agents' state volumes. */
+    int keep_volumes;
+} ccorc_cleanup_options;
+
+/* ---------------------------------------------------------------------------------------------- */
+/* Library                                                                                        */
+
+/** The library's version, e.g. "0.1.0". A static string: do not free it. */
+const char *ccorc_version(void);
+
+/** The name of a status code, e.g. "CCORC_ERR_NOT_FOUND"; "CCORC_ERR_UNKNOWN" for others. Static. */
+const char *ccorc_status_name(ccorc_status status);
+
+/** Frees a string the library returned. NULL does nothing. */
+void ccorc_free(char *string);
+
+/** Sets every field of `options` to its default (NULL, 0) and `size` to sizeof(ccorc_options). */
+void ccorc_options_init(ccorc_options *options);
+
+/** Sets every field of `options` to its default (NULL, 0) and `size` to sizeof(ccorc_launch_options). */
+void ccorc_launch_options_init(ccorc_launch_options *options);
+
+/** Sets every field of `options` to its default (NULL, 0) and `size` to sizeof(ccorc_cleanup_options). */
+void ccorc_cleanup_options_init(ccorc_cleanup_options *options);
+
+/* ---------------------------------------------------------------------------------------------- */
+/* Handles                                                                                        */
+
+/**
+ * Opens a handle: validates the options and opens (or creates) the registry. The engine and tmux
+ * are contacted lazily, by the first call that needs them.
+ *
+ * @param options  NULL for every default.
+ * @param handle   receives the handle (NULL on failure); close it with ccorc_close().
+ */
+ccorc_status ccorc_open(const ccorc_options *options, ccorc_handle **handle, ccorc_error *error);
+
+/** Closes a handle: its tmux control pipe and engine connections. NULL does nothing. */
+void ccorc_close(ccorc_handle *handle);
+
+/* ---------------------------------------------------------------------------------------------- */
+/* Sessions                                                                                       */
+
+/**
+ * Every registered session with its live state: `{"sessions": [SESSION...]}`, plus
+ * `"orphans": [CONTAINER...]` (containers labelled by ccorc that no session claims) when
+ * `include_orphans` is non-zero. The same JSON as `ccorc list --json [--all]`.
+ *
+ * SESSION is {"name", "status" ("ready" | "launching"), "created", "updated", "lastResumed" (RFC 3339
+ * or null), "image", "agentCommand", "memory", "nanoCpus" (numbers or null), "running", "total",
+ * "tmux" ({"id", "windows", "attached"} or null), "agents": [{"role", "container", "containerId",
+ * "state" ("running" | "stopped" | "missing" | ...), "volume", "window"}]}.
+ */
+ccorc_status ccorc_list_sessions(ccorc_handle *handle, int include_orphans, char **sessions_json, ccorc_error *error);
+
+/**
+ * One session in detail: SESSION with "panes" ([{"id", "window", "pid", "dead", "exitStatus",
+ * "command"}]) and "volumes" added, as `ccorc info NAME --json`. CCORC_ERR_NOT_FOUND when no session
+ * of that name is registered.
+ */
+ccorc_status ccorc_session_info(ccorc_handle *handle, const char *name, char **session_json, ccorc_error *error);
+
+/**
+ * Launches sessions, several names concurrently: each claims its name in the registry, creates and
+ * starts one container (with a state volume) per agent and opens a tmux session with one window per
+ * agent. A launch that fails removes everything it made.
+ *
+ * @param options  NULL for the defaults.
+ * @param result_json  `{"launched": [NAME...], "failed": [{"name", "code", "message"}...]}`, set
+ *                 whenever the launches ran, also when some failed.
+ * @return CCORC_OK when every name launched; else the code and message of the first failure (an
+ *         invalid option fails before anything is made, with no result).
+ */
+ccorc_status ccorc_launch(ccorc_handle *handle, const char *const *names, size_t name_count,
+                          const ccorc_launch_options *options, char **result_json, ccorc_error *error);
+
+/**
+ * Brings a stopped session back: starts its stopped containers and recreates its tmux session if
+ * tmux lost it. Returns the session's SESSION JSON. CCORC_ERR_SESSION when containers are missing.
+ */
+ccorc_status ccorc_resume(ccorc_handle *handle, const char *name, char **session_json, ccorc_error *error);
+
+/**
+ * Stops sessions: all their containers at once (they persist, with their volumes), then their
+ * tmux sessions unless `keep_tmux` is non-zero.
+ *
+ * @param timeout_seconds  grace period before a container is killed; negative: the engine's default.
+ * @param result_json  `{"stopped": [NAME...], "failed": [{"name", "code", "message"}...]}`, set
+ *                     whenever the stop ran, also when some names failed.
+ * @return CCORC_OK when every session stopped; else the code and message of the first failure.
+ */
+ccorc_status ccorc_stop(ccorc_handle *handle, const char *const *names, size_t name_count, int timeout_seconds,
+                        int keep_tmux, char **result_json, ccorc_error *error);
+
+/**
+ * Health of sessions: of every registered session when `name_count` is 0, else of the named ones.
+ * Returns a JSON health report.
+ */
+ccorc_status ccorc_health(ccorc_handle *handle, const char *const *names, size_t name_count, char **report_json,
+                          ccorc_error *error);
+
+/**
+ * Removes sessions (containers, tmux sessions, registry entries and, unless keep_volumes, state
+ * volumes) chosen by name, by pattern and/or stopped-only. Returns a JSON summary of what was (or,
+ * with dry_run, would be) removed.
+ */
+ccorc_status ccorc_cleanup(ccorc_handle *handle, const ccorc_cleanup_options *options, char **summary_json,
+                           ccorc_error *error);
+
+/* ---------------------------------------------------------------------------------------------- */
+/* Containers                                                                                     */
+
+/**
+ * The containers ccorc and ccdk manage, stopped ones too, sorted by name; every container on the
+ * engine when `every` is non-zero. `[CONTAINER...]` with CONTAINER {"id", "name", "image", "state",
+ * "status", "created", "labels", "session", "role"}, as `ccdk list --json [--every]`.
+ */
+ccorc_status ccorc_list_containers(ccorc_handle *handle, int every, char **containers_json, ccorc_error *error);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* CCORC_H */
