@@ -14,17 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/*
- * Whether this build provides ccorc_health and ccorc_cleanup. While 0, each step checks that the
- * call answers CCORC_ERR_UNSUPPORTED with a message and no result; at 1 it checks the result.
- */
-#ifndef CCORC_TEST_HEALTH
-#define CCORC_TEST_HEALTH 1
-#endif
-#ifndef CCORC_TEST_CLEANUP
-#define CCORC_TEST_CLEANUP 1
-#endif
-
 static int failures = 0;
 
 #define CHECK(condition)                                                               \
@@ -149,14 +138,6 @@ static void *read_concurrently(void *argument) {
     return NULL;
 }
 
-/* The call answered "not in this build": a status, a message and no result. */
-static void check_unsupported(ccorc_status status, const ccorc_error *error, char *result) {
-    CHECK(status == CCORC_ERR_UNSUPPORTED);
-    CHECK(error->code == CCORC_ERR_UNSUPPORTED && strstr(error->message, "not available") != NULL);
-    CHECK(result == NULL);
-    ccorc_free(result);
-}
-
 /* ccorc_health on the launched session. */
 static void check_health(ccorc_handle *handle, const char *name) {
     const char *names[1];
@@ -165,7 +146,6 @@ static void check_health(ccorc_handle *handle, const char *name) {
     ccorc_status status;
     names[0] = name;
     status = ccorc_health(handle, names, 1, &report, &error);
-#if CCORC_TEST_HEALTH
     CHECK(status == CCORC_OK && error.code == CCORC_OK);
     {
         json_t *value = PARSE(report), *sessions = json_object_get(value, "sessions"), *session, *verdict;
@@ -180,19 +160,14 @@ static void check_health(ccorc_handle *handle, const char *name) {
         CHECK(json_is_integer(json_object_get(value, "engineRequests")) && json_integer_value(json_object_get(value, "engineRequests")) > 0);
         json_decref(value);
     }
-    ccorc_free(report);
-    report = NULL;
     /* An unknown name is an error with a message and no report. */
     names[0] = "no-such-session-anywhere";
     status = ccorc_health(handle, names, 1, &report, &error);
     CHECK(status == CCORC_ERR_NOT_FOUND && report == NULL && strstr(error.message, "not found") != NULL);
-#else
-    check_unsupported(status, &error, report);
-#endif
 }
 
-/* ccorc_cleanup by pattern (a dry run first); returns 1 when the sessions should be gone. */
-static int check_cleanup(ccorc_handle *handle, const char *prefix) {
+/* ccorc_cleanup by pattern (a dry run first). */
+static void check_cleanup(ccorc_handle *handle, const char *prefix) {
     char pattern[256];
     const char *patterns[1];
     char *summary = NULL;
@@ -207,7 +182,6 @@ static int check_cleanup(ccorc_handle *handle, const char *prefix) {
     options.pattern_count = 1;
     options.dry_run = 1;
     status = ccorc_cleanup(handle, &options, &summary, &error);
-#if CCORC_TEST_CLEANUP
     CHECK(status == CCORC_OK && error.code == CCORC_OK);
     {
         json_t *plan = PARSE(summary);
@@ -233,11 +207,6 @@ static int check_cleanup(ccorc_handle *handle, const char *prefix) {
         }
         json_decref(report);
     }
-    return 1;
-#else
-    check_unsupported(status, &error, summary);
-    return 0;
-#endif
 }
 
 int main(int argc, char **argv) {
@@ -431,12 +400,11 @@ int main(int argc, char **argv) {
     CHECK(json_int_is(json_array_get(json_object_get(value, "failed"), 0), "code", CCORC_ERR_NOT_FOUND));
     json_decref(value);
 
-    if (check_cleanup(handle, prefix)) {
-        CHECK_OK(ccorc_list_sessions(handle, 0, &text, &error), error);
-        value = PARSE(text);
-        CHECK(json_array_size(json_object_get(value, "sessions")) == 0);
-        json_decref(value);
-    }
+    check_cleanup(handle, prefix);
+    CHECK_OK(ccorc_list_sessions(handle, 0, &text, &error), error);
+    value = PARSE(text);
+    CHECK(json_array_size(json_object_get(value, "sessions")) == 0);
+    json_decref(value);
 
     ccorc_close(handle);
     if (failures > 0) {
