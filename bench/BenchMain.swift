@@ -2,7 +2,7 @@ import Foundation
 import Glibc
 
 /// `ccorc-bench [engine|tmux|exec|sessions|health|cleanup|cleanup-jobs|abi|all] [--containers N] [--sessions N]
-/// [--abi-sessions N] [--abi-calls N]`: prints each figure beside its peer. `all` leaves out the slow
+/// [--jobs N] [--abi-sessions N] [--abi-calls N]`: prints each figure beside its peer. `all` leaves out the slow
 /// `cleanup-jobs` sweep.
 @main
 struct BenchMain {
@@ -17,6 +17,7 @@ struct BenchMain {
         }
         let containers = takeCount("--containers", default: 1000)
         let sessions = takeCount("--sessions", default: 1000)
+        let cleanupJobs = takeCount("--jobs", default: 0)
         let abiSessions = takeCount("--abi-sessions", default: 100)
         let abiCalls = takeCount("--abi-calls", default: 1000)
         let suites = Set(arguments.isEmpty || arguments == ["all"] ? ["engine", "tmux", "exec", "sessions", "health", "cleanup", "abi"] : arguments)
@@ -27,10 +28,10 @@ struct BenchMain {
             if suites.contains("tmux") { try await runTmuxBenchmark() }
             if suites.contains("sessions") { try await runSessionBenchmark(binDirectory: binDirectory, sessionCount: sessions) }
             if suites.contains("cleanup") {
-                try await runCleanupBenchmark(binDirectory: binDirectory, sessionCount: sessions, jobsSweep: false)
+                try await runCleanupBenchmark(binDirectory: binDirectory, sessionCount: sessions, jobs: cleanupJobs > 0 ? cleanupJobs : nil, jobsSweep: false)
             }
             if suites.contains("cleanup-jobs") {
-                try await runCleanupBenchmark(binDirectory: binDirectory, sessionCount: min(sessions, 300), jobsSweep: true)
+                try await runCleanupBenchmark(binDirectory: binDirectory, sessionCount: min(sessions, 300), jobs: nil, jobsSweep: true)
             }
             if suites.contains("health") { try await runHealthBenchmark(binDirectory: binDirectory, sessionCount: sessions) }
             if suites.contains("abi") { try await runABIBenchmark(binDirectory: binDirectory, sessionCount: abiSessions, calls: abiCalls) }

@@ -3,32 +3,14 @@ import Foundation
 
 /// `ccorc cleanup` of many sessions beside the engine's floor (curl DELETEs under `xargs -P 16`) and
 /// `docker rm -f`, each on a population of the same size (10% running).
-func runCleanupBenchmark(binDirectory: String, sessionCount: Int, jobsSweep: Bool) async throws {
-    let engine = try EngineClient()
-    let image = "ccorc-busybox:latest"
-    if !(try await engine.imageExists(image)) { _ = try await BusyboxImage.importImage(into: engine, reference: image) }
-    let tag = "benchc\(getpid())"
-    let home = NSTemporaryDirectory() + "ccorc-bench-\(tag)"
-    let tmuxName = "ccorc-bench-\(tag)"
-    let environment = [
-        "CCORC_HOME": home, "CCORC_TMUX_SERVER": tmuxName, "CCORC_NETWORK": "none", "CCORC_IMAGE": image, "CCORC_AGENT_COMMAND": "sh", "TMUX": "",
-    ]
-    let tmux = TmuxControlClient(server: .named(tmuxName))
-    let manager = SessionManager(engine: engine, tmux: tmux, registry: try SessionRegistry(home: home), shellProgram: binDirectory + "/ccdk")
-    defer { try? FileManager.default.removeItem(atPath: home) }
-    do {
+func runCleanupBenchmark(binDirectory: String, sessionCount: Int, jobs: Int?, jobsSweep: Bool) async throws {
+    try await withBenchSessions(binDirectory: binDirectory) { manager, environment, tag in
         if jobsSweep {
             try await sweepJobs(manager, environment: environment, binDirectory: binDirectory, tag: tag, sessionCount: sessionCount)
         } else {
-            try await measureCleanup(manager, environment: environment, binDirectory: binDirectory, tag: tag, sessionCount: sessionCount)
+            try await measureCleanup(manager, environment: environment, binDirectory: binDirectory, tag: tag, sessionCount: sessionCount, jobs: jobs)
         }
-    } catch {
-        await removeBenchLeftovers(engine, tag: tag)
-        try? await tmux.killServer()
-        throw error
     }
-    await removeBenchLeftovers(engine, tag: tag)
-    try? await tmux.killServer()
 }
 
 /// Plants `count` sessions named `TAG-ROUND-N`, 10% running, the first 100 of those with a tmux session.
@@ -42,51 +24,83 @@ private func plant(_ manager: SessionManager, tag: String, round: String, count:
     return Date().timeIntervalSince(start)
 }
 
-private func measureCleanup(_ manager: SessionManager, environment: [String: String], binDirectory: String, tag: String, sessionCount: Int) async throws {
+/// Who removes a population in a round.
+private enum Remover: String, CaseIterable {
+    case ccorc, floor, docker
+}
+
+private func measureCleanup(
+    _ manager: SessionManager, environment: [String: String], binDirectory: String, tag: String, sessionCount: Int, jobs: Int?
+) async throws {
     let engine = manager.engine
     let containerCount = sessionCount * 3
     let ccorc = binDirectory + "/ccorc"
-    Report.section("ccorc cleanup of \(sessionCount) sessions (\(containerCount) containers, 10% running)")
-    let setup = try await plant(manager, tag: tag, round: "c", count: sessionCount)
-    Report.note(String(format: "set up %d sessions in %.1f s", sessionCount, setup))
-
-    let selectJSON = try timeEach(5) { try runQuietly(ccorc, ["cleanup", "--stopped-only", "--dry-run", "--json"], environment: environment) }
-    let selectText = try timeEach(3) { try runQuietly(ccorc, ["cleanup", "--stopped-only", "--dry-run"], environment: environment) }
     let version = try await engine.apiVersion()
-    let listFloor = try timeEach(5) {
-        try runQuietly("/usr/bin/curl", ["-s", "-o", "/dev/null", "--unix-socket", engine.host.socketPath,
-                                         "http://localhost/v\(version)/containers/json?all=1&filters=%7B%22label%22%3A%5B%22ccorc.session%22%5D%7D"])
+    let docker = ["/usr/local/bin/docker", "/usr/bin/docker"].first { FileManager.default.isExecutableFile(atPath: $0) }
+    let jobsArguments = jobs.map { ["--jobs", String($0)] } ?? []
+    Report.section("ccorc cleanup of \(sessionCount) sessions (\(containerCount) containers, 10% running)")
+    if docker == nil { Report.note("no docker CLI installed: the docker rm -f peer is skipped") }
+
+    // The engine's removal rate drifts with what it did just before (layer deletions still being
+    // written back), so the removers take turns on equal populations, in reverse order the
+    // second round, and each figure is the mean of its two rounds.
+    var times: [Remover: [Double]] = [:]
+    var selection: (json: [Double], text: [Double], curl: [Double]) = ([], [], [])
+    for round in 0..<2 {
+        let order = round == 0 ? Remover.allCases : Remover.allCases.reversed()
+        for remover in order where remover != .docker || docker != nil {
+            let population = "\(remover.rawValue.prefix(1))\(round)"
+            let setup = try await plant(manager, tag: tag, round: population, count: sessionCount)
+            Report.note(String(format: "round %d: set up %d sessions for %@ in %.1f s", round + 1, sessionCount, remover.rawValue, setup))
+            try runQuietly("/bin/sync", [])
+            if remover == .ccorc && round == 0 {
+                selection.json = try timeEach(5) { try runQuietly(ccorc, ["cleanup", "--stopped-only", "--dry-run", "--json"], environment: environment) }
+                selection.text = try timeEach(3) { try runQuietly(ccorc, ["cleanup", "--stopped-only", "--dry-run"], environment: environment) }
+                selection.curl = try timeEach(5) {
+                    try runQuietly("/usr/bin/curl", ["-s", "-o", "/dev/null", "--unix-socket", engine.host.socketPath,
+                                                     "http://localhost/v\(version)/containers/json?all=1&filters=%7B%22label%22%3A%5B%22ccorc.session%22%5D%7D"])
+                }
+            }
+            let ids = try await engine.listContainers(all: true, filters: ["label": ["ccorc.bench=\(tag)"]]).map(\.id)
+            let seconds: Double
+            switch remover {
+            case .ccorc:
+                seconds = try timeEach(1) {
+                    try runQuietly(ccorc, ["cleanup", "--pattern", "\(tag)-\(population)-*", "--yes"] + jobsArguments, environment: environment)
+                }[0]
+                let rows = try manager.registry.allSessions().count
+                guard rows == 0 else { throw CommandFailed(description: "cleanup left \(rows) registry rows") }
+            case .floor:
+                let idFile = NSTemporaryDirectory() + "\(tag)-ids"
+                try ids.joined(separator: "\n").write(toFile: idFile, atomically: true, encoding: .utf8)
+                defer { unlink(idFile) }
+                seconds = try timeEach(1) {
+                    try runQuietly("/bin/sh", ["-c", "xargs -P 16 -I{} curl -s -o /dev/null -X DELETE --unix-socket \(engine.host.socketPath) "
+                                                      + "'http://localhost/v\(version)/containers/{}?force=1' < \(idFile)"])
+                }[0]
+            case .docker:
+                seconds = try timeEach(1) { try runQuietly(docker!, ["rm", "-f"] + ids) }[0]
+            }
+            let left = try await engine.listContainers(all: true, filters: ["label": ["ccorc.bench=\(tag)"]]).count
+            guard left == 0 else { throw CommandFailed(description: "\(remover.rawValue) left \(left) containers") }
+            // The peers leave the registry rows and tmux sessions behind: not part of their time.
+            try manager.registry.remove(try manager.registry.allSessions().map(\.name))
+            _ = try? await manager.tmux.killSessions(try await manager.tmux.listSessions().map(\.name))
+            Report.note(String(format: "round %d: %@ removed %d containers in %.2f s (%.0f/s)", round + 1, remover.rawValue, ids.count, seconds, Double(ids.count) / seconds))
+            times[remover, default: []].append(seconds)
+        }
     }
-    Report.line(Comparison(name: "--stopped-only --dry-run --json (selection)", ours: median(selectJSON), peerName: "curl list", peer: median(listFloor), unit: "s"))
-    Report.line(Comparison(name: "--stopped-only --dry-run (with disk sizes)", ours: median(selectText), peerName: "curl list", peer: median(listFloor), unit: "s"))
 
-    let ours = try timeEach(1) { try runQuietly(ccorc, ["cleanup", "--pattern", "\(tag)-c-*", "--yes"], environment: environment) }[0]
-    let left = try await engine.listContainers(all: true, filters: ["label": ["ccorc.bench=\(tag)"]]).count
-    let rows = try manager.registry.allSessions().count
-    guard left == 0, rows == 0 else { throw CommandFailed(description: "cleanup left \(left) containers and \(rows) registry rows") }
-
-    let floorSetup = Date()
-    let floorIDs = try await plantBenchContainers(engine, prefix: "\(tag)-f", tag: tag, count: containerCount, runningCount: containerCount / 10)
-    Report.note(String(format: "set up %d plain containers in %.1f s", containerCount, Date().timeIntervalSince(floorSetup)))
-    let idFile = NSTemporaryDirectory() + "\(tag)-ids"
-    try floorIDs.joined(separator: "\n").write(toFile: idFile, atomically: true, encoding: .utf8)
-    defer { unlink(idFile) }
-    let floor = try timeEach(1) {
-        try runQuietly("/bin/sh", ["-c", "xargs -P 16 -I{} curl -s -o /dev/null -X DELETE --unix-socket \(engine.host.socketPath) "
-                                          + "'http://localhost/v\(version)/containers/{}?force=1' < \(idFile)"])
-    }[0]
-    let ourRate = Double(containerCount) / ours
-    let floorRate = Double(containerCount) / floor
-    Report.line(Comparison(name: "cleanup --pattern --yes (\(containerCount) containers)", ours: ours, peerName: "floor: curl DELETE, xargs -P16", peer: floor, unit: "s"))
+    Report.line(Comparison(name: "--stopped-only --dry-run --json (selection)", ours: median(selection.json), peerName: "curl list", peer: median(selection.curl), unit: "s"))
+    Report.line(Comparison(name: "--stopped-only --dry-run (with disk sizes)", ours: median(selection.text), peerName: "curl list", peer: median(selection.curl), unit: "s"))
+    func mean(_ remover: Remover) -> Double? { times[remover].map { $0.reduce(0, +) / Double($0.count) } }
+    let ours = mean(.ccorc)!
+    let ourName = "cleanup --pattern --yes" + (jobs.map { " --jobs \($0)" } ?? "")
+    Report.line(Comparison(name: "\(ourName) (\(containerCount) containers)", ours: ours, peerName: "floor: curl DELETE, xargs -P16", peer: mean(.floor), unit: "s"))
     Report.note(String(format: "throughput: ccorc %.0f containers/s, floor %.0f containers/s: %.0f%% of the floor (target at least 90%%)",
-                       ourRate, floorRate, 100 * ourRate / floorRate))
-
-    if let docker = ["/usr/local/bin/docker", "/usr/bin/docker"].first(where: { FileManager.default.isExecutableFile(atPath: $0) }) {
-        let dockerIDs = try await plantBenchContainers(engine, prefix: "\(tag)-d", tag: tag, count: containerCount, runningCount: containerCount / 10)
-        let cli = try timeEach(1) { try runQuietly(docker, ["rm", "-f"] + dockerIDs) }[0]
-        Report.line(Comparison(name: "cleanup --pattern --yes (\(containerCount) containers)", ours: ours, peerName: "\(docker) rm -f", peer: cli, unit: "s"))
-    } else {
-        Report.note("no docker CLI installed: the docker rm -f peer is skipped")
+                       Double(containerCount) / ours, Double(containerCount) / mean(.floor)!, 100 * mean(.floor)! / ours))
+    if let docker {
+        Report.line(Comparison(name: "\(ourName) (\(containerCount) containers)", ours: ours, peerName: "\(docker) rm -f", peer: mean(.docker), unit: "s"))
     }
 }
 

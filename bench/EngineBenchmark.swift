@@ -79,8 +79,8 @@ private func removeBenchContainers(_ engine: EngineClient, _ names: [String]) as
     Report.note(String(format: "removed %d containers in %.1f s (%.0f/s, 16 in flight), %d failed", names.count, seconds, Double(names.count) / seconds, results.filter { $0.error != nil }.count))
 }
 
-/// Runs a program with its output discarded; throws if it fails.
-func runQuietly(_ path: String, _ arguments: [String], environment: [String: String] = [:]) throws {
+/// Runs a program with its output discarded; throws if its exit status is outside `accepting`.
+func runQuietly(_ path: String, _ arguments: [String], environment: [String: String] = [:], accepting: ClosedRange<Int32> = 0...0) throws {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: path)
     process.arguments = arguments
@@ -90,7 +90,7 @@ func runQuietly(_ path: String, _ arguments: [String], environment: [String: Str
     process.standardError = FileHandle.nullDevice
     try process.run()
     process.waitUntilExit()
-    if process.terminationStatus != 0 {
+    if !accepting.contains(process.terminationStatus) {
         throw CommandFailed(description: "\(path) \(arguments.prefix(4).joined(separator: " ")) exited \(process.terminationStatus)")
     }
 }

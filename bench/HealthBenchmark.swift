@@ -5,33 +5,12 @@ import Foundation
 /// and `ccorc export --all` beside `docker inspect` of the same containers.
 ///
 /// With `--sessions N` (default 1,000): health over N/10 sessions of which a tenth run (100 and 30
-/// containers by default), export over N sessions.
+/// containers by default), export over N sessions. Health exits 1 for unhealthy sessions, which
+/// these are.
 func runHealthBenchmark(binDirectory: String, sessionCount: Int) async throws {
-    let engine = try EngineClient()
-    let image = "ccorc-busybox:latest"
-    if !(try await engine.imageExists(image)) { _ = try await BusyboxImage.importImage(into: engine, reference: image) }
-    let tag = "hbench\(getpid())"
-    let home = NSTemporaryDirectory() + "ccorc-bench-\(tag)"
-    let tmuxName = "ccorc-bench-\(tag)"
-    let environment = [
-        "CCORC_HOME": home, "CCORC_TMUX_SERVER": tmuxName, "CCORC_NETWORK": "none", "CCORC_IMAGE": image,
-        "CCORC_AGENT_COMMAND": "sh", "TMUX": "",
-    ]
-    let tmux = TmuxControlClient(server: .named(tmuxName))
-    let manager = SessionManager(
-        engine: engine, tmux: tmux, registry: try SessionRegistry(home: home), shellProgram: binDirectory + "/ccdk")
-    func cleanUp() async {
-        await removeBenchLeftovers(engine, tag: tag)
-        try? await tmux.killServer()
-        try? FileManager.default.removeItem(atPath: home)
-    }
-    do {
+    try await withBenchSessions(binDirectory: binDirectory) { manager, environment, tag in
         try await measureHealth(manager, environment: environment, binDirectory: binDirectory, tag: tag, sessionCount: sessionCount)
-    } catch {
-        await cleanUp()
-        throw error
     }
-    await cleanUp()
 }
 
 private func measureHealth(_ manager: SessionManager, environment: [String: String], binDirectory: String, tag: String, sessionCount: Int) async throws {
@@ -55,7 +34,7 @@ private func measureHealth(_ manager: SessionManager, environment: [String: Stri
     Report.section("ccorc health --all over \(healthCount) sessions, \(runningContainers.count) running containers")
     Report.note(String(format: "set up in %.1f s", Date().timeIntervalSince(start)))
 
-    let health = try timeEach(5) { try runAnyStatus(ccorc, ["health", "--all", "--json"], environment: environment) }
+    let health = try timeEach(5) { try runQuietly(ccorc, ["health", "--all", "--json"], environment: environment, accepting: 0...1) }
     let statsAll = try await timeEachAsync(3) {
         let results = await forEachConcurrently(runningContainers, width: runningContainers.count) { _ = try await engine.oneShotStats($0) }
         if let failure = results.first(where: { $0.error != nil })?.error { throw failure }
@@ -86,18 +65,4 @@ private func measureHealth(_ manager: SessionManager, environment: [String: Stri
         name: "ccorc export --all (process)", ours: median(export),
         peerName: "docker inspect of the \(containerNames.count)", peer: inspect.map(median), unit: "s"))
     Report.note("\(size / 1024) KiB written; \(docker ?? "no docker CLI") as the peer")
-}
-
-/// Runs a command to its end, whatever its exit status (health exits 1 for unhealthy sessions).
-private func runAnyStatus(_ path: String, _ arguments: [String], environment: [String: String]) throws {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: path)
-    process.arguments = arguments
-    process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-    process.standardInput = FileHandle.nullDevice
-    process.standardOutput = FileHandle.nullDevice
-    process.standardError = FileHandle.nullDevice
-    try process.run()
-    process.waitUntilExit()
-    if process.terminationStatus > 1 { throw CommandFailed(description: "\(path) \(arguments.joined(separator: " ")) exited \(process.terminationStatus)") }
 }

@@ -37,23 +37,6 @@ func plantBenchSessions(_ manager: SessionManager, names: [SessionName], tag: St
     return running
 }
 
-/// Creates `count` plain containers named `PREFIX-N` (the first `runningCount` started) for a peer
-/// to remove. - Returns: their IDs.
-func plantBenchContainers(_ engine: EngineClient, prefix: String, tag: String, count: Int, runningCount: Int) async throws -> [String] {
-    let ids = Locked<[Int: String]>([:])
-    let created = await forEachConcurrently(Array(0..<count), width: 16) { index in
-        var spec = ContainerSpec(image: "ccorc-busybox:latest", name: "\(prefix)-\(index)")
-        spec.command = ["sh", "-c", "trap 'exit 0' TERM INT; while :; do sleep 3600 & wait $!; done"]
-        spec.networkMode = "none"
-        spec.labels = ["ccorc.bench": tag]
-        let id = try await engine.createContainer(spec)
-        if index < runningCount { try await engine.startContainer(id) }
-        ids.withLock { $0[index] = id }
-    }
-    if let failure = created.first(where: { $0.error != nil })?.error { throw failure }
-    return ids.withLock { dictionary in (0..<count).compactMap { dictionary[$0] } }
-}
-
 /// Removes every container a benchmark run made (labelled with `tag`, or a session named `tag-…`) and
 /// every volume of such a session.
 func removeBenchLeftovers(_ engine: EngineClient, tag: String) async {

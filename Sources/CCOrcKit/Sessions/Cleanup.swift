@@ -347,23 +347,30 @@ extension SessionManager {
             }
         }
         await finisher.flush()
-        _ = await forEachConcurrently(plan.orphanContainers, width: jobs) { container in
-            do {
-                try await requests.run { try await self.engine.removeContainer(container.id, force: true) }
-                run.finish(CleanupResult(subject: .container, name: container.name, outcome: .removed, containersRemoved: 1))
-            } catch {
-                run.finish(CleanupResult(subject: .container, name: container.name, outcome: CleanupResult.Outcome(error)))
-            }
+        await removeStrays(plan.orphanContainers.map { ($0.id, $0.name) }, as: .container, jobs: jobs, requests: requests, run: run) {
+            try await self.engine.removeContainer($0, force: true)
         }
-        _ = await forEachConcurrently(plan.orphanVolumes, width: jobs) { volume in
-            do {
-                try await requests.run { try await self.engine.removeVolume(volume.name, force: true) }
-                run.finish(CleanupResult(subject: .volume, name: volume.name, outcome: .removed, volumesRemoved: 1))
-            } catch {
-                run.finish(CleanupResult(subject: .volume, name: volume.name, outcome: CleanupResult.Outcome(error)))
-            }
+        await removeStrays(plan.orphanVolumes.map { ($0.name, $0.name) }, as: .volume, jobs: jobs, requests: requests, run: run) {
+            try await self.engine.removeVolume($0, force: true)
         }
         return run.report(interrupted: control.isStopped && run.hasSkips)
+    }
+
+    /// Removes orphaned containers or volumes, each `(id, name)` a result of its own.
+    private func removeStrays(
+        _ strays: [(id: String, name: String)], as subject: CleanupResult.Subject, jobs: Int, requests: EngineRequests, run: CleanupRun,
+        _ remove: @escaping @Sendable (String) async throws -> Void
+    ) async {
+        _ = await forEachConcurrently(strays, width: jobs) { stray in
+            do {
+                try await requests.run { try await remove(stray.id) }
+                run.finish(CleanupResult(
+                    subject: subject, name: stray.name, outcome: .removed,
+                    containersRemoved: subject == .container ? 1 : 0, volumesRemoved: subject == .volume ? 1 : 0))
+            } catch {
+                run.finish(CleanupResult(subject: subject, name: stray.name, outcome: CleanupResult.Outcome(error)))
+            }
+        }
     }
 
     /// Removes a session's containers, then its volumes. `.removed` means both are gone and the
