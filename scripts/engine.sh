@@ -46,6 +46,11 @@ stop)
         pid=$(cat "$pidfile")
         kill "$pid" 2>/dev/null || true
         for _ in $(seq 1 60); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
+        # A deadlocked dockerd ignores SIGTERM (seen with 20.10's network controller).
+        if kill -0 "$pid" 2>/dev/null; then
+            echo "engine: dockerd $pid did not stop in 30 s; killing it" >&2
+            kill -9 "$pid" 2>/dev/null || true
+        fi
         rm -f "$pidfile"
         echo "engine: stopped dockerd $pid"
     else
