@@ -438,7 +438,9 @@ extension SessionManager {
             do { try registry.updateAgents(record.name, agents) } catch { return failed("recording the new containers: \(error)") }
         }
         if let failure = outcomes.first(where: { $0.error != nil }) {
-            return failed("recreating \(failure.item.containerName): \(failure.error!)")
+            return CleanupResult(
+                subject: .session, name: record.name.rawValue,
+                outcome: CleanupResult.Outcome(failure.error!, doing: "recreating \(failure.item.containerName)"))
         }
         return CleanupResult(subject: .session, name: record.name.rawValue, outcome: .repaired(notes: notes.withLock { $0 }.sorted()))
     }
