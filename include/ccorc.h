@@ -255,7 +255,10 @@ ccorc_status ccorc_health(ccorc_handle *handle, const char *const *names, size_t
 /**
  * Removes sessions (containers, tmux sessions, registry entries and, unless keep_volumes, state
  * volumes) chosen by name, by pattern and/or stopped-only. Returns a JSON summary of what was (or,
- * with dry_run, would be) removed.
+ * with dry_run, would be) removed: the plan of `ccorc cleanup --dry-run --json`, or the report of
+ * `ccorc cleanup --yes --json`. An unknown name fails the call before anything changes. When some
+ * sessions fail, the summary is still returned and the status is that of the first failure, as
+ * for ccorc_launch() and ccorc_stop().
  */
 ccorc_status ccorc_cleanup(ccorc_handle *handle, const ccorc_cleanup_options *options, char **summary_json,
                            ccorc_error *error);

@@ -47,14 +47,13 @@ func status(of error: Error) -> ccorc_status {
         default: return CCORC_ERR_ENGINE
         }
     case let error as SessionError:
-        // Matched by raw value, so that a code added to the library is a session failure here
-        // rather than a switch that no longer compiles.
-        switch error.code.rawValue {
-        case "notFound", "imageMissing": return CCORC_ERR_NOT_FOUND
-        case "alreadyExists": return CCORC_ERR_ALREADY_EXISTS
-        case "tmuxConflict": return CCORC_ERR_CONFLICT
-        case "invalidArgument": return CCORC_ERR_INVALID_ARGUMENT
-        default: return CCORC_ERR_SESSION
+        // Exhaustive: a code added to the library needs its own decision here.
+        switch error.code {
+        case .notFound, .imageMissing: return CCORC_ERR_NOT_FOUND
+        case .alreadyExists: return CCORC_ERR_ALREADY_EXISTS
+        case .tmuxConflict: return CCORC_ERR_CONFLICT
+        case .invalidArgument: return CCORC_ERR_INVALID_ARGUMENT
+        case .containersMissing, .stepFailed: return CCORC_ERR_SESSION
         }
     case let error as RegistryError:
         switch error.code {

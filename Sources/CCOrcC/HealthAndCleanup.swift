@@ -30,16 +30,22 @@ func healthReportJSON(_ manager: SessionManager, names: [SessionName]) async thr
     try await (names.isEmpty ? manager.healthOfAll() : manager.health(of: names)).jsonValue
 }
 
-/// Removes what `request` selects (or, with `dryRun`, only plans it) and returns the summary, as JSON.
-func cleanupSummaryJSON(_ manager: SessionManager, _ request: CleanupRequest) async throws -> JSONValue {
+/// Removes what `request` selects (or, with `dryRun`, only plans it): the summary as JSON, and the
+/// first failure, which becomes the call's status (as for launch and stop).
+func cleanupSummary(_ manager: SessionManager, _ request: CleanupRequest) async throws -> BulkOutcome {
     var selection = CleanupSelection()
     selection.names = request.names
     selection.patterns = request.patterns
     selection.stoppedOnly = request.stoppedOnly
     let plan = try await manager.planCleanup(selection)
     if let unknown = plan.unknownNames.first { throw SessionError(.notFound, "session \(unknown) not found (see `ccorc list`)") }
-    if request.dryRun { return plan.jsonValue }
-    return await manager.cleanup(plan, keepVolumes: request.keepVolumes).jsonValue
+    if request.dryRun { return BulkOutcome(json: plan.jsonValue, firstFailure: nil) }
+    let report = await manager.cleanup(plan, keepVolumes: request.keepVolumes)
+    let failure = report.results.lazy.compactMap { result -> SessionError? in
+        guard case .failed(let message) = result.outcome else { return nil }
+        return SessionError(.stepFailed, "\(result.name): \(message)")
+    }.first
+    return BulkOutcome(json: report.jsonValue, firstFailure: failure)
 }
 
 /// Health of sessions (`ccorc_health` in ccorc.h).
@@ -65,10 +71,10 @@ public func cCleanupOptionsInit(_ options: UnsafeMutablePointer<ccorc_cleanup_op
 public func cCleanup(
     _ handle: OpaquePointer?, _ options: UnsafePointer<ccorc_cleanup_options>?, _ summary: ResultPointer?, _ error: UnsafeMutablePointer<ccorc_error>?
 ) -> ccorc_status {
-    exportedCall(summary, error) {
+    exportedBulkCall(summary, error) {
         let manager = try SessionHandle.from(handle).manager
         guard let options else { throw BoundaryError.invalid("the cleanup options must not be NULL") }
         let request = try CleanupRequest(try initializedOptions(options, "ccorc_cleanup_options_init"))
-        return try waitFor { try await cleanupSummaryJSON(manager, request) }
+        return try waitFor { try await cleanupSummary(manager, request) }
     }
 }

@@ -8,10 +8,11 @@ struct Cleanup: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Remove sessions (containers, volumes, tmux session, registry entry) or repair broken ones.",
         discussion: """
-            Selectors: --remove, --pattern, --stopped-only, --older-than, --fix-broken, --orphans, \
-            --interactive. --pattern and --remove set the scope; --stopped-only and --older-than narrow \
-            it. The plan is printed first and confirmed on a terminal (--yes skips the question).
+            Selectors: --remove (or names), --pattern, --stopped-only, --older-than, --fix-broken, \
+            --orphans, --interactive. Names and --pattern set the scope; --stopped-only and --older-than \
+            narrow it. The plan is printed first and confirmed on a terminal (--yes skips the question).
             """)
+    @Argument(help: "Sessions in scope (the same as --remove).") var sessions: [String] = []
     @Option(name: .customLong("remove"), parsing: .upToNextOption, help: "Sessions to remove.") var names: [String] = []
     @Option(help: "Shell-style pattern on session names, e.g. \"feature-*\" (repeatable).") var pattern: [String] = []
     @Flag(help: "Only sessions none of whose containers is running.") var stoppedOnly = false
@@ -32,20 +33,23 @@ struct Cleanup: AsyncParsableCommand {
         let manager = try Environment.manager()
         // Writable-layer sizes cost the engine a walk of every layer: only for a plan someone reads.
         var plan = try await manager.planCleanup(selection, measureDisk: interactive || (!json && (dryRun || !yes)))
-        for name in plan.unknownNames { printError("ccorc: session \(name) not found (see `ccorc list`)") }
+        // A mistyped name changes nothing, not even for the names given with it.
+        if let unknown = plan.unknownNames.first {
+            throw CommandLineFailure("session \(unknown) not found (see `ccorc list`); nothing changed")
+        }
         if interactive {
             plan = try pick(from: plan)
         }
         if json && dryRun {
             printJSON(plan.jsonValue)
-            throw ExitStatus(plan.unknownNames.isEmpty ? 0 : 1)
+            return
         }
         if !json { printPlan(plan) }
         if plan.isEmpty {
             if !json { print("nothing to clean up") } else { printJSON(CleanupReport.empty.jsonValue) }
-            throw ExitStatus(plan.unknownNames.isEmpty ? 0 : 1)
+            return
         }
-        if dryRun { throw ExitStatus(plan.unknownNames.isEmpty ? 0 : 1) }
+        if dryRun { return }
         if !yes { try confirm(plan) }
 
         let control = CleanupControl()
@@ -60,12 +64,12 @@ struct Cleanup: AsyncParsableCommand {
             printSummary(report)
         }
         if report.interrupted { throw ExitStatus(130) }
-        if report.hasFailures || !plan.unknownNames.isEmpty { throw ExitStatus(1) }
+        if report.hasFailures { throw ExitStatus(1) }
     }
 
     private func makeSelection() throws -> CleanupSelection {
         var selection = CleanupSelection()
-        selection.names = try parseNames(names)
+        selection.names = try parseNames(sessions + names)
         selection.patterns = try pattern.map { text in
             do { return try GlobPattern(text) } catch { throw CommandLineFailure("invalid --pattern \"\(text)\": \(error)") }
         }
@@ -76,6 +80,8 @@ struct Cleanup: AsyncParsableCommand {
         selection.orphans = orphans
         selection.allSessions = interactive
         if drop && !fixBroken { throw CommandLineFailure("--drop goes with --fix-broken") }
+        if json && interactive { throw CommandLineFailure("--interactive prints a table and asks: it does not go with --json") }
+        if json && !(yes || dryRun) { throw CommandLineFailure("--json cannot ask for confirmation: add --yes, or --dry-run for the plan") }
         if selection.isEmpty {
             throw CommandLineFailure("choose what to clean up: --remove NAME, --pattern GLOB, --stopped-only, --older-than DURATION, --fix-broken, --orphans or --interactive")
         }

@@ -24,7 +24,7 @@ struct Health: AsyncParsableCommand {
         let raw = CommandLine.arguments
         if watch, let flag = raw.firstIndex(of: "--watch"), flag + 1 < raw.count, let seconds = Double(raw[flag + 1]),
            let index = names.firstIndex(of: raw[flag + 1]) {
-            guard seconds > 0 else { throw ValidationError("--watch needs a positive number of seconds") }
+            guard seconds.isFinite, seconds > 0, seconds <= 86_400 else { throw ValidationError("--watch needs a number of seconds between 0 and 86400") }
             interval = seconds
             names.remove(at: index)
         }

@@ -158,6 +158,15 @@ import Testing
 
             let unreadable = try bed.ccorc("import", "--legacy", bed.home + "-nothing.json")
             #expect(unreadable.status == 1 && unreadable.stderr.hasPrefix("ccorc: cannot read \(bed.home)-nothing.json"))
+
+            // Cleanup never removes containers ccorc did not make: a legacy session that still has
+            // them is skipped, one whose containers are gone is removed.
+            let cleanup = try bed.ccorc("cleanup", old, ghost, "--yes")
+            #expect(cleanup.status == 0, "\(cleanup.stderr)")
+            #expect(cleanup.stdout.contains("Skip \(old): its containers were not made by ccorc (\(running), \(stopped))"), "\(cleanup.stdout)")
+            #expect(cleanup.stdout.contains("removed \(ghost)"))
+            #expect(try bed.list().map { $0["name"]?.string } == [old])
+            #expect(try await bed.engine.inspectContainer(running).state == .running)
         }
     }
 

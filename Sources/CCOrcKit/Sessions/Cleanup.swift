@@ -284,6 +284,13 @@ extension SessionManager {
                 continue
             }
             let action: CleanupPlan.Action = selection.fixBroken && !selection.dropBroken ? .repair : .remove
+            let foreign = status.agents.compactMap(\.container).filter { !owned.map(\.id).contains($0.id) }
+            if action == .remove && !foreign.isEmpty {
+                // Imported from the earlier tool: its containers are not ccorc's to remove, and
+                // dropping the row alone would leave them untracked.
+                skipped.append((record.name, "its containers were not made by ccorc (\(foreign.map(\.name).joined(separator: ", "))): remove them with `ccdk rm -f`, then run this again"))
+                continue
+            }
             items.append(CleanupPlan.Item(status: status, action: action, containers: owned, volumes: volumesBySession[record.name.rawValue] ?? []))
         }
         for image in Set(items.filter { $0.action == .repair }.map(\.status.record.image)) where !(try await engine.imageExists(image)) {
@@ -435,7 +442,10 @@ extension SessionManager {
                 if let id = ids[agent.containerName] { agent.containerID = id }
                 return agent
             }
-            do { try registry.updateAgents(record.name, agents) } catch { return failed("recording the new containers: \(error)") }
+            var repaired = record
+            repaired.agents = agents
+            // A commit, not just the agents: a launch that died left its row `launching`.
+            do { try registry.commit(repaired) } catch { return failed("recording the new containers: \(error)") }
         }
         if let failure = outcomes.first(where: { $0.error != nil }) {
             return CleanupResult(

@@ -75,7 +75,10 @@ extension SessionManager {
 
         var containersBySession: [String: [ContainerSummary]] = [:]
         var volumesBySession: [String: [Volume]] = [:]
-        for container in containers { containersBySession[container.labels[OwnershipLabels.session]!, default: []].append(container) }
+        for container in containers {
+            guard let session = container.labels[OwnershipLabels.session] else { continue }
+            containersBySession[session, default: []].append(container)
+        }
         for volume in volumes { volumesBySession[volume.labels[OwnershipLabels.session] ?? "", default: []].append(volume) }
 
         var report = RecoveryReport(sessions: [], alreadyRegistered: [], skipped: [])

@@ -330,7 +330,8 @@ extension SessionManager {
         }
         let restart = "`ccorc stop \(name) && ccorc resume \(name)`"
         if record.status == .launching {
-            issue(.degraded, name, "its launch has not finished (or the launching process died)", fix: "wait, or `ccorc cleanup --fix-broken \(name)`")
+            issue(.degraded, name, "its launch has not finished (or the launching process died)",
+                  fix: "wait; if the launch died, `ccorc cleanup --remove \(name)` (allowed ten minutes after it began)")
         }
 
         var containers: [ContainerHealth] = []
@@ -353,17 +354,20 @@ extension SessionManager {
                 containers.append(health)
                 continue
             }
+            // `cleanup --fix-broken` recreates missing containers only: a container in a bad state
+            // goes first, and the repair brings it back (with a new, empty volume if that is gone).
+            let recreate = "`ccdk rm -f \(container)`, then `ccorc cleanup --fix-broken \(name)`"
             if health.volumeExists == false {
-                issue(.broken, health.volume, "state volume is missing", fix: "`ccorc cleanup --fix-broken \(name)`")
+                issue(.broken, health.volume, "state volume is missing", fix: recreate)
             } else if health.stateDirectoryExists == false, let directory = health.stateDirectory {
-                issue(.broken, container, "state directory \(directory) does not exist", fix: "`ccorc cleanup --fix-broken \(name)`")
+                issue(.broken, container, "state directory \(directory) does not exist", fix: "`ccdk exec \(container) -- mkdir -p \(directory)`")
             }
             let limit = health.usage?.memoryLimit ?? details.flatMap { $0.memory > 0 ? $0.memory : nil }
             let limitText = limit.map { " of \(ResourceLimits.formatBytes($0))" } ?? ""
             switch summary.state {
             case .running:
                 if let details, !record.isLegacy {
-                    health.agentProcesses = Self.agentProcesses(probe?.processes ?? [], mainPID: Int32(details.pid), agentCommand: record.agentCommand)
+                    health.agentProcesses = Self.agentProcesses(probe?.processes ?? [], mainPID: Int32(clamping: details.pid), agentCommand: record.agentCommand)
                     if probe?.usage != nil || !(probe?.processes.isEmpty ?? true) {
                         health.agentRunning = !health.agentProcesses.isEmpty
                     }
@@ -394,7 +398,7 @@ extension SessionManager {
                     issue(.degraded, container, "container is stopped", fix: "`ccorc resume \(name)`")
                 }
             default:
-                issue(.broken, container, "container is \(summary.state.rawValue)", fix: "`ccorc cleanup --fix-broken \(name)`")
+                issue(.broken, container, "container is \(summary.state.rawValue)", fix: recreate)
             }
             containers.append(health)
         }
