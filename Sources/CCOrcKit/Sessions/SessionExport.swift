@@ -300,7 +300,7 @@ extension SessionManager {
     /// launch would). Everything is checked first: an existing name without `force`, a name taken
     /// twice, a container to create whose secrets were masked, or a container name held by
     /// something else fails the whole import with nothing changed. A session whose creation
-    /// fails is rolled back completely.
+    /// fails is rolled back completely, and so are the sessions imported before it: all or nothing.
     public func importSessions(_ sessions: [ExportedSession], create: Bool, force: Bool) async throws -> [ImportedSession] {
         var seen: [SessionName: String] = [:]
         for session in sessions {
@@ -335,55 +335,76 @@ extension SessionManager {
         }
 
         var imported: [ImportedSession] = []
-        for session in sessions {
-            var record = session.record
-            let replacing = registered.contains(record.name)
-            var result = ImportedSession(name: record.name, replaced: replacing, createdContainers: [], createdVolumes: [], warnings: [])
-            if let masked = session.maskedVariables[""], !masked.isEmpty {
-                result.warnings.append("the registry entry keeps the masked values of \(masked.joined(separator: ", ")); a container recreated from it gets \(SessionExportFormat.maskedValue)")
+        // The rows that imported sessions replaced, to put back if a later session fails.
+        var replacedRows: [SessionName: SessionRecord] = [:]
+        do {
+            for session in sessions {
+                if registered.contains(session.record.name), let row = try registry.session(named: session.record.name) {
+                    replacedRows[session.record.name] = row
+                }
+                imported.append(try await importOne(session, create: create, replacing: registered.contains(session.record.name),
+                                                    existingContainers: existingContainers, existingVolumes: existingVolumes))
             }
-            guard create else {
-                if replacing {
-                    try registry.commit(record)
-                } else if !(try registry.insertIfAbsent(record)) {
-                    throw SessionError(.alreadyExists, "session \(record.name) already exists")
-                }
-                imported.append(result)
-                continue
-            }
-            if !replacing {
-                do {
-                    try registry.claim(record)
-                } catch {
-                    if error.code == .alreadyExists { throw SessionError(.alreadyExists, "session \(record.name) already exists") }
-                    throw error
-                }
-            }
-            do {
-                let mounts = try record.mounts.map(MountSpec.init(parsing:))
-                for volume in session.volumes where !existingVolumes.contains(volume.name) {
-                    _ = try await engine.createVolume(name: volume.name, labels: volume.labels, driver: volume.driver)
-                    result.createdVolumes.append(volume.name)
-                }
-                for index in record.agents.indices where existingContainers[record.agents[index].containerName] == nil {
-                    let agent = record.agents[index]
-                    if !agent.stateVolume.isEmpty, !existingVolumes.contains(agent.stateVolume), !result.createdVolumes.contains(agent.stateVolume) {
-                        _ = try await engine.createVolume(name: agent.stateVolume, labels: containerSpec(record, agent, mounts: mounts).labels)
-                        result.createdVolumes.append(agent.stateVolume)
-                    }
-                    let spec = session.containers[agent.role] ?? containerSpec(record, agent, mounts: mounts)
-                    record.agents[index].containerID = try await engine.createContainer(spec)
-                    result.createdContainers.append(agent.containerName)
-                }
-                try registry.commit(record)
-            } catch {
+        } catch {
+            // All or nothing: undo the sessions imported before the one that failed.
+            for result in imported.reversed() {
                 _ = await forEachConcurrently(result.createdContainers) { try await self.engine.removeContainer($0, force: true) }
                 _ = await forEachConcurrently(result.createdVolumes) { try await self.engine.removeVolume($0, force: true) }
-                if !replacing { _ = try? registry.release(record.name) }
-                throw SessionError(.stepFailed, "import \(record.name): creating its containers failed: \(error)")
+                if let row = replacedRows[result.name] { try? registry.commit(row) } else { _ = try? registry.remove([result.name]) }
             }
-            imported.append(result)
+            throw error
         }
         return imported
+    }
+
+    /// Imports one checked session (see `importSessions`); on failure removes what it made.
+    private func importOne(
+        _ session: ExportedSession, create: Bool, replacing: Bool, existingContainers: [String: ContainerSummary], existingVolumes: Set<String>
+    ) async throws -> ImportedSession {
+        var record = session.record
+        var result = ImportedSession(name: record.name, replaced: replacing, createdContainers: [], createdVolumes: [], warnings: [])
+        if let masked = session.maskedVariables[""], !masked.isEmpty {
+            result.warnings.append("the registry entry keeps the masked values of \(masked.joined(separator: ", ")); a container recreated from it gets \(SessionExportFormat.maskedValue)")
+        }
+        guard create else {
+            if replacing {
+                try registry.commit(record)
+            } else if !(try registry.insertIfAbsent(record)) {
+                throw SessionError(.alreadyExists, "session \(record.name) already exists")
+            }
+            return result
+        }
+        if !replacing {
+            do {
+                try registry.claim(record)
+            } catch {
+                if error.code == .alreadyExists { throw SessionError(.alreadyExists, "session \(record.name) already exists") }
+                throw error
+            }
+        }
+        do {
+            let mounts = try record.mounts.map(MountSpec.init(parsing:))
+            for volume in session.volumes where !existingVolumes.contains(volume.name) {
+                _ = try await engine.createVolume(name: volume.name, labels: volume.labels, driver: volume.driver)
+                result.createdVolumes.append(volume.name)
+            }
+            for index in record.agents.indices where existingContainers[record.agents[index].containerName] == nil {
+                let agent = record.agents[index]
+                if !agent.stateVolume.isEmpty, !existingVolumes.contains(agent.stateVolume), !result.createdVolumes.contains(agent.stateVolume) {
+                    _ = try await engine.createVolume(name: agent.stateVolume, labels: containerSpec(record, agent, mounts: mounts).labels)
+                    result.createdVolumes.append(agent.stateVolume)
+                }
+                let spec = session.containers[agent.role] ?? containerSpec(record, agent, mounts: mounts)
+                record.agents[index].containerID = try await engine.createContainer(spec)
+                result.createdContainers.append(agent.containerName)
+            }
+            try registry.commit(record)
+        } catch {
+            _ = await forEachConcurrently(result.createdContainers) { try await self.engine.removeContainer($0, force: true) }
+            _ = await forEachConcurrently(result.createdVolumes) { try await self.engine.removeVolume($0, force: true) }
+            if !replacing { _ = try? registry.release(record.name) }
+            throw SessionError(.stepFailed, "import \(record.name): creating its containers failed: \(error)")
+        }
+        return result
     }
 }
