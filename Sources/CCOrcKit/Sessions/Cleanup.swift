@@ -425,7 +425,7 @@ extension SessionManager {
                 do {
                     _ = try await requests.run(absentIsDone: false) { try await self.engine.inspectVolume(agent.stateVolume) }
                 } catch let error as EngineError where error.code == .notFound {
-                    let labels = self.labels(record.name, agent.role, agentCommand: record.agentCommand, stateDirectory: stateDirectory)
+                    let labels = self.resourceLabels(record, agent)
                     _ = try await requests.run(absentIsDone: false) { try await self.engine.createVolume(name: agent.stateVolume, labels: labels) }
                     note = "\(agent.containerName) recreated with a new, empty state volume: its \(stateDirectory) is lost"
                 }

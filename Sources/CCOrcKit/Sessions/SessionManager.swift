@@ -154,10 +154,7 @@ public final class SessionManager: Sendable {
             let claimed = record
             try await step("creating the state volumes") {
                 try await self.fanOut(agents) { agent in
-                    _ = try await self.engine.createVolume(
-                        name: agent.stateVolume,
-                        labels: self.labels(name, agent.role, agentCommand: options.agentCommand, stateDirectory: options.stateDirectory)
-                            .merging(RegistryRecovery.labels(claimed, agent)) { own, _ in own })
+                    _ = try await self.engine.createVolume(name: agent.stateVolume, labels: self.resourceLabels(claimed, agent))
                     made.withLock { $0.volumes.append(agent.stateVolume) }
                 }
             }
@@ -219,6 +216,14 @@ public final class SessionManager: Sendable {
         ]
     }
 
+    /// Every label of an agent's container and state volume: ownership, and what `recover`
+    /// needs to rebuild the registry row.
+    func resourceLabels(_ record: SessionRecord, _ agent: AgentRecord) -> [String: String] {
+        let stateDirectory = record.config["stateDirectory"]?.string ?? "/root/.claude"
+        return labels(record.name, agent.role, agentCommand: record.agentCommand, stateDirectory: stateDirectory)
+            .merging(RegistryRecovery.labels(record, agent)) { own, _ in own }
+    }
+
     /// The container of one agent, as recorded: also what `cleanup --fix-broken` recreates.
     public func containerSpec(_ record: SessionRecord, _ agent: AgentRecord, mounts: [MountSpec]) -> ContainerSpec {
         let stateDirectory = record.config["stateDirectory"]?.string ?? "/root/.claude"
@@ -226,8 +231,7 @@ public final class SessionManager: Sendable {
         // A keep-alive that ends promptly on SIGTERM, so that stopping costs no grace period.
         spec.command = ["sh", "-c", "trap 'exit 0' TERM INT; while :; do sleep 3600 & wait $!; done"]
         spec.environment = record.environment + ["CCORC_SESSION=\(record.name)", "CCORC_ROLE=\(agent.role)"]
-        spec.labels = labels(record.name, agent.role, agentCommand: record.agentCommand, stateDirectory: stateDirectory)
-            .merging(RegistryRecovery.labels(record, agent)) { own, _ in own }
+        spec.labels = resourceLabels(record, agent)
         spec.workingDirectory = record.workingDirectory
         spec.memory = record.memoryBytes
         spec.nanoCPUs = record.nanoCPUs
