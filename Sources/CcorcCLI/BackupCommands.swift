@@ -78,11 +78,10 @@ struct Import: AsyncParsableCommand {
         guard !files.isEmpty else { throw ValidationError("name export files to import (or pass --legacy)") }
         var sessions: [ExportedSession] = []
         for file in files {
-            guard let data = FileManager.default.contents(atPath: file) else {
-                throw CommandLineFailure("cannot read \(file): \(String(cString: strerror(errno)))")
-            }
+            let bytes: [UInt8]
+            do { bytes = try readFileBytes(file) } catch { throw CommandLineFailure("\(error)") }
             do {
-                sessions += try SessionManager.parseExport([UInt8](data), source: file)
+                sessions += try SessionManager.parseExport(bytes, source: file)
             } catch {
                 throw CommandLineFailure(error.description)
             }

@@ -101,12 +101,11 @@ extension SessionManager {
     /// - Throws: `LegacyImportError` when the file is missing or not a JSON object (nothing is
     ///   registered then), `RegistryError` when the registry fails.
     public func importLegacy(path: String) async throws -> LegacyImportReport {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw LegacyImportError(description: "cannot read \(path): \(String(cString: strerror(errno)))")
-        }
+        let bytes: [UInt8]
+        do { bytes = try readFileBytes(path) } catch { throw LegacyImportError(description: "\(error)") }
         let document: JSONValue
         do {
-            document = try JSONValue.parse([UInt8](data))
+            document = try JSONValue.parse(bytes)
         } catch {
             throw LegacyImportError(description: "\(path) is not a legacy registry: \(error)")
         }

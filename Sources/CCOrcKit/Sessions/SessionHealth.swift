@@ -219,7 +219,7 @@ extension SessionManager {
     }
 
     /// Redraws: a report at once, then one every `interval` or as soon as tmux reports a change
-    /// (sessions, windows, panes), whichever comes first. Each round costs what `health(of:depth:)`
+    /// (sessions, windows, panes), whichever comes first, at most four a second. Each round costs what `health(of:depth:)`
     /// costs and spawns no process. The stream ends when the caller stops reading or a check fails.
     public func healthUpdates(
         of names: [SessionName]?, depth: HealthCheckDepth, interval: Duration
@@ -252,8 +252,11 @@ extension SessionManager {
                             try? await Task.sleep(for: interval)
                             wake.continuation.yield()
                         }
+                        let checked = ContinuousClock.now
                         _ = await iterator.next()
                         timer.cancel()
+                        // A burst of tmux changes (a bulk launch) costs one check a quarter second.
+                        try? await Task.sleep(until: checked + .milliseconds(250))
                     }
                     continuation.finish()
                 } catch {

@@ -33,7 +33,7 @@ public func forEachConcurrently<Item: Sendable>(
 /// `priority` first and in arrival order among equals. Bulk operations share one across many
 /// tasks, so that the engine sees a fixed number of requests in flight however the work is
 /// grouped, and the earliest item's requests go first, so items finish one after another.
-public final class AsyncLimiter: Sendable {
+final class AsyncLimiter: Sendable {
     private struct Waiter {
         var priority: Int
         var continuation: CheckedContinuation<Void, Never>
@@ -45,12 +45,12 @@ public final class AsyncLimiter: Sendable {
     private let state: Locked<State>
 
     /// A limiter of `width` (at least 1) slots.
-    public init(width: Int) {
+    init(width: Int) {
         state = Locked(State(available: max(1, width)))
     }
 
     /// Runs `body` in a slot, waiting for one first.
-    public func run<Result: Sendable>(priority: Int = 0, _ body: () async throws -> Result) async rethrows -> Result {
+    func run<Result: Sendable>(priority: Int = 0, _ body: () async throws -> Result) async rethrows -> Result {
         await acquire(priority: priority)
         defer { release() }
         return try await body()
