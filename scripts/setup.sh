@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs what building and testing ccorc needs on a Debian machine, when it is missing:
 # the C libraries' headers, the Docker engine (dockerd only; ccorc never calls the docker CLI),
-# busybox for the offline test image, tmux, curl (the benchmark's peer), pkg-config and valgrind (the
-# C ABI test).
+# busybox for the offline test image, tmux, curl (the benchmark's peer), and pkg-config, valgrind,
+# gcc, g++ and binutils for building and checking the C ABI's tests.
 set -euo pipefail
 
 packages=(libcurl4-openssl-dev libjansson-dev libsqlite3-dev docker.io busybox-static tmux curl pkg-config valgrind gcc g++ binutils)
