@@ -200,6 +200,7 @@ extension SessionManager {
         let panes = try await panesBySession(statuses)
 
         let probes = Locked<[String: ContainerProbe]>([:])
+        let probeFailures = Locked<[String: String]>([:])
         let requests = Locked(2)
         let targets = statuses.flatMap { status in
             status.agents.compactMap { agent -> (SessionRecord, AgentRecord, ContainerSummary)? in
@@ -208,12 +209,19 @@ extension SessionManager {
             }
         }
         _ = await forEachConcurrently(targets, width: 32) { record, agent, container in
-            let probe = try await self.probe(container, record: record, agent: agent, requests: requests)
-            probes.withLock { $0[container.id] = probe }
+            do {
+                let probe = try await self.probe(container, record: record, agent: agent, requests: requests)
+                probes.withLock { $0[container.id] = probe }
+            } catch let error as EngineError where error.code == .notFound {
+                probeFailures.withLock { $0[container.id] = "container was removed while it was being checked" }
+            } catch {
+                probeFailures.withLock { $0[container.id] = "container could not be inspected: \(error)" }
+            }
         }
         let probed = probes.withLock { $0 }
+        let failures = probeFailures.withLock { $0 }
         let sessions = statuses.map { status in
-            assess(status, probes: probed, volumes: volumeNames, panes: panes[status.record.tmuxSession] ?? [])
+            assess(status, probes: probed, failures: failures, volumes: volumeNames, panes: panes[status.record.tmuxSession] ?? [])
         }
         return HealthReport(checkedAt: checkedAt, sessions: sessions, engineRequests: requests.withLock { $0 })
     }
@@ -324,7 +332,9 @@ extension SessionManager {
 
     // MARK: - Judging
 
-    private func assess(_ status: SessionStatus, probes: [String: ContainerProbe], volumes: Set<String>, panes: [TmuxPane]) -> SessionHealth {
+    private func assess(
+        _ status: SessionStatus, probes: [String: ContainerProbe], failures: [String: String], volumes: Set<String>, panes: [TmuxPane]
+    ) -> SessionHealth {
         let record = status.record
         let name = record.name.rawValue
         var issues: [HealthIssue] = []
@@ -356,6 +366,9 @@ extension SessionManager {
                 issue(.broken, container, "container is missing (removed behind ccorc's back)", fix: "`ccorc cleanup --fix-broken \(name)`")
                 containers.append(health)
                 continue
+            }
+            if let failure = failures[summary.id] {
+                issue(.broken, container, failure, fix: "`ccorc health \(name)` again")
             }
             // `cleanup --fix-broken` recreates missing containers only: a container in a bad state
             // goes first, and the repair brings it back (with a new, empty volume if that is gone).
