@@ -414,7 +414,7 @@ extension SessionManager {
         if let blocker = item.blocker { return failed("cannot repair: \(blocker)") }
         let mounts: [MountSpec]
         do { mounts = try record.mounts.map(MountSpec.init(parsing:)) } catch { return failed("cannot repair: \(error)") }
-        let stateDirectory = record.config["stateDirectory"]?.string ?? "/root/.claude"
+        let stateDirectory = record.stateDirectory
         let notes = Locked<[String]>([])
         let recreated = Locked<[String: String]>([:])
         let missing = item.status.missingAgents.map(\.record)

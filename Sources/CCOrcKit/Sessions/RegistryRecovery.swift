@@ -160,7 +160,7 @@ extension SessionManager {
             ?? label(RegistryRecovery.createdSecondsLabel).flatMap(Double.init)
             ?? containers.map(\.created.timeIntervalSince1970).min() ?? Date().timeIntervalSince1970
         let created = Date(timeIntervalSince1970: createdAt)
-        let stateDirectory = label(RegistryRecovery.stateDirectoryLabel) ?? "/root/.claude"
+        let stateDirectory = label(RegistryRecovery.stateDirectoryLabel) ?? SessionRecord.defaultStateDirectory
         var record = SessionRecord(
             name: name, tmuxSession: label(RegistryRecovery.tmuxSessionLabel) ?? name.rawValue, createdAt: created,
             updatedAt: created, image: details?.image ?? containers.first?.image ?? label(RegistryRecovery.imageLabel) ?? "",

@@ -303,7 +303,7 @@ extension SessionManager {
         requests.withLock { $0 += 1 }
         let details = try await engine.inspectContainer(container.id)
         var probe = ContainerProbe(details: details)
-        let stateDirectory = record.isLegacy ? nil : record.config["stateDirectory"]?.string ?? "/root/.claude"
+        let stateDirectory = record.isLegacy ? nil : record.stateDirectory
         let reader = CgroupReader()
         if details.state.isUp {
             if let location = reader.locate(containerID: details.id, pid: details.pid) {
@@ -358,7 +358,7 @@ extension SessionManager {
                 oomKilled: details?.oomKilled, oomKills: probe?.oomKills, restartCount: details?.restartCount,
                 startedAt: details?.startedAt, finishedAt: details.flatMap { $0.state.isUp ? nil : $0.finishedAt },
                 usage: probe?.usage, agentRunning: nil, agentProcesses: [],
-                stateDirectory: record.isLegacy ? nil : record.config["stateDirectory"]?.string ?? "/root/.claude",
+                stateDirectory: record.isLegacy ? nil : record.stateDirectory,
                 stateDirectoryExists: probe?.stateDirectoryExists, volume: agent.record.stateVolume,
                 volumeExists: agent.record.stateVolume.isEmpty ? nil : volumes.contains(agent.record.stateVolume))
 

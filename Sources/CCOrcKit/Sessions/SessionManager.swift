@@ -21,7 +21,7 @@ public struct LaunchOptions: Sendable {
     /// The containers' network mode; nil uses the engine's default.
     public var networkMode: String?
     /// Where each agent's state volume is mounted inside its container.
-    public var stateDirectory = "/root/.claude"
+    public var stateDirectory = SessionRecord.defaultStateDirectory
     /// Replace a tmux session of the same name that ccorc does not track.
     public var force = false
 
@@ -81,6 +81,14 @@ public struct SessionStatus: Sendable {
     public var runningCount: Int { agents.filter { $0.state == "running" }.count }
     /// Agents whose container the engine no longer has.
     public var missingAgents: [AgentStatus] { agents.filter { $0.container == nil } }
+}
+
+extension SessionRecord {
+    /// Where agents' state volumes are mounted unless launch was told otherwise.
+    public static let defaultStateDirectory = "/root/.claude"
+
+    /// Where this session's agents have their state volume mounted.
+    public var stateDirectory: String { config["stateDirectory"]?.string ?? Self.defaultStateDirectory }
 }
 
 /// Team sessions: launch, resume, stop, list and inspect, over the engine client, the tmux control
@@ -219,14 +227,13 @@ public final class SessionManager: Sendable {
     /// Every label of an agent's container and state volume: ownership, and what `recover`
     /// needs to rebuild the registry row.
     func resourceLabels(_ record: SessionRecord, _ agent: AgentRecord) -> [String: String] {
-        let stateDirectory = record.config["stateDirectory"]?.string ?? "/root/.claude"
-        return labels(record.name, agent.role, agentCommand: record.agentCommand, stateDirectory: stateDirectory)
+        labels(record.name, agent.role, agentCommand: record.agentCommand, stateDirectory: record.stateDirectory)
             .merging(RegistryRecovery.labels(record, agent)) { own, _ in own }
     }
 
     /// The container of one agent, as recorded: also what `cleanup --fix-broken` recreates.
     public func containerSpec(_ record: SessionRecord, _ agent: AgentRecord, mounts: [MountSpec]) -> ContainerSpec {
-        let stateDirectory = record.config["stateDirectory"]?.string ?? "/root/.claude"
+        let stateDirectory = record.stateDirectory
         var spec = ContainerSpec(image: record.image, name: agent.containerName)
         // A keep-alive that ends promptly on SIGTERM, so that stopping costs no grace period.
         spec.command = ["sh", "-c", "trap 'exit 0' TERM INT; while :; do sleep 3600 & wait $!; done"]
