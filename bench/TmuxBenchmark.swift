@@ -5,7 +5,7 @@ import Foundation
 import Glibc
 #endif
 
-/// Issue 3's benchmark: one control-mode pipe against a `tmux` process per query, on a private
+/// The tmux benchmark: one control-mode pipe against a `tmux` process per query, on a private
 /// server with 100 sessions; medians over 1,000 calls. The private server is killed at the end.
 func runTmuxBenchmark() async throws {
     let serverName = "ccorc-bench-\(getpid())"
