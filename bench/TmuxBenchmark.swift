@@ -113,35 +113,50 @@ private func percentile(_ samples: [Double], _ fraction: Double) -> Double {
     return sorted[min(sorted.count - 1, Int(Double(sorted.count) * fraction))]
 }
 
+/// Starts `arguments` with an empty signal mask (test and task threads block signals that tmux
+/// needs), stdin from `input` or /dev/null, stdout to `output`, stderr to /dev/null, and `closing`
+/// closed in the child.
+private func spawnWithEmptyMask(_ arguments: [String], input: Int32?, output: Int32, closing: Int32) -> Result<pid_t, TmuxError> {
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    if let input {
+        posix_spawn_file_actions_adddup2(&actions, input, 0)
+    } else {
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+    }
+    posix_spawn_file_actions_adddup2(&actions, output, 1)
+    posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+    posix_spawn_file_actions_addclose(&actions, closing)
+    if input != output { posix_spawn_file_actions_addclose(&actions, output) }
+    var attributes = posix_spawnattr_t()
+    posix_spawnattr_init(&attributes)
+    defer { posix_spawnattr_destroy(&attributes) }
+    var mask = sigset_t()
+    sigemptyset(&mask)
+    posix_spawnattr_setsigmask(&attributes, &mask)
+    posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK))
+    let argv = arguments.map { strdup($0) } + [nil]
+    defer { argv.forEach { free($0) } }
+    var pid: pid_t = 0
+    let status = posix_spawnp(&pid, arguments[0], &actions, &attributes, argv, environ)
+    return status == 0 ? .success(pid) : .failure(TmuxError(.spawnFailed, "cannot start \(arguments[0])", systemError: status))
+}
+
 /// Starts `tmux` processes the way a shell would (stdout read to its end), for the peer figures.
 enum TmuxBenchProcess {
     @discardableResult
     static func run(_ arguments: [String]) throws -> String {
         var pipeEnds: [Int32] = [-1, -1]
         guard pipe(&pipeEnds) == 0 else { throw TmuxError(.spawnFailed, "pipe", systemError: errno) }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_adddup2(&actions, pipeEnds[1], 1)
-        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
-        posix_spawn_file_actions_addclose(&actions, pipeEnds[0])
-        posix_spawn_file_actions_addclose(&actions, pipeEnds[1])
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var mask = sigset_t()
-        sigemptyset(&mask)
-        posix_spawnattr_setsigmask(&attributes, &mask)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK))
-        let argv = arguments.map { strdup($0) } + [nil]
-        defer { argv.forEach { free($0) } }
-        var pid: pid_t = 0
-        let status = posix_spawnp(&pid, arguments[0], &actions, &attributes, argv, environ)
+        let status = spawnWithEmptyMask(arguments, input: nil, output: pipeEnds[1], closing: pipeEnds[0])
         close(pipeEnds[1])
-        guard status == 0 else {
+        let pid: pid_t
+        do {
+            pid = try status.get()
+        } catch {
             close(pipeEnds[0])
-            throw TmuxError(.spawnFailed, "cannot start \(arguments[0])", systemError: status)
+            throw error
         }
         var output: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 16384)
@@ -159,7 +174,7 @@ enum TmuxBenchProcess {
 }
 
 /// The floor: a bare `tmux -C` pipe driven by one thread with blocking reads and no parsing
-/// beyond finding the `%end` line, as the hand measurement did.
+/// beyond finding the `%end` line.
 final class TmuxRawPipe {
     private let pid: pid_t
     private let descriptor: Int32
@@ -171,27 +186,10 @@ final class TmuxRawPipe {
         guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &pair) == 0 else {
             throw TmuxError(.spawnFailed, "socketpair", systemError: errno)
         }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_adddup2(&actions, pair[1], 0)
-        posix_spawn_file_actions_adddup2(&actions, pair[1], 1)
-        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
-        posix_spawn_file_actions_addclose(&actions, pair[0])
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var mask = sigset_t()
-        sigemptyset(&mask)
-        posix_spawnattr_setsigmask(&attributes, &mask)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK))
-        let arguments = ["tmux", "-L", serverName, "-C", "attach-session", "-f", "no-output,ignore-size"]
-        let argv = arguments.map { strdup($0) } + [nil]
-        defer { argv.forEach { free($0) } }
-        var pid: pid_t = 0
-        let status = posix_spawnp(&pid, "tmux", &actions, &attributes, argv, environ)
+        let status = spawnWithEmptyMask(
+            ["tmux", "-L", serverName, "-C", "attach-session", "-f", "no-output,ignore-size"], input: pair[1], output: pair[1], closing: pair[0])
         Glibc.close(pair[1])
-        guard status == 0 else { throw TmuxError(.spawnFailed, "cannot start tmux", systemError: status) }
+        let pid = try status.get()
         self.pid = pid
         self.descriptor = pair[0]
         while !(try readLine().hasPrefix("%session-changed")) {}
