@@ -142,20 +142,6 @@ const char *cshims_json_string_value(const json_t *json) {
     return value ? value : "";
 }
 
-json_t *cshims_json_integer(long long value) { return json_integer((json_int_t)value); }
-
 long long cshims_json_integer_value(const json_t *json) {
     return (long long)json_integer_value(json);
 }
-
-json_t *cshims_json_bool(int value) { return value ? json_true() : json_false(); }
-
-json_t *cshims_json_null(void) { return json_null(); }
-
-char *cshims_json_dumps(const json_t *json, int indent) {
-    size_t flags = JSON_ENCODE_ANY | JSON_SORT_KEYS;
-    flags |= indent > 0 ? JSON_INDENT(indent) : JSON_COMPACT;
-    return json_dumps(json, flags);
-}
-
-void cshims_free(void *pointer) { free(pointer); }

@@ -15,6 +15,8 @@
 #include <sys/types.h>
 #include <spawn.h>
 
+#include "json_projection.h"
+
 #pragma clang assume_nonnull begin
 
 // MARK: - libcurl: easy handles
@@ -87,17 +89,8 @@ const char *cshims_json_object_iter_key(void *iter);
 size_t cshims_json_string_length(const json_t *json);
 /// The bytes of a string node.
 const char *cshims_json_string_value(const json_t *json);
-/// json_integer (json_int_t is long long on every platform ccorc supports).
-json_t *_Nullable cshims_json_integer(long long value);
 /// The value of an integer node.
 long long cshims_json_integer_value(const json_t *json);
-/// json_true / json_false / json_null are macros.
-json_t *_Nullable cshims_json_bool(int value);
-json_t *_Nullable cshims_json_null(void);
-/// Serialises compactly (JSON_COMPACT) or indented; the caller frees with cshims_free.
-char *_Nullable cshims_json_dumps(const json_t *json, int indent);
-/// free(3) for strings allocated by the shims or by jansson.
-void cshims_free(void *_Nullable pointer);
 
 #pragma clang assume_nonnull end
 

@@ -335,10 +335,15 @@ extension EngineClient {
     ///   - all: include stopped containers.
     ///   - filters: engine filters, e.g. `["label": ["ccorc.session"], "name": ["^/web-"], "status": ["running"]]`.
     ///   - size: also report each writable layer's size (slower).
-    public func listContainers(all: Bool = true, filters: [String: [String]] = [:], size: Bool = false) async throws -> [ContainerSummary] {
+    ///   - labels: the only labels to read from each container; nil reads them all. A caller that
+    ///     needs two of a dozen labels saves most of the reply's parsing.
+    public func listContainers(
+        all: Bool = true, filters: [String: [String]] = [:], size: Bool = false, labels: Set<String>? = nil
+    ) async throws -> [ContainerSummary] {
+        let projection = JSONProjection(members: ContainerSummary.listedKeys, nestedMember: labels == nil ? nil : "Labels", nestedKeys: labels ?? [])
         let reply = try await json(.get, "/containers/json", query: [
             ("all", EngineClient.flag(all)), ("size", size ? "1" : nil), ("filters", EngineClient.filtersQuery(filters)),
-        ], elementKeys: ContainerSummary.listedKeys)
+        ], projection: projection)
         guard let entries = reply.array else {
             throw EngineError(.malformedReply, "expected a list of containers", operation: "GET /containers/json")
         }

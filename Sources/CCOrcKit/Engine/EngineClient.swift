@@ -107,19 +107,19 @@ public final class EngineClient: Sendable {
     }
 
     /// Sends a request whose reply is JSON and parses it.
-    /// - Parameter elementKeys: for list replies, the members of each element worth converting.
+    /// - Parameter projection: for list replies, the parts of each element worth parsing.
     func json(
         _ method: Method, _ path: String, query: [(String, String?)] = [], body: JSONValue? = nil,
-        timeout: Double? = 120, versioned: Bool = true, elementKeys: Set<String>? = nil
+        timeout: Double? = 120, versioned: Bool = true, projection: JSONProjection? = nil
     ) async throws -> JSONValue {
         let response = try await send(method, path, query: query, body: body?.serializedBytes(), timeout: timeout, versioned: versioned)
-        return try parse(response.body, operation: "\(method.rawValue) \(path)", elementKeys: elementKeys)
+        return try parse(response.body, operation: "\(method.rawValue) \(path)", projection: projection)
     }
 
     /// Parses a JSON reply body, turning jansson's complaint into `.malformedReply`.
-    func parse(_ body: [UInt8], operation: String, elementKeys: Set<String>? = nil) throws -> JSONValue {
+    func parse(_ body: [UInt8], operation: String, projection: JSONProjection? = nil) throws -> JSONValue {
         do {
-            return try JSONValue.parse(body, elementKeys: elementKeys)
+            return try JSONValue.parse(body, projection: projection)
         } catch {
             throw EngineError(.malformedReply, error.message, operation: operation)
         }

@@ -106,3 +106,22 @@ public struct JSONError: Error, CustomStringConvertible, Sendable {
     public var message: String
     public var description: String { "invalid JSON: \(message)" }
 }
+
+/// The parts of a list reply worth parsing: for a top-level array of objects, the members of each
+/// element to keep, and optionally one member (an object, such as `Labels`) of which only some
+/// keys are kept. Everything else is skipped before jansson sees the text.
+public struct JSONProjection: Sendable, Equatable {
+    /// The members kept in each element.
+    public var members: Set<String>
+    /// The member whose value is itself projected onto `nestedKeys`; nil keeps every member whole.
+    public var nestedMember: String?
+    /// The keys kept inside `nestedMember`.
+    public var nestedKeys: Set<String>
+
+    /// Keeps `members` of each element, and only `nestedKeys` inside `nestedMember` when given.
+    public init(members: Set<String>, nestedMember: String? = nil, nestedKeys: Set<String> = []) {
+        self.members = members
+        self.nestedMember = nestedMember
+        self.nestedKeys = nestedKeys
+    }
+}

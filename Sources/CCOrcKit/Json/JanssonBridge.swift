@@ -1,15 +1,73 @@
 import CShims
+import Foundation
 
-// The only file that touches jansson's pointers. Parsing converts the whole tree into
-// `JSONValue` and releases it before returning; serialising builds a temporary tree, dumps it,
-// and releases it. No `json_t *` escapes either function.
+// The only file that touches jansson's pointers. Parsing (after an optional projection of the
+// text, see CShims/include/json_projection.h) converts the whole tree into `JSONValue` and
+// releases it before returning; no `json_t *` escapes. Writing JSON needs no tree of jansson
+// nodes and lives in JSONWriter.swift.
 
 extension JSONValue {
     /// Parses JSON text with jansson (`json_loadb`).
-    /// - Parameter elementKeys: for a top-level array of objects, the only members of each element
-    ///   to convert (list replies carry much a caller never reads); nil converts everything.
+    /// - Parameter projection: for a top-level array of objects, the parts of each element to keep
+    ///   (list replies carry much a caller never reads); they are cut out of the text before jansson
+    ///   parses it. Text that is not such an array is parsed whole. Nil keeps everything.
     /// - Throws: `JSONError` with jansson's message for malformed or truncated text.
-    public static func parse(_ bytes: [UInt8], elementKeys: Set<String>? = nil) throws(JSONError) -> JSONValue {
+    public static func parse(_ bytes: [UInt8], projection: JSONProjection? = nil) throws(JSONError) -> JSONValue {
+        guard let projection, let (projected, parts) = project(bytes, projection) else {
+            return try load(bytes)
+        }
+        guard parts.count > 1 else { return try load(projected) }
+        // A large list is parsed in runs of whole elements, one per core.
+        let results = Locked([Result<JSONValue, JSONError>?](repeating: nil, count: parts.count))
+        DispatchQueue.concurrentPerform(iterations: parts.count) { index in
+            let result = Result { () throws(JSONError) in try load([UInt8(ascii: "[")] + projected[parts[index]] + [UInt8(ascii: "]")]) }
+            results.withLock { $0[index] = result }
+        }
+        var elements: [JSONValue] = []
+        for result in results.withLock({ $0 }) {
+            elements += try result!.get().array ?? []
+        }
+        return .array(elements)
+    }
+
+    /// Replies this large are parsed on several cores.
+    static let parallelParseThreshold = 256 * 1024
+
+    /// The projected text and the ranges of its elements to parse as separate arrays (one range,
+    /// the whole text, for a small reply), or nil when `bytes` is not an array of objects (or is
+    /// malformed, which jansson then reports on the original).
+    private static func project(_ bytes: [UInt8], _ projection: JSONProjection) -> ([UInt8], [Range<Int>])? {
+        guard !bytes.isEmpty else { return nil }
+        let members = projection.members.map { $0 + "\n" }.joined()
+        let nestedKeys = projection.nestedKeys.map { $0 + "\n" }.joined()
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        var cuts = [Int](repeating: 0, count: bytes.count >= parallelParseThreshold ? max(cores - 1, 0) : 0)
+        var written = -1
+        // The projection never writes more than it reads.
+        let projected = [UInt8](unsafeUninitializedCapacity: bytes.count) { output, count in
+            written = bytes.withUnsafeBufferPointer { input in
+                input.withMemoryRebound(to: CChar.self) { text in
+                    output.withMemoryRebound(to: CChar.self) { out in
+                        cuts.withUnsafeMutableBufferPointer { offsets in
+                            Int(cshims_json_project(
+                                text.baseAddress!, text.count, members, projection.nestedMember, nestedKeys, out.baseAddress!,
+                                offsets.baseAddress, offsets.count))
+                        }
+                    }
+                }
+            }
+            count = max(written, 0)
+        }
+        guard written >= 0 else { return nil }
+        // Runs of whole elements between "[" and "]": each cut is where an element starts, and the
+        // comma before it ends the previous run.
+        let starts = [1] + Set(cuts.filter { $0 > 1 }).sorted()
+        let ends = starts.dropFirst().map { $0 - 1 } + [projected.count - 1]
+        let parts = zip(starts, ends).map { $0..<$1 }.filter { !$0.isEmpty }
+        return (projected, parts.count > 1 ? parts : [0..<projected.count])
+    }
+
+    private static func load(_ bytes: [UInt8]) throws(JSONError) -> JSONValue {
         var errorText = [CChar](repeating: 0, count: 256)
         // jansson needs a valid pointer even for an empty buffer; a reply is parsed in place.
         let source = bytes.isEmpty ? [0] : bytes
@@ -22,24 +80,6 @@ extension JSONValue {
             throw JSONError(message: String(decoding: errorText.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
         }
         defer { cshims_json_decref(root) }
-        if let elementKeys, cshims_json_typeof(root) == JSON_ARRAY {
-            let count = json_array_size(root)
-            var elements: [JSONValue] = []
-            elements.reserveCapacity(count)
-            for index in 0..<count {
-                guard let element = json_array_get(root, index) else { continue }
-                guard cshims_json_typeof(element) == JSON_OBJECT else {
-                    elements.append(convert(element))
-                    continue
-                }
-                var members: [String: JSONValue] = [:]
-                for key in elementKeys {
-                    if let member = json_object_get(element, key) { members[key] = convert(member) }
-                }
-                elements.append(.object(members))
-            }
-            return .array(elements)
-        }
         return convert(root)
     }
 
@@ -84,53 +124,6 @@ extension JSONValue {
             return .bool(false)
         default:
             return .null
-        }
-    }
-
-    /// Serialises with jansson (`json_dumps`), keys sorted.
-    /// - Parameter indent: 0 for compact output, otherwise spaces per level.
-    public func serialized(indent: Int = 0) -> String {
-        guard let node = JSONValue.build(self) else { return "null" }
-        defer { cshims_json_decref(node) }
-        guard let text = cshims_json_dumps(node, Int32(indent)) else { return "null" }
-        defer { cshims_free(text) }
-        return String(cString: text)
-    }
-
-    /// Serialises compactly into bytes, for request bodies.
-    public func serializedBytes() -> [UInt8] {
-        Array(serialized().utf8)
-    }
-
-    private static func build(_ value: JSONValue) -> UnsafeMutablePointer<json_t>? {
-        switch value {
-        case .null:
-            return cshims_json_null()
-        case .bool(let flag):
-            return cshims_json_bool(flag ? 1 : 0)
-        case .int(let number):
-            return cshims_json_integer(number)
-        case .double(let number):
-            return json_real(number)
-        case .string(let text):
-            var copy = text
-            return copy.withUTF8 { bytes in
-                bytes.withMemoryRebound(to: CChar.self) { chars in
-                    chars.baseAddress.map { json_stringn_nocheck($0, chars.count) } ?? json_string("")
-                }
-            }
-        case .array(let elements):
-            guard let array = json_array() else { return nil }
-            for element in elements {
-                if let child = build(element) { json_array_append_new(array, child) }
-            }
-            return array
-        case .object(let members):
-            guard let object = json_object() else { return nil }
-            for (key, member) in members {
-                if let child = build(member) { json_object_set_new_nocheck(object, key, child) }
-            }
-            return object
         }
     }
 }

@@ -321,18 +321,15 @@ public final class SessionManager: Sendable {
     // MARK: - Reading
 
     /// Every registered session with its live state: one registry read, one engine list call and
-    /// one tmux query, whatever the number of sessions.
+    /// one tmux query, whatever the number of sessions. Each agent's `container` carries only the
+    /// `ccorc.session` and `ccorc.role` labels; `status(of:)` reads them all.
     public func list() async throws -> [SessionStatus] {
-        try await status(of: registry.allSessions())
+        try await listing(includeOrphans: false).sessions
     }
 
     /// Containers labelled by ccorc that no registered session claims.
     public func orphans() async throws -> [ContainerSummary] {
-        let records = try registry.allSessions()
-        let registered = Set(records.map(\.name.rawValue))
-        let claimed = Set(records.flatMap { $0.agents.map(\.containerName) })
-        return try await engine.listContainers(all: true, filters: ["label": [OwnershipLabels.session]])
-            .filter { Self.isOrphan($0.labels, name: $0.name, registered: registered, claimed: claimed) }
+        try await listing(includeOrphans: true).orphans ?? []
     }
 
     /// One session's live state.

@@ -51,13 +51,26 @@ extension SessionManager {
         return SessionDetails(status: status, panes: panes)
     }
 
-    /// Every registered session and, when `includeOrphans` is set, the orphaned containers, read
-    /// concurrently (`ccorc list [--all]`).
+    /// Every registered session and, when `includeOrphans` is set, the orphaned containers
+    /// (`ccorc list [--all]`): one engine list call, one tmux query and one registry read. The list
+    /// call is the slow part, so it is sent first and the other two are read while it runs. Only
+    /// the labels reconciling needs are read from the reply, unless orphans (shown with all their
+    /// labels) are asked for.
     public func listing(includeOrphans: Bool) async throws -> SessionListing {
-        async let statuses = list()
-        async let orphanList = includeOrphans ? orphans() : []
-        let sessions = try await statuses
-        let orphans = try await orphanList
-        return SessionListing(sessions: sessions, orphans: includeOrphans ? orphans : nil)
+        let labels: Set<String>? = includeOrphans ? nil : [OwnershipLabels.session, OwnershipLabels.role]
+        async let labelled = engine.listContainers(all: true, filters: ["label": [OwnershipLabels.session]], labels: labels)
+        async let tmuxList = tmux.listSessions()
+        let records = try registry.allSessions()
+        var containers = try await labelled
+        if records.contains(where: \.isLegacy) {
+            // Sessions imported from the legacy registry own containers ccorc never labelled.
+            containers = try await engine.listContainers(all: true, labels: labels)
+        }
+        let sessions = Self.reconcile(records, containers: containers, tmuxSessions: try await tmuxList)
+        guard includeOrphans else { return SessionListing(sessions: sessions, orphans: nil) }
+        let registered = Set(records.map(\.name.rawValue))
+        let claimed = Set(records.flatMap { $0.agents.map(\.containerName) })
+        let orphans = containers.filter { Self.isOrphan($0.labels, name: $0.name, registered: registered, claimed: claimed) }
+        return SessionListing(sessions: sessions, orphans: orphans)
     }
 }
