@@ -1,5 +1,14 @@
 // swift-tools-version:6.0
+import Foundation
 import PackageDescription
+
+/// The static, HTTP-only libcurl that `scripts/build-curl.sh` (run by `make setup`) builds. When it
+/// is there it is linked in place of the system's libcurl.so, whose thirty-odd dependencies cost
+/// every process milliseconds to load; without it the system library is used.
+let bundledCurl: String? = {
+    let archive = Context.packageDirectory + "/.build-curl/lib/libcurl.a"
+    return FileManager.default.fileExists(atPath: archive) ? archive : nil
+}()
 
 let package = Package(
     name: "ccorc",
@@ -16,9 +25,10 @@ let package = Package(
     ],
     targets: [
         // System libraries, declared the way swift-corelibs-foundation declares libcurl.
+        // The headers always come from libcurl4-openssl-dev (the bundled build is the same version).
         .systemLibrary(
             name: "CCurl", path: "Sources/SystemLibraries/CCurl",
-            pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+            pkgConfig: bundledCurl == nil ? "libcurl" : nil, providers: [.apt(["libcurl4-openssl-dev"])]),
         .systemLibrary(
             name: "CJansson", path: "Sources/SystemLibraries/CJansson",
             pkgConfig: "jansson", providers: [.apt(["libjansson-dev"])]),
@@ -29,7 +39,9 @@ let package = Package(
         // The only C code: thin, non-variadic, nullability-annotated wrappers over libcurl,
         // jansson and the few syscalls Swift cannot call directly.
         .target(
-            name: "CShims", dependencies: ["CCurl", "CJansson", "CSQLite"], path: "CShims"),
+            name: "CShims", dependencies: ["CCurl", "CJansson", "CSQLite"], path: "CShims",
+            linkerSettings: bundledCurl.map { [.unsafeFlags(["-Xlinker", "--whole-archive", "-Xlinker", $0, "-Xlinker", "--no-whole-archive"])] }
+                ?? [.linkedLibrary("curl")]),
 
         // The driver: engine client, cgroups, tmux control client, registry, sessions.
         .target(

@@ -24,13 +24,20 @@ func runExecBenchmark(ccdk: String) async throws {
 
 private func measureExec(ccdk: String, container name: String) async throws {
 
-    Report.section("Exec start-up: launch to exit of `true` in a running container, median of 30")
-    let ours = try timeEach(30) { try runQuietly(ccdk, ["exec", name, "--", "true"]) }
-    // Every docker CLI installed is a peer (Debian's and a newer one may both be there).
+    Report.section("Exec start-up: launch to exit of `true` in a running container, median of 30, runs alternating")
+    // Every docker CLI installed is a peer (Debian's and a newer one may both be there). The engine's
+    // own exec time drifts by several ms over a minute, so the commands take turns.
     let dockers = ["/usr/bin/docker", "/usr/local/bin/docker"].filter { FileManager.default.isExecutableFile(atPath: $0) }
-    for docker in dockers {
-        let peer = median(try timeEach(30) { try runQuietly(docker, ["exec", name, "true"]) })
-        Report.line(Comparison(name: "ccdk exec NAME -- true", ours: median(ours), peerName: "\(docker) exec", peer: peer, unit: "s"))
+    var ours: [Double] = []
+    var peers = [[Double]](repeating: [], count: dockers.count)
+    for _ in 0..<30 {
+        ours += try timeEach(1) { try runQuietly(ccdk, ["exec", name, "--", "true"]) }
+        for (index, docker) in dockers.enumerated() {
+            peers[index] += try timeEach(1) { try runQuietly(docker, ["exec", name, "true"]) }
+        }
+    }
+    for (docker, samples) in zip(dockers, peers) {
+        Report.line(Comparison(name: "ccdk exec NAME -- true", ours: median(ours), peerName: "\(docker) exec", peer: median(samples), unit: "s"))
     }
     if dockers.isEmpty {
         Report.line(Comparison(name: "ccdk exec NAME -- true", ours: median(ours), peerName: "docker exec", peer: nil, unit: "s"))

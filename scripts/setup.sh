@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Installs what building and testing ccorc needs on a Debian machine, when it is missing:
 # the C libraries' headers, the Docker engine (dockerd only; ccorc never calls the docker CLI),
-# busybox for the offline test image, tmux, curl (the benchmark's peer), and pkg-config, valgrind,
-# gcc, g++ and binutils for building and checking the C ABI's tests.
+# busybox for the offline test image, tmux, curl (the benchmark's peer, and the fetcher of the
+# libcurl source), make, and pkg-config, valgrind, gcc, g++ and binutils for building libcurl and
+# building and checking the C ABI's tests. Then it builds the HTTP-only static libcurl that ccorc
+# links (scripts/build-curl.sh), once.
 set -euo pipefail
 
-packages=(libcurl4-openssl-dev libjansson-dev libsqlite3-dev docker.io busybox-static tmux curl pkg-config valgrind gcc g++ binutils)
+packages=(libcurl4-openssl-dev libjansson-dev libsqlite3-dev docker.io busybox-static tmux curl make pkg-config valgrind gcc g++ binutils)
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
@@ -20,3 +22,4 @@ if ! command -v swift >/dev/null 2>&1 && [ ! -x /opt/swift/usr/bin/swift ]; then
     echo "setup: no Swift toolchain found (expected swift on PATH or at /opt/swift)" >&2
     exit 1
 fi
+"$(dirname "$0")/build-curl.sh"
