@@ -19,7 +19,7 @@ struct Export: AsyncParsableCommand {
 
     func run() async throws {
         guard all != !names.isEmpty else { throw ValidationError(all ? "name sessions or pass --all, not both" : "name sessions to export, or pass --all") }
-        let manager = try Environment.manager()
+        let manager = try await Environment.manager()
         let sessions = try await manager.export(all ? nil : try parseNames(names), includeSecrets: includeSecrets)
         guard let output else {
             print(SessionExportFormat.document(sessions, includeSecrets: includeSecrets).serialized(indent: 2))
@@ -86,7 +86,7 @@ struct Import: AsyncParsableCommand {
                 throw CommandLineFailure(error.description)
             }
         }
-        let manager = try Environment.manager()
+        let manager = try await Environment.manager()
         for session in try await manager.importSessions(sessions, create: create, force: force) {
             var line = (session.replaced ? "replaced " : "imported ") + session.name.rawValue
             if !session.createdContainers.isEmpty || !session.createdVolumes.isEmpty {
@@ -120,11 +120,11 @@ struct Recover: AsyncParsableCommand {
     func run() async throws {
         let manager: SessionManager
         do {
-            manager = try Environment.manager()
+            manager = try await Environment.manager()
         } catch let error as RegistryError where error.code == .corrupt && error.movedTo != nil {
             // The damaged file has just been moved aside; the next open starts an empty registry.
             printError("ccorc: \(error.message)")
-            manager = try Environment.manager()
+            manager = try await Environment.manager()
         }
         let report = try await manager.recoverRegistry(dryRun: dryRun)
         for session in report.sessions {

@@ -37,10 +37,16 @@ enum Environment {
         return URL(fileURLWithPath: executable).deletingLastPathComponent().appendingPathComponent("ccdk").path
     }
 
-    static func manager() throws -> SessionManager {
-        SessionManager(
-            engine: try EngineClient(), tmux: TmuxControlClient(server: tmuxServer()),
-            registry: try SessionRegistry(home: SessionRegistry.defaultHome(environment: values)), shellProgram: ccdkPath())
+    /// The session manager over the environment's engine, tmux server and registry. The engine's
+    /// API version is negotiated while the registry opens (an integrity check that reads the whole
+    /// file), so that the command's first engine request goes out at once. A failed negotiation is
+    /// left for that first request to report.
+    static func manager() async throws -> SessionManager {
+        let engine = try EngineClient()
+        async let negotiated = try? engine.apiVersion()
+        let registry = try SessionRegistry(home: SessionRegistry.defaultHome(environment: values))
+        _ = await negotiated
+        return SessionManager(engine: engine, tmux: TmuxControlClient(server: tmuxServer()), registry: registry, shellProgram: ccdkPath())
     }
 
     /// tmux's own command-line arguments for the configured server.
@@ -152,7 +158,7 @@ struct Stop: AsyncParsableCommand {
     @Flag(help: "Leave the tmux sessions open.") var keepTmux = false
 
     func run() async throws {
-        let manager = try Environment.manager()
+        let manager = try await Environment.manager()
         let targets = all ? try manager.registry.allSessions().map(\.name) : try parseNames(names)
         guard !targets.isEmpty else { throw ValidationError(all ? "no sessions are registered" : "name sessions to stop, or pass --all") }
         var failed = false

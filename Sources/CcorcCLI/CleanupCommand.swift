@@ -30,7 +30,7 @@ struct Cleanup: AsyncParsableCommand {
     func run() async throws {
         let selection = try makeSelection()
         guard jobs >= 1 else { throw CommandLineFailure("--jobs must be at least 1") }
-        let manager = try Environment.manager()
+        let manager = try await Environment.manager()
         // Writable-layer sizes cost the engine a walk of every layer: only for a plan someone reads.
         var plan = try await manager.planCleanup(selection, measureDisk: interactive || (!json && (dryRun || !yes)))
         // A mistyped name changes nothing, not even for the names given with it.

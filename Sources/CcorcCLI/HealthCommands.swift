@@ -31,7 +31,7 @@ struct Health: AsyncParsableCommand {
         guard all != !names.isEmpty else { throw ValidationError(all ? "name sessions or pass --all, not both" : "name sessions to check, or pass --all") }
         let sessions = all ? nil : try parseNames(names)
         let depth: HealthCheckDepth = all ? .bounded : .full
-        let manager = try Environment.manager()
+        let manager = try await Environment.manager()
         if watch {
             try await watchHealth(manager, sessions, depth: depth, interval: interval)
         }

@@ -58,6 +58,9 @@ extension SessionManager {
     /// labels) are asked for.
     public func listing(includeOrphans: Bool) async throws -> SessionListing {
         let labels: Set<String>? = includeOrphans ? nil : [OwnershipLabels.session, OwnershipLabels.role]
+        // Negotiated first, so that the list call goes out at once rather than after the registry
+        // read and the tmux start have given a thread back.
+        _ = try await engine.apiVersion()
         async let labelled = engine.listContainers(all: true, filters: ["label": [OwnershipLabels.session]], labels: labels)
         async let tmuxList = tmux.listSessions()
         let records = try registry.allSessions()
