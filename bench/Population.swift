@@ -1,12 +1,14 @@
 import CCOrcKit
 import Foundation
 
-/// Registers sessions the way launch leaves them (labelled containers, committed rows), without
-/// tmux or state volumes, and starts the containers of the first `runningCount`.
+/// Registers sessions the way launch leaves them (labelled containers created from the image's ID,
+/// committed rows), without tmux or state volumes, and starts the containers of the first
+/// `runningCount`.
 /// - Returns: the names of the running sessions.
 func plantBenchSessions(_ manager: SessionManager, names: [SessionName], tag: String, runningCount: Int) async throws -> [SessionName] {
     let engine = manager.engine
     let roles = LaunchOptions().roles
+    let imageID = try await manager.engine.imageID("ccorc-busybox:latest")
     let created = await forEachConcurrently(names, width: 16) { name in
         let now = Date()
         var record = SessionRecord(
@@ -18,7 +20,7 @@ func plantBenchSessions(_ manager: SessionManager, names: [SessionName], tag: St
                             stateVolume: SessionManager.volumeName(name, role), model: nil, tmuxWindow: role.rawValue, position: index)
             })
         for agent in record.agents {
-            var spec = manager.containerSpec(record, agent, mounts: [])
+            var spec = manager.containerSpec(record, agent, mounts: [], imageID: imageID)
             spec.mounts = []
             spec.labels["ccorc.bench"] = tag
             _ = try await engine.createContainer(spec)

@@ -28,6 +28,7 @@ import Testing
             let leader = try #require(exported["containers"]?.array?.first { $0["role"] == "leader" })
             #expect(leader["config"]?["memory"]?.int == 32 << 20 && leader["config"]?["nanoCpus"]?.int == 500_000_000)
             #expect(leader["config"]?["env"]?.stringArray?.contains("API_TOKEN=<masked>") == true)
+            #expect(leader["config"]?["image"]?.string == TestEngine.image, "exported by name, though created from the ID")
             #expect(leader["live"]?["state"] == "running")
             #expect(exported["volumes"]?.array?.count == 3)
             #expect(!(try bed.ccorc("export", name).stdout.contains("hunter2")), "stdout export masks too")

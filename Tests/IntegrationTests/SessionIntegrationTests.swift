@@ -55,7 +55,12 @@ struct SessionTestbed {
             #expect(session["running"]?.int == 3 && session["total"]?.int == 3)
             #expect(session["tmux"]?["windows"]?.int == 3)
             let leader = name + "-leader"
-            #expect(try await bed.engine.inspectContainer(leader).memory == 134_217_728)
+            let details = try await bed.engine.inspectContainer(leader)
+            #expect(details.memory == 134_217_728)
+            // Created from the image's ID (cheaper for the engine to list), named in a label.
+            #expect(details.image == (try await bed.engine.imageID(TestEngine.image)))
+            #expect(details.labels[RegistryRecovery.imageLabel] == TestEngine.image)
+            #expect(try bed.ccdk("list").stdout.contains(TestEngine.image))
 
             let write = try bed.ccdk("exec", leader, "--", "sh", "-c", "echo remembered > /root/.claude/note")
             #expect(write.status == 0)

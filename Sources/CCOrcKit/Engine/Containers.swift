@@ -38,7 +38,7 @@ public struct ContainerSummary: Sendable {
     /// Bytes in the writable layer, when listed with `size: true`.
     public var sizeRw: Int64?
 
-    /// The members of a list entry this type reads; the rest of the reply is not converted.
+    /// The members of a list entry this type reads; the rest of the reply is not parsed.
     static let listedKeys: Set<String> = ["Id", "Names", "Image", "Command", "Created", "State", "Status", "Labels", "SizeRw", "SizeRootFs"]
 
     init(json: JSONValue) throws {

@@ -42,11 +42,15 @@ extension EngineClient {
 
     /// Whether an image exists locally.
     public func imageExists(_ reference: String) async throws -> Bool {
+        try await imageID(reference) != nil
+    }
+
+    /// The ID (`sha256:...`) of the local image `reference` names; nil when there is none.
+    public func imageID(_ reference: String) async throws -> String? {
         do {
-            _ = try await inspectImage(reference)
-            return true
+            return try await inspectImage(reference).id
         } catch let error as EngineError where error.code == .notFound {
-            return false
+            return nil
         }
     }
 

@@ -68,6 +68,8 @@ public struct CleanupPlan: Sendable {
         public var volumes: [String]
         /// For a repair: why it cannot be done (its image is gone), found while planning.
         public var blocker: String?
+        /// For a repair: the ID of the image its containers are recreated from.
+        public var imageID: String?
 
         /// The session's name.
         public var name: SessionName { status.record.name }
@@ -293,9 +295,13 @@ extension SessionManager {
             }
             items.append(CleanupPlan.Item(status: status, action: action, containers: owned, volumes: volumesBySession[record.name.rawValue] ?? []))
         }
-        for image in Set(items.filter { $0.action == .repair }.map(\.status.record.image)) where !(try await engine.imageExists(image)) {
+        for image in Set(items.filter { $0.action == .repair }.map(\.status.record.image)) {
+            let imageID = try await engine.imageID(image)
             for index in items.indices where items[index].action == .repair && items[index].status.record.image == image {
-                items[index].blocker = "its image \(image) no longer exists; remove the session with `ccorc cleanup --fix-broken --drop --remove \(items[index].name)`"
+                items[index].imageID = imageID
+                if imageID == nil {
+                    items[index].blocker = "its image \(image) no longer exists; remove the session with `ccorc cleanup --fix-broken --drop --remove \(items[index].name)`"
+                }
             }
         }
 
@@ -430,7 +436,7 @@ extension SessionManager {
                     note = "\(agent.containerName) recreated with a new, empty state volume: its \(stateDirectory) is lost"
                 }
             }
-            let spec = self.containerSpec(record, agent, mounts: mounts)
+            let spec = self.containerSpec(record, agent, mounts: mounts, imageID: item.imageID)
             let id = try await requests.run(absentIsDone: false) { try await self.engine.createContainer(spec) }
             recreated.withLock { $0[agent.containerName] = id }
             notes.withLock { $0.append(note) }

@@ -163,7 +163,7 @@ extension SessionManager {
         let stateDirectory = label(RegistryRecovery.stateDirectoryLabel) ?? SessionRecord.defaultStateDirectory
         var record = SessionRecord(
             name: name, tmuxSession: label(RegistryRecovery.tmuxSessionLabel) ?? name.rawValue, createdAt: created,
-            updatedAt: created, image: details?.image ?? containers.first?.image ?? label(RegistryRecovery.imageLabel) ?? "",
+            updatedAt: created, image: label(RegistryRecovery.imageLabel) ?? details?.image ?? containers.first?.image ?? "",
             agentCommand: label(RegistryRecovery.agentCommandLabel) ?? "claude",
             config: ["stateDirectory": .string(stateDirectory)], status: .ready, agents: agents)
         if let details {

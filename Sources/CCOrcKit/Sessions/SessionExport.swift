@@ -145,7 +145,8 @@ extension SessionManager {
             entry["missing"] = false
             entry["id"] = .string(detail.id)
             entry["config"] = [
-                "image": .string(detail.image), "cmd": config["Cmd"] ?? .null, "entrypoint": config["Entrypoint"] ?? .null,
+                // By name: the container itself was created from the image's ID.
+                "image": .string(detail.labels[RegistryRecovery.imageLabel] ?? detail.image), "cmd": config["Cmd"] ?? .null, "entrypoint": config["Entrypoint"] ?? .null,
                 "env": SessionExportFormat.environment(detail.environment, includeSecrets: includeSecrets),
                 "labels": JSONValue(strings: detail.labels), "workingDir": .string(detail.workingDirectory),
                 "user": config["User"] ?? "", "tty": .bool(detail.tty), "openStdin": config["OpenStdin"] ?? false,
@@ -394,7 +395,9 @@ extension SessionManager {
                     _ = try await engine.createVolume(name: agent.stateVolume, labels: resourceLabels(record, agent))
                     result.createdVolumes.append(agent.stateVolume)
                 }
-                let spec = session.containers[agent.role] ?? containerSpec(record, agent, mounts: mounts)
+                var spec = session.containers[agent.role] ?? containerSpec(record, agent, mounts: mounts)
+                // Created from the image's ID, as launch does; a missing image is the engine's to report.
+                spec.image = try await engine.imageID(spec.image) ?? spec.image
                 record.agents[index].containerID = try await engine.createContainer(spec)
                 result.createdContainers.append(agent.containerName)
             }
