@@ -40,18 +40,22 @@ func withBenchSessions(
 }
 
 private func measureSessions(_ manager: SessionManager, environment: [String: String], binDirectory: String, tag: String, sessionCount: Int) async throws {
-    Report.section("ccorc list over \(sessionCount) registered sessions (\(sessionCount * 3) containers), median of 10")
+    Report.section("ccorc list over \(sessionCount) registered sessions (\(sessionCount * 3) containers), median of 10, runs alternating")
     try await registerBenchSessions(manager, tag: tag, count: sessionCount)
     let engine = manager.engine
     let ccorc = binDirectory + "/ccorc"
-    let list = try timeEach(10) { try runQuietly(ccorc, ["list", "--json"], environment: environment) }
-    let verbose = try timeEach(10) { try runQuietly(ccorc, ["list", "--verbose"], environment: environment) }
     let version = try await engine.apiVersion()
     let filter = "%7B%22label%22%3A%5B%22ccorc.session%22%5D%7D"  // {"label":["ccorc.session"]}
-    let floor = try timeEach(10) {
-        try runQuietly("/usr/bin/curl", ["-s", "-o", "/dev/null", "--unix-socket", engine.host.socketPath,
-                                         "http://localhost/v\(version)/containers/json?all=1&filters=\(filter)"])
-        try runQuietly("/usr/bin/tmux", ["-L", environment["CCORC_TMUX_SERVER"]!, "list-sessions"])
+    // The engine's list time drifts with its load, so the three take turns.
+    var list: [Double] = [], verbose: [Double] = [], floor: [Double] = []
+    for _ in 0..<10 {
+        list += try timeEach(1) { try runQuietly(ccorc, ["list", "--json"], environment: environment) }
+        verbose += try timeEach(1) { try runQuietly(ccorc, ["list", "--verbose"], environment: environment) }
+        floor += try timeEach(1) {
+            try runQuietly("/usr/bin/curl", ["-s", "-o", "/dev/null", "--unix-socket", engine.host.socketPath,
+                                             "http://localhost/v\(version)/containers/json?all=1&filters=\(filter)"])
+            try runQuietly("/usr/bin/tmux", ["-L", environment["CCORC_TMUX_SERVER"]!, "list-sessions"])
+        }
     }
     Report.line(Comparison(name: "ccorc list --json (process)", ours: median(list), peerName: "floor: curl list + tmux ls", peer: median(floor), unit: "s"))
     Report.line(Comparison(name: "ccorc list --verbose (process)", ours: median(verbose), peerName: "floor: curl list + tmux ls", peer: median(floor), unit: "s"))

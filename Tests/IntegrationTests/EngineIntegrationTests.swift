@@ -157,6 +157,16 @@ import Testing
             _ = await forEachConcurrently(Array(names.prefix(3))) { try await engine.startContainer($0) }
             let running = try await engine.listContainers(all: true, filters: ["label": ["ccorc.test.group=\(prefix)"], "status": ["running"]])
             #expect(Set(running.map(\.name)) == Set(names.prefix(3)))
+            // 24 entries arrive in several chunks; a brief listing with one label keeps the rest.
+            let brief = try await engine.listContainers(all: true, filters: ["label": ["ccorc.test.group=\(prefix)"]], labels: ["ccorc.test.parity"], brief: true)
+            let full = Dictionary(uniqueKeysWithValues: try await engine.listContainers(all: true, filters: ["label": ["ccorc.test.group=\(prefix)"]]).map { ($0.id, $0) })
+            #expect(brief.count == names.count)
+            for container in brief {
+                let whole = try #require(full[container.id])
+                #expect(container.name == whole.name && container.state == whole.state && container.status == whole.status)
+                #expect(container.labels == ["ccorc.test.parity": whole.labels["ccorc.test.parity"]!])
+                #expect(container.image.isEmpty && container.command.isEmpty && !whole.image.isEmpty)
+            }
             let removed = await forEachConcurrently(names, width: 16) { try await engine.removeContainer($0, force: true) }
             #expect(removed.allSatisfy { $0.error == nil })
             #expect(try await engine.listContainers(all: true, filters: ["label": ["ccorc.test.group=\(prefix)"]]).isEmpty)

@@ -109,7 +109,9 @@ final class CurlTransfer: @unchecked Sendable {
     let easy: CurlEasy
     private(set) var status = 0
     private var headerLines: [(String, String)] = []
-    private var body: [UInt8] = []
+    /// The reply body as it arrived, joined once at the end: growing one array through a 3 MB
+    /// list reply copied it twice over and faulted in twice its pages.
+    private var bodyChunks: [[UInt8]] = []
     private let sink: HTTPChunkSink?
     private var requestBody: UnsafeMutableRawBufferPointer?
     private var headerList: UnsafeMutablePointer<curl_slist>?
@@ -187,7 +189,7 @@ final class CurlTransfer: @unchecked Sendable {
         if let sink, (200..<300).contains(currentStatus()) {
             return sink(Array(bytes))
         }
-        body.append(contentsOf: bytes)
+        bodyChunks.append(Array(bytes))
         return true
     }
 
@@ -211,6 +213,14 @@ final class CurlTransfer: @unchecked Sendable {
         return code
     }
 
+    private func body() -> [UInt8] {
+        if bodyChunks.count == 1 { return bodyChunks[0] }
+        var body: [UInt8] = []
+        body.reserveCapacity(bodyChunks.reduce(0) { $0 + $1.count })
+        for chunk in bodyChunks { body += chunk }
+        return body
+    }
+
     /// The outcome once libcurl reports `code` for this transfer.
     func finish(_ code: CURLcode) -> Result<HTTPResponse, TransportError> {
         if isCancelled {
@@ -218,12 +228,12 @@ final class CurlTransfer: @unchecked Sendable {
         }
         if code == CURLE_WRITE_ERROR && sink != nil {
             // The sink asked to stop: a normal end for a followed stream.
-            return .success(HTTPResponse(status: currentStatus(), headers: headerLines, body: body))
+            return .success(HTTPResponse(status: currentStatus(), headers: headerLines, body: body()))
         }
         guard code == CURLE_OK else {
             return .failure(TransportError(curlCode: code, detail: String(cString: errorBuffer)))
         }
-        return .success(HTTPResponse(status: currentStatus(), headers: headerLines, body: body))
+        return .success(HTTPResponse(status: currentStatus(), headers: headerLines, body: body()))
     }
 
     /// Runs the transfer on the calling thread (`curl_easy_perform`).

@@ -40,6 +40,8 @@ public struct ContainerSummary: Sendable {
 
     /// The members of a list entry this type reads; the rest of the reply is not parsed.
     static let listedKeys: Set<String> = ["Id", "Names", "Image", "Command", "Created", "State", "Status", "Labels", "SizeRw", "SizeRootFs"]
+    /// The members a brief listing reads.
+    static let briefKeys: Set<String> = ["Id", "Names", "State", "Status", "Labels"]
 
     init(json: JSONValue) throws {
         guard let id = json["Id"]?.string else {
@@ -337,10 +339,14 @@ extension EngineClient {
     ///   - size: also report each writable layer's size (slower).
     ///   - labels: the only labels to read from each container; nil reads them all. A caller that
     ///     needs two of a dozen labels saves most of the reply's parsing.
+    ///   - brief: read only each container's ID, name, state, status and labels; its image and
+    ///     command are left empty and its creation time is the epoch.
     public func listContainers(
-        all: Bool = true, filters: [String: [String]] = [:], size: Bool = false, labels: Set<String>? = nil
+        all: Bool = true, filters: [String: [String]] = [:], size: Bool = false, labels: Set<String>? = nil, brief: Bool = false
     ) async throws -> [ContainerSummary] {
-        let projection = JSONProjection(members: ContainerSummary.listedKeys, nestedMember: labels == nil ? nil : "Labels", nestedKeys: labels ?? [])
+        let projection = JSONProjection(
+            members: brief ? ContainerSummary.briefKeys : ContainerSummary.listedKeys, nestedMember: labels == nil ? nil : "Labels",
+            nestedKeys: labels ?? [])
         let reply = try await json(.get, "/containers/json", query: [
             ("all", EngineClient.flag(all)), ("size", size ? "1" : nil), ("filters", EngineClient.filtersQuery(filters)),
         ], projection: projection)

@@ -333,8 +333,9 @@ public final class SessionManager: Sendable {
     // MARK: - Reading
 
     /// Every registered session with its live state: one registry read, one engine list call and
-    /// one tmux query, whatever the number of sessions. Each agent's `container` carries only the
-    /// `ccorc.session` and `ccorc.role` labels; `status(of:)` reads them all.
+    /// one tmux query, whatever the number of sessions. Each agent's `container` is brief (see
+    /// `EngineClient.listContainers(brief:)`) and carries only the `ccorc.session` and `ccorc.role`
+    /// labels; `status(of:)` reads everything.
     public func list() async throws -> [SessionStatus] {
         try await listing(includeOrphans: false).sessions
     }

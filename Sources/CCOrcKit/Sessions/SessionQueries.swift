@@ -53,21 +53,22 @@ extension SessionManager {
 
     /// Every registered session and, when `includeOrphans` is set, the orphaned containers
     /// (`ccorc list [--all]`): one engine list call, one tmux query and one registry read. The list
-    /// call is the slow part, so it is sent first and the other two are read while it runs. Only
-    /// the labels reconciling needs are read from the reply, unless orphans (shown with all their
-    /// labels) are asked for.
+    /// call is the slow part, so it is sent first and the other two are read while it runs. Unless
+    /// orphans (shown whole) are asked for, only what reconciling and the output need is read
+    /// from the reply: each container's ID, name, state, status, and session and role labels.
     public func listing(includeOrphans: Bool) async throws -> SessionListing {
         let labels: Set<String>? = includeOrphans ? nil : [OwnershipLabels.session, OwnershipLabels.role]
         // Negotiated first, so that the list call goes out at once rather than after the registry
         // read and the tmux start have given a thread back.
         _ = try await engine.apiVersion()
-        async let labelled = engine.listContainers(all: true, filters: ["label": [OwnershipLabels.session]], labels: labels)
+        async let labelled = engine.listContainers(
+            all: true, filters: ["label": [OwnershipLabels.session]], labels: labels, brief: !includeOrphans)
         async let tmuxList = tmux.listSessions()
         let records = try registry.allSessions()
         var containers = try await labelled
         if records.contains(where: \.isLegacy) {
             // Sessions imported from the legacy registry own containers ccorc never labelled.
-            containers = try await engine.listContainers(all: true, labels: labels)
+            containers = try await engine.listContainers(all: true, labels: labels, brief: !includeOrphans)
         }
         let sessions = Self.reconcile(records, containers: containers, tmuxSessions: try await tmuxList)
         guard includeOrphans else { return SessionListing(sessions: sessions, orphans: nil) }
