@@ -179,5 +179,10 @@ import Testing
         var table = TextTable(headers: ["NAME", "STATE"])
         table.append(["a-long-name", "running"])
         #expect(table.render() == "NAME          STATE\na-long-name   running")
+        // Non-ASCII cells are measured in characters, not bytes.
+        var marks = TextTable(headers: ["TMUX", "NAME"])
+        marks.append(["✓", "é"])
+        marks.append(["✗✗✗✗✗", "x"])
+        #expect(marks.render() == "TMUX    NAME\n✓       é\n✗✗✗✗✗   x")
     }
 }

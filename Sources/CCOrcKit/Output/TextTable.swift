@@ -15,18 +15,25 @@ public struct TextTable {
 
     /// The table as text, one line per row, trailing spaces trimmed.
     public func render() -> String {
-        var widths = headers.map(\.count)
-        for row in rows {
-            for (index, cell) in row.enumerated() where index < widths.count { widths[index] = max(widths[index], cell.count) }
+        let cellWidths = ([headers] + rows).map { $0.map(TextTable.width) }
+        var widths = cellWidths[0]
+        for row in cellWidths.dropFirst() {
+            for (index, width) in row.enumerated() where index < widths.count { widths[index] = max(widths[index], width) }
         }
-        func line(_ cells: [String]) -> String {
-            var text = ""
+        var text = ""
+        for (cells, cellWidth) in zip([headers] + rows, cellWidths) {
+            if !text.isEmpty { text += "\n" }
             for (index, cell) in cells.enumerated() {
-                let isLast = index == cells.count - 1
-                text += isLast ? cell : cell + String(repeating: " ", count: widths[index] - cell.count + 3)
+                text += cell
+                if index < cells.count - 1 { text += String(repeating: " ", count: widths[index] - cellWidth[index] + 3) }
             }
-            return text
         }
-        return ([line(headers)] + rows.map(line)).joined(separator: "\n")
+        return text
+    }
+
+    /// Columns a cell takes: its characters, counted cheaply when it is ASCII (a listing of
+    /// thousands of rows spent most of its rendering counting grapheme clusters).
+    private static func width(_ cell: String) -> Int {
+        cell.utf8.allSatisfy { $0 < 0x80 } ? cell.utf8.count : cell.count
     }
 }
