@@ -158,11 +158,15 @@ struct Stop: AsyncParsableCommand {
     @Flag(help: "Leave the tmux sessions open.") var keepTmux = false
 
     func run() async throws {
+        guard all || !names.isEmpty else { throw ValidationError("name sessions to stop, or pass --all") }
+        let targets = all ? [] : try parseNames(names)
         let manager = try await Environment.manager()
-        let targets = all ? try manager.registry.allSessions().map(\.name) : try parseNames(names)
-        guard !targets.isEmpty else { throw ValidationError(all ? "no sessions are registered" : "name sessions to stop, or pass --all") }
+        let outcomes = all
+            ? try await manager.stopAll(timeout: time, keepTmux: keepTmux)
+            : try await manager.stop(targets, timeout: time, keepTmux: keepTmux)
+        guard !outcomes.isEmpty else { throw ValidationError("no sessions are registered") }
         var failed = false
-        for (name, error) in try await manager.stop(targets, timeout: time, keepTmux: keepTmux) {
+        for (name, error) in outcomes {
             if let error {
                 failed = true
                 printError("ccorc: \(name): \(error)")

@@ -159,7 +159,7 @@ import Testing
             process.waitUntilExit()
             let lines = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).split(separator: "\n")
             #expect(lines.count >= 3, "\(lines.count) reports in 1.5 s at 0.2 s")
-            #expect(try lines.allSatisfy { try JSONValue.parse(String($0))["verdict"] == "healthy" })
+            #expect(try lines.allSatisfy { try JSONValue.parse(String($0))["verdict"] == "healthy" }, "\(lines.joined(separator: "\n"))")
         }
     }
 }

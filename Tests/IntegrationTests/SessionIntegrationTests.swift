@@ -123,6 +123,22 @@ struct SessionTestbed {
         }
     }
 
+    @Test func stopAllStopsEveryRegisteredSession() async throws {
+        try await SessionTestbed.with("stopall") { bed in
+            let empty = try bed.ccorc("stop", "--all")
+            #expect(empty.status != 0 && empty.stderr.contains("no sessions are registered"), "\(empty.stderr)")
+            let one = bed.prefix + "-a", two = bed.prefix + "-b"
+            let launch = try bed.ccorc("launch", "--detach", one, two)
+            #expect(launch.status == 0, "\(launch.stderr)")
+            let stop = try bed.ccorc("stop", "--all", "--time", "1")
+            #expect(stop.status == 0, "\(stop.stderr)")
+            #expect(Set(stop.stdout.split(separator: "\n").map(String.init)) == ["stopped \(one)", "stopped \(two)"])
+            let sessions = try bed.list()
+            #expect(sessions.count == 2)
+            #expect(sessions.allSatisfy { $0["running"]?.int == 0 && $0["tmux"] == .null })
+        }
+    }
+
     @Test func forceReplacesAForeignTmuxSession() async throws {
         try await SessionTestbed.with("force") { bed in
             let name = bed.prefix + "-f"

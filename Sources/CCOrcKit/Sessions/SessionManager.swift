@@ -306,8 +306,21 @@ public final class SessionManager: Sendable {
     /// Stops sessions: all their containers at once (they persist), then their tmux sessions.
     /// - Returns: each session's error, nil when it stopped.
     public func stop(_ names: [SessionName], timeout: Int? = nil, keepTmux: Bool = false) async throws -> [(name: SessionName, error: Error?)] {
-        var records: [SessionName: SessionRecord] = [:]
-        for record in try registry.allSessions() where names.contains(record.name) { records[record.name] = record }
+        let wanted = Set(names)
+        return await stop(try registry.allSessions().filter { wanted.contains($0.name) }, requested: names, timeout: timeout, keepTmux: keepTmux)
+    }
+
+    /// Stops every registered session (`ccorc stop --all`), with one registry read.
+    /// - Returns: each session's error, nil when it stopped; empty when none is registered.
+    public func stopAll(timeout: Int? = nil, keepTmux: Bool = false) async throws -> [(name: SessionName, error: Error?)] {
+        let records = try registry.allSessions()
+        return await stop(records, requested: records.map(\.name), timeout: timeout, keepTmux: keepTmux)
+    }
+
+    private func stop(
+        _ found: [SessionRecord], requested names: [SessionName], timeout: Int?, keepTmux: Bool
+    ) async -> [(name: SessionName, error: Error?)] {
+        let records = Dictionary(found.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         var errors: [SessionName: Error] = [:]
         for name in names where records[name] == nil {
             errors[name] = SessionError(.notFound, "session \(name) not found (see `ccorc list`)")
