@@ -21,7 +21,7 @@ struct ListContainers: AsyncParsableCommand {
         var table = TextTable(headers: ["NAME", "STATE", "STATUS", "IMAGE", "SESSION", "ROLE", "ID"])
         for container in containers {
             table.append([
-                container.name, container.state.rawValue, container.status, imageName(container.image, labels: container.labels),
+                container.name, container.state.rawValue, container.status, container.imageName,
                 container.labels[OwnershipLabels.session] ?? "-", container.labels[OwnershipLabels.role] ?? "-",
                 String(container.id.prefix(12)),
             ])
@@ -215,7 +215,7 @@ struct Status: AsyncParsableCommand {
             return
         }
         var lines: [(String, String)] = [
-            ("Name", details.name), ("ID", String(details.id.prefix(12))), ("Image", imageName(details.image, labels: details.labels)),
+            ("Name", details.name), ("ID", String(details.id.prefix(12))), ("Image", details.imageName),
             ("State", details.state.rawValue + (details.state == .exited ? " (exit \(details.exitCode))" : "")),
             ("Memory", details.memory > 0 ? ResourceLimits.formatBytes(details.memory) : "unlimited"),
             ("CPUs", details.nanoCPUs > 0 ? ResourceLimits.formatCPUs(details.nanoCPUs) : "unlimited"),
@@ -284,10 +284,4 @@ struct Stats: AsyncParsableCommand {
         }
         print(table.render())
     }
-}
-
-/// The image to show for a container: the name ccorc recorded (session containers are created from
-/// the image's ID), else what the engine reports.
-func imageName(_ image: String, labels: [String: String]) -> String {
-    labels[RegistryRecovery.imageLabel] ?? image
 }

@@ -38,6 +38,10 @@ public struct ContainerSummary: Sendable {
     /// Bytes in the writable layer, when listed with `size: true`.
     public var sizeRw: Int64?
 
+    /// The image by name: the `ccorc.image` label of a container ccorc created from the image's ID,
+    /// else `image`.
+    public var imageName: String { labels[OwnershipLabels.image] ?? image }
+
     /// The members of a list entry this type reads; the rest of the reply is not parsed.
     static let listedKeys: Set<String> = ["Id", "Names", "Image", "Command", "Created", "State", "Status", "Labels", "SizeRw", "SizeRootFs"]
     /// The members a brief listing reads.
@@ -231,6 +235,9 @@ public struct ContainerDetails: Sendable {
     public var environment: [String]
     /// Labels.
     public var labels: [String: String]
+    /// The image by name: the `ccorc.image` label of a container ccorc created from the image's ID,
+    /// else `image`.
+    public var imageName: String { labels[OwnershipLabels.image] ?? image }
     /// Working directory.
     public var workingDirectory: String
     /// Whether it has a TTY.

@@ -9,6 +9,8 @@ public enum OwnershipLabels {
     public static let role = "ccorc.role"
     /// The version of the label schema.
     public static let schema = "ccorc.schema"
+    /// The image a session container was created from, by name (it is created from the ID).
+    public static let image = "ccorc.image"
     /// The filter that selects everything ccorc manages.
     public static var managedFilter: [String: [String]] { ["label": ["\(managed)=true"]] }
 }

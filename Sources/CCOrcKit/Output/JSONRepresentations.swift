@@ -21,10 +21,11 @@ extension JSONValue {
 }
 
 extension ContainerSummary {
-    /// `{"id","name","image","state","status","created","labels","session","role"}`.
+    /// `{"id","name","image","state","status","created","labels","session","role"}`; `image` by name
+    /// (see `imageName`).
     public var jsonValue: JSONValue {
         [
-            "id": .string(id), "name": .string(name), "image": .string(image), "state": .string(state.rawValue),
+            "id": .string(id), "name": .string(name), "image": .string(imageName), "state": .string(state.rawValue),
             "status": .string(status), "created": JSONValue(date: created), "labels": JSONValue(strings: labels),
             "session": labels[OwnershipLabels.session].map { .string($0) } ?? .null,
             "role": labels[OwnershipLabels.role].map { .string($0) } ?? .null,
@@ -36,7 +37,7 @@ extension ContainerDetails {
     /// The container's state, config and limits.
     public var jsonValue: JSONValue {
         [
-            "id": .string(id), "name": .string(name), "image": .string(image), "imageId": .string(imageID),
+            "id": .string(id), "name": .string(name), "image": .string(imageName), "imageId": .string(imageID),
             "created": JSONValue(date: created), "state": .string(state.rawValue), "pid": .int(Int64(pid)),
             "exitCode": .int(Int64(exitCode)), "oomKilled": .bool(oomKilled), "error": .string(error),
             "startedAt": JSONValue(date: startedAt), "finishedAt": JSONValue(date: finishedAt),

@@ -14,7 +14,7 @@ public enum RegistryRecovery {
     /// The session's tmux session name.
     public static let tmuxSessionLabel = "ccorc.tmux-session"
     /// The session's image; also on volumes, so a session whose containers are gone keeps it.
-    public static let imageLabel = "ccorc.image"
+    public static let imageLabel = OwnershipLabels.image
     /// The names (never the values) of the variables given with `--env`, comma-separated, so
     /// that the image's own environment is not mistaken for the session's.
     public static let environmentKeysLabel = "ccorc.env-keys"

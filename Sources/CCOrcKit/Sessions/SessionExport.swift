@@ -146,7 +146,7 @@ extension SessionManager {
             entry["id"] = .string(detail.id)
             entry["config"] = [
                 // By name: the container itself was created from the image's ID.
-                "image": .string(detail.labels[RegistryRecovery.imageLabel] ?? detail.image), "cmd": config["Cmd"] ?? .null, "entrypoint": config["Entrypoint"] ?? .null,
+                "image": .string(detail.imageName), "cmd": config["Cmd"] ?? .null, "entrypoint": config["Entrypoint"] ?? .null,
                 "env": SessionExportFormat.environment(detail.environment, includeSecrets: includeSecrets),
                 "labels": JSONValue(strings: detail.labels), "workingDir": .string(detail.workingDirectory),
                 "user": config["User"] ?? "", "tty": .bool(detail.tty), "openStdin": config["OpenStdin"] ?? false,
