@@ -269,7 +269,8 @@ ccorc_status ccorc_cleanup(ccorc_handle *handle, const ccorc_cleanup_options *op
 /**
  * The containers ccorc and ccdk manage, stopped ones too, sorted by name; every container on the
  * engine when `every` is non-zero. `[CONTAINER...]` with CONTAINER {"id", "name", "image", "state",
- * "status", "created", "labels", "session", "role"}, as `ccdk list --json [--every]`.
+ * "status", "created", "labels", "session", "role"}, as `ccdk list --json [--every]`. "image" is a
+ * name, also for session containers, which are created from the image's ID.
  */
 ccorc_status ccorc_list_containers(ccorc_handle *handle, int every, char **containers_json, ccorc_error *error);
 
