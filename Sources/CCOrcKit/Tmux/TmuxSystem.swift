@@ -83,23 +83,8 @@ final class TmuxChildProcess: Sendable {
         // caller inherited (its parent's output pipe, say) open after the caller exits.
         _ = cshims_spawn_close_from(&actions, 3)
 
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
+        var attributes = cleanSignalSpawnAttributes(ownProcessGroup: true)
         defer { posix_spawnattr_destroy(&attributes) }
-        var noSignals = sigset_t()
-        sigemptyset(&noSignals)
-        // Every signal back to its default action and none blocked: an ignored or blocked signal
-        // is inherited through exec, and a tmux server started with SIGTERM blocked never exits on
-        // kill-server, one with SIGCHLD ignored never learns its panes' exit status.
-        var defaultSignals = sigset_t()
-        sigfillset(&defaultSignals)
-        sigdelset(&defaultSignals, SIGKILL)
-        sigdelset(&defaultSignals, SIGSTOP)
-        posix_spawnattr_setsigmask(&attributes, &noSignals)
-        posix_spawnattr_setsigdefault(&attributes, &defaultSignals)
-        posix_spawnattr_setpgroup(&attributes, 0)
-        posix_spawnattr_setflags(
-            &attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP))
 
         let argv = [executable] + arguments
         let environment = ProcessInfo.processInfo.environment
@@ -209,6 +194,31 @@ final class TmuxChildProcess: Sendable {
         close(errorDescriptor)
         return status
     }
+}
+
+/// Spawn attributes that give the child every signal's default action and none blocked: an ignored
+/// or blocked signal is inherited through exec, and a tmux server started with SIGTERM blocked never
+/// exits on kill-server, one with SIGCHLD ignored never learns its panes' exit status. The caller
+/// destroys them (`posix_spawnattr_destroy`).
+/// - Parameter ownProcessGroup: also start the child in a process group of its own.
+func cleanSignalSpawnAttributes(ownProcessGroup: Bool) -> posix_spawnattr_t {
+    var attributes = posix_spawnattr_t()
+    posix_spawnattr_init(&attributes)
+    var noSignals = sigset_t()
+    sigemptyset(&noSignals)
+    var defaultSignals = sigset_t()
+    sigfillset(&defaultSignals)
+    sigdelset(&defaultSignals, SIGKILL)
+    sigdelset(&defaultSignals, SIGSTOP)
+    posix_spawnattr_setsigmask(&attributes, &noSignals)
+    posix_spawnattr_setsigdefault(&attributes, &defaultSignals)
+    var flags = POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF
+    if ownProcessGroup {
+        posix_spawnattr_setpgroup(&attributes, 0)
+        flags |= POSIX_SPAWN_SETPGROUP
+    }
+    posix_spawnattr_setflags(&attributes, Int16(flags))
+    return attributes
 }
 
 /// Calls `body` with a NULL-terminated `char *[]` of `strings`, valid only during the call.
