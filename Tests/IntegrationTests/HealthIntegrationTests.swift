@@ -10,11 +10,15 @@ import Testing
         return (result.status, try JSONValue.parse(result.stdout))
     }
 
-    /// Waits up to 15 s for a just-launched session's agent shells to start (slow on a loaded machine).
+    /// Waits up to 15 s for a just-launched session's agent shells to start (slow on a loaded
+    /// machine); a session still not healthy then fails the test with its last report.
     private func waitUntilHealthy(_ bed: SessionTestbed, _ name: String) async throws {
-        for _ in 0..<60 where try bed.ccorc("health", name).status != 0 {
+        var last = try health(bed, name)
+        for _ in 0..<60 where last.status != 0 {
             try await Task.sleep(for: .milliseconds(250))
+            last = try health(bed, name)
         }
+        #expect(last.status == 0, "\(name) never became healthy: \(last.report.serialized())")
     }
 
     private func session(_ report: JSONValue, _ name: String) throws -> JSONValue {
@@ -90,9 +94,15 @@ import Testing
             let leader = try #require(try session(before, killedAgent)["containers"]?.array?.first)
             let agentPID = try #require(leader["agentProcesses"]?.array?.first?["pid"]?.int)
             #expect(kill(pid_t(agentPID), SIGKILL) == 0)
-            try await Task.sleep(for: .milliseconds(500))
-
-            let (status, report) = try health(bed, removed, killedTmux, killedAgent)
+            // The agent's shell, and with it its window, ends a moment later.
+            func leaderWindow(_ report: JSONValue) throws -> JSONValue? {
+                try session(report, killedAgent)["tmux"]?["windows"]?.array?.first { $0["role"] == "leader" }
+            }
+            var (status, report) = try health(bed, removed, killedTmux, killedAgent)
+            for _ in 0..<40 where try leaderWindow(report)?["present"] != false {
+                try await Task.sleep(for: .milliseconds(250))
+                (status, report) = try health(bed, removed, killedTmux, killedAgent)
+            }
             #expect(status == 1)
             #expect(report["verdict"] == "broken")
 
@@ -111,7 +121,7 @@ import Testing
             let dead = try #require(noAgent["containers"]?.array?.first { $0["role"] == "leader" })
             #expect(dead["state"] == "running" && dead["agentRunning"] == false)
             #expect(issues(noAgent).contains("\(killedAgent)-leader: agent command `sh` is not running -> `ccorc stop \(killedAgent) && ccorc resume \(killedAgent)`"))
-            #expect(noAgent["tmux"]?["windows"]?.array?.first { $0["role"] == "leader" }?["present"] == false, "the agent's shell ended with it")
+            #expect(try leaderWindow(report)?["present"] == false, "the agent's shell ended with it: \(noAgent.serialized())")
 
             // The fixes named work.
             #expect(try bed.ccorc("resume", killedTmux, "--detach").status == 0)
