@@ -24,7 +24,7 @@ fi
 work=$(mktemp -d "${TMPDIR:-/tmp}/ccorc-curl.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 echo "setup: building a static libcurl $version (HTTP over Unix sockets only) into $prefix"
-if ! curl -fsS -o "$work/curl.tar.gz" "$source_url"; then
+if ! curl -fsS --connect-timeout 10 --max-time 120 -o "$work/curl.tar.gz" "$source_url"; then
     echo "setup: cannot fetch $source_url; the system libcurl will be linked instead" >&2
     exit 0
 fi
