@@ -389,6 +389,8 @@ extension SessionManager {
                 _ = try await engine.createVolume(name: volume.name, labels: volume.labels, driver: volume.driver)
                 result.createdVolumes.append(volume.name)
             }
+            // Each image's ID is looked up once: agents share their session's image.
+            var imageIDs: [String: String] = [:]
             for index in record.agents.indices where existingContainers[record.agents[index].containerName] == nil {
                 let agent = record.agents[index]
                 if !agent.stateVolume.isEmpty, !existingVolumes.contains(agent.stateVolume), !result.createdVolumes.contains(agent.stateVolume) {
@@ -397,7 +399,8 @@ extension SessionManager {
                 }
                 var spec = session.containers[agent.role] ?? containerSpec(record, agent, mounts: mounts)
                 // Created from the image's ID, as launch does; a missing image is the engine's to report.
-                spec.image = try await engine.imageID(spec.image) ?? spec.image
+                if imageIDs[spec.image] == nil { imageIDs[spec.image] = try await engine.imageID(spec.image) ?? spec.image }
+                spec.image = imageIDs[spec.image]!
                 record.agents[index].containerID = try await engine.createContainer(spec)
                 result.createdContainers.append(agent.containerName)
             }
