@@ -8,21 +8,26 @@ public struct TarWriter {
     /// An empty archive.
     public init() {}
 
-    /// Adds a regular file.
-    public mutating func addFile(_ path: String, contents: [UInt8], mode: Int = 0o644, modified: Date = Date(timeIntervalSince1970: 0)) throws {
-        try appendHeader(path: path, type: "0", size: contents.count, mode: mode, linkTarget: "", modified: modified)
+    /// Adds a regular file, owned by `uid`:`gid` (root by default).
+    public mutating func addFile(
+        _ path: String, contents: [UInt8], mode: Int = 0o644, uid: Int = 0, gid: Int = 0, modified: Date = Date(timeIntervalSince1970: 0)
+    ) throws {
+        try appendHeader(path: path, type: "0", size: contents.count, mode: mode, uid: uid, gid: gid, linkTarget: "", modified: modified)
         bytes += contents
         bytes += [UInt8](repeating: 0, count: (512 - contents.count % 512) % 512)
     }
 
-    /// Adds a directory.
-    public mutating func addDirectory(_ path: String, mode: Int = 0o755, modified: Date = Date(timeIntervalSince1970: 0)) throws {
-        try appendHeader(path: path.hasSuffix("/") ? path : path + "/", type: "5", size: 0, mode: mode, linkTarget: "", modified: modified)
+    /// Adds a directory, owned by `uid`:`gid` (root by default).
+    public mutating func addDirectory(
+        _ path: String, mode: Int = 0o755, uid: Int = 0, gid: Int = 0, modified: Date = Date(timeIntervalSince1970: 0)
+    ) throws {
+        try appendHeader(
+            path: path.hasSuffix("/") ? path : path + "/", type: "5", size: 0, mode: mode, uid: uid, gid: gid, linkTarget: "", modified: modified)
     }
 
     /// Adds a symbolic link to `target`.
     public mutating func addSymlink(_ path: String, target: String) throws {
-        try appendHeader(path: path, type: "2", size: 0, mode: 0o777, linkTarget: target, modified: Date(timeIntervalSince1970: 0))
+        try appendHeader(path: path, type: "2", size: 0, mode: 0o777, uid: 0, gid: 0, linkTarget: target, modified: Date(timeIntervalSince1970: 0))
     }
 
     /// Ends the archive with two zero blocks and returns it.
@@ -64,7 +69,9 @@ public struct TarWriter {
         return writer.finish()
     }
 
-    private mutating func appendHeader(path: String, type: Character, size: Int, mode: Int, linkTarget: String, modified: Date) throws {
+    private mutating func appendHeader(
+        path: String, type: Character, size: Int, mode: Int, uid: Int, gid: Int, linkTarget: String, modified: Date
+    ) throws {
         var name = Array(path.utf8)
         var prefix: [UInt8] = []
         if name.count > 100 {
@@ -84,16 +91,17 @@ public struct TarWriter {
         }
         put(name, at: 0)
         put(octal(mode & 0o7777, width: 8), at: 100)
-        put(octal(0, width: 8), at: 108)
-        put(octal(0, width: 8), at: 116)
+        put(octal(uid, width: 8), at: 108)
+        put(octal(gid, width: 8), at: 116)
         put(octal(size, width: 12), at: 124)
         put(octal(Int(modified.timeIntervalSince1970), width: 12), at: 136)
         put(Array(repeating: UInt8(ascii: " "), count: 8), at: 148)
         header[156] = UInt8(ascii: type.unicodeScalars.first!)
         put(Array(linkTarget.utf8), at: 157)
         put(Array("ustar\u{0}00".utf8), at: 257)
-        put(Array("root".utf8), at: 265)
-        put(Array("root".utf8), at: 297)
+        // Owner names only for root: the numeric IDs are what an image's files keep.
+        if uid == 0 { put(Array("root".utf8), at: 265) }
+        if gid == 0 { put(Array("root".utf8), at: 297) }
         put(prefix, at: 345)
         let checksum = header.reduce(0) { $0 + Int($1) }
         put(Array((String(repeating: "0", count: max(0, 6 - String(checksum, radix: 8).count)) + String(checksum, radix: 8)).utf8) + [0, UInt8(ascii: " ")], at: 148)
