@@ -131,7 +131,8 @@ typedef struct ccorc_launch_options {
     const char *working_directory;
     /** The containers' network mode, e.g. "none". NULL: the engine's default. */
     const char *network_mode;
-    /** Where each agent's state volume is mounted. NULL: "/root/.claude". */
+    /** Where each agent's state volume is mounted. NULL: "~/.claude" of the image's user (its
+        HOME, else its home in the image's /etc/passwd, else /root). */
     const char *state_directory;
     /** Non-zero: replace a tmux session of the same name that ccorc does not track. */
     int force;

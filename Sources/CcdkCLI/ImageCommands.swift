@@ -58,6 +58,8 @@ struct BusyboxImageCommand: AsyncParsableCommand {
         commandName: "busybox", abstract: "Make a minimal offline image from the host's static busybox.")
     @Option(name: [.customShort("t"), .long], help: "The image reference.") var tag = "ccorc-busybox:latest"
     @Option(help: "The static busybox binary.") var binary = BusyboxImage.defaultBinary
+    @Option(help: "Run as this non-root user (uid 1000), laid out like the agent image: HOME=/home/USER, VOLUME ~/.claude.")
+    var user: String?
     @Flag(help: "Import again even if the image exists.") var force = false
 
     func run() async throws {
@@ -66,7 +68,7 @@ struct BusyboxImageCommand: AsyncParsableCommand {
             print("\(tag) exists")
             return
         }
-        let result = try await BusyboxImage.importImage(into: engine, reference: tag, busybox: binary)
+        let result = try await BusyboxImage.importImage(into: engine, reference: tag, busybox: binary, user: user)
         print("\(tag) \(result)")
     }
 }

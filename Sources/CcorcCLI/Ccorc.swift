@@ -87,7 +87,7 @@ struct Launch: AsyncParsableCommand {
     @Option(help: "Environment variable KEY=VALUE (repeatable).") var env: [String] = []
     @Option(help: "Working directory inside the containers.") var workdir: String?
     @Option(help: "Network mode (default: $CCORC_NETWORK, else the engine's default).") var network: String?
-    @Option(help: "Where each agent's state volume is mounted.") var stateDir = SessionRecord.defaultStateDirectory
+    @Option(help: "Where each agent's state volume is mounted (default: ~/.claude of the image's user).") var stateDir: String?
     @Flag(help: "Replace an existing tmux session of the same name.") var force = false
     @Flag(help: "Do not attach at the end.") var detach = false
 

@@ -3,13 +3,21 @@ import Foundation
 /// A minimal image built offline from the host's static busybox: one binary plus a symlink per
 /// applet, a root user and a home directory. It is what the tests and the demo run, since no image
 /// registry can be assumed reachable.
+///
+/// With a `user`, the image has the layout of the real agent image (`images/agent`): that user
+/// (uid and gid 1000) owns `/home/USER` and `/home/USER/.claude`, and the image sets `USER`,
+/// `HOME`, `WORKDIR` and `VOLUME /home/USER/.claude` as that Dockerfile does.
 public enum BusyboxImage {
     /// Where Debian's busybox-static installs the binary.
     public static let defaultBinary = "/bin/busybox"
 
+    /// The uid and gid of the non-root user of an agent-layout image.
+    public static let userID = 1000
+
     /// Builds the root filesystem as a tar archive.
+    /// - Parameter user: a non-root user to add, with its home and `~/.claude`; nil for root only.
     /// - Throws: `TarError` when the binary is missing or is not a static busybox.
-    public static func rootfsArchive(busybox: String = defaultBinary) throws -> [UInt8] {
+    public static func rootfsArchive(busybox: String = defaultBinary, user: String? = nil) throws -> [UInt8] {
         guard let binary = FileManager.default.contents(atPath: busybox) else {
             throw TarError(message: "\(busybox) not found: install Debian's busybox-static")
         }
@@ -22,17 +30,36 @@ public enum BusyboxImage {
         for applet in applets where applet != "busybox" {
             try tar.addSymlink("bin/" + applet, target: "busybox")
         }
-        try tar.addFile("etc/passwd", contents: Array("root:x:0:0:root:/root:/bin/sh\n".utf8))
-        try tar.addFile("etc/group", contents: Array("root:x:0:\n".utf8))
+        var passwd = "root:x:0:0:root:/root:/bin/sh\n"
+        var group = "root:x:0:\n"
+        if let user {
+            guard let first = user.unicodeScalars.first, ("a"..."z").contains(first) || first == "_",
+                  user.count <= 32, user.unicodeScalars.allSatisfy({ ("a"..."z").contains($0) || ("0"..."9").contains($0) || "_-".unicodeScalars.contains($0) }),
+                  user != "root"
+            else { throw TarError(message: "user name \(user.debugDescription) is not usable: lowercase letters, digits, _ and -, starting with a letter or _") }
+            passwd += "\(user):x:\(userID):\(userID):\(user):/home/\(user):/bin/sh\n"
+            group += "\(user):x:\(userID):\n"
+            try tar.addDirectory("home/" + user, mode: 0o755, uid: userID, gid: userID)
+            try tar.addDirectory("home/\(user)/.claude", mode: 0o755, uid: userID, gid: userID)
+        }
+        try tar.addFile("etc/passwd", contents: Array(passwd.utf8))
+        try tar.addFile("etc/group", contents: Array(group.utf8))
         return tar.finish()
     }
 
     /// Imports the busybox root filesystem as `reference` (`repo:tag`) and returns the image ID.
-    public static func importImage(into engine: EngineClient, reference: String, busybox: String = defaultBinary) async throws -> String {
+    /// - Parameters:
+    ///   - user: a non-root user the image runs as, in the agent image's layout; nil runs as root.
+    ///   - changes: more Dockerfile instructions (`VOLUME /data`, `ENV K=V`) after the layout's own.
+    public static func importImage(
+        into engine: EngineClient, reference: String, busybox: String = defaultBinary, user: String? = nil, changes: [String] = []
+    ) async throws -> String {
         let (repository, tag) = ImageReference.split(reference)
+        let layout = user.map { ["USER \($0)", "ENV HOME=/home/\($0)", "WORKDIR /home/\($0)", "VOLUME /home/\($0)/.claude"] }
+            ?? ["ENV HOME=/root", "WORKDIR /root"]
         return try await engine.importImage(
-            tarball: try rootfsArchive(busybox: busybox), repository: repository, tag: tag,
-            changes: ["CMD [\"sh\"]", "ENV PATH=/bin:/usr/bin", "ENV HOME=/root", "WORKDIR /root"])
+            tarball: try rootfsArchive(busybox: busybox, user: user), repository: repository, tag: tag,
+            changes: ["CMD [\"sh\"]", "ENV PATH=/bin:/usr/bin"] + layout + changes)
     }
 
     private static func listApplets(_ busybox: String) throws -> [String] {

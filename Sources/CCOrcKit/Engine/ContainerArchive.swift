@@ -1,6 +1,6 @@
 import Foundation
 
-// Archive endpoint: HEAD /containers/{id}/archive.
+// Archive endpoint: HEAD and GET /containers/{id}/archive.
 
 /// A path inside a container, as the archive endpoint's `X-Docker-Container-Path-Stat` header
 /// describes it.
@@ -42,5 +42,19 @@ extension EngineClient {
         }
         return ContainerPathStat(
             name: name, size: stat["size"]?.int ?? 0, mode: UInt32(truncatingIfNeeded: mode), linkTarget: stat["linkTarget"]?.string ?? "")
+    }
+
+    /// Copies a path out of a container as a tar archive (`GET /containers/{id}/archive`); works
+    /// on created and stopped containers too.
+    /// - Returns: nil when the path does not exist in the container.
+    /// - Throws: `EngineError.notFound` when the container does not exist.
+    public func copyFromContainer(_ container: String, path: String) async throws -> [UInt8]? {
+        do {
+            return try await send(.get, "/containers/\(pathSegment(container))/archive", query: [("path", path)]).body
+        } catch let error as EngineError where error.code == .notFound {
+            // The engine says "Could not find the file" for a path, "No such container" otherwise.
+            if error.message.lowercased().contains("no such container") { throw error }
+            return nil
+        }
     }
 }

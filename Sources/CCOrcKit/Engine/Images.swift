@@ -12,6 +12,8 @@ public struct ImageSummary: Sendable {
     public var created: Int64
     /// Labels.
     public var labels: [String: String]
+    /// How containers of the image run by default; inspect only (a list leaves it empty).
+    public var config: ImageConfig
 
     init(json: JSONValue) throws {
         guard let id = json["Id"]?.string else {
@@ -22,6 +24,41 @@ public struct ImageSummary: Sendable {
         size = json["Size"]?.int ?? 0
         created = json["Created"]?.int ?? 0
         labels = json["Labels"]?.stringMap ?? json["Config"]?["Labels"]?.stringMap ?? [:]
+        config = ImageConfig(json: json["Config"])
+    }
+}
+
+/// The part of an image's `Config` that decides where a container's user lives: what the image's
+/// `USER`, `ENV`, `WORKDIR` and `VOLUME` lines set.
+public struct ImageConfig: Sendable, Equatable {
+    /// `USER`: a name or uid, optionally `:group`; empty for root.
+    public var user: String
+    /// `ENV` entries, `KEY=VALUE`.
+    public var environment: [String]
+    /// `WORKDIR`; empty for `/`.
+    public var workingDirectory: String
+    /// The paths `VOLUME` declares, sorted: each gets an anonymous volume in every container
+    /// that does not mount something there itself.
+    public var volumes: [String]
+
+    /// A configuration; see the properties.
+    public init(user: String = "", environment: [String] = [], workingDirectory: String = "", volumes: [String] = []) {
+        self.user = user
+        self.environment = environment
+        self.workingDirectory = workingDirectory
+        self.volumes = volumes
+    }
+
+    init(json: JSONValue?) {
+        user = json?["User"]?.string ?? ""
+        environment = json?["Env"]?.stringArray ?? []
+        workingDirectory = json?["WorkingDir"]?.string ?? ""
+        volumes = json?["Volumes"]?.object.map { $0.keys.sorted() } ?? []
+    }
+
+    /// The value of `name` in `ENV`, when the image sets it.
+    public func environmentValue(_ name: String) -> String? {
+        environment.last { $0.hasPrefix(name + "=") }.map { String($0.dropFirst(name.count + 1)) }
     }
 }
 

@@ -312,7 +312,7 @@ extension SessionManager {
             orphanContainers = containers.filter {
                 Self.isOrphan($0.labels, name: $0.name, registered: registered, claimed: claimed) && inScope($0.labels[OwnershipLabels.session]!)
             }
-            let claimedVolumes = Set(records.flatMap { $0.agents.map(\.stateVolume) })
+            let claimedVolumes = Set(records.flatMap { record in record.agents.flatMap { Self.volumeNames(record, $0) } })
             orphanVolumes = volumes.filter {
                 Self.isOrphan($0.labels, name: $0.name, registered: registered, claimed: claimedVolumes) && inScope($0.labels[OwnershipLabels.session]!)
             }
@@ -361,7 +361,7 @@ extension SessionManager {
         }
         await finisher.flush()
         await removeStrays(plan.orphanContainers.map { ($0.id, $0.name) }, as: .container, jobs: jobs, requests: requests, run: run) {
-            try await self.engine.removeContainer($0, force: true)
+            try await self.engine.removeContainer($0, force: true, volumes: true)
         }
         await removeStrays(plan.orphanVolumes.map { ($0.name, $0.name) }, as: .volume, jobs: jobs, requests: requests, run: run) {
             try await self.engine.removeVolume($0, force: true)
@@ -391,7 +391,7 @@ extension SessionManager {
     private func dismantle(_ item: CleanupPlan.Item, index: Int, keepVolumes: Bool, requests: EngineRequests) async -> CleanupResult {
         let name = item.name.rawValue
         let containerErrors = await forEachConcurrently(item.containers, width: item.containers.count) { container in
-            try await requests.run(for: index) { try await self.engine.removeContainer(container.id, force: true) }
+            try await requests.run(for: index) { try await self.engine.removeContainer(container.id, force: true, volumes: true) }
         }
         let removedContainers = containerErrors.filter { $0.error == nil }.count
         if let failure = containerErrors.first(where: { $0.error != nil }) {
@@ -426,14 +426,15 @@ extension SessionManager {
         let missing = item.status.missingAgents.map(\.record)
         let existingVolumes = Set(item.volumes)
         let outcomes = await forEachConcurrently(missing, width: max(1, missing.count)) { agent in
-            var note = "\(agent.containerName) recreated: files outside \(stateDirectory) are lost"
-            if !existingVolumes.contains(agent.stateVolume) {
-                do {
-                    _ = try await requests.run(absentIsDone: false) { try await self.engine.inspectVolume(agent.stateVolume) }
-                } catch let error as EngineError where error.code == .notFound {
-                    let labels = self.resourceLabels(record, agent)
-                    _ = try await requests.run(absentIsDone: false) { try await self.engine.createVolume(name: agent.stateVolume, labels: labels) }
+            var note = "\(agent.containerName) recreated: files outside its volumes are lost"
+            // The state volume and the image's volumes: each made again (empty) if it is gone
+            // too, so that the engine does not make it unlabelled.
+            for volume in self.agentVolumes(record, agent) where !existingVolumes.contains(volume.name) {
+                let created = try await requests.run(absentIsDone: false) { try await self.createVolumeIfAbsent(volume.name, labels: volume.labels) }
+                if created == true, volume.name == agent.stateVolume {
                     note = "\(agent.containerName) recreated with a new, empty state volume: its \(stateDirectory) is lost"
+                } else if created == true {
+                    note += "; its volume \(volume.name) was gone and is new and empty"
                 }
             }
             let spec = self.containerSpec(record, agent, mounts: mounts, imageID: item.imageID)

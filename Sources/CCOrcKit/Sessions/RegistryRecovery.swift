@@ -27,6 +27,8 @@ public enum RegistryRecovery {
     public static let stateDirectoryLabel = "ccorc.state-dir"
     /// The creation time in whole unix seconds, written by launch.
     public static let createdSecondsLabel = "ccorc.created"
+    /// On a volume at one of the image's `VOLUME` paths (not the state volume): that path.
+    public static let volumeTargetLabel = "ccorc.volume-target"
 
     /// The labels beyond ownership that let `recover` rebuild `agent`'s part of `record`.
     public static func labels(_ record: SessionRecord, _ agent: AgentRecord) -> [String: String] {
@@ -143,7 +145,9 @@ extension SessionManager {
             roles[role, default: (nil, nil, nil)].container = container
             roles[role]!.position = container.labels[RegistryRecovery.positionLabel].flatMap { Int($0) } ?? roles[role]!.position
         }
-        for volume in volumes {
+        // Volumes at the image's VOLUME paths name their path; the rest are state volumes.
+        let imageVolumeTargets = Set(volumes.compactMap { $0.labels[RegistryRecovery.volumeTargetLabel] }).sorted()
+        for volume in volumes where volume.labels[RegistryRecovery.volumeTargetLabel] == nil {
             guard let role = volume.labels[OwnershipLabels.role].flatMap(AgentRole.init(rawValue:)) else { continue }
             roles[role, default: (nil, nil, nil)].volume = volume
             roles[role]!.position = roles[role]!.position ?? volume.labels[RegistryRecovery.positionLabel].flatMap { Int($0) }
@@ -165,7 +169,10 @@ extension SessionManager {
             name: name, tmuxSession: label(RegistryRecovery.tmuxSessionLabel) ?? name.rawValue, createdAt: created,
             updatedAt: created, image: label(RegistryRecovery.imageLabel) ?? details?.image ?? containers.first?.image ?? "",
             agentCommand: label(RegistryRecovery.agentCommandLabel) ?? "claude",
-            config: ["stateDirectory": .string(stateDirectory)], status: .ready, agents: agents)
+            config: imageVolumeTargets.isEmpty
+                ? ["stateDirectory": .string(stateDirectory)]
+                : ["stateDirectory": .string(stateDirectory), "imageVolumes": JSONValue(strings: imageVolumeTargets)],
+            status: .ready, agents: agents)
         if let details {
             record.memoryBytes = details.memory > 0 ? details.memory : nil
             record.nanoCPUs = details.nanoCPUs > 0 ? details.nanoCPUs : nil
@@ -174,7 +181,7 @@ extension SessionManager {
             record.workingDirectory = workingDirectory.isEmpty ? nil : workingDirectory
             let keys = Set((details.labels[RegistryRecovery.environmentKeysLabel] ?? "").split(separator: ",").map(String.init))
             record.environment = details.environment.filter { keys.contains(String($0.split(separator: "=", maxSplits: 1).first ?? "")) }
-            let stateVolumes = Set(agents.map(\.stateVolume))
+            let stateVolumes = Set(agents.map(\.stateVolume) + volumes.filter { $0.labels[RegistryRecovery.volumeTargetLabel] != nil }.map(\.name))
             record.mounts = (details.raw["HostConfig"]?["Mounts"]?.array ?? []).compactMap { mount in
                 guard let source = mount["Source"]?.string, let target = mount["Target"]?.string, !stateVolumes.contains(source) else { return nil }
                 return source + ":" + target + (mount["ReadOnly"]?.bool == true ? ":ro" : "")

@@ -170,8 +170,9 @@ extension SessionManager {
             ]
             return .object(entry)
         }
-        let volumeEntries: [JSONValue] = record.agents.filter { !$0.stateVolume.isEmpty }.map { agent in
-            guard let volume = volumes[agent.stateVolume] else { return ["name": .string(agent.stateVolume), "missing": true] }
+        let volumeNames = record.agents.flatMap { SessionManager.volumeNames(record, $0) }
+        let volumeEntries: [JSONValue] = volumeNames.map { name in
+            guard let volume = volumes[name] else { return ["name": .string(name), "missing": true] }
             return ["name": .string(volume.name), "driver": .string(volume.driver), "labels": JSONValue(strings: volume.labels), "missing": false]
         }
         return [
@@ -349,7 +350,7 @@ extension SessionManager {
         } catch {
             // All or nothing: undo the sessions imported before the one that failed.
             for result in imported.reversed() {
-                _ = await forEachConcurrently(result.createdContainers) { try await self.engine.removeContainer($0, force: true) }
+                _ = await forEachConcurrently(result.createdContainers) { try await self.engine.removeContainer($0, force: true, volumes: true) }
                 _ = await forEachConcurrently(result.createdVolumes) { try await self.engine.removeVolume($0, force: true) }
                 if let row = replacedRows[result.name] { try? registry.commit(row) } else { _ = try? registry.remove([result.name]) }
             }
@@ -406,7 +407,7 @@ extension SessionManager {
             }
             try registry.commit(record)
         } catch {
-            _ = await forEachConcurrently(result.createdContainers) { try await self.engine.removeContainer($0, force: true) }
+            _ = await forEachConcurrently(result.createdContainers) { try await self.engine.removeContainer($0, force: true, volumes: true) }
             _ = await forEachConcurrently(result.createdVolumes) { try await self.engine.removeVolume($0, force: true) }
             if !replacing { _ = try? registry.release(record.name) }
             throw SessionError(.stepFailed, "import \(record.name): creating its containers failed: \(error)")

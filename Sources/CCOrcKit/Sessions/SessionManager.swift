@@ -20,8 +20,9 @@ public struct LaunchOptions: Sendable {
     public var workingDirectory: String?
     /// The containers' network mode; nil uses the engine's default.
     public var networkMode: String?
-    /// Where each agent's state volume is mounted inside its container.
-    public var stateDirectory = SessionRecord.defaultStateDirectory
+    /// Where each agent's state volume is mounted inside its container; nil takes `~/.claude`
+    /// of the image's user (see `AgentImage.homeDirectory`).
+    public var stateDirectory: String?
     /// Replace a tmux session of the same name that ccorc does not track.
     public var force = false
 
@@ -84,11 +85,16 @@ public struct SessionStatus: Sendable {
 }
 
 extension SessionRecord {
-    /// Where agents' state volumes are mounted unless launch was told otherwise.
+    /// Where agents' state volumes were mounted before launch derived the place from the image,
+    /// and so where a record that does not say is taken to have them.
     public static let defaultStateDirectory = "/root/.claude"
 
     /// Where this session's agents have their state volume mounted.
     public var stateDirectory: String { config["stateDirectory"]?.string ?? Self.defaultStateDirectory }
+
+    /// The image's `VOLUME` paths at which every agent has a named volume of its own, sorted
+    /// (see `SessionManager.imageVolumes`); empty for most images.
+    public var imageVolumeTargets: [String] { config["imageVolumes"]?.stringArray ?? [] }
 }
 
 /// Team sessions: launch, resume, stop, list and inspect, over the engine client, the tmux control
@@ -128,7 +134,12 @@ public final class SessionManager: Sendable {
     /// registry entry. On any failure everything made so far is removed again.
     public func launch(_ name: SessionName, options: LaunchOptions) async throws -> SessionRecord {
         try options.validate()
-        let imageID = try await agentImageID(options.image)
+        let mounts = try options.mounts.map(MountSpec.init(parsing:))
+        return try await launch(name, options: options, image: try await agentImage(options.image, stateDirectory: options.stateDirectory, mounts: mounts))
+    }
+
+    /// `launch(_:options:)` with the image already looked up, as a bulk launch does once for all.
+    func launch(_ name: SessionName, options: LaunchOptions, image: AgentImage) async throws -> SessionRecord {
         let mounts = try options.mounts.map(MountSpec.init(parsing:))
         let now = Date()
         let agents = options.roles.enumerated().map { index, role in
@@ -141,7 +152,7 @@ public final class SessionManager: Sendable {
             image: options.image, agentCommand: options.agentCommand, memoryBytes: options.memoryBytes,
             nanoCPUs: options.nanoCPUs, networkMode: options.networkMode, mounts: options.mounts,
             environment: options.environment, workingDirectory: options.workingDirectory,
-            config: ["stateDirectory": .string(options.stateDirectory)], status: .launching, agents: agents)
+            config: Self.launchConfig(image), status: .launching, agents: agents)
         do {
             try registry.claim(record)
         } catch {
@@ -151,22 +162,25 @@ public final class SessionManager: Sendable {
         }
 
         var createdTmux = false
-        // What exists so far, for the rollback: container IDs by name, and volume names.
+        // What exists so far, for the rollback: container IDs by name, and the volumes this
+        // launch created (a volume kept by `cleanup --keep-volumes` is reused, and stays).
         let made = Locked<(containers: [String: String], volumes: [String])>(([:], []))
         do {
             if !options.force, try await tmux.hasSession(name.rawValue) {
                 throw SessionError(.tmuxConflict, "tmux session \(name) already exists: attach with `tmux attach -t \(name)`, or pass --force to replace it")
             }
+            try step("preparing tmux") { try self.tmux.server.prepareSocketDirectory() }
             let claimed = record
-            try await step("creating the state volumes") {
+            try await step("creating the volumes") {
                 try await self.fanOut(agents) { agent in
-                    _ = try await self.engine.createVolume(name: agent.stateVolume, labels: self.resourceLabels(claimed, agent))
-                    made.withLock { $0.volumes.append(agent.stateVolume) }
+                    for volume in self.agentVolumes(claimed, agent) where try await self.createVolumeIfAbsent(volume.name, labels: volume.labels) {
+                        made.withLock { $0.volumes.append(volume.name) }
+                    }
                 }
             }
             try await step("creating the containers") {
                 try await self.fanOut(agents) { agent in
-                    let id = try await self.engine.createContainer(self.containerSpec(claimed, agent, mounts: mounts, imageID: imageID))
+                    let id = try await self.engine.createContainer(self.containerSpec(claimed, agent, mounts: mounts, imageID: image.id))
                     made.withLock { $0.containers[agent.containerName] = id }
                 }
             }
@@ -188,7 +202,7 @@ public final class SessionManager: Sendable {
             return record
         } catch {
             let (createdContainers, createdVolumes) = made.withLock { (Array($0.containers.values), $0.volumes) }
-            _ = await forEachConcurrently(createdContainers) { try await self.engine.removeContainer($0, force: true) }
+            _ = await forEachConcurrently(createdContainers) { try await self.engine.removeContainer($0, force: true, volumes: true) }
             _ = await forEachConcurrently(createdVolumes) { try await self.engine.removeVolume($0, force: true) }
             if createdTmux { try? await tmux.killSession(name.rawValue) }
             _ = try? registry.release(name)
@@ -202,6 +216,35 @@ public final class SessionManager: Sendable {
             try await body()
         } catch {
             throw SessionError(.stepFailed, "\(what) failed: \(error)")
+        }
+    }
+
+    private func step(_ what: String, _ body: () throws -> Void) throws {
+        do {
+            try body()
+        } catch {
+            throw SessionError(.stepFailed, "\(what) failed: \(error)")
+        }
+    }
+
+    /// What a launch records of its image in the row's settings: the state directory and the
+    /// image `VOLUME` paths that got named volumes.
+    static func launchConfig(_ image: AgentImage) -> JSONValue {
+        var config: [String: JSONValue] = ["stateDirectory": .string(image.stateDirectory)]
+        if !image.volumeTargets.isEmpty { config["imageVolumes"] = JSONValue(strings: image.volumeTargets) }
+        return .object(config)
+    }
+
+    /// Creates a volume unless one of that name exists; the engine's create would return an
+    /// existing one as if it had made it.
+    /// - Returns: whether this call created it.
+    func createVolumeIfAbsent(_ name: String, labels: [String: String]) async throws -> Bool {
+        do {
+            _ = try await engine.inspectVolume(name)
+            return false
+        } catch let error as EngineError where error.code == .notFound {
+            _ = try await engine.createVolume(name: name, labels: labels)
+            return true
         }
     }
 
@@ -229,15 +272,6 @@ public final class SessionManager: Sendable {
             .merging(RegistryRecovery.labels(record, agent)) { own, _ in own }
     }
 
-    /// The ID of the image agents' containers are created from.
-    /// - Throws: `SessionError` with `.imageMissing`, saying how to get one, when there is none.
-    func agentImageID(_ image: String) async throws -> String {
-        guard let id = try await engine.imageID(image) else {
-            throw SessionError(.imageMissing, "image \(image) not found: build it with `ccdk image build`, import one with `ccdk image import` or `ccdk image busybox`, or pass --image")
-        }
-        return id
-    }
-
     /// The container of one agent, as recorded: also what `cleanup --fix-broken` recreates.
     /// - Parameter imageID: the ID `record.image` resolves to (see `EngineClient.imageID`). A
     ///   container created from an ID is listed without the engine looking its image up again,
@@ -255,7 +289,8 @@ public final class SessionManager: Sendable {
         spec.memory = record.memoryBytes
         spec.nanoCPUs = record.nanoCPUs
         spec.networkMode = record.networkMode
-        spec.mounts = [MountSpec(kind: .volume, source: agent.stateVolume, target: stateDirectory)] + mounts
+        spec.mounts = [MountSpec(kind: .volume, source: agent.stateVolume, target: stateDirectory)]
+            + imageVolumes(record, agent).map { MountSpec(kind: .volume, source: $0.name, target: $0.target) } + mounts
         spec.tty = true
         spec.openStdin = true
         return spec

@@ -38,8 +38,14 @@ extension SessionManager {
     /// - Throws: what `LaunchOptions.validate()` throws, before anything is made.
     public func launch(_ names: [SessionName], options: LaunchOptions, width: Int = 8) async throws -> [(name: SessionName, error: Error?)] {
         try options.validate()
+        let image: AgentImage
+        do {
+            image = try await agentImage(options.image, stateDirectory: options.stateDirectory, mounts: try options.mounts.map(MountSpec.init(parsing:)))
+        } catch {
+            return names.map { ($0, error) }
+        }
         let results = await forEachConcurrently(names, width: width) { name in
-            _ = try await self.launch(name, options: options)
+            _ = try await self.launch(name, options: options, image: image)
         }
         return results.map { (name: $0.item, error: $0.error) }
     }

@@ -536,6 +536,7 @@ public final class TmuxControlClient: Sendable {
             }
         }
         guard let creation else { return nil }
+        try server.prepareSocketDirectory()
         let result = try await TmuxChildProcess.run(
             executable: tmuxPath, arguments: ["-S", socketPath, "-u"] + creation.map(TmuxQuoting.argumentVectorWord))
         guard result.status == 0 else {
@@ -543,7 +544,9 @@ public final class TmuxControlClient: Sendable {
             throw TmuxError(.commandFailed, message, command: (["tmux"] + creation).joined(separator: " "))
         }
         guard let line = result.output.split(separator: "\n").first.map(String.init) else {
-            throw TmuxError(.protocolError, "new-session printed nothing")
+            // tmux exits 0 when it cannot create a `-S` socket, and says why on stderr.
+            let reason = result.errorOutput.trimmingCharacters(in: .whitespacesAndNewlines)
+            throw TmuxError(.protocolError, reason.isEmpty ? "new-session printed nothing" : "new-session printed nothing: \(reason)")
         }
         // Attach now so that notifications flow; if the session is already gone (its command
         // ended), the next call connects again.

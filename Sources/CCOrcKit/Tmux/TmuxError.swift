@@ -21,6 +21,9 @@ public struct TmuxError: Error, CustomStringConvertible, Sendable, Hashable {
         case protocolError
         /// The `tmux -C` child process could not be started.
         case spawnFailed
+        /// tmux's socket directory is missing, cannot be made, or is one tmux refuses (another
+        /// user's, or open to others).
+        case socketDirectory
         /// tmux did not finish the control-mode handshake in time.
         case timedOut
         /// The client was closed with `close()`.

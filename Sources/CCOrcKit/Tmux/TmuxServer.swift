@@ -14,9 +14,9 @@ public enum TmuxServer: Sendable, Hashable, CustomStringConvertible {
     /// A server on an explicit socket path, as `tmux -S PATH`.
     case socket(String)
 
-    /// The socket path tmux itself would use, computed the way tmux 3.3a does:
-    /// `$TMUX_TMPDIR` (or `/tmp`) + `/tmux-UID/` + name, or the first field of `$TMUX` for the
-    /// default server when it is set.
+    /// The socket path tmux itself would use, computed the way tmux 3.3a does: the real path of
+    /// `$TMUX_TMPDIR` (or of `/tmp` when that is unset, empty or does not exist) + `/tmux-UID/` +
+    /// name, or the first field of `$TMUX` for the default server when it is set.
     ///
     /// The client always passes this path with `-S`, so the value shown here is the one in use.
     public func socketPath(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
@@ -60,10 +60,66 @@ public enum TmuxServer: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
+    /// The per-user socket directory of `-L` and the default server, `nil` for an explicit socket
+    /// or a default server that `$TMUX` names.
+    public func socketDirectory(environment: [String: String] = ProcessInfo.processInfo.environment) -> String? {
+        switch self {
+        case .socket: return nil
+        case .named: return Self.directory(environment)
+        case .default:
+            if let tmux = environment["TMUX"], let path = tmux.split(separator: ",").first, !path.isEmpty { return nil }
+            return Self.directory(environment)
+        }
+    }
+
+    /// Makes sure a server can be started on this socket, as tmux does before it starts one: the
+    /// per-user directory is created (mode 700) when missing and refused when it is not a
+    /// directory, belongs to another user or is open to others; an explicit socket's directory
+    /// must exist.
+    ///
+    /// tmux checks this itself only when it resolves the socket from `-L` or the default; with
+    /// `-S PATH` (what this client passes) it prints "error creating PATH" and still exits 0.
+    ///
+    /// - Throws: `TmuxError` with `.socketDirectory`, naming the directory and what to do.
+    public func prepareSocketDirectory(environment: [String: String] = ProcessInfo.processInfo.environment) throws {
+        guard let directory = socketDirectory(environment: environment) else {
+            let parent = (socketPath(environment: environment) as NSString).deletingLastPathComponent
+            var status = stat()
+            guard stat(parent.isEmpty ? "." : parent, &status) == 0, (status.st_mode & S_IFMT) == S_IFDIR else {
+                throw TmuxError(.socketDirectory, "the directory \(parent) of the tmux socket does not exist", systemError: errno)
+            }
+            return
+        }
+        if mkdir(directory, S_IRWXU) != 0 && errno != EEXIST {
+            throw TmuxError(.socketDirectory, "cannot create tmux's socket directory \(directory)", systemError: errno)
+        }
+        var status = stat()
+        guard lstat(directory, &status) == 0 else {
+            throw TmuxError(.socketDirectory, "cannot read tmux's socket directory \(directory)", systemError: errno)
+        }
+        guard (status.st_mode & S_IFMT) == S_IFDIR else {
+            throw TmuxError(.socketDirectory, "tmux's socket directory \(directory) is not a directory: remove it or set TMUX_TMPDIR")
+        }
+        let uid = getuid()
+        guard status.st_uid == uid, status.st_mode & 0o007 == 0 else {
+            let mode = String(status.st_mode & 0o7777, radix: 8)
+            throw TmuxError(.socketDirectory,
+                "tmux's socket directory \(directory) has unsafe permissions (owner uid \(status.st_uid), mode \(mode)); tmux refuses it: "
+                + (status.st_uid == uid ? "`chmod 700 \(directory)`" : "remove it, or set TMUX_TMPDIR to a directory of your own"))
+        }
+    }
+
     private static func directory(_ environment: [String: String]) -> String {
-        var base = environment["TMUX_TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
-        while base.count > 1 && base.hasSuffix("/") { base.removeLast() }
-        return "\(base)/tmux-\(getuid())"
+        // tmux takes the first of `$TMUX_TMPDIR` and `/tmp` that resolves, through realpath(3).
+        let candidates = [environment["TMUX_TMPDIR"], "/tmp"].compactMap { $0 }.filter { !$0.isEmpty }
+        let base = candidates.lazy.compactMap(realPath).first ?? "/tmp"
+        return "\(base == "/" ? "" : base)/tmux-\(getuid())"
+    }
+
+    private static func realPath(_ path: String) -> String? {
+        guard let resolved = realpath(path, nil) else { return nil }
+        defer { free(resolved) }
+        return String(cString: resolved)
     }
 }
 
