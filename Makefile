@@ -20,11 +20,15 @@ LIB_FLAGS := -c release --product CCOrcC --scratch-path $(CURDIR)/.build-lib -Xs
 	-Xlinker -soname=libccorc.so.$(MAJOR)
 C_FLAGS := -std=c99 -Wall -Wextra -Werror -pedantic -pthread
 CXX_FLAGS := -std=c++11 -Wall -Wextra -Werror -pedantic
+# Every test step starts where a new user starts: a TMUX_TMPDIR with no tmux-UID socket directory in
+# it yet (tmux has never run), removed again afterwards.
+FRESH_TMUX := fresh=$$(mktemp -d "$${TMPDIR:-/tmp}/ccorc-fresh.XXXXXX") && trap 'rm -rf "$$fresh"' EXIT && \
+	export TMUX_TMPDIR=$$fresh
 VALGRIND := valgrind -q --error-exitcode=97 --leak-check=full --errors-for-leak-kinds=definite,indirect \
 	--show-leak-kinds=definite,indirect
 
 .PHONY: all build release lib install setup engine engine-stop test test-swift test-c test-c-installed \
-	test-example demo bench clean
+	test-example test-demo demo bench clean
 
 all: build
 
@@ -58,12 +62,13 @@ install: release lib
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' scripts/ccorc.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/ccorc.pc
 
 # Unit tests, integration tests against the real engine and real tmux, the C ABI under valgrind,
-# the C ABI once more through an installed prefix and pkg-config, and the Swift example package.
-test: test-swift test-c test-c-installed test-example
+# the C ABI once more through an installed prefix and pkg-config, the Swift example package, and
+# the README's first command, `make demo`, from a machine where neither tmux nor ccorc has run.
+test: test-swift test-c test-c-installed test-example test-demo
 
 test-swift: engine
 	$(SWIFT) build --build-tests
-	CCORC_BIN_DIR=$(DEBUG_BIN) $(SWIFT) test --skip-build
+	@$(FRESH_TMUX) && set -x && CCORC_BIN_DIR=$(DEBUG_BIN) $(SWIFT) test --skip-build
 
 test-c: engine build
 	$(CXX) $(CXX_FLAGS) -Iinclude Tests/CABITests/header_check.cpp -o $(DEBUG_BIN)/header_check \
@@ -74,10 +79,11 @@ test-c: engine build
 	@# Debian's valgrind 3.19 cannot read the DWARF 5 that swiftc writes: it runs the library
 	@# with its debug sections removed (symbols stay, so reports still name the functions).
 	mkdir -p $(DEBUG_BIN)/valgrind && objcopy --strip-debug $(DEBUG_BIN)/libCCOrcC.so $(DEBUG_BIN)/valgrind/libCCOrcC.so
-	LD_LIBRARY_PATH=$(DEBUG_BIN)/valgrind Tests/run-session-client.sh $(DEBUG_BIN)/session_flow $(DEBUG_BIN)/ccdk $(VALGRIND)
+	@$(FRESH_TMUX) && set -x && LD_LIBRARY_PATH=$(DEBUG_BIN)/valgrind \
+		Tests/run-session-client.sh $(DEBUG_BIN)/session_flow $(DEBUG_BIN)/ccdk $(VALGRIND)
 
 test-c-installed: engine
-	@prefix=$$(mktemp -d "$${TMPDIR:-/tmp}/ccorc-prefix.XXXXXX") && trap 'rm -rf "$$prefix"' EXIT && \
+	@$(FRESH_TMUX) && prefix=$$(mktemp -d "$${TMPDIR:-/tmp}/ccorc-prefix.XXXXXX") && trap 'rm -rf "$$prefix" "$$fresh"' EXIT && \
 	$(MAKE) --no-print-directory install PREFIX=$$prefix >/dev/null && \
 	export PKG_CONFIG_PATH=$$prefix/lib/pkgconfig && \
 	echo "pkg-config ccorc: $$(pkg-config --modversion ccorc): $$(pkg-config --cflags --libs ccorc)" && \
@@ -86,7 +92,12 @@ test-c-installed: engine
 
 test-example: engine build
 	$(SWIFT) build --package-path Examples/TeamSession
-	Tests/run-session-client.sh Examples/TeamSession/.build/debug/TeamSession $(DEBUG_BIN)/ccdk
+	@$(FRESH_TMUX) && set -x && Tests/run-session-client.sh Examples/TeamSession/.build/debug/TeamSession $(DEBUG_BIN)/ccdk
+
+# `make demo` as a new user meets it: no tmux socket directory and no ccorc home (CCORC_HOME names
+# a directory that does not exist yet); the demo checks its own results and removes its session.
+test-demo: engine build
+	@$(FRESH_TMUX) && set -x && CCORC_HOME=$$fresh/ccorc-home CCORC_DEMO_CLEANUP=1 $(MAKE) --no-print-directory demo
 
 demo: engine build
 	@CCDK=$(DEBUG_BIN)/ccdk CCORC=$(DEBUG_BIN)/ccorc scripts/demo.sh
