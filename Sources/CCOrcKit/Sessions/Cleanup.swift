@@ -426,7 +426,8 @@ extension SessionManager {
         let missing = item.status.missingAgents.map(\.record)
         let existingVolumes = Set(item.volumes)
         let outcomes = await forEachConcurrently(missing, width: max(1, missing.count)) { agent in
-            var note = "\(agent.containerName) recreated: files outside its volumes are lost"
+            let kept = ([stateDirectory] + record.imageVolumeTargets).joined(separator: ", ")
+            var note = "\(agent.containerName) recreated: files outside \(kept) are lost"
             // The state volume and the image's volumes: each made again (empty) if it is gone
             // too, so that the engine does not make it unlabelled.
             for volume in self.agentVolumes(record, agent) where !existingVolumes.contains(volume.name) {
