@@ -64,10 +64,18 @@ install: release lib
 # Unit tests, integration tests against the real engine and real tmux, the C ABI under valgrind,
 # the C ABI once more through an installed prefix and pkg-config, the Swift example package, and
 # the README's first command, `make demo`, from a machine where neither tmux nor ccorc has run.
-test: test-swift test-c test-c-installed test-example test-demo
+# The engine's inventory is taken before and compared after: a container, volume or image the run
+# made and left (the shared test images excepted) fails it, by name.
+test: engine build
+	@inventory=$$(mktemp) && trap 'rm -f "$$inventory"' EXIT && Tests/engine-inventory.sh list >"$$inventory" && \
+	$(MAKE) --no-print-directory test-swift test-c test-c-installed test-example test-demo && \
+	Tests/engine-inventory.sh check "$$inventory"
 
+# The shared test image is made once, before the suites run in parallel, so that no two suites
+# import it at once.
 test-swift: engine
 	$(SWIFT) build --build-tests
+	$(DEBUG_BIN)/ccdk image busybox -t ccorc-busybox:latest
 	@$(FRESH_TMUX) && set -x && CCORC_BIN_DIR=$(DEBUG_BIN) $(SWIFT) test --skip-build
 
 test-c: engine build

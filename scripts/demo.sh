@@ -18,7 +18,7 @@ fail() { echo "demo: $*" >&2; exit 1; }
 
 clean_up() {
     status=$?
-    "$CCDK" rm -f "$name" >/dev/null 2>&1 || true
+    "$CCDK" rm -f -v "$name" >/dev/null 2>&1 || true
     if [ "${CCORC_DEMO_CLEANUP:-0}" = 1 ] && [ $status -ne 0 ]; then
         "$CCORC" cleanup --remove "$team" --yes >/dev/null 2>&1 || true
     fi
@@ -37,7 +37,7 @@ step "$CCDK" logs "$name"
 hello=$(step "$CCDK" exec "$name" -- sh -c 'echo hello from $(id -un)')
 echo "$hello"
 [[ $hello == *"hello from agent" ]] || fail "exec did not run as the image's user: $hello"
-step "$CCDK" rm -f "$name"
+step "$CCDK" rm -f -v "$name"
 
 echo
 echo "== Day 1: a team session (agent command: sh); each agent's ~/.claude is its named volume"

@@ -111,7 +111,7 @@ struct RunContainer: AsyncParsableCommand {
             try await engine.startContainer(id)
         } catch {
             // Nothing half-made is left behind: a container that cannot start is removed again.
-            try? await engine.removeContainer(id, force: true)
+            try? await engine.removeContainer(id, force: true, volumes: true)
             throw error
         }
         print(name)
@@ -157,7 +157,7 @@ struct RemoveContainers: AsyncParsableCommand {
         commandName: "rm", abstract: "Remove containers by name or by glob pattern (patterns match managed containers only).")
     @OptionGroup var targets: InstancesArguments
     @Flag(name: [.customShort("f"), .long], help: "Remove running containers too.") var force = false
-    @Flag(help: "Also remove the containers' anonymous volumes.") var volumes = false
+    @Flag(name: [.customShort("v"), .long], help: "Also remove the containers' anonymous volumes (an image's VOLUME paths).") var volumes = false
 
     func run() async throws {
         let engine = try EngineClient()

@@ -1,4 +1,4 @@
-import CCOrcKit
+@testable import CCOrcKit
 import Testing
 
 /// The control-mode parser, fed transcripts recorded from tmux 3.3a.
@@ -180,5 +180,45 @@ struct TmuxProtocolParserTests {
             + [.notification(.protocolViolation(line: "%end 1 2 1", reason: "%end without %begin"))])
         #expect(parser.feed(Array("%begin 1 2 1\n\r\n%end 1 2 1\n".utf8))
             == [.reply(TmuxReply(time: 1, number: 2, flags: 1, succeeded: true, lines: ["\r"]))])
+    }
+}
+
+/// `list-panes -F TmuxFormats.pane` rows as tmux 3.3a printed them (recorded here): a pane whose
+/// process exited with status 3, one a signal ended (SIGTERM), and one still running.
+@Suite struct TmuxPaneRowTests {
+    let recorded = [
+        "%1\t@1\t0\t0\t31770\t1\t3\t\t1\texit3\tsh",
+        "%2\t@2\t1\t0\t31775\t1\t\t15\t1\tkilled\tsleep",
+        "%3\t@3\t2\t0\t31779\t0\t\t\t1\tsleeper\tsleep",
+    ]
+
+    @Test func deadPanesCarryTheirStatusOrSignal() throws {
+        let panes = try TmuxFormats.panes(recorded)
+        #expect(panes.map(\.id) == ["%1", "%2", "%3"])
+        #expect(panes.map(\.windowName) == ["exit3", "killed", "sleeper"])
+        #expect(panes.map(\.isDead) == [true, true, false])
+        #expect(panes.map(\.exitStatus) == [3, nil, nil])
+        #expect(panes.map(\.exitSignal) == [nil, 15, nil])
+        #expect(panes.map(\.pid) == [31770, 31775, 31779])
+        #expect(panes.map(\.windowIndex) == [0, 1, 2])
+        #expect(panes.allSatisfy { $0.isActive })
+    }
+
+    @Test func aDeadPaneNotYetReapedHasNoStatus() throws {
+        // tmux sets pane_dead when the pty closes and pane_dead_status when it reaps the child.
+        let pane = try #require(try TmuxFormats.panes(["%1\t@1\t0\t0\t31770\t1\t\t\t1\texit3\tsh"]).first)
+        #expect(pane.isDead && pane.exitStatus == nil && pane.exitSignal == nil)
+    }
+
+    @Test func aStatusOfZeroIsNotMissing() throws {
+        let pane = try #require(try TmuxFormats.panes(["%4\t@4\t3\t0\t1\t1\t0\t\t0\tw\tsh"]).first)
+        #expect(pane.exitStatus == 0 && !pane.isActive)
+    }
+
+    @Test func malformedRowsAreProtocolErrors() {
+        for row in ["%1\t@1\tx\t0\t1\t0\t\t\t1\tw\tsh", "garbage", "%1\t@1\t0"] {
+            let error = #expect(throws: TmuxError.self, "\(row.debugDescription)") { try TmuxFormats.panes([row]) }
+            #expect(error?.code == .protocolError)
+        }
     }
 }

@@ -32,9 +32,13 @@ import Testing
             #expect(status["memory"]?.int == 100_663_296)
             #expect(status["nanoCpus"]?.int == 1_000_000_000)
 
-            // Give the shell a moment to print before reading its log.
-            try await Task.sleep(for: .milliseconds(200))
-            #expect(try Products.run("ccdk", ["logs", "-i", name]).stdout == "ready\r\n", "a TTY container logs CRLF")
+            // The shell prints once it runs: wait for it, then compare exactly.
+            var log = ""
+            for _ in 0..<100 where log.isEmpty {
+                log = try Products.run("ccdk", ["logs", "-i", name]).stdout
+                if log.isEmpty { try await Task.sleep(for: .milliseconds(100)) }
+            }
+            #expect(log == "ready\r\n", "a TTY container logs CRLF")
 
             #expect(try Products.run("ccdk", ["stop", "-t", "1", name]).status == 0)
             #expect(try await engine.inspectContainer(name).state == .exited)

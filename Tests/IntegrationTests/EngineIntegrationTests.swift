@@ -183,7 +183,7 @@ import Testing
             try await engine.removeVolume(volume.name)
             #expect(try await engine.listVolumes(filters: ["label": ["ccorc.test=\(prefix)"]]).isEmpty)
 
-            let tag = "ccorc-it-import-\(getpid())"
+            let tag = prefix + "-import"
             var tar = TarWriter()
             try tar.addFile("hello.txt", contents: Array("hi".utf8))
             _ = try await engine.importImage(tarball: tar.finish(), repository: tag, tag: "v1")

@@ -7,8 +7,15 @@ import Testing
 struct ScratchTmux {
     var socketName = "ccorc-it-\(getpid())-\(UInt32.random(in: 0..<1_000_000))"
 
+    /// Runs `tmux -L NAME ARGUMENTS` and returns its output.
+    /// - Throws: `TestFailure` when tmux exits with a non-zero status.
     @discardableResult
     func run(_ arguments: String...) throws -> String {
+        try run(arguments)
+    }
+
+    @discardableResult
+    func run(_ arguments: [String]) throws -> String {
         // Output goes through a file, since a server that `new-session` starts inherits the
         // descriptors it was given; see `tmuxSpawnWithCleanSignals` for why not Process.
         let path = "/tmp/\(socketName)-\(UInt32.random(in: 0..<1_000_000)).out"
@@ -16,7 +23,9 @@ struct ScratchTmux {
         let pid = try tmuxSpawnWithCleanSignals(["/usr/bin/tmux", "-L", socketName, "-f", "/dev/null"] + arguments, stdoutPath: path)
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-        return (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
+        let output = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
+        guard status == 0 else { throw TestFailure("tmux \(arguments.joined(separator: " ")) exited with wait status \(status)") }
+        return output
     }
 
     /// Polls the pane until `predicate` holds for its text, for up to `seconds`.
@@ -24,7 +33,7 @@ struct ScratchTmux {
         let deadline = Date().addingTimeInterval(seconds)
         var screen = ""
         while Date() < deadline {
-            screen = try run("capture-pane", "-p", "-t", target)
+            screen = (try? run("capture-pane", "-p", "-t", target)) ?? ""
             if predicate(screen) { return screen }
             Thread.sleep(forTimeInterval: 0.05)
         }
@@ -128,13 +137,20 @@ struct ScratchTmux {
             try tmux.run("send-keys", "-t", "person", "clear; stty size", "Enter")
             #expect(try tmux.waitForScreen("person") { $0.contains("30 100") }.contains("30 100"))
             try tmux.run("resize-window", "-t", "person", "-x", "80", "-y", "20")
-            try await Task.sleep(for: .milliseconds(300))
-            try tmux.run("send-keys", "-t", "person", "clear; stty size", "Enter")
-            #expect(try tmux.waitForScreen("person") { $0.contains("20 80") }.contains("20 80"))
+            // The new size travels tmux -> ccdk (SIGWINCH) -> engine resize -> the container's tty:
+            // ask again until it has arrived.
+            var resized = false
+            for _ in 0..<20 where !resized {
+                try tmux.run("send-keys", "-t", "person", "clear; stty size", "Enter")
+                resized = try tmux.waitForScreen("person", seconds: 0.5) { $0.contains("20 80") }.contains("20 80")
+            }
+            #expect(resized, "the container's terminal never saw the new size")
             try tmux.run("send-keys", "-t", "person", "exit 3", "Enter")
+            // `stty -g > after` creates the file before it writes it: wait for the whole line.
             let deadline = Date().addingTimeInterval(10)
-            while !FileManager.default.fileExists(atPath: directory + "/after") && Date() < deadline { try await Task.sleep(for: .milliseconds(50)) }
-            try await Task.sleep(for: .milliseconds(100))
+            while (try? String(contentsOfFile: directory + "/after", encoding: .utf8))?.hasSuffix("\n") != true && Date() < deadline {
+                try await Task.sleep(for: .milliseconds(50))
+            }
             let status = try String(contentsOfFile: directory + "/status", encoding: .utf8)
             #expect(status == "3\n")
             let before = try String(contentsOfFile: directory + "/before", encoding: .utf8)

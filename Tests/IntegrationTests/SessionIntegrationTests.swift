@@ -26,9 +26,13 @@ struct SessionTestbed {
         try Products.run("ccdk", arguments, environment: environment)
     }
 
+    /// The sessions `ccorc list --json` prints; a failed `list` fails the test.
     func list() throws -> [JSONValue] {
         let result = try ccorc("list", "--json")
-        return try JSONValue.parse(result.stdout)["sessions"]?.array ?? []
+        guard result.status == 0, let sessions = try JSONValue.parse(result.stdout)["sessions"]?.array else {
+            throw TestFailure("ccorc list --json exited \(result.status): \(result.stdout)\(result.stderr)")
+        }
+        return sessions
     }
 
     /// Runs `body`, then removes every container, volume, tmux server and registry file it made.

@@ -37,7 +37,8 @@ enum TestEngine {
     }
 
     /// Runs `body` with a client and a unique name prefix, then removes everything made under that
-    /// prefix, whether `body` succeeded or not.
+    /// prefix (containers, volumes, and images whose repository starts with it), whether `body`
+    /// succeeded or not. What cannot be removed fails the test, by name.
     static func isolated<T>(_ tag: String, _ body: (EngineClient, String) async throws -> T) async throws -> T {
         let engine = try await client()
         let prefix = uniquePrefix(tag)
@@ -51,13 +52,40 @@ enum TestEngine {
         }
     }
 
-    /// Force-removes every container and volume whose name starts with `prefix`.
+    /// Force-removes every container, volume and image whose name starts with `prefix`, and
+    /// records an issue naming whatever is still there afterwards.
     static func removeAll(_ engine: EngineClient, prefix: String) async {
-        let containers = (try? await engine.listContainers(all: true, filters: ["name": ["^/" + prefix]])) ?? []
-        _ = await forEachConcurrently(containers.map(\.id)) { try await engine.removeContainer($0, force: true, volumes: true) }
-        let volumes = (try? await engine.listVolumes(filters: ["name": [prefix]])) ?? []
-        _ = await forEachConcurrently(volumes.map(\.name).filter { $0.hasPrefix(prefix) }) { try await engine.removeVolume($0, force: true) }
+        do {
+            for _ in 0..<50 {
+                let (containers, volumes, images) = try await leftovers(engine, prefix: prefix)
+                if containers.isEmpty && volumes.isEmpty && images.isEmpty { return }
+                // A removal the engine already has in progress answers 409 until it is done: go round again.
+                _ = await forEachConcurrently(containers) { try await engine.removeContainer($0, force: true, volumes: true) }
+                _ = await forEachConcurrently(volumes) { try await engine.removeVolume($0, force: true) }
+                _ = await forEachConcurrently(images) { try await engine.removeImage($0, force: true) }
+                if try await leftovers(engine, prefix: prefix) == ([], [], []) { return }
+                try await Task.sleep(for: .milliseconds(200))
+            }
+            let left = try await leftovers(engine, prefix: prefix)
+            Issue.record("left on the engine after the test: containers \(left.containers), volumes \(left.volumes), images \(left.images)")
+        } catch {
+            Issue.record("could not remove what the test made under \(prefix): \(error)")
+        }
     }
+
+    /// Containers (names), volumes and images (references) whose name starts with `prefix`.
+    private static func leftovers(_ engine: EngineClient, prefix: String) async throws -> (containers: [String], volumes: [String], images: [String]) {
+        let containers = try await engine.listContainers(all: true, filters: ["name": ["^/" + prefix]]).map(\.name)
+        let volumes = try await engine.listVolumes(filters: ["name": [prefix]]).map(\.name).filter { $0.hasPrefix(prefix) }
+        let images = try await engine.listImages().flatMap(\.repoTags).filter { $0.hasPrefix(prefix) }
+        return (containers.sorted(), volumes.sorted(), images.sorted())
+    }
+}
+
+/// A helper's own failure (a command that should have worked did not), thrown to fail the test.
+struct TestFailure: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
 }
 
 /// Runs a built product (`ccdk`, `ccorc`) and captures its output.
@@ -108,4 +136,27 @@ enum Products {
             status: process.terminationStatus, stdout: String(decoding: stdoutData, as: UTF8.self),
             stderr: String(decoding: stderrData.withLock { $0 }, as: UTF8.self))
     }
+}
+
+/// Reads up to `count` newline-terminated lines from `descriptor`, giving up after `timeout`
+/// seconds (or at end of file); returns the lines read, without their newlines.
+func readLines(_ descriptor: Int32, count: Int, timeout: Double) -> [String] {
+    let deadline = Date().addingTimeInterval(timeout)
+    var buffer: [UInt8] = []
+    var lines: [String] = []
+    while lines.count < count {
+        let left = deadline.timeIntervalSinceNow
+        guard left > 0 else { break }
+        var poller = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
+        guard poll(&poller, 1, Int32(left * 1000)) > 0 else { continue }
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        let read = Glibc.read(descriptor, &chunk, chunk.count)
+        guard read > 0 else { break }
+        buffer += chunk[..<read]
+        while let newline = buffer.firstIndex(of: UInt8(ascii: "\n")), lines.count < count {
+            lines.append(String(decoding: buffer[..<newline], as: UTF8.self))
+            buffer.removeSubrange(...newline)
+        }
+    }
+    return lines
 }

@@ -81,7 +81,7 @@ extension EngineClient {
         do {
             connection = try await attachContainer(id, stdin: options.stdin)
         } catch {
-            try? await removeContainer(id, force: true)
+            try? await removeContainer(id, force: true, volumes: true)
             throw error
         }
         // Ask for the exit code before starting, so that a fast exit and the removal cannot race it.
@@ -90,7 +90,7 @@ extension EngineClient {
             try await startContainer(id)
         } catch {
             exitCode.cancel()
-            try? await removeContainer(id, force: true)
+            try? await removeContainer(id, force: true, volumes: true)
             throw error
         }
         let outcome = try await pumpWithTerminal(connection, options: options) { rows, columns in
