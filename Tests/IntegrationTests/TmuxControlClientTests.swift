@@ -25,6 +25,7 @@ struct TmuxControlClientTests {
 
     @Test("the first new session creates the server and no other session")
     func firstSessionCreatesServer() async throws {
+        let testStarted = Date()
         try await TmuxTestServer.with { test, client in
             let session = try await client.newSession(TmuxNewSessionOptions(name: "first", windowName: "main"))
             #expect(session.name == "first")
@@ -43,7 +44,9 @@ struct TmuxControlClientTests {
             let raw = try test.tmux("list-sessions", "-F", "#{session_name} #{session_attached}").output
             #expect(raw.contains("first 1") || raw.contains("second 1"))
             #expect(listed.allSatisfy { $0.attached == 0 })
-            #expect(listed.allSatisfy { $0.created.timeIntervalSinceNow < 5 && $0.activity.timeIntervalSince1970 > 0 })
+            // tmux keeps whole seconds: both sessions were made since this test began.
+            #expect(listed.allSatisfy { $0.created >= testStarted.addingTimeInterval(-1) && $0.created <= Date() }, "\(listed.map(\.created)) vs \(testStarted)")
+            #expect(listed.allSatisfy { $0.activity >= testStarted.addingTimeInterval(-1) && $0.activity <= Date() })
             #expect(try await client.hasSession("first"))
             #expect(try await client.hasSession("firs") == false)  // no prefix matching
             await #expect(throws: TmuxError.self) { try await client.newSession(TmuxNewSessionOptions(name: "first")) }

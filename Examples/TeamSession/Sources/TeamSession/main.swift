@@ -51,8 +51,14 @@ func runExample(_ arguments: [String]) async throws {
     try expect(try await manager.status(of: name).runningCount == 0, "\(name) still runs after stop")
     let resumed = try await manager.resume(name)
     try expect(resumed.runningCount == 2 && resumed.tmux != nil, "\(name) did not come back")
-    let health = try await manager.health(of: [name])
+    // Healthy once both agents' shells run, a moment after resume (up to 15 s on a loaded machine).
+    var health = try await manager.health(of: [name])
+    for _ in 0..<60 where health.verdict != .healthy {
+        try await Task.sleep(for: .milliseconds(250))
+        health = try await manager.health(of: [name])
+    }
     try expect(health.sessions.count == 1 && health.sessions[0].containers.count == 2, "health: \(health.jsonValue.serialized())")
+    try expect(health.verdict == .healthy && health.sessions[0].issues.isEmpty, "\(name) is not healthy: \(health.jsonValue.serialized())")
     print("health of \(name): \(health.verdict.rawValue)")
     _ = try await manager.stop([name], timeout: 1)
 
