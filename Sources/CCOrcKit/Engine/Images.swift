@@ -67,7 +67,7 @@ extension EngineClient {
         let parser = Locked(ProgressMessages(operation: "POST /build"))
         let outcome = Locked<(id: String?, error: String?)>((nil, nil))
         _ = try await send(.post, "/build", query: [("t", tag), ("dockerfile", dockerfile), ("rm", "1"), ("forcerm", "1")],
-                           body: context, contentType: "application/x-tar", timeout: nil) { chunk in
+                           body: .bytes(context), contentType: "application/x-tar", timeout: nil) { chunk in
             guard let messages = try? parser.withLock({ try $0.feed(chunk) }) else { return false }
             for message in messages {
                 if let text = message["stream"]?.string { progress(text) }
@@ -94,7 +94,7 @@ extension EngineClient {
     public func importImage(tarball: [UInt8], repository: String, tag: String = "latest", changes: [String] = []) async throws -> String {
         var query: [(String, String?)] = [("fromSrc", "-"), ("repo", repository), ("tag", tag)]
         query += changes.map { ("changes", $0) }
-        let response = try await send(.post, "/images/create", query: query, body: tarball, contentType: "application/x-tar", timeout: 600)
+        let response = try await send(.post, "/images/create", query: query, body: .bytes(tarball), contentType: "application/x-tar", timeout: 600)
         let messages = try ProgressMessages.parse(response.body, operation: "POST /images/create")
         if let failure = messages.first(where: { $0["error"] != nil }) {
             throw EngineError(.server, failure["error"]?.string ?? "import failed", operation: "POST /images/create")
