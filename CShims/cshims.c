@@ -40,6 +40,13 @@ CURLcode cshims_curl_easy_setopt_header_cb(CURL *handle, cshims_curl_data_cb cal
     return curl_easy_setopt(handle, CURLOPT_HEADERDATA, userdata);
 }
 
+CURLcode cshims_curl_easy_setopt_read_cb(CURL *handle, cshims_curl_data_cb callback,
+                                         void *userdata) {
+    CURLcode code = curl_easy_setopt(handle, CURLOPT_READFUNCTION, callback);
+    if (code != CURLE_OK) return code;
+    return curl_easy_setopt(handle, CURLOPT_READDATA, userdata);
+}
+
 CURLcode cshims_curl_easy_getinfo_long(CURL *handle, CURLINFO info, long *out) {
     return curl_easy_getinfo(handle, info, out);
 }

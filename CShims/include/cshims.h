@@ -42,6 +42,13 @@ CURLcode cshims_curl_easy_setopt_write_cb(CURL *handle, cshims_curl_data_cb _Nul
 CURLcode cshims_curl_easy_setopt_header_cb(CURL *handle, cshims_curl_data_cb _Nullable callback,
                                            void *_Nullable userdata);
 
+/// Sets CURLOPT_READFUNCTION and CURLOPT_READDATA together: a request body that libcurl pulls
+/// while it uploads (a tar made as it is sent), instead of one held whole in CURLOPT_POSTFIELDS.
+/// The callback has the write callback's signature; it returns CURL_READFUNC_PAUSE to wait for
+/// data and CURL_READFUNC_ABORT to fail the transfer.
+CURLcode cshims_curl_easy_setopt_read_cb(CURL *handle, cshims_curl_data_cb _Nullable callback,
+                                         void *_Nullable userdata);
+
 /// curl_easy_getinfo for long results (CURLINFO_RESPONSE_CODE, ...).
 CURLcode cshims_curl_easy_getinfo_long(CURL *handle, CURLINFO info, long *out);
 /// curl_easy_getinfo for CURLINFO_ACTIVESOCKET.

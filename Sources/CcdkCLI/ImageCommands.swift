@@ -18,9 +18,8 @@ struct BuildImage: AsyncParsableCommand {
     @Flag(name: .shortAndLong, help: "Print only the image ID.") var quiet = false
 
     func run() async throws {
-        let context = try TarWriter.archive(directory: directory)
         let quiet = self.quiet
-        let id = try await EngineClient().buildImage(context: context, tag: tag, dockerfile: file) { line in
+        let id = try await EngineClient().buildImage(contextDirectory: directory, tag: tag, dockerfile: file) { line in
             if !quiet { FileHandle.standardOutput.write(Data(line.utf8)) }
         }
         print(quiet ? id : "built \(tag) \(id)")
@@ -39,16 +38,16 @@ struct ImportImage: AsyncParsableCommand {
         guard FileManager.default.fileExists(atPath: source, isDirectory: &isDirectory) else {
             throw CommandLineFailure("\(source): no such file or directory")
         }
-        let tarball: [UInt8]
-        if isDirectory.boolValue {
-            tarball = try TarWriter.archive(directory: source)
-        } else {
-            guard let data = FileManager.default.contents(atPath: source) else { throw CommandLineFailure("cannot read \(source)") }
-            tarball = Array(data)
-        }
         let (repository, tagName) = ImageReference.split(tag)
         let engine = try EngineClient()
-        let result = try await engine.importImage(tarball: tarball, repository: repository, tag: tagName, changes: change)
+        let result: String
+        if isDirectory.boolValue {
+            // Archived while it is uploaded: the tree is never whole in memory.
+            result = try await engine.importImage(directory: source, repository: repository, tag: tagName, changes: change)
+        } else {
+            guard let data = FileManager.default.contents(atPath: source) else { throw CommandLineFailure("cannot read \(source)") }
+            result = try await engine.importImage(tarball: Array(data), repository: repository, tag: tagName, changes: change)
+        }
         print("\(repository):\(tagName) \(result)")
     }
 }

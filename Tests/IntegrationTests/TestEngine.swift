@@ -104,10 +104,14 @@ enum Products {
     }
 
     /// Runs `program` with `arguments`, feeding `input` on stdin, with extra environment.
-    static func run(_ program: String, _ arguments: [String], input: [UInt8]? = nil, environment: [String: String] = [:]) throws -> CommandResult {
+    /// - Parameter launcher: a command line that runs the program (e.g. `setpriv` with options).
+    static func run(
+        _ program: String, _ arguments: [String], input: [UInt8]? = nil, environment: [String: String] = [:], launcher: [String] = []
+    ) throws -> CommandResult {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: directory + "/" + program)
-        process.arguments = arguments
+        let commandLine = launcher + [directory + "/" + program] + arguments
+        process.executableURL = URL(fileURLWithPath: commandLine[0])
+        process.arguments = Array(commandLine.dropFirst())
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         let out = Pipe(), err = Pipe(), inPipe = Pipe()
         process.standardOutput = out

@@ -13,6 +13,8 @@ final class CurlMultiLoop: @unchecked Sendable {
     private let lock = NSLock()
     private var pending: [CurlTransfer] = []
     private var cancelRequested = false
+    /// Transfers whose paused upload has data again.
+    private var resumeRequested: [CurlTransfer] = []
     private var stopping = false
     private var active: [UnsafeMutableRawPointer: CurlTransfer] = [:]
     private let finished = DispatchSemaphore(value: 0)
@@ -32,6 +34,10 @@ final class CurlMultiLoop: @unchecked Sendable {
 
     /// Queues a transfer; its `completion` runs on the loop thread when it ends.
     func submit(_ transfer: CurlTransfer) {
+        // Set before the loop thread can see the transfer: its read callback reads this.
+        transfer.resumeUpload = { [weak self, weak transfer] in
+            if let self, let transfer { self.resume(transfer) }
+        }
         lock.withLock {
             if !started {
                 started = true
@@ -41,6 +47,13 @@ final class CurlMultiLoop: @unchecked Sendable {
             }
             pending.append(transfer)
         }
+        curl_multi_wakeup(multi)
+    }
+
+    /// Asks the loop to unpause a transfer whose read callback paused its upload (called from the
+    /// body's producer thread): only the loop's thread may touch the easy handle.
+    func resume(_ transfer: CurlTransfer) {
+        lock.withLock { resumeRequested.append(transfer) }
         curl_multi_wakeup(multi)
     }
 
@@ -65,16 +78,21 @@ final class CurlMultiLoop: @unchecked Sendable {
     private func run() {
         var running: Int32 = 0
         while true {
-            let (newTransfers, sweepCancelled, stop) = lock.withLock { () -> ([CurlTransfer], Bool, Bool) in
+            let (newTransfers, resumed, sweepCancelled, stop) = lock.withLock { () -> ([CurlTransfer], [CurlTransfer], Bool, Bool) in
                 defer {
                     pending.removeAll()
+                    resumeRequested.removeAll()
                     cancelRequested = false
                 }
-                return (pending, cancelRequested, stopping)
+                return (pending, resumeRequested, cancelRequested, stopping)
             }
             for transfer in newTransfers {
                 active[transfer.easy.handle] = transfer
                 curl_multi_add_handle(multi, transfer.easy.handle)
+            }
+            for transfer in resumed where active[transfer.easy.handle] === transfer {
+                // May call the read callback at once, on this thread.
+                curl_easy_pause(transfer.easy.handle, CURLPAUSE_CONT)
             }
             if stop {
                 for transfer in active.values { transfer.cancel() }
@@ -102,6 +120,7 @@ final class CurlMultiLoop: @unchecked Sendable {
         let outcome = transfer.finish(code)
         let completion = transfer.completion
         transfer.completion = nil
+        transfer.resumeUpload = nil
         completion?(outcome)
     }
 }

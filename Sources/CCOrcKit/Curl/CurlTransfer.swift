@@ -13,15 +13,15 @@ public struct HTTPRequest: Sendable {
     public var method: String
     /// The path with its query string, e.g. `/v1.41/containers/json?all=1`.
     public var path: String
-    /// The request body, sent as is.
-    public var body: [UInt8]?
+    /// The request body: bytes sent as they are, or a stream made while it is sent; nil for none.
+    public var body: HTTPRequestBody?
     /// The body's media type; nil sends none.
     public var contentType: String?
     /// Whole-transfer timeout in seconds; nil waits as long as the reply takes.
     public var timeout: Double?
 
     /// Creates a request; see the properties for the meaning of each argument.
-    public init(method: String, path: String, body: [UInt8]? = nil, contentType: String? = nil, timeout: Double? = nil) {
+    public init(method: String, path: String, body: HTTPRequestBody? = nil, contentType: String? = nil, timeout: Double? = nil) {
         self.method = method
         self.path = path
         self.body = body
@@ -56,6 +56,8 @@ public struct TransportError: Error, CustomStringConvertible, Sendable {
         case timedOut
         /// The transfer was cancelled by the caller.
         case cancelled
+        /// A streamed request body failed to produce its bytes (see `cause`); the upload was aborted.
+        case requestBodyFailed
         /// Any other libcurl failure.
         case other
     }
@@ -65,6 +67,8 @@ public struct TransportError: Error, CustomStringConvertible, Sendable {
     public var curlCode: Int
     /// curl's description, from CURLOPT_ERRORBUFFER or curl_easy_strerror.
     public var message: String
+    /// For `.requestBodyFailed`, the error the body's producer threw.
+    public var cause: (any Error)?
 
     public var description: String { "\(message) (curl error \(curlCode))" }
 
@@ -84,6 +88,12 @@ public struct TransportError: Error, CustomStringConvertible, Sendable {
         self.code = code
         self.curlCode = -1
         self.message = message
+    }
+
+    /// The upload stopped because its body stream's producer threw `cause`.
+    init(bodyFailure cause: any Error) {
+        self.init(code: .requestBodyFailed, message: "request body failed: \(cause)")
+        self.cause = cause
     }
 }
 
@@ -114,6 +124,11 @@ final class CurlTransfer: @unchecked Sendable {
     private var bodyChunks: [[UInt8]] = []
     private let sink: HTTPChunkSink?
     private var requestBody: UnsafeMutableRawBufferPointer?
+    /// A body made while it is sent, pulled by `curlReadCallback`.
+    private var bodyStream: HTTPBodyStream?
+    /// Set by the multi loop: asks it to resume this transfer's paused upload. Nil when the transfer
+    /// runs on the caller's thread (`perform`), where the read callback waits for the stream instead.
+    var resumeUpload: (@Sendable () -> Void)?
     private var headerList: UnsafeMutablePointer<curl_slist>?
     private let errorBuffer: UnsafeMutablePointer<CChar>
     /// Set from any thread; checked by the callbacks, which then abort the transfer.
@@ -135,6 +150,7 @@ final class CurlTransfer: @unchecked Sendable {
         // touched here: `configure` resets it before each use.
         if let headerList { curl_slist_free_all(headerList) }
         requestBody?.deallocate()
+        bodyStream?.close()
         errorBuffer.deallocate()
     }
 
@@ -161,18 +177,34 @@ final class CurlTransfer: @unchecked Sendable {
         // "Expect:" stops curl from waiting for 100-continue on large bodies.
         var headers = ["Expect:"]
         if let contentType = request.contentType { headers.append("Content-Type: " + contentType) }
+        if case .stream? = request.body { headers.append("Transfer-Encoding: chunked") }
         for line in headers { headerList = curl_slist_append(headerList, line) }
         try check(cshims_curl_easy_setopt_slist(handle, CURLOPT_HTTPHEADER, headerList))
-        if let bytes = request.body {
+        switch request.body {
+        case .bytes(let bytes)?:
             // POSTFIELDS keeps a pointer, so the body lives in memory this object owns.
             let storage = UnsafeMutableRawBufferPointer.allocate(byteCount: max(bytes.count, 1), alignment: 1)
             storage.copyBytes(from: bytes)
             requestBody = storage
             try check(cshims_curl_easy_setopt_off(handle, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(bytes.count)))
             try check(cshims_curl_easy_setopt_ptr(handle, CURLOPT_POSTFIELDS, storage.baseAddress))
-        } else if request.method == "POST" || request.method == "PUT" {
-            try check(cshims_curl_easy_setopt_off(handle, CURLOPT_POSTFIELDSIZE_LARGE, 0))
-            try check(cshims_curl_easy_setopt_ptr(handle, CURLOPT_POSTFIELDS, ""))
+        case .stream(let stream)?:
+            // A POST without POSTFIELDS reads its body through CURLOPT_READFUNCTION; a size of -1
+            // (unknown) makes it chunked. CUSTOMREQUEST still names the method.
+            guard stream.start() else {
+                throw TransportError(code: .other, message: "a streamed request body can be sent only once")
+            }
+            bodyStream = stream
+            try check(cshims_curl_easy_setopt_long(handle, CURLOPT_POST, 1))
+            try check(cshims_curl_easy_setopt_off(handle, CURLOPT_POSTFIELDSIZE_LARGE, -1))
+            // Fewer, larger reads than the 64 KiB default; the stream keeps its own bounded buffer.
+            try check(cshims_curl_easy_setopt_long(handle, CURLOPT_UPLOAD_BUFFERSIZE, 512 * 1024))
+            try check(cshims_curl_easy_setopt_read_cb(handle, curlReadCallback, Unmanaged.passUnretained(self).toOpaque()))
+        case nil:
+            if request.method == "POST" || request.method == "PUT" {
+                try check(cshims_curl_easy_setopt_off(handle, CURLOPT_POSTFIELDSIZE_LARGE, 0))
+                try check(cshims_curl_easy_setopt_ptr(handle, CURLOPT_POSTFIELDS, ""))
+            }
         }
         let userdata = Unmanaged.passUnretained(self).toOpaque()
         try check(cshims_curl_easy_setopt_write_cb(handle, curlWriteCallback, userdata))
@@ -191,6 +223,20 @@ final class CurlTransfer: @unchecked Sendable {
         }
         bodyChunks.append(Array(bytes))
         return true
+    }
+
+    /// Fills libcurl's upload buffer from the body stream; returns a byte count, 0 at the end, or
+    /// CURL_READFUNC_PAUSE / CURL_READFUNC_ABORT.
+    fileprivate func sendBody(_ buffer: UnsafeMutableRawBufferPointer) -> Int {
+        if isCancelled { return Int(CURL_READFUNC_ABORT) }
+        guard let bodyStream else { return 0 }
+        let resume = resumeUpload
+        switch bodyStream.read(into: buffer, wait: resume == nil, whenReady: resume) {
+        case .bytes(let count): return count
+        case .end: return 0
+        case .pending: return Int(CURL_READFUNC_PAUSE)
+        case .failed: return Int(CURL_READFUNC_ABORT)
+        }
     }
 
     fileprivate func receiveHeader(_ bytes: UnsafeRawBufferPointer) -> Bool {
@@ -223,8 +269,14 @@ final class CurlTransfer: @unchecked Sendable {
 
     /// The outcome once libcurl reports `code` for this transfer.
     func finish(_ code: CURLcode) -> Result<HTTPResponse, TransportError> {
+        // The upload is over either way: stop the producer now rather than when this is freed.
+        let bodyFailure = bodyStream?.failure
+        bodyStream?.close()
         if isCancelled {
             return .failure(TransportError(code: .cancelled, message: "request cancelled"))
+        }
+        if let bodyFailure {
+            return .failure(TransportError(bodyFailure: bodyFailure))
         }
         if code == CURLE_WRITE_ERROR && sink != nil {
             // The sink asked to stop: a normal end for a followed stream.
@@ -244,6 +296,12 @@ final class CurlTransfer: @unchecked Sendable {
 
 private func curlWriteCallback(_ data: UnsafeMutablePointer<CChar>?, _ size: Int, _ count: Int, _ userdata: UnsafeMutableRawPointer?) -> Int {
     deliver(data, size * count, userdata) { $0.receive($1) }
+}
+
+private func curlReadCallback(_ data: UnsafeMutablePointer<CChar>?, _ size: Int, _ count: Int, _ userdata: UnsafeMutableRawPointer?) -> Int {
+    guard let data, let userdata else { return Int(CURL_READFUNC_ABORT) }
+    let transfer = Unmanaged<CurlTransfer>.fromOpaque(userdata).takeUnretainedValue()
+    return transfer.sendBody(UnsafeMutableRawBufferPointer(start: data, count: size * count))
 }
 
 private func curlHeaderCallback(_ data: UnsafeMutablePointer<CChar>?, _ size: Int, _ count: Int, _ userdata: UnsafeMutableRawPointer?) -> Int {

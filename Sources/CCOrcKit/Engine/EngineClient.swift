@@ -67,9 +67,10 @@ public final class EngineClient: Sendable {
     }
 
     /// Sends one request and classifies the reply; statuses of 400 and above become `EngineError`.
-    /// 304 (not modified) is returned, not thrown: start/stop treat it as "already so".
+    /// 304 (not modified) is returned, not thrown: start/stop treat it as "already so". When a
+    /// streamed body's producer fails, its own error is thrown (a `TarError` naming a path, say).
     func send(
-        _ method: Method, _ path: String, query: [(String, String?)] = [], body: [UInt8]? = nil,
+        _ method: Method, _ path: String, query: [(String, String?)] = [], body: HTTPRequestBody? = nil,
         contentType: String? = nil, timeout: Double? = 120, versioned: Bool = true,
         sink: HTTPChunkSink? = nil
     ) async throws -> HTTPResponse {
@@ -81,6 +82,7 @@ public final class EngineClient: Sendable {
         do {
             response = try await transport.send(request, sink: sink)
         } catch {
+            if error.code == .requestBodyFailed, let cause = error.cause { throw cause }
             throw classify(error, operation: operation)
         }
         try check(response, operation: operation)
@@ -94,7 +96,7 @@ public final class EngineClient: Sendable {
     ) throws -> HTTPResponse {
         let operation = "\(method.rawValue) \(fullPath)"
         let request = HTTPRequest(
-            method: method.rawValue, path: fullPath, body: body,
+            method: method.rawValue, path: fullPath, body: body.map(HTTPRequestBody.bytes),
             contentType: body == nil ? nil : "application/json", timeout: timeout)
         let response: HTTPResponse
         do {
@@ -112,7 +114,8 @@ public final class EngineClient: Sendable {
         _ method: Method, _ path: String, query: [(String, String?)] = [], body: JSONValue? = nil,
         timeout: Double? = 120, versioned: Bool = true, projection: JSONProjection? = nil
     ) async throws -> JSONValue {
-        let response = try await send(method, path, query: query, body: body?.serializedBytes(), timeout: timeout, versioned: versioned)
+        let response = try await send(
+            method, path, query: query, body: body.map { .bytes($0.serializedBytes()) }, timeout: timeout, versioned: versioned)
         return try parse(response.body, operation: "\(method.rawValue) \(path)", projection: projection)
     }
 

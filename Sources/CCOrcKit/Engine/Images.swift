@@ -1,4 +1,4 @@
-// Image endpoints: /images/json, /images/{name}/json, /images/{name}, /images/create?fromSrc=-.
+// Image endpoints: /images/json, /images/{name}/json, /images/{name}, /images/create?fromSrc=-, /build.
 
 /// An image as the engine lists or inspects it.
 public struct ImageSummary: Sendable {
@@ -101,10 +101,25 @@ extension EngineClient {
     /// - Returns: the new image's ID.
     /// - Throws: `EngineError` with the builder's own message when a step fails.
     public func buildImage(context: [UInt8], tag: String, dockerfile: String = "Dockerfile", progress: @escaping @Sendable (String) -> Void) async throws -> String {
+        try await buildImage(body: .bytes(context), tag: tag, dockerfile: dockerfile, progress: progress)
+    }
+
+    /// Builds an image from a build context directory (`POST /build`), archiving it while it is
+    /// uploaded (see `DirectoryArchiver`), and hands each line of the build's output to `progress`.
+    /// - Returns: the new image's ID.
+    /// - Throws: `TarError` before any request when `directory` is not a directory, and naming the
+    ///   path when a file cannot be read as it was listed (the upload is then aborted);
+    ///   `EngineError` with the builder's own message when a step fails.
+    public func buildImage(contextDirectory directory: String, tag: String, dockerfile: String = "Dockerfile", progress: @escaping @Sendable (String) -> Void) async throws -> String {
+        let archiver = try DirectoryArchiver(directory: directory)
+        return try await buildImage(body: .stream(HTTPBodyStream { try archiver.nextChunk() }), tag: tag, dockerfile: dockerfile, progress: progress)
+    }
+
+    private func buildImage(body: HTTPRequestBody, tag: String, dockerfile: String, progress: @escaping @Sendable (String) -> Void) async throws -> String {
         let parser = Locked(ProgressMessages(operation: "POST /build"))
         let outcome = Locked<(id: String?, error: String?)>((nil, nil))
         _ = try await send(.post, "/build", query: [("t", tag), ("dockerfile", dockerfile), ("rm", "1"), ("forcerm", "1")],
-                           body: context, contentType: "application/x-tar", timeout: nil) { chunk in
+                           body: body, contentType: "application/x-tar", timeout: nil) { chunk in
             guard let messages = try? parser.withLock({ try $0.feed(chunk) }) else { return false }
             for message in messages {
                 if let text = message["stream"]?.string { progress(text) }
@@ -129,9 +144,29 @@ extension EngineClient {
     ///   - changes: Dockerfile instructions to apply, e.g. `CMD ["sh"]`.
     /// - Returns: the new image's ID.
     public func importImage(tarball: [UInt8], repository: String, tag: String = "latest", changes: [String] = []) async throws -> String {
+        try await importImage(body: .bytes(tarball), repository: repository, tag: tag, changes: changes)
+    }
+
+    /// Imports a root filesystem directory as an image (`POST /images/create?fromSrc=-`),
+    /// archiving it while it is uploaded: owners, modes, mtimes and links are kept (see
+    /// `DirectoryArchiver`), and memory stays at a few megabytes whatever the tree's size.
+    /// - Parameters:
+    ///   - directory: the root of the filesystem; its own owner and mode are not archived.
+    ///   - repository, tag: the reference to give it.
+    ///   - changes: Dockerfile instructions to apply, e.g. `CMD ["sh"]`.
+    /// - Returns: the new image's ID.
+    /// - Throws: `TarError` before any request when `directory` is not a directory, and naming the
+    ///   path when a file cannot be read as it was listed: the upload is then aborted and the
+    ///   engine makes no image.
+    public func importImage(directory: String, repository: String, tag: String = "latest", changes: [String] = []) async throws -> String {
+        let archiver = try DirectoryArchiver(directory: directory)
+        return try await importImage(body: .stream(HTTPBodyStream { try archiver.nextChunk() }), repository: repository, tag: tag, changes: changes)
+    }
+
+    private func importImage(body: HTTPRequestBody, repository: String, tag: String, changes: [String]) async throws -> String {
         var query: [(String, String?)] = [("fromSrc", "-"), ("repo", repository), ("tag", tag)]
         query += changes.map { ("changes", $0) }
-        let response = try await send(.post, "/images/create", query: query, body: tarball, contentType: "application/x-tar", timeout: 600)
+        let response = try await send(.post, "/images/create", query: query, body: body, contentType: "application/x-tar", timeout: 600)
         let messages = try ProgressMessages.parse(response.body, operation: "POST /images/create")
         if let failure = messages.first(where: { $0["error"] != nil }) {
             throw EngineError(.server, failure["error"]?.string ?? "import failed", operation: "POST /images/create")
