@@ -8,6 +8,8 @@ public enum CommandLineRunner {
     /// Parses the process arguments for `Root`, runs the chosen command and exits.
     public static func main<Root: AsyncParsableCommand>(_ root: Root.Type, programName: String) async -> Never {
         let arguments = Array(CommandLine.arguments.dropFirst())
+        // `--json` among the command's own options, not in a command line passed through after `--`.
+        let json = arguments.prefix { $0 != "--" }.contains("--json")
         do {
             var command = try Root.parseAsRoot(arguments)
             if var asyncCommand = command as? AsyncParsableCommand {
@@ -19,22 +21,26 @@ public enum CommandLineRunner {
         } catch let exitCode as ExitStatus {
             exit(exitCode.code)
         } catch let error as EngineError {
-            fail(programName, error.description, code: error.code.rawValue, json: arguments.contains("--json"))
+            fail(programName, error.description, code: error.code.rawValue, json: json)
         } catch let error as CommandLineFailure {
-            fail(programName, error.message, code: "failed", json: arguments.contains("--json"), status: error.status)
+            fail(programName, error.message, code: error.code, json: json, status: error.status)
         } catch let error as CgroupError {
-            fail(programName, error.description, code: "cgroup", json: arguments.contains("--json"))
+            fail(programName, error.description, code: "cgroup", json: json)
         } catch let error as SessionError {
-            fail(programName, error.description, code: error.code.rawValue, json: arguments.contains("--json"))
+            fail(programName, error.description, code: error.code.rawValue, json: json)
         } catch let error as RegistryError {
-            fail(programName, error.description, code: "registry", json: arguments.contains("--json"))
+            fail(programName, error.description, code: "registry", json: json)
         } catch let error as TmuxError {
-            fail(programName, error.description, code: "tmux", json: arguments.contains("--json"))
+            fail(programName, error.description, code: "tmux", json: json)
         } catch let error as TarError {
-            fail(programName, error.description, code: "archive", json: arguments.contains("--json"))
+            fail(programName, error.description, code: "archive", json: json)
         } catch {
-            // Usage errors, --help and --version are ArgumentParser's to print.
-            Root.exit(withError: error)
+            // --help and --version, and usage errors without --json, are ArgumentParser's to print;
+            // with --json a usage error is a JSON error like any other.
+            let status = Root.exitCode(for: error)
+            guard json, status != .success else { Root.exit(withError: error) }
+            let message = Root.message(for: error).split(separator: "\n").first.map(String.init) ?? "\(error)"
+            fail(programName, message, code: status.rawValue == ExitCode.validationFailure.rawValue ? "usage" : "failed", json: true, status: status.rawValue)
         }
     }
 
@@ -54,11 +60,14 @@ public struct CommandLineFailure: Error, CustomStringConvertible {
     public var message: String
     /// The exit status.
     public var status: Int32
+    /// The `code` of the `--json` error object: `failed` unless a more precise one (`notFound`) applies.
+    public var code: String
 
     /// A failure with `message`, exiting with `status`.
-    public init(_ message: String, status: Int32 = 1) {
+    public init(_ message: String, status: Int32 = 1, code: String = "failed") {
         self.message = message
         self.status = status
+        self.code = code
     }
 
     public var description: String { message }

@@ -35,7 +35,7 @@ struct Cleanup: AsyncParsableCommand {
         var plan = try await manager.planCleanup(selection, measureDisk: interactive || (!json && (dryRun || !yes)))
         // A mistyped name changes nothing, not even for the names given with it.
         if let unknown = plan.unknownNames.first {
-            throw CommandLineFailure("session \(unknown) not found (see `ccorc list`); nothing changed")
+            throw CommandLineFailure("session \(unknown) not found (see `ccorc list`); nothing changed", code: SessionError.Code.notFound.rawValue)
         }
         if interactive {
             plan = try pick(from: plan)
