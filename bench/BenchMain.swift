@@ -2,7 +2,7 @@ import Foundation
 import Glibc
 
 /// `ccorc-bench [SUITE...] [options]`: prints each figure beside its peer (`--help` lists the
-/// suites and options).
+/// suites and options). Whatever a run starts is removed when it ends, fails or is interrupted.
 @main
 struct BenchMain {
     static func main() async {
@@ -12,11 +12,13 @@ struct BenchMain {
             print(BenchOptions.usage)
             exit(0)
         case .usageError(let message):
-            FileHandle.standardError.write(Data("ccorc-bench: \(message)\n".utf8))
+            printToStandardError("ccorc-bench: \(message)")
             exit(2)
         case .run(let parsed):
             options = parsed
         }
+        let resources = BenchResources.shared
+        resources.installSignalHandlers()
         let suites = options.suites
         let binDirectory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().path
         say("ccorc benchmarks: \(ProcessInfo.processInfo.activeProcessorCount) cores, \(Date())")
@@ -36,8 +38,12 @@ struct BenchMain {
             }
             if suites.contains("exec") { try await runExecBenchmark(ccdk: binDirectory + "/ccdk") }
         } catch {
-            FileHandle.standardError.write(Data("ccorc-bench: \(error)\n".utf8))
-            exit(1)
+            // After a signal the suite's error is only the interruption, already reported.
+            if resources.stopSignal == nil { printToStandardError("ccorc-bench: \(error)") }
+            await resources.cleanUp()
+            resources.exit(1)
         }
+        await resources.cleanUp()
+        resources.exit(0)
     }
 }

@@ -89,7 +89,9 @@ struct BenchOptions: Equatable {
               --abi-calls N     calls the abi suite makes (default 1000)
               -h, --help        show this help
 
-            A failed suite exits 1; usage errors exit 2.
+            Everything a run starts (containers, volumes, tmux servers, processes, files) is removed
+            when it ends, when it fails (exit 1) and on SIGINT (exit 130) or SIGTERM (exit 143).
+            Usage errors exit 2.
             """
     }
 }
