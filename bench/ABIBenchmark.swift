@@ -38,6 +38,7 @@ func runABIBenchmark(binDirectory: String, sessionCount: Int, calls: Int) async 
 /// The C client, kept running so that every call goes through one handle.
 private final class ABIClient {
     private let process = Process()
+    private var token: BenchResources.ChildToken?
     private let input = Pipe()
     private let output = Pipe()
     private var pending = Data()
@@ -49,6 +50,7 @@ private final class ABIClient {
         process.standardInput = input
         process.standardOutput = output
         try process.run()
+        token = BenchResources.shared.track(pid: process.processIdentifier)
     }
 
     /// Makes `count` calls; returns the size of the last result and each call's time in seconds.
@@ -72,5 +74,6 @@ private final class ABIClient {
     func finish() {
         try? input.fileHandleForWriting.close()
         process.waitUntilExit()
+        if let token { BenchResources.shared.untrack(token) }
     }
 }

@@ -19,7 +19,7 @@ private func plant(_ manager: SessionManager, tag: String, round: String, count:
     let names = try (0..<count).map { try SessionName("\(tag)-\(round)-\($0)") }
     let running = try await plantBenchSessions(manager, names: names, tag: tag, runningCount: count / 10)
     for name in running.prefix(100) {
-        _ = try await manager.tmux.newSession(TmuxNewSessionOptions(name: name.rawValue, command: ["sleep", "3600"]))
+        try await newBenchSession(manager, TmuxNewSessionOptions(name: name.rawValue, command: ["sleep", "3600"]))
     }
     return Date().timeIntervalSince(start)
 }
@@ -72,6 +72,7 @@ private func measureCleanup(
                 guard rows == 0 else { throw CommandFailed(description: "cleanup left \(rows) registry rows") }
             case .floor:
                 let idFile = NSTemporaryDirectory() + "\(tag)-ids"
+                BenchResources.shared.registerPath(idFile)
                 try ids.joined(separator: "\n").write(toFile: idFile, atomically: true, encoding: .utf8)
                 defer { unlink(idFile) }
                 seconds = try timeEach(1) {

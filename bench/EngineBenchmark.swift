@@ -23,10 +23,12 @@ func runEngineBenchmark(containerCount: Int) async throws {
     Report.line(Comparison(name: "ping, async call (multi handle)", ours: median(asyncSamples), peerName: "curl CLI, one connection", peer: median(curlSamples), unit: "s"))
 
     let prefix = "ccorc-bench-\(getpid())"
+    BenchResources.shared.registerNamePrefix(prefix + "-")
     Report.section("Listing \(containerCount) created containers (GET /containers/json?all=1), median of 15")
     let createStart = Date()
     let names = (0..<containerCount).map { "\(prefix)-\($0)" }
     let created = await forEachConcurrently(names, width: 16) { name in
+        try BenchResources.shared.checkpoint()
         var spec = ContainerSpec(image: image, name: name)
         spec.command = ["sleep", "1000"]
         spec.networkMode = "none"
@@ -77,25 +79,4 @@ private func removeBenchContainers(_ engine: EngineClient, _ names: [String]) as
     let results = await forEachConcurrently(names, width: 16) { try await engine.removeContainer($0, force: true) }
     let seconds = Date().timeIntervalSince(start)
     Report.note(String(format: "removed %d containers in %.1f s (%.0f/s, 16 in flight), %d failed", names.count, seconds, Double(names.count) / seconds, results.filter { $0.error != nil }.count))
-}
-
-/// Runs a program with its output discarded; throws if its exit status is outside `accepting`.
-func runQuietly(_ path: String, _ arguments: [String], environment: [String: String] = [:], accepting: ClosedRange<Int32> = 0...0) throws {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: path)
-    process.arguments = arguments
-    process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-    process.standardInput = FileHandle.nullDevice
-    process.standardOutput = FileHandle.nullDevice
-    process.standardError = FileHandle.nullDevice
-    try process.run()
-    process.waitUntilExit()
-    if !accepting.contains(process.terminationStatus) {
-        throw CommandFailed(description: "\(path) \(arguments.prefix(4).joined(separator: " ")) exited \(process.terminationStatus)")
-    }
-}
-
-/// A peer command failed during a benchmark.
-struct CommandFailed: Error, CustomStringConvertible {
-    var description: String
 }

@@ -6,7 +6,9 @@ func runExecBenchmark(ccdk: String) async throws {
     let engine = try EngineClient()
     let image = "ccorc-busybox:latest"
     if !(try await engine.imageExists(image)) { _ = try await BusyboxImage.importImage(into: engine, reference: image) }
-    let name = "ccorc-bench-exec-\(getpid())"
+    // Under the run's prefix, so that the cleanup finds it whichever way the run ends.
+    let name = "ccorc-bench-\(getpid())-exec"
+    BenchResources.shared.registerNamePrefix("ccorc-bench-\(getpid())-")
     var spec = ContainerSpec(image: image, name: name)
     spec.command = ["sleep", "1000"]
     spec.networkMode = "none"
@@ -59,8 +61,11 @@ private func timeToPrompt(_ ccdk: String, _ container: String) throws -> Double 
     process.standardInput = input
     process.standardOutput = output
     process.standardError = FileHandle.nullDevice
+    try BenchResources.shared.checkpoint()
     let start = DispatchTime.now().uptimeNanoseconds
     try process.run()
+    let token = BenchResources.shared.track(pid: process.processIdentifier)
+    defer { BenchResources.shared.untrack(token) }
     var seen = Data()
     // busybox's ash prints its banner and its prompt ("~ # ") on stdout.
     while !String(decoding: seen, as: UTF8.self).contains("# ") {

@@ -23,10 +23,13 @@ private func measureHealth(_ manager: SessionManager, environment: [String: Stri
     _ = try await plantBenchSessions(manager, names: Array(names.prefix(healthCount)), tag: tag, runningCount: 0)
     let running = Array(names.prefix(runningCount))
     let runningContainers = running.flatMap { name in LaunchOptions().roles.map { SessionManager.containerName(name, $0) } }
-    let started = await forEachConcurrently(runningContainers, width: 16) { try await engine.startContainer($0) }
+    let started = await forEachConcurrently(runningContainers, width: 16) {
+        try BenchResources.shared.checkpoint()
+        try await engine.startContainer($0)
+    }
     if let failure = started.first(where: { $0.error != nil })?.error { throw failure }
     for name in running {
-        _ = try await manager.tmux.newSession(TmuxNewSessionOptions(name: name.rawValue, windowName: "leader", command: ["sleep", "3600"]))
+        try await newBenchSession(manager, TmuxNewSessionOptions(name: name.rawValue, windowName: "leader", command: ["sleep", "3600"]))
         for role in ["researcher", "writer"] {
             _ = try await manager.tmux.newWindow(session: name.rawValue, TmuxNewWindowOptions(name: role, command: ["sleep", "3600"]))
         }
@@ -53,6 +56,7 @@ private func measureHealth(_ manager: SessionManager, environment: [String: Stri
     _ = try await plantBenchSessions(manager, names: Array(names.dropFirst(healthCount)), tag: tag, runningCount: 0)
     Report.note(String(format: "registered %d more sessions in %.1f s", sessionCount - healthCount, Date().timeIntervalSince(more)))
     let output = NSTemporaryDirectory() + "ccorc-bench-\(tag)-export.json"
+    BenchResources.shared.registerPath(output)
     defer { try? FileManager.default.removeItem(atPath: output) }
     let export = try timeEach(3) { try runQuietly(ccorc, ["export", "--all", "--output", output], environment: environment) }
     let size = (try? FileManager.default.attributesOfItem(atPath: output)[.size] as? Int) ?? 0

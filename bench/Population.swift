@@ -10,6 +10,7 @@ func plantBenchSessions(_ manager: SessionManager, names: [SessionName], tag: St
     let roles = LaunchOptions().roles
     let imageID = try await manager.engine.imageID("ccorc-busybox:latest")
     let created = await forEachConcurrently(names, width: 16) { name in
+        try BenchResources.shared.checkpoint()
         let now = Date()
         var record = SessionRecord(
             name: name, tmuxSession: name.rawValue, createdAt: now, updatedAt: now, lastResumedAt: nil, image: "ccorc-busybox:latest",
@@ -33,6 +34,7 @@ func plantBenchSessions(_ manager: SessionManager, names: [SessionName], tag: St
     if let failure = created.first(where: { $0.error != nil })?.error { throw failure }
     let running = Array(names.prefix(runningCount))
     let started = await forEachConcurrently(running.flatMap { name in roles.map { SessionManager.containerName(name, $0) } }, width: 16) {
+        try BenchResources.shared.checkpoint()
         try await engine.startContainer($0)
     }
     if let failure = started.first(where: { $0.error != nil })?.error { throw failure }
@@ -50,4 +52,13 @@ func removeBenchLeftovers(_ engine: EngineClient, tag: String) async {
     _ = await forEachConcurrently(volumes.filter { $0.labels[OwnershipLabels.session]?.hasPrefix(tag + "-") == true }.map(\.name)) {
         try await engine.removeVolume($0, force: true)
     }
+}
+
+/// Creates a tmux session of a benchmark population, and records the server's pid once it runs.
+@discardableResult
+func newBenchSession(_ manager: SessionManager, _ options: TmuxNewSessionOptions) async throws -> TmuxSession {
+    try BenchResources.shared.checkpoint()
+    let session = try await manager.tmux.newSession(options)
+    BenchResources.shared.tmuxServerStarted(onSocket: manager.tmux.socketPath)
+    return session
 }

@@ -52,11 +52,13 @@ func median(_ samples: [Double]) -> Double {
     return sorted.count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
 }
 
-/// Runs `body` `count` times and returns each run's wall time in seconds.
-func timeEach(_ count: Int, _ body: () throws -> Void) rethrows -> [Double] {
+/// Runs `body` `count` times and returns each run's wall time in seconds. Stops with
+/// `BenchInterrupted` once the run has been interrupted.
+func timeEach(_ count: Int, _ body: () throws -> Void) throws -> [Double] {
     var samples: [Double] = []
     samples.reserveCapacity(count)
     for _ in 0..<count {
+        try BenchResources.shared.checkpoint()
         let start = DispatchTime.now().uptimeNanoseconds
         try body()
         samples.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
@@ -65,10 +67,11 @@ func timeEach(_ count: Int, _ body: () throws -> Void) rethrows -> [Double] {
 }
 
 /// Async variant of `timeEach`.
-func timeEachAsync(_ count: Int, _ body: () async throws -> Void) async rethrows -> [Double] {
+func timeEachAsync(_ count: Int, _ body: () async throws -> Void) async throws -> [Double] {
     var samples: [Double] = []
     samples.reserveCapacity(count)
     for _ in 0..<count {
+        try BenchResources.shared.checkpoint()
         let start = DispatchTime.now().uptimeNanoseconds
         try await body()
         samples.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)

@@ -23,19 +23,33 @@ func withBenchSessions(
         "CCORC_HOME": home, "CCORC_TMUX_SERVER": tmuxName, "CCORC_NETWORK": "none", "CCORC_IMAGE": image,
         "CCORC_AGENT_COMMAND": "sh", "TMUX": "",
     ]
-    let registry = try SessionRegistry(home: home)
+    // Registered before anything is made: containers and volumes (sessions are named TAG-...), the
+    // registry's directory and the tmux server.
+    let resources = BenchResources.shared
+    resources.registerNamePrefix(tag + "-")
+    resources.registerPath(home)
     let tmux = TmuxControlClient(server: .named(tmuxName))
+    try prepareTmuxSocketDirectory(tmux.socketPath)
+    resources.registerTmuxServer(onSocket: tmux.socketPath)
+    resources.registerClient(tmux)
+    let registry = try SessionRegistry(home: home)
     let manager = SessionManager(engine: engine, tmux: tmux, registry: registry, shellProgram: binDirectory + "/ccdk")
     do {
         try await body(manager, environment, tag)
     } catch {
-        await removeBenchLeftovers(engine, tag: tag)
-        try? await tmux.killServer()
-        try? FileManager.default.removeItem(atPath: home)
+        await removeBenchSessions(manager, tag: tag, home: home)
         throw error
     }
-    await removeBenchLeftovers(engine, tag: tag)
-    try? await tmux.killServer()
+    await removeBenchSessions(manager, tag: tag, home: home)
+}
+
+/// What `withBenchSessions` made, removed when its body ends; after an interruption the run's
+/// cleanup does this instead.
+private func removeBenchSessions(_ manager: SessionManager, tag: String, home: String) async {
+    guard BenchResources.shared.stopSignal == nil else { return }
+    await removeBenchLeftovers(manager.engine, tag: tag)
+    manager.tmux.close()
+    BenchResources.shared.killTmuxServer(onSocket: manager.tmux.socketPath)
     try? FileManager.default.removeItem(atPath: home)
 }
 
@@ -80,7 +94,7 @@ func registerBenchSessions(_ manager: SessionManager, tag: String, count session
     let names = try (0..<sessionCount).map { try SessionName("\(tag)-s\($0)") }
     let running = try await plantBenchSessions(manager, names: names, tag: tag, runningCount: sessionCount / 10)
     for name in running.prefix(20) {
-        _ = try await manager.tmux.newSession(TmuxNewSessionOptions(name: name.rawValue, command: ["sleep", "3600"]))
+        try await newBenchSession(manager, TmuxNewSessionOptions(name: name.rawValue, command: ["sleep", "3600"]))
     }
     Report.note(String(format: "set up %d sessions (%d running) in %.1f s", sessionCount, running.count, Date().timeIntervalSince(start)))
 }

@@ -6,22 +6,32 @@ import Glibc
 #endif
 
 /// The tmux benchmark: one control-mode pipe against a `tmux` process per query, on a private
-/// server with 100 sessions; medians over 1,000 calls. The private server is killed at the end.
+/// server with 100 sessions; medians over 1,000 calls. The private server, its sessions and the
+/// clients are registered with `BenchResources` before they start and removed when the suite ends,
+/// fails or is interrupted.
 func runTmuxBenchmark() async throws {
-    let serverName = "ccorc-bench-\(getpid())"
-    let server = TmuxServer.named(serverName)
+    let resources = BenchResources.shared
+    let server = TmuxServer.named("ccorc-bench-\(getpid())")
+    let socketPath = server.socketPath()
+    try prepareTmuxSocketDirectory(socketPath)
+    resources.registerTmuxServer(onSocket: socketPath)
     let client = TmuxControlClient(server: server)
     let changer = TmuxControlClient(server: server)
+    resources.registerClient(client)
+    resources.registerClient(changer)
     defer {
         client.close()
         changer.close()
-        _ = try? TmuxBenchProcess.run(["tmux", "-L", serverName, "kill-server"])
-        unlink(server.socketPath())
+        resources.killTmuxServer(onSocket: socketPath)
     }
+    // The peers and the floor name the server by the same socket path the control clients use.
+    let tmux = ["tmux", "-S", socketPath]
     let sessionCount = 100
     let calls = 1000
     for index in 0..<sessionCount {
+        try resources.checkpoint()
         _ = try await client.newSession(TmuxNewSessionOptions(name: "bench-\(index)", command: ["sleep", "3600"]))
+        if index == 0 { resources.tmuxServerStarted(onSocket: socketPath) }
     }
 
     Report.section("tmux: one control-mode pipe vs a tmux process per query (\(sessionCount) sessions, medians of \(calls))")
@@ -33,10 +43,10 @@ func runTmuxBenchmark() async throws {
     }
     let pipeHas = try await timeEachAsync(calls) { _ = try await client.hasSession("bench-50") }
     let spawnStatus = try timeEach(calls) {
-        _ = try TmuxBenchProcess.run(["tmux", "-L", serverName, "display-message", "-p", "-t", "=bench-50:", statusFormat])
+        _ = try TmuxBenchProcess.run(tmux + ["display-message", "-p", "-t", "=bench-50:", statusFormat])
     }
     let spawnHas = try timeEach(calls) {
-        _ = try TmuxBenchProcess.run(["tmux", "-L", serverName, "has-session", "-t", "=bench-50:"])
+        _ = try TmuxBenchProcess.run(tmux + ["has-session", "-t", "=bench-50:"])
     }
     Report.line(Comparison(name: "(a) session status (display-message -p)", ours: median(pipeStatus),
                            peerName: "tmux process", peer: median(spawnStatus), unit: "s"))
@@ -52,9 +62,9 @@ func runTmuxBenchmark() async throws {
         _ = try await client.run([TmuxCommandLine("list-sessions", "-F", listFormat)])
     }
     let spawnList = try timeEach(calls) {
-        _ = try TmuxBenchProcess.run(["tmux", "-L", serverName, "list-sessions", "-F", listFormat])
+        _ = try TmuxBenchProcess.run(tmux + ["list-sessions", "-F", listFormat])
     }
-    let floor = try TmuxRawPipe(serverName: serverName)
+    let floor = try TmuxRawPipe(tmux)
     defer { floor.close() }
     let floorList = try timeEach(calls) { try floor.roundTrip("list-sessions -F '\(listFormat)'") }
     let floorStatus = try timeEach(calls) { try floor.roundTrip("display-message -p -t =bench-50: '\(statusFormat)'") }
@@ -76,6 +86,7 @@ func runTmuxBenchmark() async throws {
     var newSessionLatency: [Double] = []
     var newSessionPIDs: [Int32] = []
     for index in 0..<events {
+        try resources.checkpoint()
         let start = DispatchTime.now().uptimeNanoseconds
         async let created = changer.newSession(TmuxNewSessionOptions(name: "latency-\(index)", command: ["sleep", "3600"]))
         while let notification = await iterator.next() {
@@ -90,6 +101,7 @@ func runTmuxBenchmark() async throws {
     }
     var killedPaneLatency: [Double] = []
     for pid in newSessionPIDs {
+        try resources.checkpoint()
         let start = DispatchTime.now().uptimeNanoseconds
         kill(pid, SIGKILL)  // a pane process this benchmark started
         while let notification = await iterator.next() {
@@ -113,84 +125,33 @@ private func percentile(_ samples: [Double], _ fraction: Double) -> Double {
     return sorted[min(sorted.count - 1, Int(Double(sorted.count) * fraction))]
 }
 
-/// Starts `arguments` with an empty signal mask (test and task threads block signals that tmux
-/// needs), stdin from `input` or /dev/null, stdout to `output`, stderr to /dev/null, and `closing`
-/// closed in the child.
-private func spawnWithEmptyMask(_ arguments: [String], input: Int32?, output: Int32, closing: Int32) -> Result<pid_t, TmuxError> {
-    var actions = posix_spawn_file_actions_t()
-    posix_spawn_file_actions_init(&actions)
-    defer { posix_spawn_file_actions_destroy(&actions) }
-    if let input {
-        posix_spawn_file_actions_adddup2(&actions, input, 0)
-    } else {
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-    }
-    posix_spawn_file_actions_adddup2(&actions, output, 1)
-    posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
-    posix_spawn_file_actions_addclose(&actions, closing)
-    if input != output { posix_spawn_file_actions_addclose(&actions, output) }
-    var attributes = posix_spawnattr_t()
-    posix_spawnattr_init(&attributes)
-    defer { posix_spawnattr_destroy(&attributes) }
-    var mask = sigset_t()
-    sigemptyset(&mask)
-    posix_spawnattr_setsigmask(&attributes, &mask)
-    posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK))
-    let argv = arguments.map { strdup($0) } + [nil]
-    defer { argv.forEach { free($0) } }
-    var pid: pid_t = 0
-    let status = posix_spawnp(&pid, arguments[0], &actions, &attributes, argv, environ)
-    return status == 0 ? .success(pid) : .failure(TmuxError(.spawnFailed, "cannot start \(arguments[0])", systemError: status))
-}
-
-/// Starts `tmux` processes the way a shell would (stdout read to its end), for the peer figures.
-enum TmuxBenchProcess {
-    @discardableResult
-    static func run(_ arguments: [String]) throws -> String {
-        var pipeEnds: [Int32] = [-1, -1]
-        guard pipe(&pipeEnds) == 0 else { throw TmuxError(.spawnFailed, "pipe", systemError: errno) }
-        let status = spawnWithEmptyMask(arguments, input: nil, output: pipeEnds[1], closing: pipeEnds[0])
-        close(pipeEnds[1])
-        let pid: pid_t
-        do {
-            pid = try status.get()
-        } catch {
-            close(pipeEnds[0])
-            throw error
-        }
-        var output: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 16384)
-        while true {
-            let count = buffer.withUnsafeMutableBytes { read(pipeEnds[0], $0.baseAddress, $0.count) }
-            if count < 0 && errno == EINTR { continue }
-            if count <= 0 { break }
-            output += buffer[0..<count]
-        }
-        close(pipeEnds[0])
-        var waitStatus: Int32 = 0
-        while waitpid(pid, &waitStatus, 0) < 0 && errno == EINTR {}
-        return String(decoding: output, as: UTF8.self)
-    }
-}
-
 /// The floor: a bare `tmux -C` pipe driven by one thread with blocking reads and no parsing
 /// beyond finding the `%end` line.
 final class TmuxRawPipe {
     private let pid: pid_t
+    private let token: BenchResources.ChildToken
     private let descriptor: Int32
     private var pending: [UInt8] = []
     private var buffer = [UInt8](repeating: 0, count: 65536)
 
-    init(serverName: String) throws {
+    /// Attaches `tmux ...` (the command and its server options) in control mode.
+    init(_ tmux: [String]) throws {
         var pair: [Int32] = [-1, -1]
         guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &pair) == 0 else {
             throw TmuxError(.spawnFailed, "socketpair", systemError: errno)
         }
-        let status = spawnWithEmptyMask(
-            ["tmux", "-L", serverName, "-C", "attach-session", "-f", "no-output,ignore-size"], input: pair[1], output: pair[1], closing: pair[0])
+        let status = spawnWithCleanSignals(
+            tmux + ["-C", "attach-session", "-f", "no-output,ignore-size"], input: pair[1], output: pair[1], closing: pair[0])
         Glibc.close(pair[1])
-        let pid = try status.get()
+        let pid: pid_t
+        do {
+            pid = try status.get()
+        } catch {
+            Glibc.close(pair[0])
+            throw error
+        }
         self.pid = pid
+        self.token = BenchResources.shared.track(pid: pid)
         self.descriptor = pair[0]
         while !(try readLine().hasPrefix("%session-changed")) {}
     }
@@ -227,8 +188,7 @@ final class TmuxRawPipe {
             if count < 0 && errno == EINTR { continue }
             if count <= 0 { break }
         }
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        _ = BenchResources.shared.reap(pid, token)
         Glibc.close(descriptor)
     }
 }

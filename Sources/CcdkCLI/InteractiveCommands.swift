@@ -50,18 +50,23 @@ struct Shell: AsyncParsableCommand {
     @Option(name: [.customShort("i"), .long], help: "Container name or ID.") var instance: String?
     @Option(name: .shortAndLong, help: "User to run as.") var user: String?
     @OptionGroup var terminal: TerminalOptions
-    @Argument(parsing: .captureForPassthrough, help: "NAME (unless -i), then an optional command.") var rest: [String] = []
+    // `.remaining`, not `.captureForPassthrough`: passthrough capture takes the first unknown word,
+    // `--help` and `-h` included, as the start of the command, so `ccdk shell --help` asked the
+    // engine for a container named "--help". With `.remaining` the parser still sees its own flags
+    // (and -u, --detach-keys) anywhere before `--`, and everything after `--` arrives untouched.
+    @Argument(
+        parsing: .remaining,
+        help: ArgumentHelp("NAME (unless -i), then an optional command; put the command after -- when a word of it starts with -.", valueName: "name-and-command"))
+    var rest: [String] = []
 
     /// One exec that picks the best shell inside the container, so choosing costs no round trip.
     static let loginShell = ["/bin/sh", "-c", "if command -v bash >/dev/null 2>&1; then exec bash -l; fi; exec sh -l"]
 
     func run() async throws {
         var rest = self.rest
-        if rest.first == "--" { rest.removeFirst() }
         guard let container = instance ?? (rest.isEmpty ? nil : rest.removeFirst()) else {
             throw ValidationError("name the container with -i NAME or as the first argument")
         }
-        if rest.first == "--" { rest.removeFirst() }
         let isTerminal = LocalTerminal.isTerminal(STDIN_FILENO)
         var options = InteractiveOptions(tty: isTerminal, stdin: true, detachKeys: try DetachKeys(terminal.detachKeys))
         options.user = user

@@ -99,6 +99,28 @@ import Testing
         }
     }
 
+    @Test func wordsAfterTheTerminatorReachTheCommandUntouched() async throws {
+        try await TestEngine.isolated("passthrough") { engine, prefix in
+            let name = prefix + "-box"
+            _ = try await engine.createContainer(TestEngine.spec(name))
+            try await engine.startContainer(name)
+            // `--help` and `-h` after `--` belong to the command in the container, not to ccdk.
+            let cases: [([String], String)] = [
+                (["exec", name, "--", "sh", "-c", "echo --help"], "--help\n"),
+                (["exec", name, "--", "echo", "-h"], "-h\n"),
+                (["shell", name, "--", "sh", "-c", "echo --help"], "--help\n"),
+                (["shell", "-i", name, "--", "echo", "--help"], "--help\n"),
+                (["shell", name, "-u", "1234", "--", "sh", "-c", "id -u; echo -h"], "1234\n-h\n"),
+                (["shell", name, "echo", "no", "terminator"], "no terminator\n"),
+            ]
+            for (arguments, expected) in cases {
+                let result = try Products.run("ccdk", arguments)
+                #expect(result.status == 0, "ccdk \(arguments): \(result.stderr)")
+                #expect(result.stdout == expected, "ccdk \(arguments)")
+            }
+        }
+    }
+
     @Test func importsARootfsDirectory() async throws {
         try await TestEngine.isolated("import") { engine, prefix in
             let directory = FileManager.default.temporaryDirectory.appendingPathComponent(prefix).path

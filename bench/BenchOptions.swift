@@ -1,0 +1,97 @@
+import Foundation
+
+/// What `ccorc-bench` was asked to do, decided from its arguments alone (no I/O here).
+struct BenchOptions: Equatable {
+    /// The suites `all` (or no suite at all) runs; `cleanup-jobs` is slow and left out.
+    static let defaultSuites = ["engine", "tmux", "exec", "sessions", "health", "cleanup", "abi"]
+    /// Every suite, in the order a run takes them, with what each measures.
+    static let catalog: [(name: String, summary: String)] = [
+        ("engine", "Engine API round trips, listing --containers N created containers, cgroup reads"),
+        ("tmux", "one control-mode pipe against a tmux process per query (private server, 100 sessions)"),
+        ("sessions", "ccorc list over --sessions N registered sessions; launch and stop of 20"),
+        ("cleanup", "ccorc cleanup of --sessions N sessions beside curl DELETEs and docker rm -f"),
+        ("cleanup-jobs", "cleanup throughput at --jobs 4 to 64 (slow; not part of all)"),
+        ("health", "ccorc health --all and ccorc export --all beside the engine's stats and docker inspect"),
+        ("abi", "ccorc_list_sessions through the C ABI (needs ccorc-abi-bench, which make bench builds)"),
+        ("exec", "ccdk exec start-up beside the docker CLI, and launch to a remote shell's prompt"),
+    ]
+
+    var suites: Set<String> = Set(defaultSuites)
+    var containers = 1000
+    var sessions = 1000
+    /// `ccorc cleanup --jobs` for the cleanup suite; nil leaves ccorc's default.
+    var jobs: Int?
+    var abiSessions = 100
+    var abiCalls = 1000
+
+    /// The outcome of reading the command line.
+    enum Parsed: Equatable {
+        case run(BenchOptions)
+        case help
+        /// A usage error, as one line without the program name.
+        case usageError(String)
+    }
+
+    /// Reads `arguments` (without the program name). `-h`/`--help` anywhere asks for the usage.
+    static func parse(_ arguments: [String]) -> Parsed {
+        if arguments.contains("-h") || arguments.contains("--help") { return .help }
+        var options = BenchOptions()
+        var named: Set<String> = []
+        var index = 0
+        while index < arguments.count {
+            let argument = arguments[index]
+            index += 1
+            let count: WritableKeyPath<BenchOptions, Int>?
+            switch argument {
+            case "--containers": count = \.containers
+            case "--sessions": count = \.sessions
+            case "--abi-sessions": count = \.abiSessions
+            case "--abi-calls": count = \.abiCalls
+            case "--jobs": count = nil
+            case "all":
+                named.formUnion(defaultSuites)
+                continue
+            case let name where catalog.contains(where: { $0.name == name }):
+                named.insert(name)
+                continue
+            default:
+                return .usageError("unknown argument '\(argument)' (see ccorc-bench --help)")
+            }
+            guard index < arguments.count, let value = Int(arguments[index]), value > 0 else {
+                return .usageError("\(argument) needs a positive whole number")
+            }
+            index += 1
+            if let count { options[keyPath: count] = value } else { options.jobs = value }
+        }
+        if !named.isEmpty { options.suites = named }
+        return .run(options)
+    }
+
+    /// The text `--help` prints.
+    static var usage: String {
+        let width = catalog.map(\.name.count).max()! + 2
+        let suiteLines = catalog.map { "  " + $0.name.padding(toLength: width, withPad: " ", startingAt: 0) + $0.summary }
+        return """
+            USAGE: ccorc-bench [SUITE...] [--containers N] [--sessions N] [--jobs N] [--abi-sessions N] [--abi-calls N]
+
+            Runs ccorc's benchmarks against the local Docker engine and tmux, and prints each figure
+            beside its peer from the same run. The engine is DOCKER_HOST or /var/run/docker.sock.
+
+            SUITES (default: all):
+            \(suiteLines.joined(separator: "\n"))
+              all           every suite above except cleanup-jobs
+
+            OPTIONS:
+              --containers N    containers the engine suite creates and lists (default 1000)
+              --sessions N      sessions the sessions, cleanup and health suites register (default 1000)
+              --jobs N          ccorc cleanup --jobs in the cleanup suite (default: ccorc's own)
+              --abi-sessions N  sessions the abi suite registers (default 100)
+              --abi-calls N     calls the abi suite makes (default 1000)
+              -h, --help        show this help
+
+            Everything a run starts (containers, volumes, tmux servers, processes, files) is removed
+            when it ends, when it fails (exit 1) and on SIGINT (exit 130) or SIGTERM (exit 143).
+            Usage errors exit 2.
+            """
+    }
+}
