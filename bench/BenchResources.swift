@@ -367,16 +367,6 @@ struct BenchInterrupted: Error, CustomStringConvertible {
     var description: String { "interrupted by signal \(signal)" }
 }
 
-/// Makes tmux's socket directory (`$TMUX_TMPDIR/tmux-UID`, mode 700) if it is missing. tmux makes it
-/// only when it resolves `-L NAME` itself; the control client passes `-S PATH`, and on a machine
-/// where no tmux has run yet the first server then cannot create its socket.
-func prepareTmuxSocketDirectory(_ socketPath: String) throws {
-    let directory = (socketPath as NSString).deletingLastPathComponent
-    if mkdir(directory, 0o700) != 0 && errno != EEXIST {
-        throw CommandFailed(description: "cannot create \(directory): \(String(cString: strerror(errno)))")
-    }
-}
-
 /// Writes a line to stderr.
 func printToStandardError(_ text: String) {
     FileHandle.standardError.write(Data((text + "\n").utf8))

@@ -29,7 +29,7 @@ func withBenchSessions(
     resources.registerNamePrefix(tag + "-")
     resources.registerPath(home)
     let tmux = TmuxControlClient(server: .named(tmuxName))
-    try prepareTmuxSocketDirectory(tmux.socketPath)
+    try tmux.server.prepareSocketDirectory()
     resources.registerTmuxServer(onSocket: tmux.socketPath)
     resources.registerClient(tmux)
     let registry = try SessionRegistry(home: home)

@@ -13,7 +13,8 @@ func runTmuxBenchmark() async throws {
     let resources = BenchResources.shared
     let server = TmuxServer.named("ccorc-bench-\(getpid())")
     let socketPath = server.socketPath()
-    try prepareTmuxSocketDirectory(socketPath)
+    // The tmux CLI peers use `-S` too, which needs the directory tmux would make for `-L`.
+    try server.prepareSocketDirectory()
     resources.registerTmuxServer(onSocket: socketPath)
     let client = TmuxControlClient(server: server)
     let changer = TmuxControlClient(server: server)
