@@ -40,13 +40,15 @@ enum Environment {
     /// The session manager over the environment's engine, tmux server and registry. The engine's
     /// API version is negotiated while the registry opens (an integrity check that reads the whole
     /// file), so that the command's first engine request goes out at once. A failed negotiation is
-    /// left for that first request to report.
+    /// left for that first request to report. `CCORC_FAIL_AT` injects faults, for tests (see
+    /// `FaultInjection`).
     static func manager() async throws -> SessionManager {
+        let faults = try FaultInjection(environment: values)
         let engine = try EngineClient()
         async let negotiated = try? engine.apiVersion()
         let registry = try SessionRegistry(home: SessionRegistry.defaultHome(environment: values))
         _ = await negotiated
-        return SessionManager(engine: engine, tmux: TmuxControlClient(server: tmuxServer()), registry: registry, shellProgram: ccdkPath())
+        return SessionManager(engine: engine, tmux: TmuxControlClient(server: tmuxServer()), registry: registry, shellProgram: ccdkPath(), faults: faults)
     }
 
     /// tmux's own command-line arguments for the configured server.

@@ -207,4 +207,132 @@ import Testing
             #expect(!again.stdout.contains(bed.prefix), "existing rows are never rewritten")
         }
     }
+
+    /// Checks a refused import: exit status 1 and one line on stderr that starts with `message`.
+    private func expectRefused(_ result: CommandResult, _ message: String, sourceLocation: SourceLocation = #_sourceLocation) {
+        #expect(result.status == 1, "\(result.stderr)", sourceLocation: sourceLocation)
+        #expect(result.stderr.split(separator: "\n").count == 1 && result.stderr.hasPrefix("ccorc: " + message), "\(result.stderr)", sourceLocation: sourceLocation)
+    }
+
+    @Test func importOfSeveralFilesIsAllOrNothing() async throws {
+        try await SessionTestbed.with("aon") { bed in
+            let good = bed.prefix + "-good", held = bed.prefix + "-held", taken = bed.prefix + "-taken"
+            for name in [good, held, taken] {
+                let launch = try bed.ccorc("launch", name, "--detach", "--agents", "leader")
+                #expect(launch.status == 0, "\(launch.stderr)")
+            }
+            let directory = bed.home + "-exports/"
+            defer { try? FileManager.default.removeItem(atPath: directory) }
+            let export = try bed.ccorc("export", good, held, taken, "--include-secrets", "--output", directory)
+            #expect(export.status == 0, "\(export.stderr)")
+            // good and taken now live only in their files; taken's container name is held by a
+            // container ccorc does not own. held stays registered.
+            let cleanup = try bed.ccorc("cleanup", "--remove", good, taken, "--yes")
+            #expect(cleanup.status == 0, "\(cleanup.stderr)")
+            var foreign = TestEngine.spec(taken + "-leader")
+            foreign.labels = [:]
+            _ = try await bed.engine.createContainer(foreign)
+
+            let goodFile = directory + good + ".json", heldFile = directory + held + ".json", takenFile = directory + taken + ".json"
+            let heldText = try String(contentsOfFile: heldFile, encoding: .utf8)
+            let damaged = directory + "damaged.json", badName = directory + "bad-name.json"
+            try String(heldText.prefix(heldText.count / 2)).write(toFile: damaged, atomically: true, encoding: .utf8)
+            try heldText.replacingOccurrences(of: "\"\(held)\"", with: "\"bad name!\"").write(toFile: badName, atomically: true, encoding: .utf8)
+
+            // Each bad file after the good one, with and without --create (taken's file is bad
+            // only for --create): refused in one line, and nothing changes.
+            let cases: [(file: String, creates: [Bool], message: String)] = [
+                (damaged, [false, true], "\(damaged): not a ccorc export: the JSON is truncated or damaged"),
+                (badName, [false, true], "\(badName): session 1 (bad name!): invalid session name \"bad name!\""),
+                (heldFile, [false, true], "session \(held) already exists (from \(heldFile)); pass --force to replace its registry entry"),
+                (goodFile, [false, true], "session \(good) is in both \(goodFile) and \(goodFile)"),
+                (takenFile, [true], "container \(taken)-leader of session \(taken) exists but belongs to no ccorc session; remove or rename it first"),
+            ]
+            let registry = try bed.ccorc("list", "--json")
+            #expect(registry.status == 0)
+            let engine = try await bed.engineHolding(sessions: [good, held, taken])
+            for (file, creates, message) in cases {
+                for create in creates {
+                    let refused = try Products.run("ccorc", ["import", goodFile, file] + (create ? ["--create"] : []), environment: bed.environment)
+                    expectRefused(refused, message)
+                    #expect(try bed.ccorc("list", "--json").stdout == registry.stdout, "registry unchanged by \(file) (--create: \(create))")
+                    #expect(try await bed.engineHolding(sessions: [good, held, taken]) == engine, "engine unchanged by \(file) (--create: \(create))")
+                }
+            }
+
+            // The good file alone imports: the refusals were the other file's doing.
+            let alone = try bed.ccorc("import", goodFile, "--create")
+            #expect(alone.status == 0, "\(alone.stderr)")
+            #expect(alone.stdout.contains("imported \(good) (created 1 container(s), 1 volume(s)"), "\(alone.stdout)")
+            #expect(try bed.list().contains { $0["name"]?.string == good })
+        }
+    }
+
+    @Test func createRefusesToRecreateContainersFromMaskedSecrets() async throws {
+        try await SessionTestbed.with("mask") { bed in
+            let name = bed.prefix + "-s"
+            let launch = try bed.ccorc("launch", name, "--detach", "--agents", "leader,writer", "--env", "API_TOKEN=hunter2", "--env", "MODE=fast")
+            #expect(launch.status == 0, "\(launch.stderr)")
+            // The writer's container is gone before the export: an import makes it from the row,
+            // whose value is masked as well.
+            try await bed.engine.removeContainer(name + "-writer", force: true)
+            let file = bed.home + "-masked.json"
+            defer { try? FileManager.default.removeItem(atPath: file) }
+            #expect(try bed.ccorc("export", name, "--output", file).status == 0)
+            removeRegistry(bed)
+
+            var engine = try await bed.engineHolding(sessions: [name])
+            let fromRow = try bed.ccorc("import", file, "--create")
+            expectRefused(fromRow, "\(file): session \(name) was exported with its secrets masked (API_TOKEN); export it again with --include-secrets to recreate container \(name)-writer")
+            #expect(try bed.list().isEmpty)
+            #expect(try await bed.engineHolding(sessions: [name]) == engine)
+
+            // With the leader's container gone too, its exported config is what is masked.
+            try await bed.engine.removeContainer(name + "-leader", force: true)
+            engine = try await bed.engineHolding(sessions: [name])
+            let fromConfig = try bed.ccorc("import", file, "--create")
+            expectRefused(fromConfig, "\(file): session \(name) was exported with its secrets masked (API_TOKEN); export it again with --include-secrets to recreate container \(name)-leader")
+            #expect(try bed.list().isEmpty)
+            #expect(try await bed.engineHolding(sessions: [name]) == engine)
+
+            // Registering alone creates nothing, so it goes ahead and says what was masked.
+            let registered = try bed.ccorc("import", file)
+            #expect(registered.status == 0 && registered.stderr.contains("masked values of API_TOKEN"), "\(registered.stderr)")
+            #expect(try await bed.engineHolding(sessions: [name]) == engine)
+        }
+    }
+
+    @Test func failedCreateRemovesWhatTheImportMade() async throws {
+        try await SessionTestbed.with("undo") { bed in
+            let one = bed.prefix + "-one", two = bed.prefix + "-two"
+            #expect(try bed.ccorc("launch", one, "--detach", "--agents", "leader,writer").status == 0)
+            #expect(try bed.ccorc("launch", two, "--detach", "--agents", "solo").status == 0)
+            #expect(try bed.ccdk("exec", one + "-leader", "--", "sh", "-c", "echo kept > /root/.claude/note").status == 0)
+            let directory = bed.home + "-exports/"
+            defer { try? FileManager.default.removeItem(atPath: directory) }
+            #expect(try bed.ccorc("export", one, two, "--include-secrets", "--output", directory).status == 0)
+            let cleanup = try bed.ccorc("cleanup", "--remove", one, two, "--keep-volumes", "--yes")
+            #expect(cleanup.status == 0, "\(cleanup.stderr)")
+            // Only one's leader volume stays: the import creates the others, and must remove them again.
+            try await bed.engine.removeVolume(one + "-writer-state", force: true)
+            try await bed.engine.removeVolume(two + "-solo-state", force: true)
+
+            // One file, one first; two's image is gone by now, so its container cannot be created.
+            let missingImage = bed.prefix + "-gone:1"
+            let first = try #require(try JSONValue.parse(String(contentsOfFile: directory + one + ".json", encoding: .utf8))["sessions"]?.array?.first)
+            let secondText = try String(contentsOfFile: directory + two + ".json", encoding: .utf8).replacingOccurrences(of: TestEngine.image, with: missingImage)
+            let second = try #require(try JSONValue.parse(secondText)["sessions"]?.array?.first)
+            let file = directory + "both.json"
+            try SessionExportFormat.document([first, second], includeSecrets: true).serialized(indent: 2).write(toFile: file, atomically: true, encoding: .utf8)
+
+            let before = try await bed.engineHolding(sessions: [one, two])
+            #expect(before.count == 1 && before[0].hasPrefix("volume \(one)-leader-state "), "\(before)")
+            let failed = try bed.ccorc("import", file, "--create")
+            expectRefused(failed, "import \(two): creating its containers failed: ")
+            #expect(failed.stderr.contains(missingImage), "\(failed.stderr)")
+            #expect(try await bed.engineHolding(sessions: [one, two]) == before, "one's containers and new volume, two's volume: all gone; the kept volume as it was")
+            #expect(try bed.list().isEmpty)
+            #expect(try await bed.volumeFile(one + "-leader-state", "note") == "kept\n")
+        }
+    }
 }

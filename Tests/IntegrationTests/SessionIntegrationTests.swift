@@ -22,6 +22,11 @@ struct SessionTestbed {
         try Products.run("ccorc", arguments, environment: environment)
     }
 
+    /// `ccorc ARGUMENTS` with `extra` added to (or replacing in) the testbed's environment.
+    func ccorc(environment extra: [String: String], _ arguments: String...) throws -> CommandResult {
+        try Products.run("ccorc", arguments, environment: environment.merging(extra) { $1 })
+    }
+
     func ccdk(_ arguments: String...) throws -> CommandResult {
         try Products.run("ccdk", arguments, environment: environment)
     }
@@ -33,6 +38,41 @@ struct SessionTestbed {
             throw TestFailure("ccorc list --json exited \(result.status): \(result.stdout)\(result.stderr)")
         }
         return sessions
+    }
+
+    /// What the engine holds for this test: every container (`container NAME ID`) and volume
+    /// (`volume NAME CREATED`) whose name starts with the prefix or that carries the
+    /// `ccorc.session` label of one of `sessions`, sorted. Equal before and after a command
+    /// means that command left the engine as it found it.
+    func engineHolding(sessions: [String] = []) async throws -> [String] {
+        var containers = try await engine.listContainers(all: true, filters: ["name": ["^/" + prefix]])
+        var volumes = try await engine.listVolumes(filters: ["name": [prefix]]).filter { $0.name.hasPrefix(prefix) }
+        for session in sessions {
+            let label = ["label": ["\(OwnershipLabels.session)=\(session)"]]
+            containers += try await engine.listContainers(all: true, filters: label)
+            volumes += try await engine.listVolumes(filters: label)
+        }
+        return Set(containers.map { "container \($0.name) \($0.id)" } + volumes.map { "volume \($0.name) \($0.createdAt)" }).sorted()
+    }
+
+    /// The contents of `path` inside the existing `volume`, read through a container that mounts
+    /// it and is never started (the archive endpoint); nil when the file does not exist.
+    func volumeFile(_ volume: String, _ path: String) async throws -> String? {
+        // Mounting a volume that does not exist would create it.
+        _ = try await engine.inspectVolume(volume)
+        let reader = prefix + "-reader"
+        var spec = TestEngine.spec(reader)
+        spec.mounts = [MountSpec(kind: .volume, source: volume, target: "/volume")]
+        _ = try await engine.createContainer(spec)
+        let archive: [UInt8]?
+        do {
+            archive = try await engine.copyFromContainer(reader, path: "/volume/" + path)
+        } catch {
+            try? await engine.removeContainer(reader, force: true)
+            throw error
+        }
+        try await engine.removeContainer(reader, force: true)
+        return try archive.flatMap { try TarReader.entries($0).first.map { String(decoding: $0.contents, as: UTF8.self) } }
     }
 
     /// Runs `body`, then removes every container, volume, tmux server and registry file it made.
@@ -205,6 +245,131 @@ struct SessionTestbed {
             let badRole = try bed.ccorc("launch", name + "2", "--detach", "--agents", "leader,bad.role")
             #expect(badRole.status != 0)
             #expect(try await bed.engine.listContainers(all: true, filters: ["name": ["^/" + name + "2"]]).isEmpty)
+        }
+    }
+}
+
+/// Launches that fail after their containers started (tmux missing or failing, a fault injected at
+/// a step) remove everything they made, and leave what they found.
+@Suite(.serialized) struct FailedLaunchIntegrationTests {
+    /// Checks what a failed launch of `name` must leave: exit status 1, one line naming `step`, no
+    /// container of the session, no volume but `kept`, no registry row, no tmux session.
+    private func expectNothingLeft(
+        _ bed: SessionTestbed, _ name: String, after result: CommandResult, step: String, kept: [String] = [],
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) async throws {
+        #expect(result.status == 1, "\(result.stderr)", sourceLocation: sourceLocation)
+        let lines = result.stderr.split(separator: "\n")
+        #expect(lines.count == 1 && result.stderr.hasPrefix("ccorc: launch \(name): \(step) failed: "), "\(result.stderr)", sourceLocation: sourceLocation)
+        let label = ["label": ["\(OwnershipLabels.session)=\(name)"]]
+        let containers = try await bed.engine.listContainers(all: true, filters: label)
+            + bed.engine.listContainers(all: true, filters: ["name": ["^/" + name + "-"]])
+        #expect(containers.isEmpty, "containers left: \(containers.map(\.name))", sourceLocation: sourceLocation)
+        let volumes = try await bed.engine.listVolumes(filters: label) + bed.engine.listVolumes(filters: ["name": [name + "-"]])
+        #expect(Set(volumes.map(\.name)) == Set(kept), "volumes left: \(volumes.map(\.name))", sourceLocation: sourceLocation)
+        #expect(try bed.list().allSatisfy { $0["name"]?.string != name }, "registry row left", sourceLocation: sourceLocation)
+        let sessions = (try? ScratchTmux(socketName: bed.tmuxName).run("list-sessions", "-F", "#{session_name}")) ?? ""
+        #expect(!sessions.split(separator: "\n").contains(Substring(name)), "tmux session left", sourceLocation: sourceLocation)
+    }
+
+    @Test func launchWithoutWorkingTmuxRemovesItsStartedContainers() async throws {
+        try await SessionTestbed.with("notmux") { bed in
+            let name = bed.prefix + "-t"
+            // A PATH without tmux, and one whose tmux fails: the launch gets as far as tmux, after
+            // its containers started (tmux is not needed before: no server runs yet).
+            let missing = bed.home + "-path-missing", failing = bed.home + "-path-failing"
+            defer { for directory in [missing, failing] { try? FileManager.default.removeItem(atPath: directory) } }
+            for directory in [missing, failing] { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
+            let script = failing + "/tmux"
+            try "#!/bin/sh\necho 'tmux: refused by the test' >&2\nexit 1\n".write(toFile: script, atomically: true, encoding: .utf8)
+            _ = chmod(script, 0o755)
+
+            for (path, cause) in [(missing, "cannot start tmux"), (failing, "tmux: refused by the test")] {
+                let failed = try bed.ccorc(environment: ["PATH": path], "launch", name, "--detach", "--agents", "leader,writer")
+                try await expectNothingLeft(bed, name, after: failed, step: "creating the tmux session")
+                #expect(failed.stderr.contains(cause), "\(failed.stderr)")
+            }
+
+            let launched = try bed.ccorc("launch", name, "--detach", "--agents", "leader,writer")
+            #expect(launched.status == 0, "\(launched.stderr)")
+            let session = try #require(try bed.list().first { $0["name"]?.string == name })
+            #expect(session["running"]?.int == 2 && session["tmux"]?["windows"]?.int == 2)
+        }
+    }
+
+    @Test func launchFailingAtAnyStepRemovesWhatItMade() async throws {
+        try await SessionTestbed.with("faults") { bed in
+            // A session of the test's own keeps the server up, with remain-on-exit on: a tmux
+            // session the rollback forgot then stays (its panes dead) instead of closing by itself
+            // once the shells into the removed containers end.
+            let tmux = ScratchTmux(socketName: bed.tmuxName)
+            let bystander = bed.prefix + "-bystander"
+            try tmux.run("new-session", "-d", "-s", bystander, "sleep 600")
+            try tmux.run("set-option", "-g", "remain-on-exit", "on")
+
+            let name = bed.prefix + "-f"
+            // Each point with the step its error names, and what the step adds before the cause.
+            let steps: [(point: FaultPoint, step: String, within: String)] = [
+                (.launchPrepareTmux, "preparing tmux", ""), (.launchVolumes, "creating the volumes", ""),
+                (.launchContainers, "creating the containers", ""), (.launchStart, "starting the containers", ""),
+                (.launchTmuxSession, "creating the tmux session", ""),
+                (.launchTmuxWindow, "creating the tmux session", "opening window writer: "),
+                (.launchCommit, "committing the registry entry", ""),
+            ]
+            #expect(Set(steps.map(\.point)) == Set(FaultPoint.allCases.filter { $0.rawValue.hasPrefix("launch.") }), "every launch step is tried")
+            for (point, step, within) in steps {
+                let failed = try bed.ccorc(environment: ["CCORC_FAIL_AT": point.rawValue], "launch", name, "--detach", "--agents", "leader,writer")
+                try await expectNothingLeft(bed, name, after: failed, step: step)
+                #expect(failed.stderr == "ccorc: launch \(name): \(step) failed: \(within)fault injected at \(point.rawValue) (CCORC_FAIL_AT)\n")
+            }
+            #expect(try tmux.run("list-sessions", "-F", "#{session_name}") == bystander + "\n", "other tmux sessions stay")
+
+            let launched = try bed.ccorc("launch", name, "--detach", "--agents", "leader,writer")
+            #expect(launched.status == 0, "\(launched.stderr)")
+            let session = try #require(try bed.list().first { $0["name"]?.string == name })
+            #expect(session["status"] == "ready" && session["running"]?.int == 2 && session["tmux"]?["windows"]?.int == 2)
+        }
+    }
+
+    @Test func failedLaunchLeavesAKeptStateVolumeAsItWas() async throws {
+        try await SessionTestbed.with("kept") { bed in
+            let name = bed.prefix + "-k"
+            #expect(try bed.ccorc("launch", name, "--detach", "--agents", "leader,writer").status == 0)
+            #expect(try bed.ccdk("exec", name + "-leader", "--", "sh", "-c", "echo remembered > /root/.claude/note").status == 0)
+            let cleanup = try bed.ccorc("cleanup", "--remove", name, "--keep-volumes", "--yes")
+            #expect(cleanup.status == 0, "\(cleanup.stderr)")
+            // The writer's volume goes too: the next launch creates that one, and must remove it again.
+            try await bed.engine.removeVolume(name + "-writer-state", force: true)
+            let keptName = name + "-leader-state"
+            let kept = try await bed.engine.inspectVolume(keptName)
+
+            for (point, step) in [(FaultPoint.launchContainers, "creating the containers"), (.launchCommit, "committing the registry entry")] {
+                let failed = try bed.ccorc(environment: ["CCORC_FAIL_AT": point.rawValue], "launch", name, "--detach", "--agents", "leader,writer")
+                try await expectNothingLeft(bed, name, after: failed, step: step, kept: [keptName])
+                let after = try await bed.engine.inspectVolume(keptName)
+                #expect(after.createdAt == kept.createdAt && after.labels == kept.labels, "the same volume, not a new one")
+                #expect(try await bed.volumeFile(keptName, "note") == "remembered\n")
+            }
+
+            let launched = try bed.ccorc("launch", name, "--detach", "--agents", "leader,writer")
+            #expect(launched.status == 0, "\(launched.stderr)")
+            #expect(try bed.ccdk("exec", name + "-leader", "--", "cat", "/root/.claude/note").stdout == "remembered\n")
+        }
+    }
+
+    @Test func faultHookKillsTheProcessAndRefusesUnknownPoints() async throws {
+        try await SessionTestbed.with("faulthook") { bed in
+            let name = bed.prefix + "-k"
+            let unknown = try bed.ccorc(environment: ["CCORC_FAIL_AT": "launch.nowhere"], "launch", name, "--detach")
+            #expect(unknown.status == 1 && unknown.stderr.hasPrefix("ccorc: CCORC_FAIL_AT: unknown fault point \"launch.nowhere\" (known: launch."), "\(unknown.stderr)")
+            #expect(try await bed.engineHolding(sessions: [name]).isEmpty)
+
+            let killed = try bed.ccorc(environment: ["CCORC_FAIL_AT": "launch.commit:kill"], "launch", name, "--detach", "--agents", "leader")
+            #expect(killed.signal == SIGKILL, "status \(killed.status): \(killed.stderr)")
+            // A crash just before the commit leaves the claimed row, the running container and
+            // the tmux session: what a crash sweep has to reconcile.
+            let session = try #require(try bed.list().first { $0["name"]?.string == name })
+            #expect(session["status"] == "launching" && session["running"]?.int == 1 && session["tmux"]?["windows"]?.int == 1)
         }
     }
 }

@@ -93,6 +93,8 @@ struct CommandResult {
     var status: Int32
     var stdout: String
     var stderr: String
+    /// The signal that ended the process; nil when it exited.
+    var signal: Int32? = nil
 }
 
 enum Products {
@@ -138,7 +140,8 @@ enum Products {
         process.waitUntilExit()
         return CommandResult(
             status: process.terminationStatus, stdout: String(decoding: stdoutData, as: UTF8.self),
-            stderr: String(decoding: stderrData.withLock { $0 }, as: UTF8.self))
+            stderr: String(decoding: stderrData.withLock { $0 }, as: UTF8.self),
+            signal: process.terminationReason == .uncaughtSignal ? process.terminationStatus : nil)
     }
 }
 

@@ -108,17 +108,25 @@ public final class SessionManager: Sendable {
     public let registry: SessionRegistry
     /// The command line each agent window starts with: `ccdk shell -i CONTAINER -- sh -c AGENT_COMMAND`.
     public let shellProgram: String
+    /// The steps at which operations fail on purpose: a testing hook, empty otherwise.
+    public let faults: FaultInjection
 
     /// The version of the labels ccorc writes.
     public static let labelSchema = "1"
 
     /// A manager over the three stores.
-    /// - Parameter shellProgram: the `ccdk` executable the agent windows run.
-    public init(engine: EngineClient, tmux: TmuxControlClient, registry: SessionRegistry, shellProgram: String) {
+    /// - Parameters:
+    ///   - shellProgram: the `ccdk` executable the agent windows run.
+    ///   - faults: steps to fail on purpose, for tests (see `FaultInjection`); none by default.
+    public init(
+        engine: EngineClient, tmux: TmuxControlClient, registry: SessionRegistry, shellProgram: String,
+        faults: FaultInjection = FaultInjection()
+    ) {
         self.engine = engine
         self.tmux = tmux
         self.registry = registry
         self.shellProgram = shellProgram
+        self.faults = faults
     }
 
     /// The container name of an agent.
@@ -161,30 +169,30 @@ public final class SessionManager: Sendable {
             throw error
         }
 
-        var createdTmux = false
-        // What exists so far, for the rollback: container IDs by name, and the volumes this
-        // launch created (a volume kept by `cleanup --keep-volumes` is reused, and stays).
-        let made = Locked<(containers: [String: String], volumes: [String])>(([:], []))
+        // What exists so far, for the rollback: container IDs by name, the volumes this launch
+        // created (a volume kept by `cleanup --keep-volumes` is reused, and stays), and whether
+        // the tmux session was opened (a later window can still fail).
+        let made = Locked<(containers: [String: String], volumes: [String], tmux: Bool)>(([:], [], false))
         do {
             if !options.force, try await tmux.hasSession(name.rawValue) {
                 throw SessionError(.tmuxConflict, "tmux session \(name) already exists: attach with `tmux attach -t \(name)`, or pass --force to replace it")
             }
-            try step("preparing tmux") { try self.tmux.server.prepareSocketDirectory() }
+            try step("preparing tmux", at: .launchPrepareTmux) { try self.tmux.server.prepareSocketDirectory() }
             let claimed = record
-            try await step("creating the volumes") {
+            try await step("creating the volumes", at: .launchVolumes) {
                 try await self.fanOut(agents) { agent in
                     for volume in self.agentVolumes(claimed, agent) where try await self.createVolumeIfAbsent(volume.name, labels: volume.labels) {
                         made.withLock { $0.volumes.append(volume.name) }
                     }
                 }
             }
-            try await step("creating the containers") {
+            try await step("creating the containers", at: .launchContainers) {
                 try await self.fanOut(agents) { agent in
                     let id = try await self.engine.createContainer(self.containerSpec(claimed, agent, mounts: mounts, imageID: image.id))
                     made.withLock { $0.containers[agent.containerName] = id }
                 }
             }
-            try await step("starting the containers") {
+            try await step("starting the containers", at: .launchStart) {
                 try await self.fanOut(agents) { try await self.engine.startContainer($0.containerName) }
             }
             let ids = made.withLock { $0.containers }
@@ -192,35 +200,40 @@ public final class SessionManager: Sendable {
                 record.agents[index].containerID = ids[record.agents[index].containerName]
             }
             let started = record
-            try await step("creating the tmux session") {
+            try await step("creating the tmux session", at: .launchTmuxSession) {
                 if options.force, try await self.tmux.hasSession(name.rawValue) { try await self.tmux.killSession(name.rawValue) }
-                try await self.openTmux(started)
+                try await self.openTmux(started, windowFault: .launchTmuxWindow) { made.withLock { $0.tmux = true } }
             }
-            createdTmux = true
             record.status = .ready
-            try registry.commit(record)
+            let ready = record
+            try step("committing the registry entry", at: .launchCommit) { try self.registry.commit(ready) }
             return record
         } catch {
-            let (createdContainers, createdVolumes) = made.withLock { (Array($0.containers.values), $0.volumes) }
+            let (createdContainers, createdVolumes, createdTmux) = made.withLock { (Array($0.containers.values), $0.volumes, $0.tmux) }
+            // tmux first: its windows run shells into the containers about to go.
+            if createdTmux { try? await tmux.killSession(name.rawValue) }
             _ = await forEachConcurrently(createdContainers) { try await self.engine.removeContainer($0, force: true, volumes: true) }
             _ = await forEachConcurrently(createdVolumes) { try await self.engine.removeVolume($0, force: true) }
-            if createdTmux { try? await tmux.killSession(name.rawValue) }
             _ = try? registry.release(name)
             if let error = error as? SessionError { throw SessionError(error.code, "launch \(name): \(error.message)") }
             throw error
         }
     }
 
-    private func step(_ what: String, _ body: () async throws -> Void) async throws {
+    /// Runs one step of an operation, naming it in the error; `point`, when given, is where an
+    /// injected fault makes the step fail (see `FaultInjection`).
+    private func step(_ what: String, at point: FaultPoint? = nil, _ body: () async throws -> Void) async throws {
         do {
+            if let point { try faults.check(point) }
             try await body()
         } catch {
             throw SessionError(.stepFailed, "\(what) failed: \(error)")
         }
     }
 
-    private func step(_ what: String, _ body: () throws -> Void) throws {
+    private func step(_ what: String, at point: FaultPoint? = nil, _ body: () throws -> Void) throws {
         do {
+            if let point { try faults.check(point) }
             try body()
         } catch {
             throw SessionError(.stepFailed, "\(what) failed: \(error)")
@@ -302,14 +315,24 @@ public final class SessionManager: Sendable {
     }
 
     /// Opens the tmux session with one window per agent.
-    private func openTmux(_ record: SessionRecord) async throws {
+    /// - Parameters:
+    ///   - windowFault: where an injected fault fails each window after the first.
+    ///   - opened: called once the session exists, before its other windows are added, so that a
+    ///     caller undoing a failure knows to kill it.
+    private func openTmux(_ record: SessionRecord, windowFault: FaultPoint? = nil, opened: () -> Void = {}) async throws {
         let agents = record.agents.sorted { $0.position < $1.position }
         guard let first = agents.first else { return }
         _ = try await tmux.newSession(TmuxNewSessionOptions(
             name: record.tmuxSession, windowName: first.tmuxWindow ?? first.role.rawValue, command: windowCommand(record, first)))
+        opened()
         for agent in agents.dropFirst() {
-            _ = try await tmux.newWindow(session: record.tmuxSession, TmuxNewWindowOptions(
-                name: agent.tmuxWindow ?? agent.role.rawValue, command: windowCommand(record, agent)))
+            let window = agent.tmuxWindow ?? agent.role.rawValue
+            do {
+                if let windowFault { try faults.check(windowFault) }
+                _ = try await tmux.newWindow(session: record.tmuxSession, TmuxNewWindowOptions(name: window, command: windowCommand(record, agent)))
+            } catch {
+                throw SessionError(.stepFailed, "opening window \(window): \(error)")
+            }
         }
     }
 
