@@ -25,11 +25,16 @@ struct Cleanup: AsyncParsableCommand {
     @Flag(help: "Print the plan and change nothing.") var dryRun = false
     @Flag(name: .shortAndLong, help: "Do not ask for confirmation.") var yes = false
     @Flag(help: "Print JSON (the plan with --dry-run, else the summary).") var json = false
-    @Option(help: "Engine requests in flight.") var jobs = SessionManager.defaultCleanupJobs
+    // Text, not Int, and taken whatever it looks like: a bad value (`-1`, `abc`) then gets our
+    // one-line error instead of ArgumentParser's usage screen or "missing value".
+    @Option(parsing: .unconditional, help: "Engine requests in flight (a whole number, at least 1).")
+    var jobs = String(SessionManager.defaultCleanupJobs)
 
     func run() async throws {
+        guard let jobs = Int(jobs), jobs >= 1 else {
+            throw CommandLineFailure("--jobs must be a whole number of at least 1, not \"\(self.jobs)\"")
+        }
         let selection = try makeSelection()
-        guard jobs >= 1 else { throw CommandLineFailure("--jobs must be at least 1") }
         let manager = try await Environment.manager()
         // Writable-layer sizes cost the engine a walk of every layer: only for a plan someone reads.
         var plan = try await manager.planCleanup(selection, measureDisk: interactive || (!json && (dryRun || !yes)))

@@ -144,9 +144,11 @@ extension SessionTestbed {
     @Test func interruptedCleanupsLeaveNothingUntrackedAndARerunFinishes() async throws {
         try await SessionTestbed.with("kill") { bed in
             let p = bed.prefix
-            let names = (0..<30).map { "\(p)-s\($0)" }
-            let planted = await forEachConcurrently(names, width: 6) { try await bed.plant($0, running: $0.hasSuffix("0")) }
-            try #require(planted.allSatisfy { $0.error == nil }, "\(planted.compactMap(\.error))")
+            func plant(_ numbers: Range<Int>) async throws {
+                let planted = await forEachConcurrently(numbers.map { "\(p)-s\($0)" }, width: 6) { try await bed.plant($0, running: $0.hasSuffix("0")) }
+                try #require(planted.allSatisfy { $0.error == nil }, "\(planted.compactMap(\.error))")
+            }
+            try await plant(0..<30)
             var foreign = TestEngine.spec("\(p)-s1-leader2")
             foreign.labels = [:]
             _ = try await bed.engine.createContainer(foreign)
@@ -157,44 +159,145 @@ extension SessionTestbed {
                 let left = try await bed.labelledSessions()
                 #expect(Set(left.containers).isSubset(of: rows) && Set(left.volumes).isSubset(of: rows), "untracked: \(left)")
             }
+            /// Labelled containers, labelled volumes and registry rows: every step of a cleanup
+            /// takes one away, so it shrinks as long as any session is left.
+            func footprint() async throws -> Int {
+                let left = try await bed.labelledSessions()
+                return left.containers.count + left.volumes.count + (try bed.registered().count)
+            }
             func startCleanup() throws -> pid_t {
                 let environment = bed.environment.map { "\($0.key)=\($0.value)" }
                 return try tmuxSpawnWithCleanSignals(
                     ["/usr/bin/env"] + environment + [Products.directory + "/ccorc", "cleanup", "--pattern", "\(p)-s*", "--yes", "--jobs", "1"])
             }
-            func waitForProgress(below count: Int) async throws {
-                let moved = try await tmuxEventually(timeout: 60) { try await bed.labelledSessions().containers.count < count }
+            /// Waits until the footprint is below what it was before the cleanup started: reachable
+            /// whenever a session is left, however few.
+            func waitForProgress(below start: Int) async throws {
+                let moved = try await tmuxEventually(timeout: 60) { try await footprint() < start }
                 try #require(moved, "the cleanup made no progress")
             }
-            func wait(_ pid: pid_t) -> Int32 {
+            /// How the process ended: its exit status, or the signal that ended it.
+            func wait(_ pid: pid_t) -> (status: Int32?, signal: Int32?) {
                 var status: Int32 = 0
                 while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-                return status
+                return (status & 0x7f) == 0 ? ((status >> 8) & 0xff, nil) : (nil, status & 0x7f)
             }
 
-            // Ctrl-C: in-flight work finishes, the rest is left, the exit status is 130.
+            /// Sessions whose containers and volumes are all gone while their rows are still there.
+            func emptied() async throws -> Set<String> {
+                let rows = try bed.registered()
+                let left = try await bed.labelledSessions()
+                return rows.subtracting(left.containers).subtracting(left.volumes)
+            }
+
+            // Ctrl-C once a session is all but done: in-flight work finishes, the rest is left,
+            // the exit status is 130.
             let first = try startCleanup()
-            try await waitForProgress(below: 87)
+            var emptiedFirst: Set<String> = []
+            let emptiedOne = try await tmuxEventually(timeout: 60) {
+                emptiedFirst = try await emptied()
+                return !emptiedFirst.isEmpty
+            }
+            try #require(emptiedOne, "the cleanup made no progress")
             kill(first, SIGINT)
             let interrupted = wait(first)
-            #expect((interrupted >> 8) & 0xff == 130, "exit status \(interrupted)")
             try await nothingUntracked()
-            let afterInterrupt = try bed.registered().count
-            #expect(afterInterrupt > 0 && afterInterrupt < 30)
+            let rows = try bed.registered()
+            print("Ctrl-C: \(interrupted.status.map { "exit status \($0)" } ?? "signal \(interrupted.signal ?? 0)"), \(rows.count) sessions left")
+            if interrupted.status == 130 {
+                #expect(!rows.isEmpty, "an interrupted cleanup leaves the sessions it did not start")
+                #expect(rows.isDisjoint(with: emptiedFirst), "a session emptied before the signal loses its row too")
+            } else {
+                // The run was done before the signal arrived: it exits 0, or the signal meets the
+                // default action once the run has put its handler away. Either way all is gone.
+                #expect(interrupted.status == 0 || interrupted.signal == SIGINT, "\(interrupted)")
+                #expect(rows.isEmpty)
+                // Something for the next run to be killed in the middle of.
+                try await plant(30..<32)
+            }
 
-            // SIGKILL: nothing can finish, yet nothing is left untracked.
+            // SIGKILL: nothing can finish, yet nothing is left untracked. The engine goes on with
+            // the removals the killed run asked for; the rerun waits those out.
+            let before = try await footprint()
             let second = try startCleanup()
-            try await waitForProgress(below: afterInterrupt * 3 - 6)
+            try await waitForProgress(below: before)
             kill(second, SIGKILL)
             _ = wait(second)
             try await nothingUntracked()
 
-            let rerun = try bed.ccorc("cleanup", "--pattern", "\(p)-s*", "--yes")
+            // Through the counting proxy, to see whether the rerun met a removal still in progress.
+            let proxy = try CountingEngineProxy(upstream: bed.engine.host.socketPath)
+            defer { proxy.stop() }
+            var environment = bed.environment
+            environment["DOCKER_HOST"] = "unix://" + proxy.socketPath
+            let rerun = try Products.run("ccorc", ["cleanup", "--pattern", "\(p)-s*", "--yes"], environment: environment)
             #expect(rerun.status == 0, "\(rerun.stderr)")
+            print("rerun: \(proxy.traffic().requests.filter { $0.status == 409 }.count) replies of 409 (a removal still in progress) waited out")
             #expect(try bed.registered().isEmpty)
-            let left = try await bed.labelledSessions()
-            #expect(left.containers.isEmpty && left.volumes.isEmpty)
+            let gone = try await bed.labelledSessions()
+            #expect(gone.containers.isEmpty && gone.volumes.isEmpty)
             #expect(try await bed.engine.listContainers(all: true, filters: ["name": ["^/\(p)-s1-leader2"]]).count == 1, "the foreign container survives")
+        }
+    }
+
+    /// `--jobs N` holds the engine requests of the removals to N in flight, counted by a proxy
+    /// between ccorc and the engine, and a cleanup with plenty to do reaches N.
+    @Test(arguments: [1, 3, 16]) func jobsBoundTheEngineRequestsInFlight(_ jobs: Int) async throws {
+        try await SessionTestbed.with("jobs\(jobs)") { bed in
+            let p = bed.prefix
+            // 12 sessions: 36 containers (6 running) and 36 volumes, all wanted at once.
+            let names = (0..<12).map { "\(p)-j\($0)" }
+            let planted = await forEachConcurrently(names, width: 6) { try await bed.plant($0, running: $0.hasSuffix("0")) }
+            try #require(planted.allSatisfy { $0.error == nil }, "\(planted.compactMap(\.error))")
+            let proxy = try CountingEngineProxy(upstream: bed.engine.host.socketPath)
+            defer { proxy.stop() }
+            var environment = bed.environment
+            environment["DOCKER_HOST"] = "unix://" + proxy.socketPath
+
+            let result = try Products.run("ccorc", ["cleanup", "--pattern", "\(p)-j*", "--yes", "--jobs", String(jobs)], environment: environment)
+            #expect(result.status == 0, "\(result.stderr)")
+            #expect(result.stdout.contains("removed 12, repaired 0, skipped 0, failed 0 (36 containers, 36 volumes)"), "\(result.stdout)")
+            #expect(try bed.registered().isEmpty)
+
+            let traffic = proxy.traffic()
+            let removals = traffic.requests.filter { $0.method == "DELETE" }
+            #expect(removals.count == 72, "\(traffic.requests.map { "\($0.method) \($0.path)" })")
+            #expect(traffic.requests.allSatisfy { $0.ended != nil }, "every request was answered")
+            // libcurl sends one request at a time on a connection (HTTP/1.1, no pipelining): a
+            // connection is a request in flight.
+            #expect(traffic.pipelined == 0)
+            // The plan's lists (and the API version's ping) run before any removal, outside the
+            // limit; from the first removal on, every request counts.
+            let planning = traffic.requests.filter { $0.method != "DELETE" }
+            let firstRemoval = removals.map(\.began).min() ?? 0
+            #expect(planning.allSatisfy { ($0.ended ?? Int.max) < firstRemoval }, "the plan is done before the removals start")
+            let most = traffic.maxInFlight(from: { $0.method == "DELETE" })
+            #expect(most <= jobs, "\(most) requests in flight with --jobs \(jobs)")
+            #expect(most == jobs, "the removals never reached \(jobs) in flight (\(most))")
+            print("--jobs \(jobs): at most \(most) in flight from the first removal on (\(traffic.maxInFlight()) over the whole run, \(traffic.requests.count) requests)")
+        }
+    }
+
+    /// `--jobs` takes a whole number of at least 1; anything else is refused in one line before a
+    /// single request reaches the engine.
+    @Test func jobsIsAWholeNumberOfAtLeastOne() async throws {
+        try await SessionTestbed.with("jobsbad") { bed in
+            let p = bed.prefix
+            try await bed.plant("\(p)-a")
+            let proxy = try CountingEngineProxy(upstream: bed.engine.host.socketPath)
+            defer { proxy.stop() }
+            var environment = bed.environment
+            environment["DOCKER_HOST"] = "unix://" + proxy.socketPath
+            for jobs in [["--jobs", "0"], ["--jobs", "-1"], ["--jobs=-3"], ["--jobs", "abc"], ["--jobs", "2.5"], ["--jobs", ""], ["--jobs", "4x"]] {
+                let value = jobs.count == 2 ? jobs[1] : String(jobs[0].dropFirst("--jobs=".count))
+                let result = try Products.run("ccorc", ["cleanup", "--pattern", "\(p)-*", "--yes"] + jobs, environment: environment)
+                #expect(result.status == 1, "\(jobs): \(result.stderr)")
+                #expect(result.stderr == "ccorc: --jobs must be a whole number of at least 1, not \"\(value)\"\n", "\(jobs)")
+                #expect(result.stdout.isEmpty, "\(jobs): \(result.stdout)")
+            }
+            #expect(proxy.traffic().requests.isEmpty, "no request reached the engine")
+            #expect(try bed.registered() == ["\(p)-a"])
+            #expect(try await bed.labelledSessions().containers.count == 3)
         }
     }
 

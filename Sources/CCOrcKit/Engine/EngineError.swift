@@ -63,6 +63,13 @@ public struct EngineError: Error, CustomStringConvertible, Sendable {
         }
     }
 
+    /// Whether the engine refused a removal because one of the same container is still under way
+    /// (409, "removal of container ... is already in progress", moby's daemon/delete.go): the
+    /// container is going, and a later request finds it gone (404).
+    public var isRemovalInProgress: Bool {
+        code == .conflict && message.contains("removal of container ") && message.contains(" is already in progress")
+    }
+
     public var description: String {
         switch code {
         case .unreachable:

@@ -343,8 +343,9 @@ extension SessionManager {
         let requests = EngineRequests(limiter: AsyncLimiter(width: jobs), control: control)
         let finisher = SessionFinisher(tmux: tmux, registry: registry, run: run)
 
-        // Enough sessions under way that the limiter, not a slow session, sets the pace.
-        _ = await forEachConcurrently(Array(plan.items.indices), width: max(1, jobs) * 4) { index in
+        // Enough sessions under way that the limiter, not a slow session, sets the pace (and no
+        // overflow for an absurd `jobs`).
+        _ = await forEachConcurrently(Array(plan.items.indices), width: min(max(1, jobs), Int.max / 4) * 4) { index in
             let item = plan.items[index]
             if control.isStopped { return run.skipInterrupted(.session, item.name.rawValue) }
             switch item.action {
@@ -465,24 +466,41 @@ extension SessionManager {
 }
 
 /// The engine requests of one cleanup: a fixed number in flight, none started once the cleanup is
-/// stopped, and "no such container/volume" counted as done.
-private struct EngineRequests: Sendable {
+/// stopped, "no such container/volume" counted as done, and a removal the engine already has
+/// under way waited out.
+struct EngineRequests: Sendable {
     /// Thrown instead of issuing a request after the cleanup was stopped.
     struct Stopped: Error {}
 
     let limiter: AsyncLimiter
     let control: CleanupControl
+    /// How long to wait before asking again about a removal in progress.
+    var removalPoll: Duration = .milliseconds(100)
+    /// How long to keep asking before reporting the removal in progress as a failure.
+    var removalPatience: Duration = .seconds(60)
 
     /// Runs one request of the `item`th session in a slot (earlier sessions first). With
-    /// `absentIsDone`, a "no such container/volume" reply is success (nil): removals of what is
-    /// already gone.
+    /// `absentIsDone` (a removal), a "no such container/volume" reply is success (nil), and so is
+    /// one that only says the same removal is already in progress (left over from an interrupted
+    /// cleanup, say): the request is repeated, outside the slot, until it finds the thing gone.
     func run<Result: Sendable>(for item: Int = 0, absentIsDone: Bool = true, _ body: () async throws -> Result) async throws -> Result? {
-        try await limiter.run(priority: item) {
-            if control.isStopped { throw Stopped() }
+        // Counted from the first "in progress" reply, not from the wait for a slot.
+        var deadline: ContinuousClock.Instant?
+        while true {
             do {
-                return try await body()
-            } catch let error as EngineError where error.code == .notFound && absentIsDone {
-                return nil
+                return try await limiter.run(priority: item) {
+                    if control.isStopped { throw Stopped() }
+                    do {
+                        return try await body()
+                    } catch let error as EngineError where error.code == .notFound && absentIsDone {
+                        return nil
+                    }
+                }
+            } catch let error as EngineError where error.isRemovalInProgress && absentIsDone {
+                let giveUp = deadline ?? ContinuousClock.now + removalPatience
+                guard ContinuousClock.now < giveUp else { throw error }
+                deadline = giveUp
+                try await Task.sleep(for: removalPoll)
             }
         }
     }

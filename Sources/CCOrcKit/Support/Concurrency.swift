@@ -33,6 +33,10 @@ public func forEachConcurrently<Item: Sendable>(
 /// `priority` first and in arrival order among equals. Bulk operations share one across many
 /// tasks, so that the engine sees a fixed number of requests in flight however the work is
 /// grouped, and the earliest item's requests go first, so items finish one after another.
+///
+/// Waiting ignores task cancellation: a cancelled task keeps its place, gets its slot in turn and
+/// runs `body`, which sees `Task.isCancelled` and decides for itself. Cleanup stops through its
+/// own `CleanupControl`, checked inside the slot, rather than through cancellation.
 final class AsyncLimiter: Sendable {
     private struct Waiter {
         var priority: Int
@@ -44,10 +48,13 @@ final class AsyncLimiter: Sendable {
     }
     private let state: Locked<State>
 
-    /// A limiter of `width` (at least 1) slots.
+    /// A limiter of `width` slots; 0 or less means 1.
     init(width: Int) {
         state = Locked(State(available: max(1, width)))
     }
+
+    /// How many callers are waiting for a slot (for tests and diagnostics).
+    var waiting: Int { state.withLock { $0.waiters.count } }
 
     /// Runs `body` in a slot, waiting for one first.
     func run<Result: Sendable>(priority: Int = 0, _ body: () async throws -> Result) async rethrows -> Result {
