@@ -35,12 +35,14 @@ public enum CommandLineRunner {
         } catch let error as TarError {
             fail(programName, error.description, code: "archive", json: json)
         } catch {
-            // --help and --version, and usage errors without --json, are ArgumentParser's to print;
-            // with --json a usage error is a JSON error like any other.
+            // --help and --version are ArgumentParser's to print; a usage error is one line like
+            // any other error (a JSON error with --json), pointing at the help.
             let status = Root.exitCode(for: error)
-            guard json, status != .success else { Root.exit(withError: error) }
+            guard status != .success else { Root.exit(withError: error) }
             let message = Root.message(for: error).split(separator: "\n").first.map(String.init) ?? "\(error)"
-            fail(programName, message, code: status.rawValue == ExitCode.validationFailure.rawValue ? "usage" : "failed", json: true, status: status.rawValue)
+            let usage = status.rawValue == ExitCode.validationFailure.rawValue
+            fail(programName, usage && !json ? "\(message) (see `\(programName) --help`)" : message,
+                 code: usage ? "usage" : "failed", json: json, status: status.rawValue)
         }
     }
 
