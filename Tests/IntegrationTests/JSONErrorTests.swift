@@ -56,4 +56,13 @@ import Testing
         let message = try #require(error?["message"]?.string, "\(test)")
         #expect(!message.isEmpty && !message.contains("\n"), "\(test): \(message.debugDescription)")
     }
+
+    @Test(arguments: [["ccorc", "health"], ["ccorc", "list", "--bogus"], ["ccdk", "exec"], ["ccdk", "run", "-d"], ["ccorc", "cleanup", "--jobs"]])
+    func usageErrorsWithoutJSONAreOneLine(_ command: [String]) throws {
+        let result = try Products.run(command[0], Array(command.dropFirst()), environment: ["DOCKER_HOST": "unix:///nonexistent/ccorc-json.sock"])
+        #expect(result.status == 64, "\(command): \(result.stderr)")
+        #expect(result.stdout.isEmpty)
+        #expect(result.stderr.hasPrefix(command[0] + ": ") && result.stderr.hasSuffix("(see `\(command[0]) --help`)\n"), "\(result.stderr.debugDescription)")
+        #expect(result.stderr.filter { $0 == "\n" }.count == 1, "\(result.stderr.debugDescription)")
+    }
 }
