@@ -28,7 +28,7 @@ VALGRIND := valgrind -q --error-exitcode=97 --leak-check=full --errors-for-leak-
 	--show-leak-kinds=definite,indirect
 
 .PHONY: all build release lib install setup engine engine-stop test test-swift test-c test-c-installed \
-	test-example test-demo demo bench clean
+	test-c-threads test-example test-demo demo bench clean
 
 all: build
 
@@ -89,6 +89,26 @@ test-c: engine build
 	mkdir -p $(DEBUG_BIN)/valgrind && objcopy --strip-debug $(DEBUG_BIN)/libCCOrcC.so $(DEBUG_BIN)/valgrind/libCCOrcC.so
 	@$(FRESH_TMUX) && set -x && LD_LIBRARY_PATH=$(DEBUG_BIN)/valgrind \
 		Tests/run-session-client.sh $(DEBUG_BIN)/session_flow $(DEBUG_BIN)/ccdk $(VALGRIND)
+
+# Many threads on one handle at once (Tests/CABITests/concurrent_calls.c) under ThreadSanitizer on
+# both sides of the ABI: the library built with -sanitize=thread in its own scratch directory, the
+# client with the toolchain's clang (the same TSan runtime, whose libdispatch support needs
+# libdispatch and BlocksRuntime linked). Any report fails the run (exit 66). tsan_swift_mutex.c
+# shows TSan how Swift's Mutex hands over a contended lock, which it cannot see on its own.
+TSAN_TOOLCHAIN := $(shell dirname "$$(dirname "$$(PATH=$(PATH) command -v $(SWIFT))")")
+TSAN_CLANG := $(TSAN_TOOLCHAIN)/bin/clang
+TSAN_SWIFT_LIBS := $(TSAN_TOOLCHAIN)/lib/swift/linux
+TSAN_BIN := $(CURDIR)/.build-tsan/debug
+test-c-threads: engine build
+	$(SWIFT) build --product CCOrcC --scratch-path $(CURDIR)/.build-tsan -Xswiftc -sanitize=thread -Xcc -fsanitize=thread
+	$(TSAN_CLANG) -std=gnu11 -Wall -Wextra -Werror -fsanitize=thread -c Tests/CABITests/tsan_swift_mutex.c \
+		-o $(TSAN_BIN)/tsan_swift_mutex.o
+	$(TSAN_CLANG) $(C_FLAGS) -fsanitize=thread -g -O1 -Iinclude Tests/CABITests/concurrent_calls.c \
+		$(TSAN_BIN)/tsan_swift_mutex.o -o $(TSAN_BIN)/concurrent_calls -rdynamic -L$(TSAN_BIN) -lCCOrcC \
+		-L$(TSAN_SWIFT_LIBS) -ldispatch -lBlocksRuntime -Wl,-rpath,$(TSAN_BIN) -Wl,-rpath,$(TSAN_SWIFT_LIBS) \
+		$$(pkg-config --cflags --libs jansson)
+	@$(FRESH_TMUX) && set -x && TSAN_OPTIONS="halt_on_error=0 exitcode=66 history_size=4" \
+		Tests/run-session-client.sh $(TSAN_BIN)/concurrent_calls $(DEBUG_BIN)/ccdk
 
 test-c-installed: engine
 	@$(FRESH_TMUX) && prefix=$$(mktemp -d "$${TMPDIR:-/tmp}/ccorc-prefix.XXXXXX") && trap 'rm -rf "$$prefix" "$$fresh"' EXIT && \

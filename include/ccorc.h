@@ -235,8 +235,8 @@ ccorc_status ccorc_launch(ccorc_handle *handle, const char *const *names, size_t
 ccorc_status ccorc_resume(ccorc_handle *handle, const char *name, char **session_json, ccorc_error *error);
 
 /**
- * Stops sessions: all their containers at once (they persist, with their volumes), then their
- * tmux sessions unless `keep_tmux` is non-zero.
+ * Stops sessions: closes their tmux sessions unless `keep_tmux` is non-zero, then stops all their
+ * containers at once (they persist, with their volumes).
  *
  * @param timeout_seconds  grace period before a container is killed; negative: the engine's default.
  * @param result_json  `{"stopped": [NAME...], "failed": [{"name", "code", "message"}...]}`, set

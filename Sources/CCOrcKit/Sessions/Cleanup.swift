@@ -329,19 +329,22 @@ extension SessionManager {
     }
 
     /// Carries out `plan` with at most `jobs` engine requests in flight, shared by all sessions.
-    /// A removed session loses its containers (forced), its volumes (unless `keepVolumes`), its
-    /// tmux session and only then its registry row, so an interrupted cleanup leaves nothing
-    /// untracked and running it again finishes the job. tmux kills and row deletions go in
-    /// batches (one pipelined tmux round trip, one transaction). After `control.stop()` no new
-    /// engine request is issued; those in flight finish. A failure is reported and does not stop
-    /// the others.
+    /// A removed session loses its tmux session (first: see `closeTmuxFirst`), its containers
+    /// (forced), its volumes (unless `keepVolumes`) and only then its registry row, so an
+    /// interrupted cleanup leaves nothing untracked and running it again finishes the job. tmux
+    /// kills and row deletions go in batches (one pipelined tmux round trip, one transaction). A
+    /// session whose tmux session cannot be closed keeps its containers. After `control.stop()` no
+    /// new engine request is issued; those in flight finish. A failure is reported and does not
+    /// stop the others.
     public func cleanup(
         _ plan: CleanupPlan, keepVolumes: Bool = false, jobs: Int = SessionManager.defaultCleanupJobs,
         control: CleanupControl = CleanupControl(), progress: (@Sendable (CleanupProgress) -> Void)? = nil
     ) async -> CleanupReport {
         let run = CleanupRun(total: plan.items.count + plan.orphanContainers.count + plan.orphanVolumes.count, progress: progress)
         let requests = EngineRequests(limiter: AsyncLimiter(width: jobs), control: control)
-        let finisher = SessionFinisher(tmux: tmux, registry: registry, run: run)
+        let finisher = SessionFinisher(registry: registry, run: run)
+        let removals = plan.items.filter { $0.action == .remove && $0.status.tmux != nil }
+        let tmuxFailures = control.isStopped || removals.isEmpty ? [:] : await closeTmuxFirst(removals.map(\.status.record.tmuxSession))
 
         // Enough sessions under way that the limiter, not a slow session, sets the pace (and no
         // overflow for an absurd `jobs`).
@@ -352,9 +355,14 @@ extension SessionManager {
             case .repair:
                 run.finish(await self.repair(item, requests: requests))
             case .remove:
+                let tmuxSession = item.status.record.tmuxSession
+                if item.status.tmux != nil, let message = tmuxFailures[tmuxSession] {
+                    return run.finish(CleanupResult(
+                        subject: .session, name: item.name.rawValue, outcome: .failed("closing tmux session \(tmuxSession): \(message)")))
+                }
                 let result = await self.dismantle(item, index: index, keepVolumes: keepVolumes, requests: requests)
                 if case .removed = result.outcome {
-                    await finisher.add(result, tmuxSession: item.status.tmux == nil ? nil : item.status.record.tmuxSession)
+                    await finisher.add(result)
                 } else {
                     run.finish(result)
                 }
@@ -559,29 +567,26 @@ private final class CleanupRun: Sendable {
     }
 }
 
-/// The last steps of removing sessions whose containers and volumes are gone: their tmux sessions
-/// are killed in one pipelined round trip, then their registry rows are deleted in one
-/// transaction, a batch at a time. A session counts as removed only once its row is gone.
+/// The last step of removing sessions whose tmux sessions, containers and volumes are gone: their
+/// registry rows are deleted in one transaction, a batch at a time. A session counts as removed
+/// only once its row is gone.
 private final class SessionFinisher: Sendable {
     private static let batchSize = 64
-    private let pending = Locked<[(result: CleanupResult, tmuxSession: String?)]>([])
-    /// One batch at a time: two concurrent kills could each pick the other's session as the place
-    /// to move ccorc's own control client to.
+    private let pending = Locked<[CleanupResult]>([])
+    /// One batch at a time.
     private let serial = AsyncLimiter(width: 1)
-    private let tmux: TmuxControlClient
     private let registry: SessionRegistry
     private let run: CleanupRun
 
-    init(tmux: TmuxControlClient, registry: SessionRegistry, run: CleanupRun) {
-        self.tmux = tmux
+    init(registry: SessionRegistry, run: CleanupRun) {
         self.registry = registry
         self.run = run
     }
 
     /// Queues a dismantled session; finishes a batch when one is full.
-    func add(_ result: CleanupResult, tmuxSession: String?) async {
+    func add(_ result: CleanupResult) async {
         let full = pending.withLock { pending -> Bool in
-            pending.append((result, tmuxSession))
+            pending.append(result)
             return pending.count >= Self.batchSize
         }
         if full { await flush() }
@@ -595,37 +600,12 @@ private final class SessionFinisher: Sendable {
                 return pending
             }
             guard !batch.isEmpty else { return }
-            var tmuxErrors: [String: String] = [:]
-            let sessions = batch.compactMap(\.tmuxSession)
-            if !sessions.isEmpty {
-                do {
-                    // A session already gone, or a server that ended with its last session, is closed.
-                    for case let (session, error?) in try await tmux.killSessions(sessions) where error.code != .notFound && error.code != .serverNotRunning {
-                        tmuxErrors[session] = "\(error)"
-                    }
-                } catch let error as TmuxError where error.code == .serverNotRunning {
-                    // The server is gone, and its sessions with it.
-                } catch {
-                    for session in sessions { tmuxErrors[session] = "\(error)" }
-                }
-            }
-            var closed: [CleanupResult] = []
-            for (result, session) in batch {
-                if let session, let message = tmuxErrors[session] {
-                    var failed = result
-                    failed.outcome = .failed("closing tmux session \(session): \(message)")
-                    run.finish(failed)
-                } else {
-                    closed.append(result)
-                }
-            }
-            guard !closed.isEmpty else { return }
             do {
                 // A row already gone (removed by another ccorc meanwhile) is as good as removed.
-                try registry.remove(closed.map { try SessionName($0.name) })
-                closed.forEach(run.finish)
+                try registry.remove(batch.map { try SessionName($0.name) })
+                batch.forEach(run.finish)
             } catch {
-                for var result in closed {
+                for var result in batch {
                     result.outcome = .failed("removing the registry row: \(error)")
                     run.finish(result)
                 }

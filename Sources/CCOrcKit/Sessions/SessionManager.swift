@@ -361,7 +361,7 @@ public final class SessionManager: Sendable {
         return status
     }
 
-    /// Stops sessions: all their containers at once (they persist), then their tmux sessions.
+    /// Stops sessions: their tmux sessions, then all their containers at once (they persist).
     /// - Returns: each session's error, nil when it stopped.
     public func stop(_ names: [SessionName], timeout: Int? = nil, keepTmux: Bool = false) async throws -> [(name: SessionName, error: Error?)] {
         let wanted = Set(names)
@@ -383,6 +383,10 @@ public final class SessionManager: Sendable {
         for name in names where records[name] == nil {
             errors[name] = SessionError(.notFound, "session \(name) not found (see `ccorc list`)")
         }
+        // The tmux sessions go first, while their windows still run (see `closeTmuxFirst`).
+        if !keepTmux {
+            _ = await closeTmuxFirst(records.values.map(\.tmuxSession))
+        }
         let containers = records.values.flatMap { record in record.agents.map { (record.name, $0.containerName) } }
         let stopped = await forEachConcurrently(containers, width: 256) { _, container in
             do {
@@ -392,13 +396,36 @@ public final class SessionManager: Sendable {
             }
         }
         for (item, error) in stopped where error != nil { errors[item.0] = errors[item.0] ?? error }
-        if !keepTmux {
-            let sessions = records.values.map(\.tmuxSession)
-            if !sessions.isEmpty {
-                _ = try? await tmux.killSessions(sessions)
+        return names.map { ($0, errors[$0]) }
+    }
+
+    /// Closes tmux sessions whose containers are about to stop or go, in pipelined batches;
+    /// returns the error of each that could not be closed (one already gone counts as closed).
+    ///
+    /// Sessions are closed before their containers, never after. A container that stops ends its
+    /// agent's window, and when every window of a session ends at once, tmux 3.3a with a control
+    /// client attached (ccorc's always is) can crash the whole server, and every session on it,
+    /// on a window-change notification queued for the session that has just gone (seen as
+    /// `segfault at 10` in `control_notify_session_window_changed`). A session killed while its
+    /// windows still run goes in one step and queues no such notification.
+    func closeTmuxFirst(_ tmuxSessions: [String]) async -> [String: String] {
+        var failures: [String: String] = [:]
+        var start = 0
+        while start < tmuxSessions.count {
+            let batch = Array(tmuxSessions[start..<min(start + 64, tmuxSessions.count)])
+            start += batch.count
+            do {
+                // A session already gone, or a server that ended with its last session, is closed.
+                for case let (session, error?) in try await tmux.killSessions(batch) where error.code != .notFound && error.code != .serverNotRunning {
+                    failures[session] = "\(error)"
+                }
+            } catch let error as TmuxError where error.code == .serverNotRunning {
+                // The server is gone, and its sessions with it.
+            } catch {
+                for session in batch { failures[session] = "\(error)" }
             }
         }
-        return names.map { ($0, errors[$0]) }
+        return failures
     }
 
     // MARK: - Reading

@@ -15,7 +15,9 @@ import Synchronization
 ///
 /// When tmux ends the connection (the server exits, or the session the control client is attached
 /// to is destroyed by someone else), a `.disconnected` notification is sent, commands in flight fail
-/// with `.connectionLost`, and the next call reconnects once before failing.
+/// with `.connectionLost`, and the next call reconnects once before failing. Queries that lose
+/// their connection that way (`listSessions`, `hasSession`, `listPanes`, `displayMessage`) are
+/// sent once more by themselves.
 public final class TmuxControlClient: Sendable {
     /// The server this client talks to.
     public let server: TmuxServer
@@ -44,6 +46,12 @@ public final class TmuxControlClient: Sendable {
     }
 
     private let state = Mutex(State())
+
+    /// One `killSessions` at a time. A kill that takes the session this control client is
+    /// attached to first moves the client to a refuge chosen from a listing; a concurrent kill of
+    /// that refuge would end the client (tmux's `detach-on-destroy`) and every command in flight
+    /// on it.
+    private let killOrder = AsyncLimiter(width: 1)
 
     /// A client for `server`; nothing is started until the first call.
     ///
@@ -98,12 +106,14 @@ public final class TmuxControlClient: Sendable {
     ///
     /// Attached counts leave out this client's own control connection.
     public func listSessions() async throws -> [TmuxSession] {
-        guard let connection = try await liveConnection() else { return [] }
-        let reply = try await send([TmuxCommandLine("list-sessions", "-F", TmuxFormats.session)], on: connection)[0]
-        try Self.requireSuccess(reply, "list-sessions")
-        // Read after the reply: notifications before it (a %session-changed) are already applied.
-        let own = connection.attachedSessionID
-        return try reply.lines.map { try TmuxFormats.session($0, controlClientSessionID: own) }
+        try await query {
+            guard let connection = try await liveConnection() else { return [] }
+            let reply = try await send([TmuxCommandLine("list-sessions", "-F", TmuxFormats.session)], on: connection)[0]
+            try Self.requireSuccess(reply, "list-sessions")
+            // Read after the reply: notifications before it (a %session-changed) are already applied.
+            let own = connection.attachedSessionID
+            return try reply.lines.map { try TmuxFormats.session($0, controlClientSessionID: own) }
+        }
     }
 
     /// Whether a session with exactly this name exists; false when no server is running.
@@ -111,15 +121,17 @@ public final class TmuxControlClient: Sendable {
     /// - Throws: `.invalidName` for a name tmux forbids.
     public func hasSession(_ name: String) async throws -> Bool {
         try TmuxNames.validateSessionName(name)
-        guard let connection = try await liveConnection() else { return false }
-        // The name back from display-message rather than has-session's status: with an exact
-        // target tmux still resolves a name that matches a client to that client's session, and
-        // display-message prints an empty name for a target that does not exist.
-        let reply = try await send([
-            TmuxCommandLine("display-message", "-p", "-t", TmuxTarget.session(name).rawValue, "--", "#{session_name}")
-        ], on: connection)[0]
-        try Self.requireSuccess(reply, "display-message")
-        return reply.lines == [name]
+        return try await query {
+            guard let connection = try await liveConnection() else { return false }
+            // The name back from display-message rather than has-session's status: with an exact
+            // target tmux still resolves a name that matches a client to that client's session, and
+            // display-message prints an empty name for a target that does not exist.
+            let reply = try await send([
+                TmuxCommandLine("display-message", "-p", "-t", TmuxTarget.session(name).rawValue, "--", "#{session_name}")
+            ], on: connection)[0]
+            try Self.requireSuccess(reply, "display-message")
+            return reply.lines == [name]
+        }
     }
 
     /// Creates a detached session (`new-session -d -P -F`); the first one starts the server, and
@@ -206,6 +218,12 @@ public final class TmuxControlClient: Sendable {
             }
         }
         guard !valid.isEmpty else { return results }
+        return try await killOrder.run { try await kill(valid, results: results) }
+    }
+
+    /// `killSessions` for valid names, one call at a time (see `killOrder`).
+    private func kill(_ valid: [String], results: [String: TmuxError?]) async throws -> [String: TmuxError?] {
+        var results = results
         guard let connection = try await liveConnection() else {
             for name in valid { results[name] = TmuxError(.serverNotRunning, "no tmux server is running on \(socketPath)") }
             return results
@@ -260,7 +278,9 @@ public final class TmuxControlClient: Sendable {
     /// - Throws: `.notFound` for a missing session, `.serverNotRunning` when no server runs.
     public func listPanes(session: String) async throws -> [TmuxPane] {
         try TmuxNames.validateSessionName(session)
-        let reply = try await runOne(TmuxCommandLine("list-panes", "-s", "-t", TmuxTarget.session(session).rawValue, "-F", TmuxFormats.pane))
+        let reply = try await query {
+            try await runOne(TmuxCommandLine("list-panes", "-s", "-t", TmuxTarget.session(session).rawValue, "-F", TmuxFormats.pane))
+        }
         return try TmuxFormats.panes(reply.lines)
     }
 
@@ -321,7 +341,7 @@ public final class TmuxControlClient: Sendable {
     /// - Throws: `.notFound` when the target does not exist.
     public func displayMessage(target: TmuxTarget, format: String) async throws -> String {
         let command = TmuxCommandLine("display-message", "-p", "-t", target.rawValue, "--", "#{session_id}:" + format)
-        let text = try await runOne(command).text
+        let text = try await query { try await runOne(command) }.text
         guard text.hasPrefix("$"), let colon = text.firstIndex(of: ":") else {
             throw TmuxError(.notFound, "can't find \(target.rawValue)", command: command.rendered)
         }
@@ -408,6 +428,19 @@ public final class TmuxControlClient: Sendable {
         case existing(TmuxConnection)
         /// A session was created by a separate `tmux new-session`; its `-P -F` line.
         case created(String)
+    }
+
+    /// Runs a query, and once more when the connection it went out on ended before the reply: tmux
+    /// ends this control client when a kill (from another task, on the same client) takes the last
+    /// session, and a command written after that kill is never answered. A query changes nothing,
+    /// so it is safe to send again; the second answer comes from a new connection, or from the
+    /// absence of a server.
+    private func query<Result>(_ body: () async throws -> Result) async throws -> Result {
+        do {
+            return try await body()
+        } catch let error as TmuxError where error.code == .connectionLost {
+            return try await body()
+        }
     }
 
     /// Runs one command and throws tmux's `%error` as a `TmuxError`.
