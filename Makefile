@@ -62,13 +62,14 @@ install: release lib
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' scripts/ccorc.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/ccorc.pc
 
 # Unit tests, integration tests against the real engine and real tmux, the C ABI under valgrind,
+# concurrent C ABI calls on one handle under ThreadSanitizer (both sides of the ABI instrumented),
 # the C ABI once more through an installed prefix and pkg-config, the Swift example package, and
 # the README's first command, `make demo`, from a machine where neither tmux nor ccorc has run.
 # The engine's inventory is taken before and compared after: a container, volume or image the run
 # made and left (the shared test images excepted) fails it, by name.
 test: engine build
 	@inventory=$$(mktemp) && trap 'rm -f "$$inventory"' EXIT && Tests/engine-inventory.sh list >"$$inventory" && \
-	$(MAKE) --no-print-directory test-swift test-c test-c-installed test-example test-demo && \
+	$(MAKE) --no-print-directory test-swift test-c test-c-threads test-c-installed test-example test-demo && \
 	Tests/engine-inventory.sh check "$$inventory"
 
 # The shared test image is made once, before the suites run in parallel, so that no two suites
@@ -139,4 +140,4 @@ engine-stop:
 	@scripts/engine.sh stop
 
 clean:
-	rm -rf .build .build-lib Examples/TeamSession/.build
+	rm -rf .build .build-lib .build-tsan Examples/TeamSession/.build

@@ -167,6 +167,20 @@ struct SessionTestbed {
         }
     }
 
+    @Test func aStopThatCannotReachTheEngineLeavesTmuxAndTheAgents() async throws {
+        try await SessionTestbed.with("stopdown") { bed in
+            let name = bed.prefix + "-s"
+            #expect(try bed.ccorc("launch", name, "--detach", "--agents", "leader").status == 0)
+            let down = try Products.run(
+                "ccorc", ["stop", name], environment: bed.environment.merging(["DOCKER_HOST": "unix:///nonexistent/ccorc.sock"]) { $1 })
+            #expect(down.status == 1 && down.stderr.contains("cannot reach the Docker engine"), "\(down.stderr)")
+            #expect(try await bed.tmux.hasSession(name), "the agents' windows are still there")
+            #expect(try await bed.engine.inspectContainer(name + "-leader").state == .running)
+            #expect(try bed.ccorc("stop", name, "--time", "1").status == 0)
+            #expect(try await bed.tmux.hasSession(name) == false)
+        }
+    }
+
     @Test func stopAllStopsEveryRegisteredSession() async throws {
         try await SessionTestbed.with("stopall") { bed in
             let empty = try bed.ccorc("stop", "--all")

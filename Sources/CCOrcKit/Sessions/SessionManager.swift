@@ -383,8 +383,15 @@ public final class SessionManager: Sendable {
         for name in names where records[name] == nil {
             errors[name] = SessionError(.notFound, "session \(name) not found (see `ccorc list`)")
         }
-        // The tmux sessions go first, while their windows still run (see `closeTmuxFirst`).
-        if !keepTmux {
+        // The tmux sessions go first, while their windows still run (see `closeTmuxFirst`); but
+        // not when the containers could not be stopped after them: an engine that does not
+        // answer leaves everything as it was.
+        if !keepTmux, !records.isEmpty {
+            do {
+                try await engine.ping()
+            } catch {
+                return names.map { ($0, errors[$0] ?? error) }
+            }
             _ = await closeTmuxFirst(records.values.map(\.tmuxSession))
         }
         let containers = records.values.flatMap { record in record.agents.map { (record.name, $0.containerName) } }
