@@ -175,7 +175,10 @@ import Testing
             #expect(brief.count == names.count)
             for container in brief {
                 let whole = try #require(full[container.id])
-                #expect(container.name == whole.name && container.state == whole.state && container.status == whole.status)
+                #expect(container.name == whole.name && container.state == whole.state)
+                // The status text carries an age ("Up 2 seconds") that moves between the two calls.
+                #expect(!container.status.isEmpty && container.status.split(separator: " ").first == whole.status.split(separator: " ").first,
+                        "\(container.status) / \(whole.status)")
                 #expect(container.labels == ["ccorc.test.parity": whole.labels["ccorc.test.parity"]!])
                 #expect(container.image.isEmpty && container.command.isEmpty && !whole.image.isEmpty)
             }
