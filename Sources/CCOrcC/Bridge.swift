@@ -53,7 +53,7 @@ func status(of error: Error) -> ccorc_status {
         case .alreadyExists: return CCORC_ERR_ALREADY_EXISTS
         case .tmuxConflict: return CCORC_ERR_CONFLICT
         case .invalidArgument: return CCORC_ERR_INVALID_ARGUMENT
-        case .containersMissing, .stepFailed: return CCORC_ERR_SESSION
+        case .containersMissing, .stepFailed, .interrupted: return CCORC_ERR_SESSION
         }
     case let error as RegistryError:
         switch error.code {

@@ -112,7 +112,12 @@ struct Launch: AsyncParsableCommand {
         options.stateDirectory = stateDir
         options.force = force
         var failed = false
-        for (name, error) in try await Environment.manager().launch(sessionNames, options: options) {
+        // Ctrl-C, SIGTERM or SIGHUP: each launch stops at its next step and removes what it made.
+        let control = StopControl()
+        let interrupts = InterruptWatch(saying: "stopping: removing what the launch made") { control.stop() }
+        let results = try await Environment.manager().launch(sessionNames, options: options, control: control)
+        interrupts.cancel()
+        for (name, error) in results {
             if let error {
                 failed = true
                 printError("ccorc: \(error)")
@@ -120,7 +125,7 @@ struct Launch: AsyncParsableCommand {
                 print("launched \(name)")
             }
         }
-        if failed { throw ExitStatus(1) }
+        if failed { throw ExitStatus(control.isStopped ? 130 : 1) }
         if !detach, sessionNames.count == 1, LocalTerminal.isTerminal(STDIN_FILENO) {
             try attachTerminal(to: sessionNames[0].rawValue)
         }

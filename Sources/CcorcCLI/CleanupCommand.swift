@@ -58,7 +58,7 @@ struct Cleanup: AsyncParsableCommand {
         if !yes { try confirm(plan) }
 
         let control = CleanupControl()
-        let interrupts = InterruptWatch { control.stop() }
+        let interrupts = InterruptWatch(saying: "stopping: letting requests in flight finish") { control.stop() }
         let display = ProgressDisplay(json: json)
         let report = await manager.cleanup(plan, keepVolumes: keepVolumes, jobs: jobs, control: control) { display.show($0) }
         interrupts.cancel()
@@ -240,36 +240,5 @@ private extension CleanupResult {
         if case .removed = outcome { return false }
         if case .skipped = outcome { return false }
         return true
-    }
-}
-
-/// Turns the first SIGINT or SIGTERM into `onInterrupt` (stop issuing work); a second one quits at once.
-private final class InterruptWatch {
-    private let sources: [DispatchSourceSignal]
-
-    init(_ onInterrupt: @escaping @Sendable () -> Void) {
-        let count = Locked(0)
-        sources = [SIGINT, SIGTERM].map { (number: Int32) -> DispatchSourceSignal in
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler {
-                let seen = count.withLock { count -> Int in
-                    count += 1
-                    return count
-                }
-                if seen > 1 { _exit(130) }
-                printError("\nstopping: letting requests in flight finish (interrupt again to quit at once)")
-                onInterrupt()
-            }
-            source.resume()
-            return source
-        }
-    }
-
-    /// Restores the default handling.
-    func cancel() {
-        for source in sources { source.cancel() }
-        signal(SIGINT, SIG_DFL)
-        signal(SIGTERM, SIG_DFL)
     }
 }

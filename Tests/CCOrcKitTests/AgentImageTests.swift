@@ -136,3 +136,45 @@ import Testing
         #expect(entries.first?.contents == [1, 2, 3, 4, 5])
     }
 }
+
+/// A `launching` row's launch: under way while its process runs, dead as soon as it does not.
+@Suite struct LaunchLivenessTests {
+    func record(_ status: SessionRecord.Status, createdAt: Date, launchedBy: ProcessIdentity?) throws -> SessionRecord {
+        var config: [String: JSONValue] = ["stateDirectory": "/root/.claude"]
+        if let launchedBy { config["launchedBy"] = launchedBy.jsonValue }
+        return SessionRecord(name: try SessionName("s"), createdAt: createdAt, image: "i", agentCommand: "sh", config: .object(config), status: status)
+    }
+
+    @Test func aRecordedProcessDecides() throws {
+        let owner = ProcessIdentity(pid: 4242, startTime: 99)
+        let now = Date()
+        let fresh = try record(.launching, createdAt: now, launchedBy: owner)
+        #expect(fresh.launchingProcess == owner)
+        #expect(fresh.launchIsUnderWay(now: now) { $0 == owner })
+        // Dead at once, however young the row.
+        #expect(!fresh.launchIsUnderWay(now: now) { _ in false })
+        // Alive, however old.
+        #expect(try record(.launching, createdAt: now.addingTimeInterval(-86_400), launchedBy: owner).launchIsUnderWay(now: now) { _ in true })
+    }
+
+    @Test func withoutOneTheRowsAgeDecides() throws {
+        let now = Date()
+        #expect(try record(.launching, createdAt: now.addingTimeInterval(-60), launchedBy: nil).launchIsUnderWay(now: now) { _ in true })
+        #expect(try !record(.launching, createdAt: now.addingTimeInterval(-601), launchedBy: nil).launchIsUnderWay(now: now) { _ in true })
+    }
+
+    @Test func aReadyRowIsNeverBeingLaunched() throws {
+        #expect(try !record(.ready, createdAt: Date(), launchedBy: ProcessIdentity(pid: 1, startTime: 1)).launchIsUnderWay { _ in true })
+    }
+
+    @Test func processIdentitiesComeFromProc() throws {
+        let me = try #require(ProcessIdentity.current)
+        #expect(me.pid == getpid() && me.isAlive)
+        #expect(!ProcessIdentity(pid: me.pid, startTime: me.startTime + 1).isAlive, "a reused pid is another process")
+        // A command name with spaces and parentheses does not shift the fields.
+        let stat = "123 (a b) c) S 1 123 123 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 1 0 987654 1000 100"
+        #expect(ProcessIdentity.startTime(fromStat: stat) == 987_654)
+        #expect(ProcessIdentity.state(fromStat: stat) == "S")
+        #expect(ProcessIdentity(json: me.jsonValue) == me)
+    }
+}

@@ -25,7 +25,7 @@ struct FaultInjectionTests {
             (error as? SessionError)?.code == .invalidArgument && "\(error)".contains("known: launch.prepare-tmux, launch.volumes")
         }
         #expect { try FaultInjection(environment: ["CCORC_FAIL_AT": "launch.commit:explode"]) } throws: { error in
-            "\(error)" == "CCORC_FAIL_AT: unknown action \"explode\" for launch.commit (fail or kill)"
+            "\(error)" == "CCORC_FAIL_AT: unknown action \"explode\" for launch.commit (fail, kill or interrupt)"
         }
     }
 }

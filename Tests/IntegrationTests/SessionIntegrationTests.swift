@@ -386,4 +386,43 @@ struct SessionTestbed {
             #expect(session["status"] == "launching" && session["running"]?.int == 1 && session["tmux"]?["windows"]?.int == 1)
         }
     }
+
+    @Test(arguments: ["launch.volumes", "launch.start", "launch.tmux-session"])
+    func anInterruptedLaunchRemovesWhatItMadeAndExits130(point: String) async throws {
+        try await SessionTestbed.with("sigint") { bed in
+            let name = bed.prefix + "-i"
+            // SIGINT as a user's Ctrl-C, sent by the process to itself as the step begins.
+            let result = try bed.ccorc(environment: ["CCORC_FAIL_AT": point + ":interrupt"], "launch", name, "--detach")
+            #expect(result.status == 130, "\(result.stderr)")
+            #expect(result.stderr.contains("ccorc: launch \(name): interrupted") && result.stderr.contains("what it made was removed"), "\(result.stderr)")
+            #expect(try await bed.engineHolding(sessions: [name]).isEmpty)
+            #expect(try bed.list().allSatisfy { $0["name"]?.string != name }, "registry row left")
+            #expect(try await bed.tmux.hasSession(name) == false)
+            // Nothing stands in the way of the same launch now.
+            #expect(try bed.ccorc("launch", name, "--detach").status == 0)
+        }
+    }
+
+    @Test func aKilledLaunchIsKnownDeadAtOnce() async throws {
+        try await SessionTestbed.with("sigkill") { bed in
+            let name = bed.prefix + "-d"
+            let killed = try bed.ccorc(environment: ["CCORC_FAIL_AT": "launch.start:kill"], "launch", name, "--detach")
+            #expect(killed.signal == SIGKILL, "status \(killed.status): \(killed.stderr)")
+            #expect(try bed.list().first { $0["name"]?.string == name }?["status"] == "launching")
+
+            // Every command can tell at once that nobody is launching it any more.
+            let resume = try bed.ccorc("resume", name, "--detach")
+            #expect(resume.status == 1 && resume.stderr.contains("died before it finished") && resume.stderr.contains("ccorc cleanup --remove \(name)"), "\(resume.stderr)")
+            let relaunch = try bed.ccorc("launch", name, "--detach")
+            #expect(relaunch.status == 1 && relaunch.stderr.contains("its launch died"), "\(relaunch.stderr)")
+            let health = try bed.ccorc("health", name, "--json")
+            #expect(try JSONValue.parse(health.stdout)["sessions"]?.array?.first?["issues"]?.array?.contains {
+                $0["message"]?.string?.contains("launch died") == true
+            } == true, "\(health.stdout)")
+            let cleanup = try bed.ccorc("cleanup", "--remove", name, "--yes")
+            #expect(cleanup.status == 0 && cleanup.stdout.contains("removed \(name)"), "\(cleanup.stdout)\(cleanup.stderr)")
+            #expect(try await bed.engineHolding(sessions: [name]).isEmpty)
+            #expect(try bed.ccorc("launch", name, "--detach").status == 0)
+        }
+    }
 }

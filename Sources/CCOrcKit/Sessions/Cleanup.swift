@@ -137,18 +137,7 @@ public struct CleanupPlan: Sendable {
 }
 
 /// Asks a running cleanup to stop issuing new work (Ctrl-C); work in flight finishes.
-public final class CleanupControl: Sendable {
-    private let stopped = Locked(false)
-
-    /// A control that has not been stopped.
-    public init() {}
-
-    /// Stops issuing new work.
-    public func stop() { stopped.withLock { $0 = true } }
-
-    /// Whether `stop` was called.
-    public var isStopped: Bool { stopped.withLock { $0 } }
-}
+public typealias CleanupControl = StopControl
 
 /// The outcome for one session, or for one orphaned container or volume.
 public struct CleanupResult: Sendable {
@@ -226,10 +215,6 @@ extension SessionManager {
     /// on two cores stopped growing past about this many.
     public static let defaultCleanupJobs = 16
 
-    /// A launch claims its name before it creates anything; a claim this old belongs to a launch
-    /// that died, and its session may be cleaned up.
-    static let staleLaunchAge: TimeInterval = 600
-
     /// Works out what `cleanup` would do for `selection`; changes nothing.
     /// - Parameter measureDisk: also ask the engine for the containers' writable-layer sizes
     ///   (slower: the engine walks each layer).
@@ -281,7 +266,7 @@ extension SessionManager {
             if selection.stoppedOnly && running { continue }
             if let age = selection.olderThan, now.timeIntervalSince(max(record.createdAt, record.lastResumedAt ?? record.createdAt)) < age { continue }
             if selection.fixBroken && (status.missingAgents.isEmpty || record.isLegacy) { continue }
-            if record.status == .launching, now.timeIntervalSince(record.createdAt) < Self.staleLaunchAge {
+            if record.launchIsUnderWay(now: now) {
                 skipped.append((record.name, "it is being launched"))
                 continue
             }

@@ -342,9 +342,11 @@ extension SessionManager {
             issues.append(HealthIssue(severity: severity, subject: subject, message: message, fix: fix))
         }
         let restart = "`ccorc stop \(name) && ccorc resume \(name)`"
-        if record.status == .launching {
-            issue(.degraded, name, "its launch has not finished (or the launching process died)",
-                  fix: "wait; if the launch died, `ccorc cleanup --remove \(name)` (allowed ten minutes after it began)")
+        if record.launchIsUnderWay() {
+            issue(.degraded, name, "its launch has not finished", fix: "wait for it")
+        } else if record.status == .launching {
+            issue(.broken, name, "its launch died before it finished (the launching process is gone)",
+                  fix: "`ccorc cleanup --remove \(name)`, then launch it again")
         }
 
         var containers: [ContainerHealth] = []

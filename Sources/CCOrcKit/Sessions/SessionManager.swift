@@ -37,6 +37,8 @@ public struct SessionError: Error, CustomStringConvertible, Sendable {
     /// What went wrong, for callers that switch on it.
     public enum Code: String, Sendable {
         case notFound, alreadyExists, imageMissing, containersMissing, stepFailed, tmuxConflict, invalidArgument
+        /// The operation was asked to stop (Ctrl-C) and undid what it had made.
+        case interrupted
     }
     /// The class of the failure.
     public var code: Code
@@ -140,14 +142,18 @@ public final class SessionManager: Sendable {
     /// Creates a session: claims the name, creates and starts one container per agent (each with
     /// its state volume), opens the tmux session with one window per agent, then commits the
     /// registry entry. On any failure everything made so far is removed again.
-    public func launch(_ name: SessionName, options: LaunchOptions) async throws -> SessionRecord {
+    ///
+    /// - Parameter control: stopped (Ctrl-C), the launch stops at its next step, undoes what it
+    ///   made and throws `SessionError(.interrupted)`.
+    public func launch(_ name: SessionName, options: LaunchOptions, control: StopControl? = nil) async throws -> SessionRecord {
         try options.validate()
         let mounts = try options.mounts.map(MountSpec.init(parsing:))
-        return try await launch(name, options: options, image: try await agentImage(options.image, stateDirectory: options.stateDirectory, mounts: mounts))
+        let image = try await agentImage(options.image, stateDirectory: options.stateDirectory, mounts: mounts)
+        return try await launch(name, options: options, image: image, control: control)
     }
 
-    /// `launch(_:options:)` with the image already looked up, as a bulk launch does once for all.
-    func launch(_ name: SessionName, options: LaunchOptions, image: AgentImage) async throws -> SessionRecord {
+    /// `launch(_:options:control:)` with the image already looked up, as a bulk launch does once for all.
+    func launch(_ name: SessionName, options: LaunchOptions, image: AgentImage, control: StopControl? = nil) async throws -> SessionRecord {
         let mounts = try options.mounts.map(MountSpec.init(parsing:))
         let now = Date()
         let agents = options.roles.enumerated().map { index, role in
@@ -160,12 +166,19 @@ public final class SessionManager: Sendable {
             image: options.image, agentCommand: options.agentCommand, memoryBytes: options.memoryBytes,
             nanoCPUs: options.nanoCPUs, networkMode: options.networkMode, mounts: options.mounts,
             environment: options.environment, workingDirectory: options.workingDirectory,
-            config: Self.launchConfig(image), status: .launching, agents: agents)
+            config: Self.launchConfig(image, launchedBy: ProcessIdentity.current), status: .launching, agents: agents)
+        if control?.isStopped == true { throw SessionError(.interrupted, "launch \(name): interrupted; nothing was made") }
         do {
             try registry.claim(record)
         } catch {
             // `claim` throws RegistryError only.
-            if error.code == .alreadyExists { throw SessionError(.alreadyExists, "session \(name) already exists") }
+            if error.code == .alreadyExists {
+                let existing = try? registry.session(named: name)
+                if let existing, existing.status == .launching, !existing.launchIsUnderWay() {
+                    throw SessionError(.alreadyExists, "session \(name) already exists: its launch died before it finished; remove it with `ccorc cleanup --remove \(name)`, then launch again")
+                }
+                throw SessionError(.alreadyExists, "session \(name) already exists")
+            }
             throw error
         }
 
@@ -177,22 +190,22 @@ public final class SessionManager: Sendable {
             if !options.force, try await tmux.hasSession(name.rawValue) {
                 throw SessionError(.tmuxConflict, "tmux session \(name) already exists: attach with `tmux attach -t \(name)`, or pass --force to replace it")
             }
-            try step("preparing tmux", at: .launchPrepareTmux) { try self.tmux.server.prepareSocketDirectory() }
+            try step("preparing tmux", at: .launchPrepareTmux, stop: control) { try self.tmux.server.prepareSocketDirectory() }
             let claimed = record
-            try await step("creating the volumes", at: .launchVolumes) {
+            try await step("creating the volumes", at: .launchVolumes, stop: control) {
                 try await self.fanOut(agents) { agent in
                     for volume in self.agentVolumes(claimed, agent) where try await self.createVolumeIfAbsent(volume.name, labels: volume.labels) {
                         made.withLock { $0.volumes.append(volume.name) }
                     }
                 }
             }
-            try await step("creating the containers", at: .launchContainers) {
+            try await step("creating the containers", at: .launchContainers, stop: control) {
                 try await self.fanOut(agents) { agent in
                     let id = try await self.engine.createContainer(self.containerSpec(claimed, agent, mounts: mounts, imageID: image.id))
                     made.withLock { $0.containers[agent.containerName] = id }
                 }
             }
-            try await step("starting the containers", at: .launchStart) {
+            try await step("starting the containers", at: .launchStart, stop: control) {
                 try await self.fanOut(agents) { try await self.engine.startContainer($0.containerName) }
             }
             let ids = made.withLock { $0.containers }
@@ -200,11 +213,12 @@ public final class SessionManager: Sendable {
                 record.agents[index].containerID = ids[record.agents[index].containerName]
             }
             let started = record
-            try await step("creating the tmux session", at: .launchTmuxSession) {
+            try await step("creating the tmux session", at: .launchTmuxSession, stop: control) {
                 if options.force, try await self.tmux.hasSession(name.rawValue) { try await self.tmux.killSession(name.rawValue) }
                 try await self.openTmux(started, windowFault: .launchTmuxWindow) { made.withLock { $0.tmux = true } }
             }
             record.status = .ready
+            record.config = Self.launchConfig(image, launchedBy: nil)
             let ready = record
             try step("committing the registry entry", at: .launchCommit) { try self.registry.commit(ready) }
             return record
@@ -215,35 +229,52 @@ public final class SessionManager: Sendable {
             _ = await forEachConcurrently(createdContainers) { try await self.engine.removeContainer($0, force: true, volumes: true) }
             _ = await forEachConcurrently(createdVolumes) { try await self.engine.removeVolume($0, force: true) }
             _ = try? registry.release(name)
-            if let error = error as? SessionError { throw SessionError(error.code, "launch \(name): \(error.message)") }
+            if let error = error as? SessionError {
+                throw SessionError(error.code, "launch \(name): \(error.message)\(error.code == .interrupted ? "; what it made was removed" : "")")
+            }
             throw error
         }
     }
 
     /// Runs one step of an operation, naming it in the error; `point`, when given, is where an
-    /// injected fault makes the step fail (see `FaultInjection`).
-    private func step(_ what: String, at point: FaultPoint? = nil, _ body: () async throws -> Void) async throws {
+    /// injected fault makes the step fail (see `FaultInjection`). A stopped `stop` ends the
+    /// operation before the step, or after it once it has finished.
+    private func step(
+        _ what: String, at point: FaultPoint? = nil, stop: StopControl? = nil, _ body: () async throws -> Void
+    ) async throws {
+        try Self.checkStopped(stop, before: what)
         do {
             if let point { try faults.check(point) }
             try await body()
         } catch {
             throw SessionError(.stepFailed, "\(what) failed: \(error)")
         }
+        try Self.checkStopped(stop, before: nil)
     }
 
-    private func step(_ what: String, at point: FaultPoint? = nil, _ body: () throws -> Void) throws {
+    private func step(_ what: String, at point: FaultPoint? = nil, stop: StopControl? = nil, _ body: () throws -> Void) throws {
+        try Self.checkStopped(stop, before: what)
         do {
             if let point { try faults.check(point) }
             try body()
         } catch {
             throw SessionError(.stepFailed, "\(what) failed: \(error)")
         }
+        try Self.checkStopped(stop, before: nil)
+    }
+
+    private static func checkStopped(_ stop: StopControl?, before step: String?) throws {
+        guard stop?.isStopped == true else { return }
+        throw SessionError(.interrupted, step.map { "interrupted before \($0)" } ?? "interrupted")
     }
 
     /// What a launch records of its image in the row's settings: the state directory and the
     /// image `VOLUME` paths that got named volumes.
-    static func launchConfig(_ image: AgentImage) -> JSONValue {
+    /// While the launch runs, `launchedBy` names its process, so that another command can tell a
+    /// launch under way from one that died (see `SessionRecord.launchIsUnderWay`).
+    static func launchConfig(_ image: AgentImage, launchedBy: ProcessIdentity? = nil) -> JSONValue {
         var config: [String: JSONValue] = ["stateDirectory": .string(image.stateDirectory)]
+        if let launchedBy { config["launchedBy"] = launchedBy.jsonValue }
         if !image.volumeTargets.isEmpty { config["imageVolumes"] = JSONValue(strings: image.volumeTargets) }
         return .object(config)
     }
@@ -343,6 +374,11 @@ public final class SessionManager: Sendable {
     public func resume(_ name: SessionName) async throws -> SessionStatus {
         guard let record = try registry.session(named: name) else {
             throw SessionError(.notFound, "session \(name) not found (see `ccorc list`)")
+        }
+        if record.launchIsUnderWay() {
+            throw SessionError(.stepFailed, "session \(name) is still being launched; resume it once the launch has finished")
+        } else if record.status == .launching {
+            throw SessionError(.stepFailed, "the launch of \(name) died before it finished: remove it with `ccorc cleanup --remove \(name)`, then launch it again")
         }
         var status = try await self.status(of: [record]).first!
         let missing = status.missingAgents

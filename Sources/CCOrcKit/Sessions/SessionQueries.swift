@@ -36,7 +36,11 @@ extension SessionManager {
     /// Launches several sessions concurrently (at most `width` at once) with the same options.
     /// - Returns: each name with its error, nil when it launched; in the order given.
     /// - Throws: what `LaunchOptions.validate()` throws, before anything is made.
-    public func launch(_ names: [SessionName], options: LaunchOptions, width: Int = 8) async throws -> [(name: SessionName, error: Error?)] {
+    /// - Parameter control: stopped (Ctrl-C), every launch stops at its next step and undoes what
+    ///   it made; those not begun yet are not begun.
+    public func launch(
+        _ names: [SessionName], options: LaunchOptions, width: Int = 8, control: StopControl? = nil
+    ) async throws -> [(name: SessionName, error: Error?)] {
         try options.validate()
         let image: AgentImage
         do {
@@ -45,7 +49,7 @@ extension SessionManager {
             return names.map { ($0, error) }
         }
         let results = await forEachConcurrently(names, width: width) { name in
-            _ = try await self.launch(name, options: options, image: image)
+            _ = try await self.launch(name, options: options, image: image, control: control)
         }
         return results.map { (name: $0.item, error: $0.error) }
     }

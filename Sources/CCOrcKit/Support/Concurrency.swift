@@ -89,3 +89,18 @@ final class AsyncLimiter: Sendable {
         next?.resume()
     }
 }
+
+/// Asks a running operation to stop at its next step (Ctrl-C): a cleanup issues no new engine
+/// request, a launch undoes what it made. Work in flight finishes first.
+public final class StopControl: Sendable {
+    private let stopped = Locked(false)
+
+    /// A control that has not been stopped.
+    public init() {}
+
+    /// Asks the operation to stop.
+    public func stop() { stopped.withLock { $0 = true } }
+
+    /// Whether `stop` was called.
+    public var isStopped: Bool { stopped.withLock { $0 } }
+}

@@ -23,8 +23,9 @@ public enum FaultPoint: String, CaseIterable, Sendable {
 /// that what a failure or a crash at any step leaves behind is what the README promises.
 ///
 /// Off unless asked for. The CLI reads it once at start from `CCORC_FAIL_AT`, a comma-separated list
-/// of `POINT` (the step fails with an error, as if its own work had failed) or `POINT:kill` (the
-/// process sends itself SIGKILL there, for crash-consistency tests), e.g.
+/// of `POINT` (the step fails with an error, as if its own work had failed), `POINT:kill` (the
+/// process sends itself SIGKILL there, for crash-consistency tests) or `POINT:interrupt` (it sends
+/// itself SIGINT, as a user's Ctrl-C would), e.g.
 /// `CCORC_FAIL_AT=launch.tmux-window` or `CCORC_FAIL_AT=launch.commit:kill`. Each point is checked
 /// as its step begins, after everything before it is done.
 public struct FaultInjection: Sendable {
@@ -34,6 +35,8 @@ public struct FaultInjection: Sendable {
         case fail
         /// The process sends itself SIGKILL: nothing after this point runs, no rollback included.
         case kill
+        /// The process sends itself SIGINT, as a user's Ctrl-C would, and the step goes on.
+        case interrupt
     }
 
     /// The points that fire, with what they do.
@@ -56,7 +59,7 @@ public struct FaultInjection: Sendable {
                 throw SessionError(.invalidArgument, "CCORC_FAIL_AT: unknown fault point \(parts[0].debugDescription) (known: \(known))")
             }
             guard let action = parts.count == 1 ? .fail : Action(rawValue: parts[1]) else {
-                throw SessionError(.invalidArgument, "CCORC_FAIL_AT: unknown action \(parts[1].debugDescription) for \(point.rawValue) (fail or kill)")
+                throw SessionError(.invalidArgument, "CCORC_FAIL_AT: unknown action \(parts[1].debugDescription) for \(point.rawValue) (fail, kill or interrupt)")
             }
             actions[point] = action
         }
@@ -70,6 +73,8 @@ public struct FaultInjection: Sendable {
             return
         case .fail:
             throw SessionError(.stepFailed, "fault injected at \(point.rawValue) (CCORC_FAIL_AT)")
+        case .interrupt:
+            kill(getpid(), SIGINT)
         case .kill:
             kill(getpid(), SIGKILL)
             // SIGKILL cannot be caught; the process is gone before this line.
