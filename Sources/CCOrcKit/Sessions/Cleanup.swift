@@ -369,10 +369,40 @@ extension SessionManager {
             }
         }
         await finisher.flush()
-        await removeStrays(plan.orphanContainers.map { ($0.id, $0.name) }, as: .container, jobs: jobs, requests: requests, run: run) {
+        // The plan read the registry before it listed the engine, so a launch that claimed its
+        // name in between had its new containers and volumes planned as orphans. The registry is
+        // read again just before they go, and what a session registered since then claims is
+        // left to it.
+        var orphanContainers = plan.orphanContainers.map { (id: $0.id, name: $0.name, labels: $0.labels) }
+        var orphanVolumes = plan.orphanVolumes.map { (id: $0.name, name: $0.name, labels: $0.labels) }
+        if !control.isStopped && !(orphanContainers.isEmpty && orphanVolumes.isEmpty) {
+            do {
+                let records = try registry.allSessions()
+                let registered = Set(records.map(\.name.rawValue))
+                let claimed = Set(records.flatMap { $0.agents.map(\.containerName) })
+                let claimedVolumes = Set(records.flatMap { record in record.agents.flatMap { Self.volumeNames(record, $0) } })
+                for (subject, strays, claimedNames) in [(CleanupResult.Subject.container, orphanContainers, claimed), (.volume, orphanVolumes, claimedVolumes)] {
+                    for stray in strays where !Self.isOrphan(stray.labels, name: stray.name, registered: registered, claimed: claimedNames) {
+                        let owner = stray.labels[OwnershipLabels.session] ?? ""
+                        run.finish(CleanupResult(subject: subject, name: stray.name, outcome: .skipped("session \(owner) was registered after the plan was made")))
+                    }
+                }
+                orphanContainers.removeAll { !Self.isOrphan($0.labels, name: $0.name, registered: registered, claimed: claimed) }
+                orphanVolumes.removeAll { !Self.isOrphan($0.labels, name: $0.name, registered: registered, claimed: claimedVolumes) }
+            } catch {
+                for (subject, strays) in [(CleanupResult.Subject.container, orphanContainers), (.volume, orphanVolumes)] {
+                    for stray in strays {
+                        run.finish(CleanupResult(subject: subject, name: stray.name, outcome: .failed("reading the registry before removing orphans: \(error)")))
+                    }
+                }
+                orphanContainers = []
+                orphanVolumes = []
+            }
+        }
+        await removeStrays(orphanContainers.map { ($0.id, $0.name) }, as: .container, jobs: jobs, requests: requests, run: run) {
             try await self.engine.removeContainer($0, force: true, volumes: true)
         }
-        await removeStrays(plan.orphanVolumes.map { ($0.name, $0.name) }, as: .volume, jobs: jobs, requests: requests, run: run) {
+        await removeStrays(orphanVolumes.map { ($0.id, $0.name) }, as: .volume, jobs: jobs, requests: requests, run: run) {
             try await self.engine.removeVolume($0, force: true)
         }
         return run.report(interrupted: control.isStopped && run.hasSkips)
