@@ -23,6 +23,9 @@ public struct CleanupSelection: Sendable {
     public var orphans = false
     /// Every session in scope, for a selection the user narrows down afterwards (`--interactive`).
     public var allSessions = false
+    /// Also remove the unlabelled containers of sessions imported from the legacy registry
+    /// (which are otherwise skipped: ccorc did not make them). Selects nothing by itself.
+    public var includeLegacy = false
 
     /// An empty selection.
     public init() {}
@@ -70,6 +73,9 @@ public struct CleanupPlan: Sendable {
         public var blocker: String?
         /// For a repair: the ID of the image its containers are recreated from.
         public var imageID: String?
+        /// Containers of a legacy session that ccorc did not make, removed with it because the
+        /// selection includes them (`includeLegacy`); also in `containers`.
+        public var legacyContainers: [ContainerSummary] = []
 
         /// The session's name.
         public var name: SessionName { status.record.name }
@@ -287,13 +293,19 @@ extension SessionManager {
             }
             let action: CleanupPlan.Action = selection.fixBroken && !selection.dropBroken ? .repair : .remove
             let foreign = status.agents.compactMap(\.container).filter { !owned.map(\.id).contains($0.id) }
+            var legacyContainers: [ContainerSummary] = []
             if action == .remove && !foreign.isEmpty {
-                // Imported from the earlier tool: its containers are not ccorc's to remove, and
-                // dropping the row alone would leave them untracked.
-                skipped.append((record.name, "its containers were not made by ccorc (\(foreign.map(\.name).joined(separator: ", "))): remove them with `ccdk rm -f`, then run this again"))
-                continue
+                // Imported from the earlier tool: its containers are not ccorc's to remove unless
+                // the user says so, and dropping the row alone would leave them untracked.
+                guard selection.includeLegacy && record.isLegacy else {
+                    skipped.append((record.name, "its containers were not made by ccorc (\(foreign.map(\.name).joined(separator: ", "))): remove them with `ccdk rm -f`, or add --include-legacy, then run this again"))
+                    continue
+                }
+                legacyContainers = foreign
             }
-            items.append(CleanupPlan.Item(status: status, action: action, containers: owned, volumes: volumesBySession[record.name.rawValue] ?? []))
+            var item = CleanupPlan.Item(status: status, action: action, containers: owned + legacyContainers, volumes: volumesBySession[record.name.rawValue] ?? [])
+            item.legacyContainers = legacyContainers
+            items.append(item)
         }
         for image in Set(items.filter { $0.action == .repair }.map(\.status.record.image)) {
             let imageID = try await engine.imageID(image)
