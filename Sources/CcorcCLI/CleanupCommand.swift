@@ -21,6 +21,7 @@ struct Cleanup: AsyncParsableCommand {
     @Flag(help: "With --fix-broken: remove the broken sessions instead.") var drop = false
     @Flag(help: "Containers and volumes labelled by ccorc that no session claims.") var orphans = false
     @Flag(help: "Pick sessions from a numbered list.") var interactive = false
+    @Flag(help: "Also remove the containers of imported legacy sessions, which ccorc did not make.") var includeLegacy = false
     @Flag(help: "Keep the sessions' named state volumes.") var keepVolumes = false
     @Flag(help: "Print the plan and change nothing.") var dryRun = false
     @Flag(name: .shortAndLong, help: "Do not ask for confirmation.") var yes = false
@@ -84,6 +85,7 @@ struct Cleanup: AsyncParsableCommand {
         selection.dropBroken = drop
         selection.orphans = orphans
         selection.allSessions = interactive
+        selection.includeLegacy = includeLegacy
         if drop && !fixBroken { throw CommandLineFailure("--drop goes with --fix-broken") }
         if json && interactive { throw CommandLineFailure("--interactive prints a table and asks: it does not go with --json") }
         if json && !(yes || dryRun) { throw CommandLineFailure("--json cannot ask for confirmation: add --yes, or --dry-run for the plan") }
@@ -145,6 +147,9 @@ struct Cleanup: AsyncParsableCommand {
                 ])
             }
             print(table.render())
+            for item in removals where !item.legacyContainers.isEmpty {
+                print("Remove containers ccorc did not make (--include-legacy): \(item.name): \(item.legacyContainers.map(\.name).joined(separator: ", "))")
+            }
         }
         if !repairs.isEmpty {
             print("Repair \(repairs.count) broken session(s): recreate their missing containers")

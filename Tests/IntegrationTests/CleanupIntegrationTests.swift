@@ -125,6 +125,32 @@ extension SessionTestbed {
         }
     }
 
+    @Test func orphansPlannedBeforeALaunchCommittedItsRowAreLeftToIt() async throws {
+        try await SessionTestbed.with("cleanrace") { bed in
+            let name = bed.prefix + "-new"
+            // The plan sees the registry as it was before the launch claimed its name, and the
+            // engine after the launch made its containers and volumes.
+            let before = try FileManager.default.url(
+                for: .itemReplacementDirectory, in: .userDomainMask, appropriateFor: URL(fileURLWithPath: bed.home), create: true).path
+            defer { try? FileManager.default.removeItem(atPath: before) }
+            try await bed.plant(name)
+            let tmux = bed.tmux
+            defer { tmux.close() }
+            let stale = SessionManager(engine: bed.engine, tmux: tmux, registry: try SessionRegistry(home: before), shellProgram: Products.directory + "/ccdk")
+            var selection = CleanupSelection()
+            selection.orphans = true
+            selection.patterns = [try GlobPattern(name)]
+            let plan = try await stale.planCleanup(selection)
+            #expect(plan.orphanContainers.count == 3 && plan.orphanVolumes.count == 3, "the race is reproduced")
+            let manager = SessionManager(engine: bed.engine, tmux: tmux, registry: try SessionRegistry(home: bed.home), shellProgram: Products.directory + "/ccdk")
+            let report = await manager.cleanup(plan)
+            #expect(report.containersRemoved == 0 && report.volumesRemoved == 0)
+            #expect(report.results.allSatisfy { if case .skipped = $0.outcome { true } else { false } }, "\(report.results)")
+            let left = try await bed.labelledSessions()
+            #expect(left.containers == [name, name, name] && left.volumes == [name, name, name])
+        }
+    }
+
     @Test func refusesWithoutATerminalOrASelector() async throws {
         try await SessionTestbed.with("refuse") { bed in
             try await bed.plant("\(bed.prefix)-a")

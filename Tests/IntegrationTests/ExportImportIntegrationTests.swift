@@ -168,6 +168,17 @@ import Testing
             #expect(cleanup.stdout.contains("removed \(ghost)"))
             #expect(try bed.list().map { $0["name"]?.string } == [old])
             #expect(try await bed.engine.inspectContainer(running).state == .running)
+
+            // A user who migrated removes them explicitly; the plan names them.
+            let plan = try bed.ccorc("cleanup", old, "--include-legacy", "--dry-run")
+            #expect(plan.status == 0, "\(plan.stderr)")
+            #expect(plan.stdout.contains("Remove containers ccorc did not make (--include-legacy): \(old): \(running), \(stopped)"), "\(plan.stdout)")
+            #expect(try await bed.engine.inspectContainer(running).state == .running, "a dry run removes nothing")
+            let included = try bed.ccorc("cleanup", old, "--include-legacy", "--yes")
+            #expect(included.status == 0, "\(included.stderr)")
+            #expect(included.stdout.contains("removed \(old)"), "\(included.stdout)")
+            #expect(try bed.list().isEmpty)
+            #expect(try await bed.engine.listContainers(all: true, filters: ["name": ["^/" + old]]).isEmpty)
         }
     }
 

@@ -181,6 +181,25 @@ struct SessionTestbed {
         }
     }
 
+    @Test func stopLeavesAForeignContainerWithASessionsNameRunning() async throws {
+        try await SessionTestbed.with("stopforeign") { bed in
+            let name = bed.prefix + "-s"
+            #expect(try bed.ccorc("launch", name, "--detach").status == 0)
+            // The researcher's container is replaced by an unrelated, unlabelled one of the same name.
+            let worker = name + "-researcher"
+            try await bed.engine.removeContainer(worker, force: true)
+            var foreign = TestEngine.spec(worker)
+            foreign.labels = [:]
+            let foreignID = try await bed.engine.createContainer(foreign)
+            _ = try await bed.engine.startContainer(foreignID)
+            let stop = try bed.ccorc("stop", name, "--time", "1")
+            #expect(stop.status == 1)
+            #expect(stop.stderr.contains("\(name): container \(worker) is not this session's"), "\(stop.stderr)")
+            #expect(try await bed.engine.inspectContainer(foreignID).state == .running, "the foreign container keeps running")
+            #expect(try await bed.engine.inspectContainer(name + "-leader").state != .running, "the session's own container stops")
+        }
+    }
+
     @Test func stopAllStopsEveryRegisteredSession() async throws {
         try await SessionTestbed.with("stopall") { bed in
             let empty = try bed.ccorc("stop", "--all")

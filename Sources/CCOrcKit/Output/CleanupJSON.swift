@@ -3,7 +3,7 @@ import Foundation
 // The documented `--json` shapes of a cleanup plan and its report.
 
 extension CleanupPlan {
-    /// `{"sessions":[{"name","action","running","containers","volumes","tmux","disk","blocker"}],
+    /// `{"sessions":[{"name","action","running","containers","volumes","tmux","disk","blocker","legacyContainers"}],
     /// "orphans":{"containers","volumes"},"unknown","skipped":[{"name","reason"}],"totals":{...}}`.
     public var jsonValue: JSONValue {
         let removals = items.filter { $0.action == .remove }
@@ -15,6 +15,7 @@ extension CleanupPlan {
                     "tmux": item.status.tmux.map { .string($0.name) } ?? .null, "disk": JSONValue(measuredDisk ? item.diskBytes : nil),
                     "missing": JSONValue(strings: item.status.missingAgents.map(\.record.containerName)),
                     "blocker": item.blocker.map { .string($0) } ?? .null,
+                    "legacyContainers": JSONValue(strings: item.legacyContainers.map(\.name)),
                 ]
             }),
             "orphans": ["containers": JSONValue(strings: orphanContainers.map(\.name)), "volumes": JSONValue(strings: orphanVolumes.map(\.name))],

@@ -23,6 +23,9 @@ public struct CleanupSelection: Sendable {
     public var orphans = false
     /// Every session in scope, for a selection the user narrows down afterwards (`--interactive`).
     public var allSessions = false
+    /// Also remove the unlabelled containers of sessions imported from the legacy registry
+    /// (which are otherwise skipped: ccorc did not make them). Selects nothing by itself.
+    public var includeLegacy = false
 
     /// An empty selection.
     public init() {}
@@ -70,6 +73,9 @@ public struct CleanupPlan: Sendable {
         public var blocker: String?
         /// For a repair: the ID of the image its containers are recreated from.
         public var imageID: String?
+        /// Containers of a legacy session that ccorc did not make, removed with it because the
+        /// selection includes them (`includeLegacy`); also in `containers`.
+        public var legacyContainers: [ContainerSummary] = []
 
         /// The session's name.
         public var name: SessionName { status.record.name }
@@ -272,13 +278,19 @@ extension SessionManager {
             }
             let action: CleanupPlan.Action = selection.fixBroken && !selection.dropBroken ? .repair : .remove
             let foreign = status.agents.compactMap(\.container).filter { !owned.map(\.id).contains($0.id) }
+            var legacyContainers: [ContainerSummary] = []
             if action == .remove && !foreign.isEmpty {
-                // Imported from the earlier tool: its containers are not ccorc's to remove, and
-                // dropping the row alone would leave them untracked.
-                skipped.append((record.name, "its containers were not made by ccorc (\(foreign.map(\.name).joined(separator: ", "))): remove them with `ccdk rm -f`, then run this again"))
-                continue
+                // Imported from the earlier tool: its containers are not ccorc's to remove unless
+                // the user says so, and dropping the row alone would leave them untracked.
+                guard selection.includeLegacy && record.isLegacy else {
+                    skipped.append((record.name, "its containers were not made by ccorc (\(foreign.map(\.name).joined(separator: ", "))): remove them with `ccdk rm -f`, or add --include-legacy, then run this again"))
+                    continue
+                }
+                legacyContainers = foreign
             }
-            items.append(CleanupPlan.Item(status: status, action: action, containers: owned, volumes: volumesBySession[record.name.rawValue] ?? []))
+            var item = CleanupPlan.Item(status: status, action: action, containers: owned + legacyContainers, volumes: volumesBySession[record.name.rawValue] ?? [])
+            item.legacyContainers = legacyContainers
+            items.append(item)
         }
         for image in Set(items.filter { $0.action == .repair }.map(\.status.record.image)) {
             let imageID = try await engine.imageID(image)
@@ -354,10 +366,40 @@ extension SessionManager {
             }
         }
         await finisher.flush()
-        await removeStrays(plan.orphanContainers.map { ($0.id, $0.name) }, as: .container, jobs: jobs, requests: requests, run: run) {
+        // The plan read the registry before it listed the engine, so a launch that claimed its
+        // name in between had its new containers and volumes planned as orphans. The registry is
+        // read again just before they go, and what a session registered since then claims is
+        // left to it.
+        var orphanContainers = plan.orphanContainers.map { (id: $0.id, name: $0.name, labels: $0.labels) }
+        var orphanVolumes = plan.orphanVolumes.map { (id: $0.name, name: $0.name, labels: $0.labels) }
+        if !control.isStopped && !(orphanContainers.isEmpty && orphanVolumes.isEmpty) {
+            do {
+                let records = try registry.allSessions()
+                let registered = Set(records.map(\.name.rawValue))
+                let claimed = Set(records.flatMap { $0.agents.map(\.containerName) })
+                let claimedVolumes = Set(records.flatMap { record in record.agents.flatMap { Self.volumeNames(record, $0) } })
+                for (subject, strays, claimedNames) in [(CleanupResult.Subject.container, orphanContainers, claimed), (.volume, orphanVolumes, claimedVolumes)] {
+                    for stray in strays where !Self.isOrphan(stray.labels, name: stray.name, registered: registered, claimed: claimedNames) {
+                        let owner = stray.labels[OwnershipLabels.session] ?? ""
+                        run.finish(CleanupResult(subject: subject, name: stray.name, outcome: .skipped("session \(owner) was registered after the plan was made")))
+                    }
+                }
+                orphanContainers.removeAll { !Self.isOrphan($0.labels, name: $0.name, registered: registered, claimed: claimed) }
+                orphanVolumes.removeAll { !Self.isOrphan($0.labels, name: $0.name, registered: registered, claimed: claimedVolumes) }
+            } catch {
+                for (subject, strays) in [(CleanupResult.Subject.container, orphanContainers), (.volume, orphanVolumes)] {
+                    for stray in strays {
+                        run.finish(CleanupResult(subject: subject, name: stray.name, outcome: .failed("reading the registry before removing orphans: \(error)")))
+                    }
+                }
+                orphanContainers = []
+                orphanVolumes = []
+            }
+        }
+        await removeStrays(orphanContainers.map { ($0.id, $0.name) }, as: .container, jobs: jobs, requests: requests, run: run) {
             try await self.engine.removeContainer($0, force: true, volumes: true)
         }
-        await removeStrays(plan.orphanVolumes.map { ($0.name, $0.name) }, as: .volume, jobs: jobs, requests: requests, run: run) {
+        await removeStrays(orphanVolumes.map { ($0.id, $0.name) }, as: .volume, jobs: jobs, requests: requests, run: run) {
             try await self.engine.removeVolume($0, force: true)
         }
         return run.report(interrupted: control.isStopped && run.hasSkips)

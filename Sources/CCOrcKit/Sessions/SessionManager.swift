@@ -397,7 +397,9 @@ public final class SessionManager: Sendable {
         return status
     }
 
-    /// Stops sessions: their tmux sessions, then all their containers at once (they persist).
+    /// Stops sessions: their tmux sessions, then all their containers at once (they persist), by
+    /// ID. Only containers that are the session's (see `owns`) are stopped; a container that
+    /// merely has an agent's name is left running and reported in that session's error.
     /// - Returns: each session's error, nil when it stopped.
     public func stop(_ names: [SessionName], timeout: Int? = nil, keepTmux: Bool = false) async throws -> [(name: SessionName, error: Error?)] {
         let wanted = Set(names)
@@ -419,21 +421,39 @@ public final class SessionManager: Sendable {
         for name in names where records[name] == nil {
             errors[name] = SessionError(.notFound, "session \(name) not found (see `ccorc list`)")
         }
-        // The tmux sessions go first, while their windows still run (see `closeTmuxFirst`); but
-        // not when the containers could not be stopped after them: an engine that does not
-        // answer leaves everything as it was.
-        if !keepTmux, !records.isEmpty {
-            do {
-                try await engine.ping()
-            } catch {
-                return names.map { ($0, errors[$0] ?? error) }
+        guard !records.isEmpty else { return names.map { ($0, errors[$0]) } }
+        // One list call for all sessions says which containers are theirs (see `owns`): a
+        // container that only has an agent's name is someone else's and keeps running. The call
+        // also says whether the engine answers.
+        let listed: [ContainerSummary]
+        do {
+            listed = try await engine.listContainers(all: true, labels: [OwnershipLabels.session], brief: true)
+        } catch {
+            return names.map { ($0, errors[$0] ?? error) }
+        }
+        var toStop: [(SessionName, String)] = []
+        var namesListed: Set<String> = []
+        for container in listed { namesListed.insert(container.name) }
+        for status in Self.reconcile(Array(records.values), containers: listed, tmuxSessions: []) {
+            for agent in status.agents {
+                if let container = agent.container {
+                    toStop.append((status.record.name, container.id))
+                } else if namesListed.contains(agent.record.containerName), errors[status.record.name] == nil {
+                    errors[status.record.name] = SessionError(
+                        .stepFailed,
+                        "container \(agent.record.containerName) is not this session's (it lacks the session's label and is not the container the registry recorded); left running")
+                }
             }
+        }
+        // The tmux sessions go first, while their windows still run (see `closeTmuxFirst`); the
+        // list call above has returned early when the engine does not answer, so that the
+        // containers can be stopped after them.
+        if !keepTmux {
             _ = await closeTmuxFirst(records.values.map(\.tmuxSession))
         }
-        let containers = records.values.flatMap { record in record.agents.map { (record.name, $0.containerName) } }
-        let stopped = await forEachConcurrently(containers, width: 256) { _, container in
+        let stopped = await forEachConcurrently(toStop, width: 256) { _, id in
             do {
-                try await self.engine.stopContainer(container, timeout: timeout)
+                try await self.engine.stopContainer(id, timeout: timeout)
             } catch let error as EngineError where error.code == .notFound {
                 return  // already gone: nothing to stop
             }
