@@ -135,6 +135,8 @@ public final class EngineClient: Sendable {
             return EngineError(.unreachable, "nothing answers on \(host.socketPath) (\(error.message))", operation: operation, transport: error)
         case .cancelled:
             return EngineError(.cancelled, "request cancelled", operation: operation, transport: error)
+        case .replyTooLarge:
+            return EngineError(.malformedReply, error.message, operation: operation, transport: error)
         default:
             return EngineError(.transport, error.description, operation: operation, transport: error)
         }
