@@ -67,6 +67,20 @@ import Testing
         }
     }
 
+    @Test(arguments: [".", ".."])
+    func aDotNameIsNoSuchContainer(_ name: String) async throws {
+        _ = try await TestEngine.client()
+        let status = try Products.run("ccdk", ["status", name])
+        #expect(status.status == 1)
+        #expect(status.stderr == "ccdk: No such container: \(name)\n")
+        for command in [["rm", name], ["stop", name]] {
+            let result = try Products.run("ccdk", command)
+            #expect(result.status == 1, "\(command)")
+            #expect(result.stderr.hasSuffix("No such container: \(name)\n"), "\(command): \(result.stderr)")
+            #expect(result.stderr.split(separator: "\n").count == 1, "\(command): \(result.stderr)")
+        }
+    }
+
     @Test func badInputGivesOneLineAndANonZeroExit() async throws {
         try await TestEngine.isolated("bad") { engine, prefix in
             let missing = try Products.run("ccdk", ["status", prefix + "-nope"])

@@ -159,6 +159,27 @@ struct ScratchTmux {
         }
     }
 
+    @Test func aClosedPipeLeavesTheTerminalAsItWas() async throws {
+        try await TestEngine.isolated("pipe") { engine, prefix in
+            let name = try await runningContainer(engine, prefix)
+            let tmux = ScratchTmux()
+            defer { tmux.kill() }
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent(prefix).path
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(atPath: directory) }
+            // `head -1` leaves after one line; ccdk's next write to the pipe raises SIGPIPE.
+            let script = "stty -g > \(directory)/before; \(Products.directory)/ccdk exec -t -i \(name) -- yes | head -1; stty -g > \(directory)/after.tmp; mv \(directory)/after.tmp \(directory)/after; sleep 60"
+            try tmux.run("new-session", "-d", "-s", "person", "-x", "100", "-y", "30", script)
+            let deadline = Date().addingTimeInterval(20)
+            while !FileManager.default.fileExists(atPath: directory + "/after") && Date() < deadline {
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            let before = try String(contentsOfFile: directory + "/before", encoding: .utf8)
+            let after = try String(contentsOfFile: directory + "/after", encoding: .utf8)
+            #expect(!before.isEmpty && before == after, "the local terminal mode is restored")
+        }
+    }
+
     @Test func detachKeysLeaveTheProcessRunning() async throws {
         try await TestEngine.isolated("detach") { engine, prefix in
             let name = try await runningContainer(engine, prefix)

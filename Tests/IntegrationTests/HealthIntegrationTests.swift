@@ -172,4 +172,35 @@ import Testing
             #expect(try lines.allSatisfy { try JSONValue.parse(String($0))["verdict"] == "healthy" }, "\(lines.joined(separator: "\n"))")
         }
     }
+
+    @Test func watchKeepsItsIntervalAfterATmuxChange() async throws {
+        try await SessionTestbed.with("hpace") { bed in
+            let name = bed.prefix + "-p"
+            #expect(try bed.ccorc("launch", name, "--detach", "--agents", "leader").status == 0)
+            try await waitUntilHealthy(bed, name)
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: Products.directory + "/ccorc")
+            process.arguments = ["health", "--json", "--watch", "3", name]
+            process.environment = ProcessInfo.processInfo.environment.merging(bed.environment) { $1 }
+            let output = Pipe()
+            process.standardOutput = output
+            try process.run()
+            defer {
+                process.terminate()
+                process.waitUntilExit()
+            }
+            let descriptor = output.fileHandleForReading.fileDescriptor
+            #expect(readLines(descriptor, count: 1, timeout: 20).count == 1, "the first report")
+            // One tmux change (a session of its own on the testbed's server), then nothing changes.
+            let other = Process()
+            other.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            other.arguments = ["tmux", "-L", bed.tmuxName, "new-session", "-d", "-s", bed.prefix + "-other", "sleep 60"]
+            try other.run()
+            other.waitUntilExit()
+            // 9 s at --watch 3: three ticks and the change, one more for a tick at the edge.
+            let lines = readLines(descriptor, count: 100, timeout: 9)
+            #expect(lines.count <= 5, "\(lines.count) reports in 9 s at --watch 3")
+            #expect(lines.count >= 2, "\(lines.count) reports in 9 s at --watch 3")
+        }
+    }
 }

@@ -58,6 +58,8 @@ public struct TransportError: Error, CustomStringConvertible, Sendable {
         case cancelled
         /// A streamed request body failed to produce its bytes (see `cause`); the upload was aborted.
         case requestBodyFailed
+        /// A buffered reply body grew past `CurlTransfer.maximumBufferedReply`; the transfer was aborted.
+        case replyTooLarge
         /// Any other libcurl failure.
         case other
     }
@@ -116,12 +118,23 @@ final class CurlEasy {
 
 /// One configured HTTP request on an easy handle, with its reply buffers.
 final class CurlTransfer: @unchecked Sendable {
+    /// The most bytes of a reply body held in memory (256 MiB). A list of 10,000 containers is
+    /// about 100 MB of JSON, so a real reply stays well under this; an engine (or something posing
+    /// as one) that sends without end is stopped here instead of growing the process until the
+    /// kernel kills it. Replies delivered to a sink (logs, events, build progress) are not held and
+    /// not capped.
+    static let maximumBufferedReply = 256 * 1024 * 1024
+
     let easy: CurlEasy
     private(set) var status = 0
     private var headerLines: [(String, String)] = []
     /// The reply body as it arrived, joined once at the end: growing one array through a 3 MB
     /// list reply copied it twice over and faulted in twice its pages.
     private var bodyChunks: [[UInt8]] = []
+    /// The bytes in `bodyChunks`, checked against `maximumBufferedReply`.
+    private var bufferedBytes = 0
+    /// Set when the reply outgrew `maximumBufferedReply` and the transfer was aborted for it.
+    private var replyTooLarge = false
     private let sink: HTTPChunkSink?
     private var requestBody: UnsafeMutableRawBufferPointer?
     /// A body made while it is sent, pulled by `curlReadCallback`.
@@ -221,6 +234,12 @@ final class CurlTransfer: @unchecked Sendable {
         if let sink, (200..<300).contains(currentStatus()) {
             return sink(Array(bytes))
         }
+        bufferedBytes += bytes.count
+        if bufferedBytes > CurlTransfer.maximumBufferedReply {
+            replyTooLarge = true
+            bodyChunks = []
+            return false
+        }
         bodyChunks.append(Array(bytes))
         return true
     }
@@ -277,6 +296,11 @@ final class CurlTransfer: @unchecked Sendable {
         }
         if let bodyFailure {
             return .failure(TransportError(bodyFailure: bodyFailure))
+        }
+        if replyTooLarge {
+            return .failure(TransportError(
+                code: .replyTooLarge,
+                message: "the reply body exceeded \(CurlTransfer.maximumBufferedReply / (1024 * 1024)) MiB, the most a buffered reply may hold"))
         }
         if code == CURLE_WRITE_ERROR && sink != nil {
             // The sink asked to stop: a normal end for a followed stream.

@@ -10,7 +10,20 @@ import CShims
 /// written by hand and the reply's header is parsed here; bytes after it belong to the stream.
 /// Not thread-safe: one reader and one writer on the same thread, or external ordering.
 public final class HijackedConnection {
+    /// How long setting up the connection may take, in seconds: connecting, sending the request
+    /// and waiting for the engine's `101 UPGRADED`. The engine answers exec start and attach
+    /// within moments; one that says nothing for this long is stuck, and without a bound every
+    /// `ccdk exec` and agent window's shell would hang with it. Matches the connect and ping bounds
+    /// of the other requests in spirit: long enough for a loaded machine, short enough to notice.
+    /// Once the stream runs there is no timeout: an interactive session may sit idle for days.
+    public static let defaultSetupTimeout: Double = 30
+
     private let easy: CurlEasy
+    /// While the connection is set up, when waiting for the socket gives up; nil once streaming.
+    private var setupDeadline: ContinuousClock.Instant?
+    /// What is being set up, for the timeout's message.
+    private var setupOperation = ""
+    private var setupTimeout: Double = 0
     /// The connected socket, for poll(2).
     public let socket: Int32
     /// Stream bytes that arrived together with the reply header.
@@ -19,10 +32,14 @@ public final class HijackedConnection {
 
     /// Connects to `socketPath`, sends `method path` with `body` as an upgrade request, and waits
     /// for the engine to switch protocols.
-    /// - Throws: `TransportError` when the connection fails; `EngineError` with the engine's
-    ///   message when it answers with an error status instead of 101.
-    init(socketPath: String, method: String, path: String, body: [UInt8]?) throws {
+    /// - Parameter setupTimeout: seconds the whole setup may take (see `defaultSetupTimeout`).
+    /// - Throws: `TransportError` when the connection fails or the setup times out (`.timedOut`);
+    ///   `EngineError` with the engine's message when it answers with an error status instead of 101.
+    init(socketPath: String, method: String, path: String, body: [UInt8]?, setupTimeout: Double = HijackedConnection.defaultSetupTimeout) throws {
         easy = try CurlEasy()
+        self.setupTimeout = setupTimeout
+        setupOperation = "\(method) \(path)"
+        setupDeadline = .now + .milliseconds(Int(max(setupTimeout, 0.001) * 1000))
         let handle = easy.handle
         func check(_ code: CURLcode) throws(TransportError) {
             if code != CURLE_OK { throw TransportError(curlCode: code, detail: nil) }
@@ -31,6 +48,7 @@ public final class HijackedConnection {
         try check(cshims_curl_easy_setopt_ptr(handle, CURLOPT_URL, "http://localhost/"))
         try check(cshims_curl_easy_setopt_long(handle, CURLOPT_CONNECT_ONLY, 1))
         try check(cshims_curl_easy_setopt_long(handle, CURLOPT_NOSIGNAL, 1))
+        try check(cshims_curl_easy_setopt_long(handle, CURLOPT_CONNECTTIMEOUT_MS, max(1, Int(setupTimeout * 1000))))
         try check(curl_easy_perform(handle))
         var fd: curl_socket_t = -1
         try check(cshims_curl_easy_getinfo_socket(handle, &fd))
@@ -69,6 +87,20 @@ public final class HijackedConnection {
             let message = try readErrorMessage(header: header, status: status)
             throw EngineError(EngineError.code(forStatus: status), message, status: status, operation: "\(method) \(path)")
         }
+        setupDeadline = nil
+    }
+
+    /// How long to wait for the socket next: a second at a time, less when the setup's deadline is
+    /// nearer. Throws `.timedOut` once the deadline has passed.
+    private func waitMilliseconds() throws(TransportError) -> Int32 {
+        guard let deadline = setupDeadline else { return 1000 }
+        let left = ContinuousClock.now.duration(to: deadline)
+        guard left > .zero else {
+            let seconds = setupTimeout.rounded() == setupTimeout ? String(Int(setupTimeout)) : String(setupTimeout)
+            throw TransportError(curlCode: CURLE_OPERATION_TIMEDOUT, detail: "timed out after \(seconds) s waiting for the engine to answer \(setupOperation)")
+        }
+        let milliseconds = left.components.seconds * 1000 + left.components.attoseconds / 1_000_000_000_000_000
+        return Int32(min(1000, max(1, milliseconds)))
     }
 
     /// Reads the rest of an error reply's body (bounded) and extracts the engine's message.
@@ -100,7 +132,7 @@ public final class HijackedConnection {
             }
             if code == CURLE_AGAIN {
                 var ready: Int32 = 0
-                _ = cshims_wait_socket(socket, 0, 1, 1000, &ready)
+                _ = cshims_wait_socket(socket, 0, 1, try waitMilliseconds(), &ready)
                 continue
             }
             if code != CURLE_OK { throw TransportError(curlCode: code, detail: nil) }
@@ -122,7 +154,7 @@ public final class HijackedConnection {
             }
             if code == CURLE_AGAIN {
                 var ready: Int32 = 0
-                _ = cshims_wait_socket(socket, 1, 0, 1000, &ready)
+                _ = cshims_wait_socket(socket, 1, 0, try waitMilliseconds(), &ready)
                 continue
             }
             if code == CURLE_UNSUPPORTED_PROTOCOL || code == CURLE_RECV_ERROR && received == 0 {

@@ -59,7 +59,9 @@ public final class EngineClient: Sendable {
     }
 
     /// Builds the request path: `/vX.Y` + `path` + the percent-encoded query.
+    /// - Throws: `EngineError.notFound` for a `.` or `..` segment (see `refuseDotSegments`).
     func path(_ path: String, query: [(String, String?)], versioned: Bool) async throws -> String {
+        try EngineClient.refuseDotSegments(path)
         var full = versioned ? "/v" + (try await apiVersion()) + path : path
         let items = query.compactMap { name, value in value.map { "\(name)=\(EngineClient.percentEncode($0))" } }
         if !items.isEmpty { full += "?" + items.joined(separator: "&") }
@@ -95,6 +97,7 @@ public final class EngineClient: Sendable {
         _ method: Method, _ fullPath: String, body: [UInt8]? = nil, timeout: Double? = 120
     ) throws -> HTTPResponse {
         let operation = "\(method.rawValue) \(fullPath)"
+        try EngineClient.refuseDotSegments(String(fullPath.prefix { $0 != "?" }))
         let request = HTTPRequest(
             method: method.rawValue, path: fullPath, body: body.map(HTTPRequestBody.bytes),
             contentType: body == nil ? nil : "application/json", timeout: timeout)
@@ -135,6 +138,8 @@ public final class EngineClient: Sendable {
             return EngineError(.unreachable, "nothing answers on \(host.socketPath) (\(error.message))", operation: operation, transport: error)
         case .cancelled:
             return EngineError(.cancelled, "request cancelled", operation: operation, transport: error)
+        case .replyTooLarge:
+            return EngineError(.malformedReply, error.message, operation: operation, transport: error)
         default:
             return EngineError(.transport, error.description, operation: operation, transport: error)
         }
@@ -147,6 +152,28 @@ public final class EngineClient: Sendable {
         let message = (try? JSONValue.parse(response.body))?["message"]?.string
             ?? (text.isEmpty ? "HTTP \(response.status)" : text.trimmingCharacters(in: .whitespacesAndNewlines))
         throw EngineError(EngineError.code(forStatus: response.status), message, status: response.status, operation: operation)
+    }
+
+    /// Refuses a path with a `.` or `..` segment (a name of `.` or `..`) before any request.
+    ///
+    /// libcurl collapses such segments (RFC 3986 dot-segment removal), so `ccdk status ..` would ask
+    /// `GET /v1.41/json`; percent-encoding does not help, as the engine decodes `%2E%2E` and answers
+    /// 301 to the cleaned path. No container, image, volume or exec instance can be called `.` or
+    /// `..` (the engine's names begin with a letter or digit), so the truthful answer is the
+    /// engine's own "not found", given here without asking.
+    static func refuseDotSegments(_ path: String) throws {
+        let segments = path.split(separator: "/", omittingEmptySubsequences: false)
+        guard let index = segments.firstIndex(where: { $0 == "." || $0 == ".." }) else { return }
+        let name = String(segments[index])
+        let message: String
+        switch index > 0 ? segments[index - 1] : "" {
+        case "containers": message = "No such container: \(name)"
+        case "images": message = "No such image: \(name)"
+        case "exec": message = "No such exec instance: \(name)"
+        case "volumes": message = "get \(name): no such volume"
+        default: message = "no such object: \(name)"
+        }
+        throw EngineError(.notFound, message, operation: path)
     }
 
     /// Percent-encodes a query value (everything but unreserved characters).

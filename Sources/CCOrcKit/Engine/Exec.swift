@@ -56,9 +56,11 @@ extension EngineClient {
     /// Starts an exec instance and returns the raw stream to and from its process
     /// (`POST /exec/{id}/start`, upgraded). Without a TTY the output is multiplexed
     /// (see `StreamDemultiplexer`).
-    public func startExec(_ execID: String, tty: Bool) async throws -> HijackedConnection {
+    /// - Parameter setupTimeout: seconds until the engine must have switched protocols; the stream
+    ///   itself has no timeout.
+    public func startExec(_ execID: String, tty: Bool, setupTimeout: Double = HijackedConnection.defaultSetupTimeout) async throws -> HijackedConnection {
         let body: JSONValue = ["Detach": false, "Tty": .bool(tty)]
-        return try await hijack(.post, "/exec/\(pathSegment(execID))/start", body: body.serializedBytes())
+        return try await hijack(.post, "/exec/\(pathSegment(execID))/start", body: body.serializedBytes(), setupTimeout: setupTimeout)
     }
 
     /// Reads an exec instance's state (`GET /exec/{id}/json`).
@@ -87,12 +89,17 @@ extension EngineClient {
     }
 
     /// Attaches to a container's main process (`POST /containers/{id}/attach`, upgraded).
-    /// - Parameter logs: also replay what it printed before.
-    public func attachContainer(_ container: String, stdin: Bool, logs: Bool = false) async throws -> HijackedConnection {
+    /// - Parameters:
+    ///   - logs: also replay what it printed before.
+    ///   - setupTimeout: seconds until the engine must have switched protocols; the stream itself
+    ///     has no timeout.
+    public func attachContainer(
+        _ container: String, stdin: Bool, logs: Bool = false, setupTimeout: Double = HijackedConnection.defaultSetupTimeout
+    ) async throws -> HijackedConnection {
         let query = try await path("/containers/\(pathSegment(container))/attach", query: [
             ("stream", "1"), ("stdin", EngineClient.flag(stdin)), ("stdout", "1"), ("stderr", "1"), ("logs", EngineClient.flag(logs)),
         ], versioned: true)
-        return try await hijack(.post, query, body: nil, prebuilt: true)
+        return try await hijack(.post, query, body: nil, prebuilt: true, setupTimeout: setupTimeout)
     }
 
     /// Sets a container's terminal size (`POST /containers/{id}/resize`).
@@ -100,10 +107,10 @@ extension EngineClient {
         _ = try await send(.post, "/containers/\(pathSegment(container))/resize", query: [("h", String(rows)), ("w", String(columns))])
     }
 
-    private func hijack(_ method: Method, _ path: String, body: [UInt8]?, prebuilt: Bool = false) async throws -> HijackedConnection {
+    private func hijack(_ method: Method, _ path: String, body: [UInt8]?, prebuilt: Bool = false, setupTimeout: Double) async throws -> HijackedConnection {
         let fullPath = prebuilt ? path : try await self.path(path, query: [], versioned: true)
         do {
-            return try HijackedConnection(socketPath: host.socketPath, method: method.rawValue, path: fullPath, body: body)
+            return try HijackedConnection(socketPath: host.socketPath, method: method.rawValue, path: fullPath, body: body, setupTimeout: setupTimeout)
         } catch let error as TransportError {
             throw classify(error, operation: "\(method.rawValue) \(path)")
         }

@@ -257,7 +257,10 @@ extension SessionManager {
                         }
                         continuation.yield(report)
                         let timer = Task {
-                            try? await Task.sleep(for: interval)
+                            // A timer cancelled because a tmux change woke the loop first must
+                            // not wake it too: that stale wake made every later round end after
+                            // the quarter second below, not the interval.
+                            guard (try? await Task.sleep(for: interval)) != nil, !Task.isCancelled else { return }
                             wake.continuation.yield()
                         }
                         let checked = ContinuousClock.now

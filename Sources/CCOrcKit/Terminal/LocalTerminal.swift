@@ -3,7 +3,8 @@ import Glibc
 /// The local terminal: raw mode, its size, and restoring it whatever happens.
 ///
 /// The terminal is process-wide, so the saved mode is too: signal handlers (which cannot capture
-/// context) read it to restore the terminal before the process dies of SIGINT, SIGTERM or SIGHUP.
+/// context) read it to restore the terminal before the process dies of SIGINT, SIGTERM, SIGHUP or
+/// SIGPIPE.
 public enum LocalTerminal {
     nonisolated(unsafe) private static var savedMode = termios()
     nonisolated(unsafe) private static var savedDescriptor: Int32 = -1
@@ -28,7 +29,9 @@ public enum LocalTerminal {
     }
 
     /// Puts `descriptor` into raw mode (no echo, no line editing, no signals from keys) until
-    /// `restore()`; also arranges for SIGINT, SIGTERM and SIGHUP to restore it before the process ends.
+    /// `restore()`; also arranges for SIGINT, SIGTERM, SIGHUP and SIGPIPE to restore it before the
+    /// process ends. SIGPIPE is the common one: `ccdk exec -t -i NAME -- yes | head -1` writes to a
+    /// pipe whose reader has gone, and the process ends as a pipeline expects, terminal restored.
     /// - Returns: false when `descriptor` is not a terminal (nothing changed).
     @discardableResult
     public static func enterRawMode(_ descriptor: Int32 = STDIN_FILENO) -> Bool {
@@ -36,7 +39,7 @@ public enum LocalTerminal {
         guard tcgetattr(descriptor, &mode) == 0 else { return false }
         savedMode = mode
         savedDescriptor = descriptor
-        for signal in [SIGINT, SIGTERM, SIGHUP] {
+        for signal in [SIGINT, SIGTERM, SIGHUP, SIGPIPE] {
             _ = Glibc.signal(signal) { received in
                 LocalTerminal.restore()
                 _ = Glibc.signal(received, SIG_DFL)
