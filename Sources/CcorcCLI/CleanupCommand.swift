@@ -38,6 +38,8 @@ struct Cleanup: AsyncParsableCommand {
         let manager = try await Environment.manager()
         // Writable-layer sizes cost the engine a walk of every layer: only for a plan someone reads.
         var plan = try await manager.planCleanup(selection, measureDisk: interactive || (!json && (dryRun || !yes)))
+        // With --json --dry-run the warnings are in the plan's "warnings" array.
+        if !(json && dryRun) { warnAboutDamagedRows(plan.damaged) }
         // A mistyped name changes nothing, not even for the names given with it.
         if let unknown = plan.unknownNames.first {
             throw CommandLineFailure("session \(unknown) not found (see `ccorc list`); nothing changed", code: SessionError.Code.notFound.rawValue)
