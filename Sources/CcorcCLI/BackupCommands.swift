@@ -20,9 +20,8 @@ struct Export: AsyncParsableCommand {
     func run() async throws {
         guard all != !names.isEmpty else { throw ValidationError(all ? "name sessions or pass --all, not both" : "name sessions to export, or pass --all") }
         let manager = try await Environment.manager()
-        // export reads the rows itself; this read only names the damaged ones it will leave out.
-        if all { warnAboutDamagedRows(try manager.registry.rows().damaged) }
-        let sessions = try await manager.export(all ? nil : try parseNames(names), includeSecrets: includeSecrets)
+        let (sessions, damaged) = try await manager.exportWithDamage(all ? nil : try parseNames(names), includeSecrets: includeSecrets)
+        warnAboutDamagedRows(damaged)
         guard let output else {
             print(SessionExportFormat.document(sessions, includeSecrets: includeSecrets).serialized(indent: 2))
             return

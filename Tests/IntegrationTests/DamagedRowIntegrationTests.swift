@@ -37,6 +37,16 @@ import Testing
             #expect(recover.status == 0, "\(recover.stdout)\(recover.stderr)")
             #expect(recover.stderr.contains(warning), "\(recover.stderr)")
 
+            let export = try bed.ccorc("export", "--all")
+            #expect(export.status == 0, "\(export.stderr)")
+            let exported = try JSONValue.parse(export.stdout)["sessions"]?.array ?? []
+            #expect(exported.compactMap { $0["name"]?.string }.sorted() == good, "\(export.stdout)")
+            #expect(export.stderr.split(separator: "\n").map(String.init) == [warning], "\(export.stderr)")
+
+            let health = try bed.ccorc("health", "--all", "--json")
+            let checked = try JSONValue.parse(health.stdout)
+            #expect(checked["warnings"]?.array?.compactMap { $0["row"]?.string } == [bad], "\(health.stdout)\(health.stderr)")
+
             let stop = try bed.ccorc("stop", "--all", "--time", "1")
             #expect(stop.status == 0, "\(stop.stderr)")
             #expect(stop.stdout.contains("stopped \(good[0])") && stop.stdout.contains("stopped \(good[1])"), "\(stop.stdout)")
