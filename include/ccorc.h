@@ -204,6 +204,10 @@ void ccorc_close(ccorc_handle *handle);
  * or null), "image", "agentCommand", "memory", "nanoCpus" (numbers or null), "running", "total",
  * "tmux" ({"id", "windows", "attached"} or null), "agents": [{"role", "container", "containerId",
  * "state" ("running" | "stopped" | "missing" | ...), "volume", "window"}]}.
+ *
+ * A registry row that cannot be decoded is left out of "sessions" and listed in
+ * `"warnings": [{"row", "reason", "message", "fix"}]` (present only when there is one); "fix" is
+ * the `ccorc forget` command that drops it.
  */
 ccorc_status ccorc_list_sessions(ccorc_handle *handle, int include_orphans, char **sessions_json, ccorc_error *error);
 

@@ -20,7 +20,8 @@ struct Export: AsyncParsableCommand {
     func run() async throws {
         guard all != !names.isEmpty else { throw ValidationError(all ? "name sessions or pass --all, not both" : "name sessions to export, or pass --all") }
         let manager = try await Environment.manager()
-        let sessions = try await manager.export(all ? nil : try parseNames(names), includeSecrets: includeSecrets)
+        let (sessions, damaged) = try await manager.exportWithDamage(all ? nil : try parseNames(names), includeSecrets: includeSecrets)
+        warnAboutDamagedRows(damaged)
         guard let output else {
             print(SessionExportFormat.document(sessions, includeSecrets: includeSecrets).serialized(indent: 2))
             return
@@ -127,6 +128,7 @@ struct Recover: AsyncParsableCommand {
             manager = try await Environment.manager()
         }
         let report = try await manager.recoverRegistry(dryRun: dryRun)
+        warnAboutDamagedRows(report.damaged)
         for session in report.sessions {
             let record = session.record
             let verb = dryRun ? "would add" : session.added ? "added" : "left"
@@ -135,5 +137,26 @@ struct Recover: AsyncParsableCommand {
         }
         for (label, reason) in report.skipped { printError("ccorc: skipped \(label.debugDescription): \(reason)") }
         if report.sessions.isEmpty { print("nothing to recover (\(report.alreadyRegistered.count) labelled session(s) already registered)") }
+    }
+}
+
+struct Forget: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Drop registry entries, leaving their containers, volumes and tmux sessions alone.",
+        discussion: """
+            For a damaged entry that other commands skip, or one whose resources are already gone. \
+            NAME is matched as stored, so an entry whose name is not a valid session name can go too. \
+            A name that is not registered changes nothing, not even for the names given with it. \
+            What is left behind shows up in `ccorc list --all` and `ccorc cleanup --orphans`, and \
+            `ccorc recover` rebuilds the entry from its containers' labels.
+            """)
+    @Argument(help: "Registry entry names.") var names: [String] = []
+
+    func run() throws {
+        guard !names.isEmpty else { throw ValidationError("name the registry entries to forget") }
+        // Only the registry: no engine or tmux connection, so this works when those do not answer.
+        let registry = try SessionRegistry(home: SessionRegistry.defaultHome(environment: Environment.values))
+        try registry.forget(names)
+        for name in names { print("forgot \(name)") }
     }
 }

@@ -21,7 +21,7 @@ struct Ccorc: AsyncParsableCommand {
             """,
         subcommands: [
             Launch.self, Resume.self, Attach.self, Stop.self, List.self, Info.self,
-            Health.self, Export.self, Import.self, Recover.self, Cleanup.self,
+            Health.self, Export.self, Import.self, Recover.self, Cleanup.self, Forget.self,
         ])
 }
 
@@ -168,9 +168,14 @@ struct Stop: AsyncParsableCommand {
         guard all || !names.isEmpty else { throw ValidationError("name sessions to stop, or pass --all") }
         let targets = all ? [] : try parseNames(names)
         let manager = try await Environment.manager()
-        let outcomes = all
-            ? try await manager.stopAll(timeout: time, keepTmux: keepTmux)
-            : try await manager.stop(targets, timeout: time, keepTmux: keepTmux)
+        let outcomes: [(name: SessionName, error: Error?)]
+        if all {
+            let result = try await manager.stopAll(timeout: time, keepTmux: keepTmux)
+            warnAboutDamagedRows(result.damaged)
+            outcomes = result.outcomes
+        } else {
+            outcomes = try await manager.stop(targets, timeout: time, keepTmux: keepTmux)
+        }
         guard !outcomes.isEmpty else { throw ValidationError("no sessions are registered") }
         var failed = false
         for (name, error) in outcomes {
@@ -183,4 +188,9 @@ struct Stop: AsyncParsableCommand {
         }
         if failed { throw ExitStatus(1) }
     }
+}
+
+/// One line on stderr per registry row a registry-wide command skipped because it is damaged.
+func warnAboutDamagedRows(_ rows: [DamagedRegistryRow]) {
+    for row in rows { printError("ccorc: warning: \(row.warning)") }
 }

@@ -43,6 +43,15 @@ struct Cleanup: AsyncParsableCommand {
         if let unknown = plan.unknownNames.first {
             throw CommandLineFailure("session \(unknown) not found (see `ccorc list`); nothing changed", code: SessionError.Code.notFound.rawValue)
         }
+        // A damaged row named outright cannot be cleaned up: say so rather than skip it quietly.
+        let named = Set(sessions + names)
+        if let row = plan.damaged.first(where: { named.contains($0.key) }) {
+            throw CommandLineFailure(
+                "the registry row \"\(row.key)\" is damaged (\(row.reason)); drop it with `\(row.forgetCommand)`; nothing changed",
+                code: "registry")
+        }
+        // With --json --dry-run the warnings are in the plan's "warnings" array.
+        if !(json && dryRun) { warnAboutDamagedRows(plan.damaged) }
         if interactive {
             plan = try pick(from: plan)
         }

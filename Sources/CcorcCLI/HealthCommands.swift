@@ -41,6 +41,7 @@ struct Health: AsyncParsableCommand {
         } else {
             report = try await manager.healthOfAll(depth: depth)
         }
+        if !json { warnAboutDamagedRows(report.damaged) }
         if json {
             printJSON(report.jsonValue)
         } else {

@@ -23,6 +23,8 @@ struct List: AsyncParsableCommand {
 
     func run() async throws {
         let listing = try await Environment.manager().listing(includeOrphans: all)
+        // With --json the warnings are in the output's "warnings" array, not on stderr.
+        if !json { warnAboutDamagedRows(listing.damaged) }
         if json {
             printJSON(listing.jsonValue)
             return

@@ -4,10 +4,11 @@ import Foundation
 
 extension CleanupPlan {
     /// `{"sessions":[{"name","action","running","containers","volumes","tmux","disk","blocker","legacyContainers"}],
-    /// "orphans":{"containers","volumes"},"unknown","skipped":[{"name","reason"}],"totals":{...}}`.
+    /// "orphans":{"containers","volumes"},"unknown","skipped":[{"name","reason"}],"totals":{...}}`,
+    /// and `"warnings":[{"row","reason","message","fix"}]` when damaged registry rows were skipped.
     public var jsonValue: JSONValue {
         let removals = items.filter { $0.action == .remove }
-        return [
+        var output: JSONValue = [
             "sessions": .array(items.map { item in
                 [
                     "name": .string(item.name.rawValue), "action": .string(item.action.rawValue), "running": .int(Int64(item.runningCount)),
@@ -27,6 +28,11 @@ extension CleanupPlan {
                 "tmux": .int(Int64(removals.filter { $0.status.tmux != nil }.count)), "disk": JSONValue(diskBytes),
             ],
         ]
+        if !damaged.isEmpty, case .object(var fields) = output {
+            fields["warnings"] = .array(damaged.map(\.jsonValue))
+            output = .object(fields)
+        }
+        return output
     }
 }
 

@@ -71,11 +71,14 @@ extension SessionHealth {
 }
 
 extension HealthReport {
-    /// `{"checkedAt","verdict","engineRequests","sessions"}`.
+    /// `{"checkedAt","verdict","engineRequests","sessions"}`, and `"warnings"` when damaged
+    /// registry rows were skipped.
     public var jsonValue: JSONValue {
-        [
+        var output: [String: JSONValue] = [
             "checkedAt": JSONValue(date: checkedAt), "verdict": .string(verdict.rawValue),
             "engineRequests": .int(Int64(engineRequests)), "sessions": .array(sessions.map(\.jsonValue)),
         ]
+        if !damaged.isEmpty { output["warnings"] = .array(damaged.map(\.jsonValue)) }
+        return .object(output)
     }
 }

@@ -47,10 +47,19 @@ extension SessionDetails {
 
 extension SessionListing {
     /// `{"sessions": [SESSION...]}`, and `"orphans": [CONTAINER...]` when they were asked for
-    /// (`ccorc list --json [--all]`).
+    /// (`ccorc list --json [--all]`), and `"warnings": [WARNING...]` when damaged registry rows
+    /// were skipped.
     public var jsonValue: JSONValue {
         var output: [String: JSONValue] = ["sessions": .array(sessions.map(\.jsonValue))]
         if let orphans { output["orphans"] = .array(orphans.map(\.jsonValue)) }
+        if !damaged.isEmpty { output["warnings"] = .array(damaged.map(\.jsonValue)) }
         return .object(output)
+    }
+}
+
+extension DamagedRegistryRow {
+    /// `{"row": KEY, "reason": REASON, "message": ONE LINE, "fix": "ccorc forget KEY"}`.
+    public var jsonValue: JSONValue {
+        .object(["row": .string(key), "reason": .string(reason), "message": .string(warning), "fix": .string(forgetCommand)])
     }
 }

@@ -271,6 +271,24 @@ extension SessionRegistry {
         }
     }
 
+    /// Drops the rows stored under `keys` and their agents in one transaction, whatever their
+    /// status and whether or not they decode (`ccorc forget`); touches nothing outside the registry.
+    ///
+    /// Keys are matched as stored, so a damaged row whose name breaks the naming rule can go too.
+    /// - Throws: `.notFound` when a key is not registered; then nothing is deleted.
+    public func forget(_ keys: [String]) throws(RegistryError) {
+        if keys.isEmpty { return }
+        try withDatabase { database throws(RegistryError) in
+            try database.transaction("forgetting \(keys.count) row(s)") { () throws(RegistryError) in
+                for key in keys where try !Self.delete(key: key, sql: RegistrySchema.deleteSession, in: database) {
+                    // Thrown inside the transaction, which rolls back the rows already deleted.
+                    throw RegistryError(
+                        .notFound, "no registry row \"\(key)\" (see `ccorc list`); nothing changed", path: database.path)
+                }
+            }
+        }
+    }
+
     /// Inserts `record` as given (status included) unless its name is registered; for `recover`
     /// and `import`, which must never overwrite a row.
     /// - Returns: true when the record was inserted, false when the name was already taken.
@@ -392,14 +410,19 @@ extension SessionRegistry {
     /// Deletes one session row with `sql` and, if it went, its agents (explicitly, so that the
     /// result does not depend on `foreign_keys`). Returns whether a row went.
     private static func delete(_ name: SessionName, sql: String, in database: SQLiteDatabase) throws(RegistryError) -> Bool {
+        try delete(key: name.rawValue, sql: sql, in: database)
+    }
+
+    /// `delete(_:sql:in:)` by the stored key, which need not be a valid session name.
+    private static func delete(key name: String, sql: String, in database: SQLiteDatabase) throws(RegistryError) -> Bool {
         try database.withStatement(sql, "deleting session \(name)") { statement throws(RegistryError) in
-            try statement.bind(1, name.rawValue)
+            try statement.bind(1, name)
             try statement.step()
         }
         guard database.changes == 1 else { return false }
         try database.withStatement(RegistrySchema.deleteAgents, "deleting the agents of \(name)") {
             statement throws(RegistryError) in
-            try statement.bind(1, name.rawValue)
+            try statement.bind(1, name)
             try statement.step()
         }
         return true
@@ -410,6 +433,8 @@ extension SessionRegistry {
 
 extension SessionRegistry {
     /// The record of `name`, or nil when it is not registered.
+    /// - Throws: `.corrupt` when the row of `name` (or one of its agents) cannot be decoded; the
+    ///   message names the damage and `ccorc forget NAME`.
     public func session(named name: SessionName) throws(RegistryError) -> SessionRecord? {
         try withDatabase { database throws(RegistryError) in
             // One read transaction, so the session and its agents come from one snapshot.
@@ -417,14 +442,25 @@ extension SessionRegistry {
                 let found = try database.withStatement(RegistrySchema.selectSession, "reading session \(name)") {
                     statement throws(RegistryError) -> SessionRecord? in
                     try statement.bind(1, name.rawValue)
-                    return try statement.step() ? try Self.session(from: statement, path: database.path) : nil
+                    guard try statement.step() else { return nil }
+                    do throws(DamagedRegistryRow) {
+                        return try Self.session(from: statement)
+                    } catch {
+                        throw .damagedRow(error, path: database.path)
+                    }
                 }
                 guard var record = found else { return nil }
                 record.agents = try database.withStatement(RegistrySchema.selectAgentsOfSession, "reading the agents of \(name)") {
                     statement throws(RegistryError) in
                     try statement.bind(1, name.rawValue)
                     var agents: [AgentRecord] = []
-                    while try statement.step() { agents.append(try Self.agent(from: statement, path: database.path).agent) }
+                    while try statement.step() {
+                        do throws(DamagedRegistryRow) {
+                            agents.append(try Self.agent(from: statement).agent)
+                        } catch {
+                            throw .damagedRow(error, path: database.path)
+                        }
+                    }
                     return agents
                 }
                 return record
@@ -432,30 +468,51 @@ extension SessionRegistry {
         }
     }
 
-    /// Every registered session (both `launching` and `ready`), by name, with its agents.
+    /// Every registered session whose row decodes (both `launching` and `ready`), by name, with
+    /// its agents; see `rows()` for the damaged rows it leaves out.
+    public func allSessions() throws(RegistryError) -> [SessionRecord] {
+        try rows().sessions
+    }
+
+    /// Every registered session (both `launching` and `ready`), by name, with its agents, and
+    /// apart from them the rows that cannot be decoded.
     ///
+    /// A damaged row (a name that breaks the naming rule, an unknown status, a JSON column that
+    /// does not parse, an agent with an invalid role) is skipped rather than failing the read, so
+    /// that one bad row does not block every registry-wide command; `ccorc forget` drops it.
     /// Two queries whatever the count, one for the sessions and one for all agents, read from one
     /// snapshot and joined in memory.
-    public func allSessions() throws(RegistryError) -> [SessionRecord] {
+    /// - Throws: `RegistryError` only when SQLite fails.
+    public func rows() throws(RegistryError) -> RegistryRows {
         try withDatabase { database throws(RegistryError) in
-            try database.transaction(immediate: false, "reading the sessions") { () throws(RegistryError) -> [SessionRecord] in
+            try database.transaction(immediate: false, "reading the sessions") { () throws(RegistryError) -> RegistryRows in
                 var agentsBySession: [String: [AgentRecord]] = [:]
+                var damagedAgents: [String: DamagedRegistryRow] = [:]
                 try database.withStatement(RegistrySchema.selectAllAgents, "reading the agents") {
                     statement throws(RegistryError) in
                     while try statement.step() {
-                        let (session, agent) = try Self.agent(from: statement, path: database.path)
-                        agentsBySession[session, default: []].append(agent)
+                        do throws(DamagedRegistryRow) {
+                            let (session, agent) = try Self.agent(from: statement)
+                            agentsBySession[session, default: []].append(agent)
+                        } catch {
+                            if damagedAgents[error.key] == nil { damagedAgents[error.key] = error }
+                        }
                     }
                 }
                 return try database.withStatement(RegistrySchema.selectAllSessions, "reading the sessions") {
                     statement throws(RegistryError) in
-                    var sessions: [SessionRecord] = []
+                    var result = RegistryRows(sessions: [], damaged: [])
                     while try statement.step() {
-                        var record = try Self.session(from: statement, path: database.path)
-                        record.agents = agentsBySession[record.name.rawValue] ?? []
-                        sessions.append(record)
+                        do throws(DamagedRegistryRow) {
+                            var record = try Self.session(from: statement)
+                            if let damage = damagedAgents[record.name.rawValue] { throw damage }
+                            record.agents = agentsBySession[record.name.rawValue] ?? []
+                            result.sessions.append(record)
+                        } catch {
+                            result.damaged.append(error)
+                        }
                     }
-                    return sessions
+                    return result
                 }
             }
         }
@@ -463,17 +520,12 @@ extension SessionRegistry {
 
     // MARK: Rows
 
-    private static func session(from row: SQLiteStatement, path: String) throws(RegistryError) -> SessionRecord {
+    private static func session(from row: SQLiteStatement) throws(DamagedRegistryRow) -> SessionRecord {
         let rawName = row.text(0) ?? ""
-        func damaged(_ what: String) -> RegistryError {
-            RegistryError(
-                .corrupt,
-                "the registry at \(path) holds a damaged row for session \"\(rawName)\" (\(what)); remove it with `ccorc remove` or run `ccorc recover`",
-                path: path)
-        }
+        func damaged(_ what: String) -> DamagedRegistryRow { DamagedRegistryRow(key: rawName, reason: what) }
         guard let name = SessionName(rawValue: rawName) else { throw damaged("invalid name") }
         guard let status = SessionRecord.Status(rawValue: row.text(14) ?? "") else { throw damaged("unknown status") }
-        func strings(_ column: Int32, _ label: String) throws(RegistryError) -> [String] {
+        func strings(_ column: Int32, _ label: String) throws(DamagedRegistryRow) -> [String] {
             let text = row.text(column) ?? "[]"
             if text == "[]" { return [] }
             guard let value = try? JSONValue.parse(text), let items = value.array else { throw damaged("bad \(label)") }
@@ -512,13 +564,10 @@ extension SessionRegistry {
             agents: [])
     }
 
-    private static func agent(from row: SQLiteStatement, path: String) throws(RegistryError) -> (session: String, agent: AgentRecord) {
+    private static func agent(from row: SQLiteStatement) throws(DamagedRegistryRow) -> (session: String, agent: AgentRecord) {
         let session = row.text(0) ?? ""
         guard let role = AgentRole(rawValue: row.text(1) ?? "") else {
-            throw RegistryError(
-                .corrupt,
-                "the registry at \(path) holds an agent of session \"\(session)\" with an invalid role \"\(row.text(1) ?? "")\"; run `ccorc recover`",
-                path: path)
+            throw DamagedRegistryRow(key: session, reason: "an agent has an invalid role \"\(row.text(1) ?? "")\"")
         }
         let agent = AgentRecord(
             role: role,

@@ -100,6 +100,9 @@ public struct CleanupPlan: Sendable {
     public var skipped: [(name: SessionName, reason: String)]
     /// Whether container sizes were measured (`diskBytes` is meaningful).
     public var measuredDisk: Bool
+    /// Registry rows that could not be decoded: never selected, and their containers and volumes
+    /// are not orphans (drop a row with `ccorc forget`, then clean up its leftovers as orphans).
+    public var damaged: [DamagedRegistryRow] = []
 
     /// Only the items at `indices` (an interactive pick), without the strays.
     public func restricted(to indices: [Int]) -> CleanupPlan {
@@ -226,7 +229,8 @@ extension SessionManager {
     ///   (slower: the engine walks each layer).
     public func planCleanup(_ selection: CleanupSelection, measureDisk: Bool = false, now: Date = Date()) async throws -> CleanupPlan {
         let filters = ["label": [OwnershipLabels.session]]
-        let records = try registry.allSessions()
+        let rows = try registry.rows()
+        let records = rows.sessions
         // Sessions imported from the legacy registry run in containers ccorc never labelled.
         let hasLegacy = records.contains(where: \.isLegacy)
         async let containerList = engine.listContainers(all: true, filters: hasLegacy ? [:] : filters, size: measureDisk)
@@ -236,7 +240,8 @@ extension SessionManager {
         let volumes = try await volumeList
         let statuses = Self.reconcile(records, containers: containers, tmuxSessions: try await tmuxList)
 
-        let registered = Set(records.map(\.name.rawValue))
+        // A damaged row still owns its containers and volumes: they must not look orphaned.
+        let registered = Set(records.map(\.name.rawValue)).union(rows.damaged.map(\.key))
         // A session's containers: those labelled with its name, and those the registry recorded by ID.
         var sessionByContainerID: [String: String] = [:]
         for record in records {
@@ -316,7 +321,8 @@ extension SessionManager {
         }
         return CleanupPlan(
             items: items, orphanContainers: orphanContainers, orphanVolumes: orphanVolumes,
-            unknownNames: selection.names.filter { !registered.contains($0.rawValue) }, skipped: skipped, measuredDisk: measureDisk)
+            unknownNames: selection.names.filter { !registered.contains($0.rawValue) }, skipped: skipped, measuredDisk: measureDisk,
+            damaged: rows.damaged)
     }
 
     /// Whether a labelled container or volume belongs to no registered session.

@@ -60,6 +60,8 @@ public struct RecoveryReport: Sendable {
     public var alreadyRegistered: [SessionName]
     /// Labels that could not be turned into a row, with the reason.
     public var skipped: [(label: String, reason: String)]
+    /// Registry rows that could not be decoded; their labels count as registered.
+    public var damaged: [DamagedRegistryRow] = []
 }
 
 extension SessionManager {
@@ -73,7 +75,9 @@ extension SessionManager {
         async let volumeList = engine.listVolumes(filters: ["label": [OwnershipLabels.session]])
         let containers = try await containerList
         let volumes = try await volumeList
-        let registered = Set(try registry.allSessions().map(\.name.rawValue))
+        // A damaged row keeps its name: recovery rebuilds it only once `ccorc forget` dropped it.
+        let rows = try registry.rows()
+        let registered = Set(rows.sessions.map(\.name.rawValue)).union(rows.damaged.map(\.key))
 
         var containersBySession: [String: [ContainerSummary]] = [:]
         var volumesBySession: [String: [Volume]] = [:]
@@ -83,7 +87,7 @@ extension SessionManager {
         }
         for volume in volumes { volumesBySession[volume.labels[OwnershipLabels.session] ?? "", default: []].append(volume) }
 
-        var report = RecoveryReport(sessions: [], alreadyRegistered: [], skipped: [])
+        var report = RecoveryReport(sessions: [], alreadyRegistered: [], skipped: [], damaged: rows.damaged)
         var candidates: [(SessionName, [ContainerSummary], [Volume])] = []
         for label in Set(containersBySession.keys).union(volumesBySession.keys).sorted() {
             let owned = containersBySession[label] ?? []

@@ -81,7 +81,16 @@ extension SessionManager {
     /// the engine has them, its volumes and its live state. One registry read, one engine list
     /// call each for containers and volumes, one inspect per existing container.
     public func export(_ names: [SessionName]?, includeSecrets: Bool = false) async throws -> [JSONValue] {
+        try await exportWithDamage(names, includeSecrets: includeSecrets).sessions
+    }
+
+    /// `export(_:includeSecrets:)`, and the damaged registry rows left out of an export of every
+    /// session (always empty for named sessions: a damaged named row is an error).
+    public func exportWithDamage(
+        _ names: [SessionName]?, includeSecrets: Bool = false
+    ) async throws -> (sessions: [JSONValue], damaged: [DamagedRegistryRow]) {
         var records: [SessionRecord]
+        var damaged: [DamagedRegistryRow] = []
         if let names {
             records = []
             for name in names {
@@ -91,7 +100,9 @@ extension SessionManager {
                 records.append(record)
             }
         } else {
-            records = try registry.allSessions()
+            let rows = try registry.rows()
+            records = rows.sessions
+            damaged = rows.damaged
         }
         async let volumeList = engine.listVolumes(filters: ["label": [OwnershipLabels.session]])
         let statuses = try await status(of: records)
@@ -106,9 +117,10 @@ extension SessionManager {
             throw failure.error!
         }
         let inspected = details.withLock { $0 }
-        return statuses.map { status in
+        let sessions = statuses.map { status in
             Self.exportValue(status, details: inspected, volumes: volumes, includeSecrets: includeSecrets)
         }
+        return (sessions, damaged)
     }
 
     private static func exportValue(

@@ -136,6 +136,8 @@ public struct HealthReport: Sendable {
     public var sessions: [SessionHealth]
     /// How many requests the engine was sent.
     public var engineRequests: Int
+    /// Registry rows that could not be decoded and were not checked (`healthOfAll`).
+    public var damaged: [DamagedRegistryRow] = []
     /// The worst verdict; healthy for no sessions.
     public var verdict: HealthVerdict { sessions.map(\.verdict).max() ?? .healthy }
 
@@ -185,7 +187,10 @@ extension SessionManager {
 
     /// Checks every registered session.
     public func healthOfAll(depth: HealthCheckDepth = .bounded) async throws -> HealthReport {
-        try await health(of: registry.allSessions(), depth: depth)
+        let rows = try registry.rows()
+        var report = try await health(of: rows.sessions, depth: depth)
+        report.damaged = rows.damaged
+        return report
     }
 
     /// Checks `records`: one engine list call for the containers and one for the volumes, one

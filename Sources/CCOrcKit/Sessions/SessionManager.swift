@@ -403,23 +403,31 @@ public final class SessionManager: Sendable {
     /// - Returns: each session's error, nil when it stopped.
     public func stop(_ names: [SessionName], timeout: Int? = nil, keepTmux: Bool = false) async throws -> [(name: SessionName, error: Error?)] {
         let wanted = Set(names)
-        return await stop(try registry.allSessions().filter { wanted.contains($0.name) }, requested: names, timeout: timeout, keepTmux: keepTmux)
+        let rows = try registry.rows()
+        return await stop(
+            rows.sessions.filter { wanted.contains($0.name) }, requested: names, damaged: rows.damaged, timeout: timeout, keepTmux: keepTmux)
     }
 
     /// Stops every registered session (`ccorc stop --all`), with one registry read.
-    /// - Returns: each session's error, nil when it stopped; empty when none is registered.
-    public func stopAll(timeout: Int? = nil, keepTmux: Bool = false) async throws -> [(name: SessionName, error: Error?)] {
-        let records = try registry.allSessions()
-        return await stop(records, requested: records.map(\.name), timeout: timeout, keepTmux: keepTmux)
+    /// - Returns: each session's error, nil when it stopped (empty when none is registered), and
+    ///   the damaged registry rows that were skipped.
+    public func stopAll(
+        timeout: Int? = nil, keepTmux: Bool = false
+    ) async throws -> (outcomes: [(name: SessionName, error: Error?)], damaged: [DamagedRegistryRow]) {
+        let rows = try registry.rows()
+        let outcomes = await stop(rows.sessions, requested: rows.sessions.map(\.name), damaged: [], timeout: timeout, keepTmux: keepTmux)
+        return (outcomes, rows.damaged)
     }
 
     private func stop(
-        _ found: [SessionRecord], requested names: [SessionName], timeout: Int?, keepTmux: Bool
+        _ found: [SessionRecord], requested names: [SessionName], damaged: [DamagedRegistryRow], timeout: Int?, keepTmux: Bool
     ) async -> [(name: SessionName, error: Error?)] {
         let records = Dictionary(found.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        let damage = Dictionary(damaged.map { ($0.key, $0) }, uniquingKeysWith: { first, _ in first })
         var errors: [SessionName: Error] = [:]
         for name in names where records[name] == nil {
-            errors[name] = SessionError(.notFound, "session \(name) not found (see `ccorc list`)")
+            errors[name] = damage[name.rawValue].map { RegistryError.damagedRow($0, path: registry.path) }
+                ?? SessionError(.notFound, "session \(name) not found (see `ccorc list`)")
         }
         guard !records.isEmpty else { return names.map { ($0, errors[$0]) } }
         // One list call for all sessions says which containers are theirs (see `owns`): a

@@ -14,6 +14,8 @@ public struct SessionListing: Sendable {
     public var sessions: [SessionStatus]
     /// Containers labelled by ccorc that no session claims; nil when they were not asked for.
     public var orphans: [ContainerSummary]?
+    /// Registry rows that could not be decoded and were left out of `sessions`.
+    public var damaged: [DamagedRegistryRow] = []
 }
 
 extension LaunchOptions {
@@ -74,17 +76,18 @@ extension SessionManager {
         async let labelled = engine.listContainers(
             all: true, filters: ["label": [OwnershipLabels.session]], labels: labels, brief: !includeOrphans)
         async let tmuxList = tmux.listSessions()
-        let records = try registry.allSessions()
+        let rows = try registry.rows()
+        let records = rows.sessions
         var containers = try await labelled
         if records.contains(where: \.isLegacy) {
             // Sessions imported from the legacy registry own containers ccorc never labelled.
             containers = try await engine.listContainers(all: true, labels: labels, brief: !includeOrphans)
         }
         let sessions = Self.reconcile(records, containers: containers, tmuxSessions: try await tmuxList)
-        guard includeOrphans else { return SessionListing(sessions: sessions, orphans: nil) }
+        guard includeOrphans else { return SessionListing(sessions: sessions, orphans: nil, damaged: rows.damaged) }
         let registered = Set(records.map(\.name.rawValue))
         let claimed = Set(records.flatMap { $0.agents.map(\.containerName) })
         let orphans = containers.filter { Self.isOrphan($0.labels, name: $0.name, registered: registered, claimed: claimed) }
-        return SessionListing(sessions: sessions, orphans: orphans)
+        return SessionListing(sessions: sessions, orphans: orphans, damaged: rows.damaged)
     }
 }
