@@ -34,9 +34,13 @@ final class CurlMultiLoop: @unchecked Sendable {
 
     /// Queues a transfer; its `completion` runs on the loop thread when it ends.
     func submit(_ transfer: CurlTransfer) {
-        // Set before the loop thread can see the transfer: its read callback reads this.
-        transfer.resumeUpload = { [weak self, weak transfer] in
-            if let self, let transfer { self.resume(transfer) }
+        // Set before the loop thread can see the transfer: its read callback reads this. Only a
+        // streamed upload needs it. The closure holds the transfer strongly (a cycle that
+        // `complete` breaks): weak references would give every transfer a side table, which costs
+        // an allocation per request and which valgrind, not reading Swift's tagged pointer to it,
+        // reports as lost while its object is still alive.
+        if transfer.streamsBody {
+            transfer.resumeUpload = { [self, transfer] in self.resume(transfer) }
         }
         lock.withLock {
             if !started {

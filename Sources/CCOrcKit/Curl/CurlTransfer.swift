@@ -139,6 +139,8 @@ final class CurlTransfer: @unchecked Sendable {
     private var requestBody: UnsafeMutableRawBufferPointer?
     /// A body made while it is sent, pulled by `curlReadCallback`.
     private var bodyStream: HTTPBodyStream?
+    /// Whether the request body is made while it is sent (see `HTTPRequestBody`).
+    var streamsBody: Bool { bodyStream != nil }
     /// Set by the multi loop: asks it to resume this transfer's paused upload. Nil when the transfer
     /// runs on the caller's thread (`perform`), where the read callback waits for the stream instead.
     var resumeUpload: (@Sendable () -> Void)?
