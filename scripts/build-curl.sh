@@ -102,7 +102,7 @@ deadline=$((SECONDS + total_seconds))
 fetched=
 for archive in "${archives[@]}"; do
     case "$archive" in
-    http://* | https://* | file://*) ;;
+    "http"://* | "https"://* | "file"://*) ;;
     file:/*) archive="file://${archive#file:}" ;;
     *)
         echo "setup: skipping the apt source $archive (only http, https and file archives are fetched here)" >&2
