@@ -121,62 +121,62 @@ struct ScratchTmux {
         }
     }
 
+    /// Runs `command(directory)` in a pane of a private tmux server, as a person at a terminal
+    /// would, between two `stty -g` snapshots written to `directory`; `interact` types into the
+    /// pane meanwhile. Returns the terminal modes before and after, and `directory/status` if the
+    /// command wrote one.
+    private func atATerminal(
+        _ prefix: String, run command: (_ directory: String) -> String, interact: (ScratchTmux) async throws -> Void = { _ in }
+    ) async throws -> (before: String, after: String, status: String?) {
+        let tmux = ScratchTmux()
+        defer { tmux.kill() }
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(prefix).path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        // `after` appears whole (written aside, then renamed), so its existence is the signal.
+        let script = "stty -g > \(directory)/before; \(command(directory)); stty -g > \(directory)/after.tmp; mv \(directory)/after.tmp \(directory)/after; sleep 60"
+        try tmux.run("new-session", "-d", "-s", "person", "-x", "100", "-y", "30", script)
+        try await interact(tmux)
+        let deadline = Date().addingTimeInterval(20)
+        while !FileManager.default.fileExists(atPath: directory + "/after") && Date() < deadline {
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        return (
+            try String(contentsOfFile: directory + "/before", encoding: .utf8), try String(contentsOfFile: directory + "/after", encoding: .utf8),
+            try? String(contentsOfFile: directory + "/status", encoding: .utf8))
+    }
+
     @Test func aPersonAtATerminal() async throws {
         try await TestEngine.isolated("tty") { engine, prefix in
             let name = try await runningContainer(engine, prefix)
-            let tmux = ScratchTmux()
-            defer { tmux.kill() }
-            let directory = FileManager.default.temporaryDirectory.appendingPathComponent(prefix).path
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-            defer { try? FileManager.default.removeItem(atPath: directory) }
-            let script = "stty -g > \(directory)/before; \(Products.directory)/ccdk shell \(name); echo $? > \(directory)/status; stty -g > \(directory)/after; sleep 60"
-            try tmux.run("new-session", "-d", "-s", "person", "-x", "100", "-y", "30", script)
-            _ = try tmux.waitForScreen("person") { $0.contains("#") }
-            try tmux.run("send-keys", "-t", "person", "echo $((6*7))", "Enter")
-            #expect(try tmux.waitForScreen("person") { $0.contains("\n42") }.contains("\n42"))
-            try tmux.run("send-keys", "-t", "person", "clear; stty size", "Enter")
-            #expect(try tmux.waitForScreen("person") { $0.contains("30 100") }.contains("30 100"))
-            try tmux.run("resize-window", "-t", "person", "-x", "80", "-y", "20")
-            // The new size travels tmux -> ccdk (SIGWINCH) -> engine resize -> the container's tty:
-            // ask again until it has arrived.
-            var resized = false
-            for _ in 0..<20 where !resized {
+            let terminal = try await atATerminal(prefix, run: { "\(Products.directory)/ccdk shell \(name); echo $? > \($0)/status" }) { tmux in
+                _ = try tmux.waitForScreen("person") { $0.contains("#") }
+                try tmux.run("send-keys", "-t", "person", "echo $((6*7))", "Enter")
+                #expect(try tmux.waitForScreen("person") { $0.contains("\n42") }.contains("\n42"))
                 try tmux.run("send-keys", "-t", "person", "clear; stty size", "Enter")
-                resized = try tmux.waitForScreen("person", seconds: 0.5) { $0.contains("20 80") }.contains("20 80")
+                #expect(try tmux.waitForScreen("person") { $0.contains("30 100") }.contains("30 100"))
+                try tmux.run("resize-window", "-t", "person", "-x", "80", "-y", "20")
+                // The new size travels tmux -> ccdk (SIGWINCH) -> engine resize -> the container's
+                // tty: ask again until it has arrived.
+                var resized = false
+                for _ in 0..<20 where !resized {
+                    try tmux.run("send-keys", "-t", "person", "clear; stty size", "Enter")
+                    resized = try tmux.waitForScreen("person", seconds: 0.5) { $0.contains("20 80") }.contains("20 80")
+                }
+                #expect(resized, "the container's terminal never saw the new size")
+                try tmux.run("send-keys", "-t", "person", "exit 3", "Enter")
             }
-            #expect(resized, "the container's terminal never saw the new size")
-            try tmux.run("send-keys", "-t", "person", "exit 3", "Enter")
-            // `stty -g > after` creates the file before it writes it: wait for the whole line.
-            let deadline = Date().addingTimeInterval(10)
-            while (try? String(contentsOfFile: directory + "/after", encoding: .utf8))?.hasSuffix("\n") != true && Date() < deadline {
-                try await Task.sleep(for: .milliseconds(50))
-            }
-            let status = try String(contentsOfFile: directory + "/status", encoding: .utf8)
-            #expect(status == "3\n")
-            let before = try String(contentsOfFile: directory + "/before", encoding: .utf8)
-            let after = try String(contentsOfFile: directory + "/after", encoding: .utf8)
-            #expect(!before.isEmpty && before == after, "the local terminal mode is restored")
+            #expect(terminal.status == "3\n")
+            #expect(!terminal.before.isEmpty && terminal.before == terminal.after, "the local terminal mode is restored")
         }
     }
 
     @Test func aClosedPipeLeavesTheTerminalAsItWas() async throws {
         try await TestEngine.isolated("pipe") { engine, prefix in
             let name = try await runningContainer(engine, prefix)
-            let tmux = ScratchTmux()
-            defer { tmux.kill() }
-            let directory = FileManager.default.temporaryDirectory.appendingPathComponent(prefix).path
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-            defer { try? FileManager.default.removeItem(atPath: directory) }
             // `head -1` leaves after one line; ccdk's next write to the pipe raises SIGPIPE.
-            let script = "stty -g > \(directory)/before; \(Products.directory)/ccdk exec -t -i \(name) -- yes | head -1; stty -g > \(directory)/after.tmp; mv \(directory)/after.tmp \(directory)/after; sleep 60"
-            try tmux.run("new-session", "-d", "-s", "person", "-x", "100", "-y", "30", script)
-            let deadline = Date().addingTimeInterval(20)
-            while !FileManager.default.fileExists(atPath: directory + "/after") && Date() < deadline {
-                try await Task.sleep(for: .milliseconds(50))
-            }
-            let before = try String(contentsOfFile: directory + "/before", encoding: .utf8)
-            let after = try String(contentsOfFile: directory + "/after", encoding: .utf8)
-            #expect(!before.isEmpty && before == after, "the local terminal mode is restored")
+            let terminal = try await atATerminal(prefix, run: { _ in "\(Products.directory)/ccdk exec -t -i \(name) -- yes | head -1" })
+            #expect(!terminal.before.isEmpty && terminal.before == terminal.after, "the local terminal mode is restored")
         }
     }
 

@@ -23,16 +23,18 @@ public struct ProcessIdentity: Sendable, Equatable {
 
     /// The process running as `pid` now; nil when there is none (or `/proc` cannot be read).
     public static func of(_ pid: Int32) -> ProcessIdentity? {
-        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-              let startTime = startTime(fromStat: stat) else { return nil }
-        return ProcessIdentity(pid: pid, startTime: startTime)
+        stat(of: pid).flatMap(startTime(fromStat:)).map { ProcessIdentity(pid: pid, startTime: $0) }
     }
 
     /// Whether the very process this identity names is still running (a zombie counts as gone).
     public var isAlive: Bool {
-        guard let now = Self.of(pid), now.startTime == startTime else { return false }
-        let state = (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)).flatMap(Self.state(fromStat:))
+        guard let stat = Self.stat(of: pid), Self.startTime(fromStat: stat) == startTime else { return false }
+        let state = Self.state(fromStat: stat)
         return state != "Z" && state != "X"
+    }
+
+    private static func stat(of pid: Int32) -> String? {
+        try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)
     }
 
     /// The start time in a `/proc/PID/stat` line. The command name (field 2) is in parentheses
