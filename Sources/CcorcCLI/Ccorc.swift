@@ -40,15 +40,17 @@ enum Environment {
     /// The session manager over the environment's engine, tmux server and registry. The engine's
     /// API version is negotiated while the registry opens (an integrity check that reads the whole
     /// file), so that the command's first engine request goes out at once. A failed negotiation is
-    /// left for that first request to report. `CCORC_FAIL_AT` injects faults, for tests (see
-    /// `FaultInjection`).
+    /// left for that first request to report. In a debug build, `CCORC_FAIL_AT`, `CCORC_FAIL_STEP`
+    /// and `CCORC_STEP_TRACE` inject faults into all three, for tests (see `FaultInjection`).
     static func manager() async throws -> SessionManager {
         let faults = try FaultInjection(environment: values)
-        let engine = try EngineClient()
+        let engine = try EngineClient(faults: faults)
         async let negotiated = try? engine.apiVersion()
-        let registry = try SessionRegistry(home: SessionRegistry.defaultHome(environment: values))
+        let registry = try SessionRegistry(home: SessionRegistry.defaultHome(environment: values), faults: faults)
         _ = await negotiated
-        return SessionManager(engine: engine, tmux: TmuxControlClient(server: tmuxServer()), registry: registry, shellProgram: ccdkPath(), faults: faults)
+        return SessionManager(
+            engine: engine, tmux: TmuxControlClient(server: tmuxServer(), faults: faults), registry: registry, shellProgram: ccdkPath(),
+            faults: faults)
     }
 
     /// tmux's own command-line arguments for the configured server.

@@ -19,11 +19,19 @@ struct SessionTestbed {
     var tmux: TmuxControlClient { TmuxControlClient(server: .named(tmuxName)) }
 
     func ccorc(_ arguments: String...) throws -> CommandResult {
+        try ccorc(arguments)
+    }
+
+    func ccorc(_ arguments: [String]) throws -> CommandResult {
         try Products.run("ccorc", arguments, environment: environment)
     }
 
     /// `ccorc ARGUMENTS` with `extra` added to (or replacing in) the testbed's environment.
     func ccorc(environment extra: [String: String], _ arguments: String...) throws -> CommandResult {
+        try ccorc(environment: extra, arguments)
+    }
+
+    func ccorc(environment extra: [String: String], _ arguments: [String]) throws -> CommandResult {
         try Products.run("ccorc", arguments, environment: environment.merging(extra) { $1 })
     }
 

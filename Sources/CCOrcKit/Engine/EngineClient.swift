@@ -25,13 +25,18 @@ public final class EngineClient: Sendable {
     /// Where the engine listens.
     public let host: EngineHost
     let transport: CurlTransport
+    /// Requests to fail on purpose, for tests (see `FaultInjection`); none by default.
+    let faults: FaultInjection
     private let negotiatedVersion = Locked<String?>(nil)
 
     /// Creates a client for `host` (default: `DOCKER_HOST`, else `/var/run/docker.sock`).
     /// No request is sent until the first call.
-    /// - Parameter apiVersion: a fixed API version to use instead of negotiating one.
-    public init(host: EngineHost? = nil, apiVersion: String? = nil) throws {
+    /// - Parameters:
+    ///   - apiVersion: a fixed API version to use instead of negotiating one.
+    ///   - faults: requests to fail on purpose, for tests; none by default.
+    public init(host: EngineHost? = nil, apiVersion: String? = nil, faults: FaultInjection = FaultInjection()) throws {
         self.host = try host ?? EngineHost.fromEnvironment()
+        self.faults = faults
         do {
             self.transport = try CurlTransport(socketPath: self.host.socketPath)
         } catch {
@@ -80,6 +85,7 @@ public final class EngineClient: Sendable {
         let request = HTTPRequest(
             method: method.rawValue, path: try await self.path(path, query: query, versioned: versioned),
             body: body, contentType: contentType ?? (body == nil ? nil : "application/json"), timeout: timeout)
+        try injectFault(operation)
         let response: HTTPResponse
         do {
             response = try await transport.send(request, sink: sink)
@@ -101,6 +107,7 @@ public final class EngineClient: Sendable {
         let request = HTTPRequest(
             method: method.rawValue, path: fullPath, body: body.map(HTTPRequestBody.bytes),
             contentType: body == nil ? nil : "application/json", timeout: timeout)
+        try injectFault(operation)
         let response: HTTPResponse
         do {
             response = try transport.sendBlocking(request)
@@ -109,6 +116,13 @@ public final class EngineClient: Sendable {
         }
         try check(response, operation: operation)
         return response
+    }
+
+    /// Fails a request that a test asked to fail, as a 500 from the engine would (see `FaultInjection`).
+    private func injectFault(_ operation: String) throws {
+        if let message = faults.failure(of: .engine, operation) {
+            throw EngineError(.server, message, status: 500, operation: operation)
+        }
     }
 
     /// Sends a request whose reply is JSON and parses it.

@@ -17,6 +17,7 @@ public final class SessionRegistry: Sendable {
     /// The database file, `home/registry.db`.
     public let path: String
     private let connection: Mutex<SQLiteDatabase>
+    private let faults: FaultInjection
 
     /// How long a statement waits for another process's lock before failing with `.busy`.
     public static let busyTimeoutMilliseconds: Int32 = 5000
@@ -36,8 +37,10 @@ public final class SessionRegistry: Sendable {
     ///   with its `-wal` and `-shm`, and the next open starts an empty registry); `.schemaTooNew`
     ///   when a newer ccorc wrote it; `.io` when the directory or file cannot be created or opened;
     ///   `.busy` when another process held it locked throughout the busy timeout.
-    public init(home: String) throws(RegistryError) {
+    /// - Parameter faults: writes to fail on purpose, for tests (see `FaultInjection`); none by default.
+    public init(home: String, faults: FaultInjection = FaultInjection()) throws(RegistryError) {
         self.home = home
+        self.faults = faults
         path = (home as NSString).appendingPathComponent("registry.db")
         do {
             try FileManager.default.createDirectory(
@@ -190,6 +193,14 @@ public final class SessionRegistry: Sendable {
     // MARK: - Access
 
     /// Runs `body` with the connection, one caller at a time.
+    /// `withDatabase` for a write, which a test can make fail (see `FaultInjection`).
+    private func writing<Result: Sendable>(
+        _ operation: @autoclosure () -> String, _ body: (SQLiteDatabase) throws(RegistryError) -> Result
+    ) throws(RegistryError) -> Result {
+        if let message = faults.failure(of: .registry, operation()) { throw RegistryError(.io, message, path: path) }
+        return try withDatabase(body)
+    }
+
     private func withDatabase<Result: Sendable>(
         _ body: (SQLiteDatabase) throws(RegistryError) -> Result
     ) throws(RegistryError) -> Result {
@@ -211,7 +222,7 @@ extension SessionRegistry {
     /// nothing.
     public func claim(_ record: SessionRecord) throws(RegistryError) {
         try Self.checkAgents(of: record)
-        try withDatabase { database throws(RegistryError) in
+        try writing("claiming session \(record.name)") { database throws(RegistryError) in
             try database.transaction("claiming session \(record.name)") { () throws(RegistryError) in
                 if try Self.exists(record.name, in: database) { throw .alreadyExists(record.name) }
                 var claimed = record
@@ -231,7 +242,7 @@ extension SessionRegistry {
     /// - Throws: `.notFound` when no row has that name (the claim was released or removed).
     public func commit(_ record: SessionRecord) throws(RegistryError) {
         try Self.checkAgents(of: record)
-        try withDatabase { database throws(RegistryError) in
+        try writing("committing session \(record.name)") { database throws(RegistryError) in
             try database.transaction("committing session \(record.name)") { () throws(RegistryError) in
                 var ready = record
                 ready.status = .ready
@@ -248,7 +259,7 @@ extension SessionRegistry {
     /// - Returns: true when a claimed row was deleted, false when there was none.
     @discardableResult
     public func release(_ name: SessionName) throws(RegistryError) -> Bool {
-        try withDatabase { database throws(RegistryError) in
+        try writing("releasing session \(name)") { database throws(RegistryError) in
             try database.transaction("releasing session \(name)") { () throws(RegistryError) in
                 try Self.delete(name, sql: RegistrySchema.deleteLaunchingSession, in: database)
             }
@@ -260,7 +271,7 @@ extension SessionRegistry {
     @discardableResult
     public func remove(_ names: [SessionName]) throws(RegistryError) -> [SessionName] {
         if names.isEmpty { return [] }
-        return try withDatabase { database throws(RegistryError) in
+        return try writing("removing \(names.count) session(s)") { database throws(RegistryError) in
             try database.transaction("removing \(names.count) session(s)") { () throws(RegistryError) in
                 var removed: [SessionName] = []
                 for name in names where try Self.delete(name, sql: RegistrySchema.deleteSession, in: database) {
@@ -278,7 +289,7 @@ extension SessionRegistry {
     /// - Throws: `.notFound` when a key is not registered; then nothing is deleted.
     public func forget(_ keys: [String]) throws(RegistryError) {
         if keys.isEmpty { return }
-        try withDatabase { database throws(RegistryError) in
+        try writing("forgetting \(keys.count) row(s)") { database throws(RegistryError) in
             try database.transaction("forgetting \(keys.count) row(s)") { () throws(RegistryError) in
                 for key in keys where try !Self.delete(key: key, sql: RegistrySchema.deleteSession, in: database) {
                     // Thrown inside the transaction, which rolls back the rows already deleted.
@@ -295,7 +306,7 @@ extension SessionRegistry {
     @discardableResult
     public func insertIfAbsent(_ record: SessionRecord) throws(RegistryError) -> Bool {
         try Self.checkAgents(of: record)
-        return try withDatabase { database throws(RegistryError) in
+        return try writing("importing session \(record.name)") { database throws(RegistryError) in
             try database.transaction("importing session \(record.name)") { () throws(RegistryError) in
                 try Self.write(record, using: RegistrySchema.insertSessionIfAbsent, in: database)
                 guard database.changes == 1 else { return false }
@@ -308,7 +319,7 @@ extension SessionRegistry {
     /// Records that `name` was resumed at `date` (which also becomes its `updatedAt`).
     /// - Throws: `.notFound` when `name` is not registered.
     public func markResumed(_ name: SessionName, at date: Date = Date()) throws(RegistryError) {
-        try withDatabase { database throws(RegistryError) in
+        try writing("recording the resume of \(name)") { database throws(RegistryError) in
             try database.withStatement(RegistrySchema.markResumed, "recording the resume of \(name)") {
                 statement throws(RegistryError) in
                 try statement.bind(1, name.rawValue)
@@ -324,7 +335,7 @@ extension SessionRegistry {
     /// - Throws: `.notFound` when `name` is not registered.
     public func updateAgents(_ name: SessionName, _ agents: [AgentRecord], at date: Date = Date()) throws(RegistryError) {
         try Self.checkRoles(agents, of: name)
-        try withDatabase { database throws(RegistryError) in
+        try writing("updating the agents of \(name)") { database throws(RegistryError) in
             try database.transaction("updating the agents of \(name)") { () throws(RegistryError) in
                 try database.withStatement(RegistrySchema.touchSession, "updating session \(name)") {
                     statement throws(RegistryError) in

@@ -276,7 +276,7 @@ extension SessionManager {
             let running = owned.contains { $0.state.isUp } || status.agents.contains { $0.container?.state.isUp == true }
             if selection.stoppedOnly && running { continue }
             if let age = selection.olderThan, now.timeIntervalSince(max(record.createdAt, record.lastResumedAt ?? record.createdAt)) < age { continue }
-            if selection.fixBroken && (status.missingAgents.isEmpty || record.isLegacy) { continue }
+            if selection.fixBroken && ((status.missingAgents.isEmpty && status.staleContainerIDs.isEmpty) || record.isLegacy) { continue }
             if record.launchIsUnderWay(now: now) {
                 skipped.append((record.name, "it is being launched"))
                 continue
@@ -485,7 +485,11 @@ extension SessionManager {
             recreated.withLock { $0[agent.containerName] = id }
             notes.withLock { $0.append(note) }
         }
-        let ids = recreated.withLock { $0 }
+        // Containers that exist under IDs the registry does not have (a repair that died before
+        // recording them) are recorded with the new ones.
+        let stale = item.status.staleContainerIDs
+        notes.withLock { $0 += stale.keys.map { "\($0): its container's ID recorded" } }
+        let ids = recreated.withLock { $0 }.merging(stale) { new, _ in new }
         if !ids.isEmpty {
             let agents = record.agents.map { agent in
                 var agent = agent

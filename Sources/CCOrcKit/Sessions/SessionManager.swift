@@ -84,6 +84,15 @@ public struct SessionStatus: Sendable {
     public var runningCount: Int { agents.filter { $0.state == "running" }.count }
     /// Agents whose container the engine no longer has.
     public var missingAgents: [AgentStatus] { agents.filter { $0.container == nil } }
+    /// Agents' containers that carry the session's label under an ID other than the recorded one,
+    /// by container name: what a repair that died before recording them leaves.
+    public var staleContainerIDs: [String: String] {
+        var stale: [String: String] = [:]
+        for agent in agents {
+            if let container = agent.container, container.id != agent.record.containerID { stale[agent.record.containerName] = container.id }
+        }
+        return stale
+    }
 }
 
 extension SessionRecord {

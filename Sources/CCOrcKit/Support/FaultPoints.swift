@@ -19,19 +19,38 @@ public enum FaultPoint: String, CaseIterable, Sendable {
     case launchCommit = "launch.commit"
 }
 
+/// The side effects that `CCORC_FAIL_STEP` counts, one step each.
+public enum FaultStepKind: String, Sendable {
+    /// An engine request (one HTTP exchange).
+    case engine
+    /// A tmux command line, or a batch of them written together, or the `tmux new-session` process
+    /// that starts a server.
+    case tmux
+    /// A registry write (one transaction).
+    case registry
+}
+
 /// A testing hook: the steps at which a session operation fails on purpose, so that tests can check
 /// that what a failure or a crash at any step leaves behind is what the README promises.
 ///
-/// Off unless asked for. The CLI reads it once at start from `CCORC_FAIL_AT`, a comma-separated list
-/// of `POINT` (the step fails with an error, as if its own work had failed), `POINT:kill` (the
-/// process sends itself SIGKILL there, for crash-consistency tests) or `POINT:interrupt` (it sends
-/// itself SIGINT, as a user's Ctrl-C would), e.g.
-/// `CCORC_FAIL_AT=launch.tmux-window` or `CCORC_FAIL_AT=launch.commit:kill`. Each point is checked
-/// as its step begins, after everything before it is done.
-public struct FaultInjection: Sendable {
+/// Off unless asked for, and compiled into debug builds only: a release build ignores the
+/// variables below. The CLI reads them once at start and hands the one instance to the engine
+/// client, the tmux client, the registry and the session manager.
+/// - `CCORC_FAIL_AT`: a comma-separated list of named steps (`FaultPoint`): `POINT` (the step fails
+///   with an error, as if its own work had failed), `POINT:kill` (the process sends itself SIGKILL
+///   there) or `POINT:interrupt` (it sends itself SIGINT, as a user's Ctrl-C would), e.g.
+///   `CCORC_FAIL_AT=launch.commit:kill`. Each point is checked as its step begins.
+/// - `CCORC_FAIL_STEP=N[:ACTION]`: the Nth side effect of the process (counted from 1 over every
+///   engine request, tmux command and registry write, see `FaultStepKind`) fails with its own
+///   kind of error (an `EngineError`, `TmuxError` or `RegistryError`), or the process is killed or
+///   interrupted just before it is made. A crash-point sweep runs a command once per N.
+/// - `CCORC_STEP_TRACE=PATH`: each counted step is appended to PATH as `N KIND WHAT`, so that a
+///   sweep knows how many steps a command takes.
+public final class FaultInjection: Sendable {
     /// What happens at a point.
     public enum Action: String, Sendable {
-        /// The step throws `SessionError` with code `.stepFailed`.
+        /// The step throws: `SessionError(.stepFailed)` at a named point, the step's own kind of
+        /// error at a counted step.
         case fail
         /// The process sends itself SIGKILL: nothing after this point runs, no rollback included.
         case kill
@@ -39,18 +58,30 @@ public struct FaultInjection: Sendable {
         case interrupt
     }
 
-    /// The points that fire, with what they do.
+    /// The named points that fire, with what they do.
     public let actions: [FaultPoint: Action]
+    /// The counted step at which `stepAction` fires, from 1; nil for none.
+    public let failingStep: Int?
+    /// What happens at `failingStep`.
+    public let stepAction: Action
+    /// Where each counted step is recorded, if anywhere.
+    public let tracePath: String?
+    private let stepsTaken = Locked(0)
 
-    /// No faults: what every non-test caller gets.
-    public init(_ actions: [FaultPoint: Action] = [:]) {
+    /// The given faults; none by default, which is what every non-test caller gets.
+    public init(_ actions: [FaultPoint: Action] = [:], failingStep: Int? = nil, stepAction: Action = .fail, tracePath: String? = nil) {
         self.actions = actions
+        self.failingStep = failingStep
+        self.stepAction = stepAction
+        self.tracePath = tracePath
     }
 
-    /// The faults named by `CCORC_FAIL_AT` in `environment`; none when it is unset or empty.
-    /// - Throws: `SessionError` with `.invalidArgument` for a point or action it does not know, so
-    ///   that a misspelt test hook fails loudly instead of testing nothing.
-    public init(environment: [String: String]) throws {
+    /// The faults named by `CCORC_FAIL_AT`, `CCORC_FAIL_STEP` and `CCORC_STEP_TRACE` in
+    /// `environment`; none when they are unset or empty, and always none in a release build.
+    /// - Throws: `SessionError` with `.invalidArgument` for a point, step or action it does not
+    ///   know, so that a misspelt test hook fails loudly instead of testing nothing.
+    public convenience init(environment: [String: String]) throws {
+        #if DEBUG
         var actions: [FaultPoint: Action] = [:]
         for item in (environment["CCORC_FAIL_AT"] ?? "").split(separator: ",") {
             let parts = item.split(separator: ":", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
@@ -58,27 +89,85 @@ public struct FaultInjection: Sendable {
                 let known = FaultPoint.allCases.map(\.rawValue).joined(separator: ", ")
                 throw SessionError(.invalidArgument, "CCORC_FAIL_AT: unknown fault point \(parts[0].debugDescription) (known: \(known))")
             }
-            guard let action = parts.count == 1 ? .fail : Action(rawValue: parts[1]) else {
-                throw SessionError(.invalidArgument, "CCORC_FAIL_AT: unknown action \(parts[1].debugDescription) for \(point.rawValue) (fail, kill or interrupt)")
-            }
-            actions[point] = action
+            actions[point] = try Self.action(parts, variable: "CCORC_FAIL_AT", for: point.rawValue)
         }
-        self.init(actions)
+        var failingStep: Int?
+        var stepAction = Action.fail
+        if let text = environment["CCORC_FAIL_STEP"], !text.isEmpty {
+            let parts = text.split(separator: ":", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            guard let step = Int(parts[0]), step >= 1 else {
+                throw SessionError(.invalidArgument, "CCORC_FAIL_STEP: \(parts[0].debugDescription) is not a step number (1, 2, ...)")
+            }
+            failingStep = step
+            stepAction = try Self.action(parts, variable: "CCORC_FAIL_STEP", for: "step \(step)")
+        }
+        let trace = environment["CCORC_STEP_TRACE"].flatMap { $0.isEmpty ? nil : $0 }
+        self.init(actions, failingStep: failingStep, stepAction: stepAction, tracePath: trace)
+        #else
+        self.init()
+        #endif
+    }
+
+    private static func action(_ parts: [String], variable: String, for subject: String) throws -> Action {
+        guard parts.count == 2 else { return .fail }
+        guard let action = Action(rawValue: parts[1]) else {
+            throw SessionError(.invalidArgument, "\(variable): unknown action \(parts[1].debugDescription) for \(subject) (fail, kill or interrupt)")
+        }
+        return action
     }
 
     /// Fires `point` if it was asked for: throws, or ends the process.
     func check(_ point: FaultPoint) throws {
-        switch actions[point] {
-        case nil:
-            return
-        case .fail:
+        #if DEBUG
+        guard let action = actions[point] else { return }
+        if case .fail = action {
             throw SessionError(.stepFailed, "fault injected at \(point.rawValue) (CCORC_FAIL_AT)")
+        }
+        Self.signal(action, at: point.rawValue)
+        #endif
+    }
+
+    /// Counts one side effect about to be made; returns the message of the failure the caller
+    /// must throw instead of making it, or nil to go on. Kills or interrupts the process there
+    /// when asked to.
+    func failure(of kind: FaultStepKind, _ what: @autoclosure () -> String) -> String? {
+        #if DEBUG
+        guard failingStep != nil || tracePath != nil else { return nil }
+        let step = stepsTaken.withLock { count in
+            count += 1
+            if let tracePath { Self.append("\(count) \(kind.rawValue) \(what())\n", to: tracePath) }
+            return count
+        }
+        guard step == failingStep else { return nil }
+        if case .fail = stepAction {
+            let subject = what()
+            return "fault injected at step \(step), \(kind.rawValue) \(subject.count > 60 ? subject.prefix(57) + "..." : subject) (CCORC_FAIL_STEP)"
+        }
+        Self.signal(stepAction, at: "step \(step)")
+        #endif
+        return nil
+    }
+
+    #if DEBUG
+    private static func signal(_ action: Action, at place: String) {
+        switch action {
+        case .fail:
+            return
         case .interrupt:
             kill(getpid(), SIGINT)
         case .kill:
             kill(getpid(), SIGKILL)
             // SIGKILL cannot be caught; the process is gone before this line.
-            fatalError("SIGKILL at \(point.rawValue) did not end the process")
+            fatalError("SIGKILL at \(place) did not end the process")
         }
     }
+
+    private static func append(_ line: String, to path: String) {
+        if !FileManager.default.fileExists(atPath: path) { FileManager.default.createFile(atPath: path, contents: nil) }
+        guard let file = FileHandle(forWritingAtPath: path) else { return }
+        defer { try? file.close() }
+        _ = try? file.seekToEnd()
+        try? file.write(contentsOf: Data(line.utf8))
+    }
+    #endif
 }

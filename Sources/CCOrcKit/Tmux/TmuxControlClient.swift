@@ -46,6 +46,7 @@ public final class TmuxControlClient: Sendable {
     }
 
     private let state = Mutex(State())
+    private let faults: FaultInjection
 
     /// One `killSessions` at a time. A kill that takes the session this control client is
     /// attached to first moves the client to a refuge chosen from a listing; a concurrent kill of
@@ -58,8 +59,10 @@ public final class TmuxControlClient: Sendable {
     /// - Parameters:
     ///   - server: the default server, `-L NAME` or `-S PATH`.
     ///   - tmuxPath: the tmux executable, looked up in `PATH` when it has no `/`.
-    public init(server: TmuxServer = .default, tmuxPath: String = "tmux") {
+    ///   - faults: commands to fail on purpose, for tests (see `FaultInjection`); none by default.
+    public init(server: TmuxServer = .default, tmuxPath: String = "tmux", faults: FaultInjection = FaultInjection()) {
         self.server = server
+        self.faults = faults
         self.tmuxPath = tmuxPath
         self.socketPath = server.socketPath()
     }
@@ -459,8 +462,16 @@ public final class TmuxControlClient: Sendable {
     }
 
     private func submit(_ commands: [(line: String, expectsExit: Bool)], on connection: TmuxConnection) async throws -> [TmuxReply] {
-        try await withCheckedThrowingContinuation { continuation in
+        try injectFault(commands.map(\.line).joined(separator: "; "))
+        return try await withCheckedThrowingContinuation { continuation in
             connection.submit(commands) { continuation.resume(with: $0) }
+        }
+    }
+
+    /// Fails a command that a test asked to fail, as tmux's own error would (see `FaultInjection`).
+    private func injectFault(_ command: @autoclosure () -> String) throws {
+        if let message = faults.failure(of: .tmux, command()) {
+            throw TmuxError(.commandFailed, message, command: command())
         }
     }
 
@@ -570,6 +581,7 @@ public final class TmuxControlClient: Sendable {
         }
         guard let creation else { return nil }
         try server.prepareSocketDirectory()
+        try injectFault((["tmux"] + creation).joined(separator: " "))
         let result = try await TmuxChildProcess.run(
             executable: tmuxPath, arguments: ["-S", socketPath, "-u"] + creation.map(TmuxQuoting.argumentVectorWord))
         guard result.status == 0 else {
