@@ -200,8 +200,9 @@ void ccorc_close(ccorc_handle *handle);
  * `"orphans": [CONTAINER...]` (containers labelled by ccorc that no session claims) when
  * `include_orphans` is non-zero. The same JSON as `ccorc list --json [--all]`.
  *
- * SESSION is {"name", "status" ("ready" | "launching"), "created", "updated", "lastResumed" (RFC 3339
- * or null), "image", "agentCommand", "memory", "nanoCpus" (numbers or null), "running", "total",
+ * SESSION is {"name", "status" ("ready" | "launching": the registry row's), "condition" ("running" |
+ * "stopped" | "partlyRunning" | "broken" | "launching": what the session is, as `ccorc list` says
+ * it), "created", "updated", "lastResumed" (RFC 3339 or null), "image", "agentCommand", "memory", "nanoCpus" (numbers or null), "running", "total",
  * "tmux" ({"id", "windows", "attached"} or null), "agents": [{"role", "container", "containerId",
  * "state" ("running" | "stopped" | "missing" | ...), "volume", "window"}]}.
  *
@@ -234,7 +235,7 @@ ccorc_status ccorc_launch(ccorc_handle *handle, const char *const *names, size_t
 
 /**
  * Brings a stopped session back: starts its stopped containers and recreates its tmux session if
- * tmux lost it. Returns the session's SESSION JSON. CCORC_ERR_SESSION when containers are missing.
+ * tmux lost it, or else reopens the agent windows it lacks, in the agents' order. Returns the session's SESSION JSON. CCORC_ERR_SESSION when containers are missing.
  */
 ccorc_status ccorc_resume(ccorc_handle *handle, const char *name, char **session_json, ccorc_error *error);
 
@@ -252,7 +253,9 @@ ccorc_status ccorc_stop(ccorc_handle *handle, const char *const *names, size_t n
 
 /**
  * Health of sessions: of every registered session when `name_count` is 0, else of the named ones.
- * Returns a JSON health report.
+ * Returns a JSON health report, as `ccorc health --json`: each session's "verdict" is "healthy",
+ * "stopped" (stopped on purpose: no issue), "degraded" or "broken", the report's the worst of them
+ * with "stopped" ranked below "healthy".
  */
 ccorc_status ccorc_health(ccorc_handle *handle, const char *const *names, size_t name_count, char **report_json,
                           ccorc_error *error);

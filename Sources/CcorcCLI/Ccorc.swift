@@ -135,7 +135,7 @@ struct Launch: AsyncParsableCommand {
 }
 
 struct Resume: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Bring a stopped session back and attach to it.")
+    static let configuration = CommandConfiguration(abstract: "Bring a session back (its stopped containers, its tmux session or missing windows) and attach to it.")
     @Argument(help: "Session name.") var name: String
     @Flag(help: "Do not attach at the end.") var detach = false
 

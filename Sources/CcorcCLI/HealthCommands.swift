@@ -7,7 +7,8 @@ struct Health: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Check sessions: containers, agent processes, state, memory and CPU, tmux windows.",
         discussion: """
-            Exit status 0 only when every checked session is healthy. Named sessions are checked in full \
+            Exit status 0 only when every checked session is healthy or stopped (by `ccorc stop`: \
+            every container stopped, no tmux session). Named sessions are checked in full \
             (every container inspected); --all costs two engine list calls, one tmux round trip and one \
             inspect per running container. --watch [SECONDS] redraws every SECONDS (default 2) and at \
             once when tmux reports a change.
@@ -47,7 +48,7 @@ struct Health: AsyncParsableCommand {
         } else {
             print(HealthText.render(report, cpuPercent: [:]))
         }
-        if report.verdict != .healthy { throw ExitStatus(1) }
+        if !report.isSound { throw ExitStatus(1) }
     }
 
     private func watchHealth(_ manager: SessionManager, _ sessions: [SessionName]?, depth: HealthCheckDepth, interval: Double) async throws -> Never {
@@ -96,6 +97,7 @@ enum HealthText {
             lines.append(tmux.present
                 ? "tmux: ✓ \(tmux.session) (\(tmux.windowCount) windows, \(tmux.attachedClients) attached)"
                     + (tmux.windows.isEmpty ? "" : ": " + tmux.windows.map { "\($0.window) \($0.present && $0.paneDead != true && $0.runsAgentShell != false ? "✓" : "✗")" }.joined(separator: ", "))
+                    + (tmux.extraWindows.isEmpty ? "" : "; extra: " + tmux.extraWindows.joined(separator: ", "))
                 : "tmux: ✗ \(tmux.session)")
             for issue in session.issues {
                 lines.append("  \(issue.severity == .broken ? "✗" : "!") \(issue.subject): \(issue.message)" + (issue.fix.map { "; fix: \($0)" } ?? ""))

@@ -31,26 +31,31 @@ struct List: AsyncParsableCommand {
         }
         let sessions = listing.sessions, orphans = listing.orphans ?? []
         var table = TextTable(headers: ["NAME", "CREATED", "CONTAINERS", "TMUX", "STATUS"])
+        // --verbose: each session's agents under headings of their own, indented below it; one
+        // table for all agents, so that their columns line up from session to session.
+        var agentTable = TextTable(headers: ["ROLE", "CONTAINER", "STATE", "ENGINE STATUS", "WINDOW", "IMAGE"])
         for session in sessions {
-            let health = session.record.status == .launching ? "launching" : (session.missingAgents.isEmpty ? "ok" : "broken")
             table.append([
                 session.record.name.rawValue, age(session.record.createdAt), "\(session.runningCount)/\(session.agents.count) running",
-                session.tmux == nil ? "✗" : "✓", health,
+                session.tmux == nil ? "✗" : "✓", session.condition.words,
             ])
-            if verbose {
-                for agent in session.agents {
-                    let limits = [
-                        session.record.memoryBytes.map { ResourceLimits.formatBytes($0) },
-                        session.record.nanoCPUs.map { ResourceLimits.formatCPUs($0) + " cpus" },
-                    ].compactMap { $0 }.joined(separator: ", ")
-                    table.append([
-                        "  " + agent.record.role.rawValue, agent.record.containerName, agent.state,
-                        agent.container?.status ?? "-", session.record.image + (limits.isEmpty ? "" : " (\(limits))"),
-                    ])
-                }
+            guard verbose else { continue }
+            let limits = [
+                session.record.memoryBytes.map { ResourceLimits.formatBytes($0) },
+                session.record.nanoCPUs.map { ResourceLimits.formatCPUs($0) + " cpus" },
+            ].compactMap { $0 }.joined(separator: ", ")
+            for agent in session.agents {
+                agentTable.append([
+                    agent.record.role.rawValue, agent.record.containerName, agent.state, agent.container?.status ?? "-",
+                    agent.record.tmuxWindow ?? "-", session.record.image + (limits.isEmpty ? "" : " (\(limits))"),
+                ])
             }
         }
-        print(table.render())
+        if verbose {
+            print(Self.interleave(sessions: table.render(), agents: agentTable.render(), counts: sessions.map(\.agents.count)))
+        } else {
+            print(table.render())
+        }
         if all && !orphans.isEmpty {
             print("\nORPHANS (labelled by ccorc, claimed by no session)")
             var orphanTable = TextTable(headers: ["CONTAINER", "SESSION LABEL", "STATE"])
@@ -59,6 +64,27 @@ struct List: AsyncParsableCommand {
             }
             print(orphanTable.render())
         }
+    }
+}
+
+extension List {
+    /// The verbose listing: the sessions' header, then each session's row followed by its agents'
+    /// header and rows, indented. `sessions` and `agents` are rendered tables (header first);
+    /// `counts` says how many agent rows each session has.
+    static func interleave(sessions: String, agents: String, counts: [Int]) -> String {
+        let sessionLines = sessions.split(separator: "\n", omittingEmptySubsequences: false)
+        let agentLines = agents.split(separator: "\n", omittingEmptySubsequences: false)
+        var lines = [sessionLines[0]]
+        var next = 1
+        for (index, count) in counts.enumerated() {
+            if index > 0 { lines.append("") }
+            lines.append(sessionLines[index + 1])
+            guard count > 0 else { continue }
+            lines.append("    " + agentLines[0])
+            lines += agentLines[next..<next + count].map { "    " + $0 }
+            next += count
+        }
+        return lines.joined(separator: "\n")
     }
 }
 

@@ -50,21 +50,22 @@ extension WindowHealth {
 }
 
 extension TmuxHealth {
-    /// `{"session","present","id","windowCount","attachedClients","windows"}`.
+    /// `{"session","present","id","windowCount","attachedClients","windows","extraWindows"}`.
     public var jsonValue: JSONValue {
         [
             "session": .string(session), "present": .bool(present), "id": id.map { .string($0) } ?? .null,
             "windowCount": .int(Int64(windowCount)), "attachedClients": .int(Int64(attachedClients)),
-            "windows": .array(windows.map(\.jsonValue)),
+            "windows": .array(windows.map(\.jsonValue)), "extraWindows": JSONValue(strings: extraWindows),
         ]
     }
 }
 
 extension SessionHealth {
-    /// `{"name","verdict","issues","containers","tmux"}`.
+    /// `{"name","verdict","condition","issues","containers","tmux"}`.
     public var jsonValue: JSONValue {
         [
-            "name": .string(name.rawValue), "verdict": .string(verdict.rawValue), "issues": .array(issues.map(\.jsonValue)),
+            "name": .string(name.rawValue), "verdict": .string(verdict.rawValue), "condition": .string(condition.rawValue),
+            "issues": .array(issues.map(\.jsonValue)),
             "containers": .array(containers.map(\.jsonValue)), "tmux": tmux.jsonValue,
         ]
     }

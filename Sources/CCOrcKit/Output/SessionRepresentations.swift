@@ -3,11 +3,13 @@ import Foundation
 // The documented `--json` shapes of team sessions, shared by `ccorc` and the C ABI.
 
 extension SessionStatus {
-    /// `{"name","status","created","updated","lastResumed","image","agentCommand","memory","nanoCpus",
-    /// "running","total","tmux","agents"}`: the documented SESSION shape.
+    /// `{"name","status","condition","created","updated","lastResumed","image","agentCommand","memory",
+    /// "nanoCpus","running","total","tmux","agents"}`: the documented SESSION shape. `"status"` is
+    /// the registry row's (`ready`, `launching`), `"condition"` what the session is (see
+    /// `SessionCondition`).
     public var jsonValue: JSONValue {
         [
-            "name": .string(record.name.rawValue), "status": .string(record.status.rawValue),
+            "name": .string(record.name.rawValue), "status": .string(record.status.rawValue), "condition": .string(condition.rawValue),
             "created": JSONValue(date: record.createdAt), "updated": JSONValue(date: record.updatedAt),
             "lastResumed": JSONValue(date: record.lastResumedAt), "image": .string(record.image),
             "agentCommand": .string(record.agentCommand), "memory": JSONValue(record.memoryBytes),

@@ -2,9 +2,13 @@ import Foundation
 
 /// How a session is doing, worst last.
 public enum HealthVerdict: String, Sendable, Comparable, CaseIterable {
+    /// Stopped on purpose, cleanly (see `SessionCondition.stopped`): nothing runs and nothing is
+    /// wrong. Ranked below healthy, so that a report over running and stopped sessions reads
+    /// healthy; both exit 0.
+    case stopped
     /// Everything runs as launched.
     case healthy
-    /// Usable after an ordinary step (a stopped session to resume, memory near its limit).
+    /// Usable after an ordinary step (a session partly down to resume, memory near its limit).
     case degraded
     /// Something failed or was removed behind ccorc's back.
     case broken
@@ -112,14 +116,20 @@ public struct TmuxHealth: Sendable {
     public var attachedClients: Int
     /// One entry per agent (none for legacy sessions, whose panes ccorc does not manage).
     public var windows: [WindowHealth]
+    /// The names of windows that are no agent's, added by the user (`tmux new-window -t NAME`):
+    /// not an issue, listed so that the window count adds up.
+    public var extraWindows: [String] = []
 }
 
 /// One session's health.
 public struct SessionHealth: Sendable {
     /// The session's name.
     public var name: SessionName
-    /// The worst severity among the issues; healthy when there are none.
-    public var verdict: HealthVerdict { issues.map(\.severity).max() ?? .healthy }
+    /// What the session is (as `ccorc list` says it).
+    public var condition: SessionCondition
+    /// The worst severity among the issues; when there are none, stopped for a session stopped
+    /// on purpose and healthy otherwise.
+    public var verdict: HealthVerdict { issues.map(\.severity).max() ?? (condition == .stopped ? .stopped : .healthy) }
     /// Each agent's container.
     public var containers: [ContainerHealth]
     /// The tmux session.
@@ -140,6 +150,8 @@ public struct HealthReport: Sendable {
     public var damaged: [DamagedRegistryRow] = []
     /// The worst verdict; healthy for no sessions.
     public var verdict: HealthVerdict { sessions.map(\.verdict).max() ?? .healthy }
+    /// Whether every session is healthy or stopped on purpose: what exits 0.
+    public var isSound: Bool { verdict <= .healthy }
 
     /// CPU use in percent of one CPU per container name, from the CPU time both reports read.
     public func cpuPercent(since previous: HealthReport) -> [String: Double] {
@@ -350,6 +362,10 @@ extension SessionManager {
             issues.append(HealthIssue(severity: severity, subject: subject, message: message, fix: fix))
         }
         let restart = "`ccorc stop \(name) && ccorc resume \(name)`"
+        let resume = "`ccorc resume \(name)`"
+        // Stopped on purpose: a stopped container or a closed tmux session is what was asked for.
+        let condition = status.condition
+        let stoppedOnPurpose = condition == .stopped
         if record.launchIsUnderWay() {
             issue(.degraded, name, "its launch has not finished", fix: "wait for it")
         } else if record.status == .launching {
@@ -412,16 +428,16 @@ extension SessionManager {
                     issue(.degraded, container, "the engine restarted it \(restarts) time(s)", fix: "see `ccdk logs \(container)`")
                 }
             case .paused, .restarting:
-                issue(.degraded, container, "container is \(summary.state.rawValue)", fix: "`ccorc resume \(name)`")
+                issue(.degraded, container, "container is \(summary.state.rawValue)", fix: resume)
             case .created, .exited:
                 if health.oomKilled == true {
                     issue(.broken, container, "the kernel killed it for exceeding the memory limit\(limitText)",
-                          fix: "raise it with `ccdk update \(container) --memory SIZE`, then `ccorc resume \(name)`")
+                          fix: "raise it with `ccdk update \(container) --memory SIZE`, then \(resume)")
                 } else if let code = health.exitCode, code != 0 {
                     issue(.broken, container, "container exited with status \(code)\(code == 137 ? " (killed: out of memory or SIGKILL)" : "")",
-                          fix: "see `ccdk logs \(container)`, then `ccorc resume \(name)`")
-                } else {
-                    issue(.degraded, container, "container is stopped", fix: "`ccorc resume \(name)`")
+                          fix: "see `ccdk logs \(container)`, then \(resume)")
+                } else if !stoppedOnPurpose {
+                    issue(.degraded, container, "container is stopped", fix: resume)
                 }
             default:
                 issue(.broken, container, "container is \(summary.state.rawValue)", fix: recreate)
@@ -434,12 +450,17 @@ extension SessionManager {
             attachedClients: status.tmux?.attached ?? 0, windows: [])
         if status.tmux == nil {
             let running = status.runningCount > 0
-            issue(running ? .broken : .degraded, record.tmuxSession,
-                  running ? "tmux session is gone while its containers run" : "tmux session is closed", fix: "`ccorc resume \(name)`")
+            if !stoppedOnPurpose {
+                issue(running ? .broken : .degraded, record.tmuxSession,
+                      running ? "tmux session is gone while its containers run" : "tmux session is closed", fix: resume)
+            }
         } else if !record.isLegacy {
+            let windows = SessionWindows.match(status.agents.map(\.record), panes: panes)
+            tmuxHealth.extraWindows = windows.extra.map(\.name)
             for agent in status.agents {
-                let windowName = agent.record.tmuxWindow ?? agent.record.role.rawValue
-                let pane = panes.first { $0.windowName == windowName || $0.windowID == windowName }
+                let windowName = SessionWindows.windowName(agent.record)
+                let matched = windows.present.first { $0.agent.role == agent.record.role }?.window
+                let pane = matched.flatMap { window in panes.first { $0.windowID == window.id } }
                 var window = WindowHealth(
                     role: agent.record.role, window: windowName, present: pane != nil, paneID: pane?.id, paneDead: pane?.isDead,
                     exitStatus: pane?.exitStatus, currentCommand: pane?.currentCommand, runsAgentShell: nil)
@@ -451,16 +472,16 @@ extension SessionManager {
                         issue(.broken, "window \(windowName)", "pane runs `\(pane.currentCommand)`, not the agent's `ccdk shell`", fix: restart)
                     }
                 } else {
-                    issue(.broken, "window \(windowName)", "window is missing (its agent shell ended)", fix: restart)
+                    // A container that stops ends its window's shell: then the window is part of
+                    // the same ordinary step back, not a failure of its own.
+                    let severity: HealthVerdict = agent.state == "running" ? .broken : .degraded
+                    issue(severity, "window \(windowName)", "window is missing (closed, or its agent shell ended)", fix: resume)
                 }
                 tmuxHealth.windows.append(window)
             }
-            if tmuxHealth.windowCount != status.agents.count {
-                issue(.degraded, record.tmuxSession, "tmux session has \(tmuxHealth.windowCount) windows for \(status.agents.count) agents", fix: restart)
-            }
         }
         issues.sort { $0.severity > $1.severity }
-        return SessionHealth(name: record.name, containers: containers, tmux: tmuxHealth, issues: issues)
+        return SessionHealth(name: record.name, condition: condition, containers: containers, tmux: tmuxHealth, issues: issues)
     }
 
     /// Whether a pane's process is `ccdk shell` into `container` (its command line from `/proc`),

@@ -363,23 +363,50 @@ public final class SessionManager: Sendable {
         let agents = record.agents.sorted { $0.position < $1.position }
         guard let first = agents.first else { return }
         _ = try await tmux.newSession(TmuxNewSessionOptions(
-            name: record.tmuxSession, windowName: first.tmuxWindow ?? first.role.rawValue, command: windowCommand(record, first)))
+            name: record.tmuxSession, windowName: SessionWindows.windowName(first), command: windowCommand(record, first)))
         opened()
         for agent in agents.dropFirst() {
-            let window = agent.tmuxWindow ?? agent.role.rawValue
-            do {
-                if let windowFault { try faults.check(windowFault) }
-                _ = try await tmux.newWindow(session: record.tmuxSession, TmuxNewWindowOptions(name: window, command: windowCommand(record, agent)))
-            } catch {
-                throw SessionError(.stepFailed, "opening window \(window): \(error)")
+            _ = try await openWindow(record, agent, at: .firstFreeIndex, fault: windowFault)
+        }
+    }
+
+    /// Adds the agent windows a present tmux session lacks (closed by hand, or never opened by a
+    /// resume that died halfway), each beside its neighbours in the agents' order (see
+    /// `SessionWindows`); windows of the user's own stay as they are.
+    /// - Parameter windowFault: where an injected fault fails each window added.
+    private func addMissingWindows(_ record: SessionRecord, windowFault: FaultPoint? = nil) async throws {
+        let windows = SessionWindows.match(record.agents, panes: try await tmux.listPanes(session: record.tmuxSession))
+        var windowIDs: [AgentRole: String] = [:]
+        for (agent, window) in windows.present { windowIDs[agent.role] = window.id }
+        for (agent, placement) in windows.missing {
+            let position: TmuxWindowPosition
+            switch placement {
+            case .after(let role): position = windowIDs[role].map { .after(windowID: $0) } ?? .firstFreeIndex
+            case .before(let id): position = .before(windowID: id)
+            case .anywhere: position = .firstFreeIndex
             }
+            windowIDs[agent.role] = try await openWindow(record, agent, at: position, fault: windowFault).id
+        }
+    }
+
+    /// Opens one agent's window in the session's tmux session.
+    private func openWindow(_ record: SessionRecord, _ agent: AgentRecord, at position: TmuxWindowPosition, fault: FaultPoint?) async throws -> TmuxWindow {
+        let window = SessionWindows.windowName(agent)
+        do {
+            if let fault { try faults.check(fault) }
+            return try await tmux.newWindow(
+                session: record.tmuxSession, TmuxNewWindowOptions(name: window, command: windowCommand(record, agent), position: position))
+        } catch {
+            throw SessionError(.stepFailed, "opening window \(window): \(error)")
         }
     }
 
     // MARK: - Resume and stop
 
     /// Brings a session back: starts its stopped containers concurrently, recreates its tmux
-    /// session if tmux lost it, and records the time.
+    /// session if tmux lost it or else the agent windows it lacks (in the agents' order, around
+    /// any windows the user added), and records the time. Run again after a resume that died
+    /// halfway, it finishes what that one began.
     public func resume(_ name: SessionName) async throws -> SessionStatus {
         guard let record = try registry.session(named: name) else {
             throw SessionError(.notFound, "session \(name) not found (see `ccorc list`)")
@@ -399,7 +426,10 @@ public final class SessionManager: Sendable {
             try await self.fanOut(stopped) { try await self.engine.startContainer($0.containerName) }
         }
         if status.tmux == nil {
-            try await step("recreating the tmux session") { try await self.openTmux(record) }
+            try await step("recreating the tmux session") { try await self.openTmux(record, windowFault: .resumeTmuxWindow) }
+        } else if !record.isLegacy {
+            // A legacy session's panes are not ccorc's to manage (as `health` treats them).
+            try await step("recreating the missing tmux windows") { try await self.addMissingWindows(record, windowFault: .resumeTmuxWindow) }
         }
         try registry.markResumed(name)
         status = try await self.status(of: [try registry.session(named: name) ?? record]).first!

@@ -17,6 +17,9 @@ public enum FaultPoint: String, CaseIterable, Sendable {
     case launchTmuxWindow = "launch.tmux-window"
     /// Launch: committing the registry entry, the last step.
     case launchCommit = "launch.commit"
+    /// Resume: opening each agent window after a recreated tmux session's first, or each window
+    /// added to a tmux session that lacks some.
+    case resumeTmuxWindow = "resume.tmux-window"
 }
 
 /// The side effects that `CCORC_FAIL_STEP` counts, one step each.

@@ -175,12 +175,18 @@ public final class TmuxControlClient: Sendable {
     ///
     /// - Parameters:
     ///   - session: the session's exact name.
-    ///   - options: name, command, directory, environment; by default the window does not become current.
+    ///   - options: name, command, directory, environment, position; by default the window does not
+    ///     become current and takes the session's first free index. A position next to a window
+    ///     names that window by id, which must be one of `session`'s.
     public func newWindow(session: String, _ options: TmuxNewWindowOptions = TmuxNewWindowOptions()) async throws -> TmuxWindow {
         try TmuxNames.validateSessionName(session)
         if let name = options.name { try TmuxNames.validateWindowName(name) }
         var arguments = options.select ? [] : ["-d"]
-        arguments += ["-t", TmuxTarget.session(session).rawValue]
+        switch options.position {
+        case .firstFreeIndex: arguments += ["-t", TmuxTarget.session(session).rawValue]
+        case .after(let window): arguments += ["-a", "-t", TmuxTarget.id(window).rawValue]
+        case .before(let window): arguments += ["-b", "-t", TmuxTarget.id(window).rawValue]
+        }
         if let name = options.name { arguments += ["-n", TmuxQuoting.formatLiteral(name)] }
         if let directory = options.workingDirectory { arguments += ["-c", TmuxQuoting.formatLiteral(directory)] }
         arguments += try Self.environmentArguments(options.environment)

@@ -106,18 +106,31 @@ public struct TmuxNewWindowOptions: Sendable, Hashable {
     public var environment: [String: String]
     /// Whether the new window becomes the session's current window (false passes `-d`).
     public var select: Bool
+    /// Where the window goes among the session's windows.
+    public var position: TmuxWindowPosition
 
     /// Options for a new window that does not become current.
     public init(
         name: String? = nil, command: [String] = [], workingDirectory: String? = nil,
-        environment: [String: String] = [:], select: Bool = false
+        environment: [String: String] = [:], select: Bool = false, position: TmuxWindowPosition = .firstFreeIndex
     ) {
         self.name = name
         self.command = command
         self.workingDirectory = workingDirectory
         self.environment = environment
         self.select = select
+        self.position = position
     }
+}
+
+/// Where `new-window` puts a window.
+public enum TmuxWindowPosition: Sendable, Hashable {
+    /// The first free index from `base-index` (`new-window -t =SESSION:`).
+    case firstFreeIndex
+    /// Right after the window with this id, moving later windows up one index (`-a -t @N`).
+    case after(windowID: String)
+    /// Right before the window with this id, moving it and later windows up (`-b -t @N`).
+    case before(windowID: String)
 }
 
 /// A tmux target (`-t`): a session by exact name, or a window or pane by id.
