@@ -32,6 +32,10 @@ struct BenchMain {
             if suites.contains("cleanup-jobs") {
                 try await runCleanupBenchmark(binDirectory: binDirectory, sessionCount: min(options.sessions, 300), jobs: nil, jobsSweep: true)
             }
+            if suites.contains("cleanup-crash") {
+                try await runCleanupCrashCheck(binDirectory: binDirectory, sessionCount: options.crashSessions, rounds: options.crashRounds,
+                                             killAfter: options.crashAfter)
+            }
             if suites.contains("health") { try await runHealthBenchmark(binDirectory: binDirectory, sessionCount: options.sessions) }
             if suites.contains("abi") {
                 try await runABIBenchmark(binDirectory: binDirectory, sessionCount: options.abiSessions, calls: options.abiCalls)

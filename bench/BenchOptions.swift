@@ -2,15 +2,17 @@ import Foundation
 
 /// What `ccorc-bench` was asked to do, decided from its arguments alone (no I/O here).
 struct BenchOptions: Equatable {
-    /// The suites `all` (or no suite at all) runs; `cleanup-jobs` is slow and left out.
+    /// The suites `all` (or no suite at all) runs; `cleanup-jobs` is slow and `cleanup-crash` a
+    /// check rather than a figure: both are left out.
     static let defaultSuites = ["engine", "tmux", "exec", "sessions", "health", "cleanup", "abi"]
     /// Every suite, in the order a run takes them, with what each measures.
     static let catalog: [(name: String, summary: String)] = [
         ("engine", "Engine API round trips, listing --containers N created containers, cgroup reads"),
         ("tmux", "one control-mode pipe against a tmux process per query (private server, 100 sessions)"),
         ("sessions", "ccorc list over --sessions N registered sessions; launch and stop of 20"),
-        ("cleanup", "ccorc cleanup of --sessions N sessions beside curl DELETEs and docker rm -f"),
+        ("cleanup", "ccorc cleanup of --sessions N launch-made sessions beside curl DELETEs and docker rm -f"),
         ("cleanup-jobs", "cleanup throughput at --jobs 4 to 64 (slow; not part of all)"),
+        ("cleanup-crash", "ccorc cleanup SIGKILLed after 1 s, then run again (--crash-*; not part of all)"),
         ("health", "ccorc health --all and ccorc export --all beside the engine's stats and docker inspect"),
         ("abi", "ccorc_list_sessions through the C ABI (needs ccorc-abi-bench, which make bench builds)"),
         ("exec", "ccdk exec start-up beside the docker CLI, and launch to a remote shell's prompt"),
@@ -23,6 +25,12 @@ struct BenchOptions: Equatable {
     var jobs: Int?
     var abiSessions = 100
     var abiCalls = 1000
+    /// Sessions each round of the crash check plants.
+    var crashSessions = 300
+    /// Rounds of the crash check.
+    var crashRounds = 3
+    /// Seconds the crash check lets `ccorc cleanup` run before it kills it.
+    var crashAfter = 1.0
 
     /// The outcome of reading the command line.
     enum Parsed: Equatable {
@@ -47,7 +55,16 @@ struct BenchOptions: Equatable {
             case "--sessions": count = \.sessions
             case "--abi-sessions": count = \.abiSessions
             case "--abi-calls": count = \.abiCalls
+            case "--crash-sessions": count = \.crashSessions
+            case "--crash-rounds": count = \.crashRounds
             case "--jobs": count = nil
+            case "--crash-after":
+                guard index < arguments.count, let value = Double(arguments[index]), value > 0, value.isFinite else {
+                    return .usageError("--crash-after needs a positive number of seconds")
+                }
+                index += 1
+                options.crashAfter = value
+                continue
             case "all":
                 named.formUnion(defaultSuites)
                 continue
@@ -73,25 +90,29 @@ struct BenchOptions: Equatable {
         let suiteLines = catalog.map { "  " + $0.name.padding(toLength: width, withPad: " ", startingAt: 0) + $0.summary }
         return """
             USAGE: ccorc-bench [SUITE...] [--containers N] [--sessions N] [--jobs N] [--abi-sessions N] [--abi-calls N]
+                               [--crash-sessions N] [--crash-rounds N] [--crash-after SECONDS]
 
             Runs ccorc's benchmarks against the local Docker engine and tmux, and prints each figure
             beside its peer from the same run. The engine is DOCKER_HOST or /var/run/docker.sock.
 
             SUITES (default: all):
             \(suiteLines.joined(separator: "\n"))
-              all           every suite above except cleanup-jobs
+              all            every suite above except cleanup-jobs and cleanup-crash
 
             OPTIONS:
-              --containers N    containers the engine suite creates and lists (default 1000)
-              --sessions N      sessions the sessions, cleanup and health suites register (default 1000)
-              --jobs N          ccorc cleanup --jobs in the cleanup suite (default: ccorc's own)
-              --abi-sessions N  sessions the abi suite registers (default 100)
-              --abi-calls N     calls the abi suite makes (default 1000)
-              -h, --help        show this help
+              --containers N      containers the engine suite creates and lists (default 1000)
+              --sessions N        sessions the sessions, cleanup and health suites register (default 1000)
+              --jobs N            ccorc cleanup --jobs in the cleanup suite (default: ccorc's own)
+              --abi-sessions N    sessions the abi suite registers (default 100)
+              --abi-calls N       calls the abi suite makes (default 1000)
+              --crash-sessions N  sessions each cleanup-crash round plants (default 300)
+              --crash-rounds N    rounds of cleanup-crash (default 3)
+              --crash-after S     seconds cleanup-crash lets ccorc cleanup run before SIGKILL (default 1)
+              -h, --help          show this help
 
             Everything a run starts (containers, volumes, tmux servers, processes, files) is removed
             when it ends, when it fails (exit 1) and on SIGINT (exit 130) or SIGTERM (exit 143).
-            Usage errors exit 2.
+            Usage errors exit 2; a cleanup-crash violation exits 1.
             """
     }
 }

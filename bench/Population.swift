@@ -41,6 +41,94 @@ func plantBenchSessions(_ manager: SessionManager, names: [SessionName], tag: St
     return running
 }
 
+/// Makes sessions the way `ccorc launch` leaves them, without a launch process per session: the
+/// row a launch claims (`SessionManager.launchRecord`), each agent's labelled volumes
+/// (`agentVolumes`) and its container (`containerSpec`, mounting them), committed `ready` with the
+/// container IDs. The first `runningCount` then have their containers started and a tmux session
+/// with one window per agent (running `sleep` rather than `ccdk shell`); the others are as
+/// `ccorc stop` leaves a session: containers stopped, no tmux session (an agent's window ends with
+/// its container).
+/// - Returns: the names of the running sessions.
+func plantLaunchedSessions(_ manager: SessionManager, names: [SessionName], runningCount: Int) async throws -> [SessionName] {
+    let engine = manager.engine
+    let options = {
+        var options = LaunchOptions()
+        options.image = "ccorc-busybox:latest"
+        options.agentCommand = "sh"
+        options.networkMode = "none"
+        return options
+    }()
+    let image = try await manager.agentImage(options.image, stateDirectory: nil, mounts: [])
+    let launching = ProcessIdentity.current
+    let created = await forEachConcurrently(names, width: 16) { name in
+        try BenchResources.shared.checkpoint()
+        var record = SessionManager.launchRecord(name, options: options, image: image, launchedBy: launching)
+        try manager.registry.claim(record)
+        for index in record.agents.indices {
+            let agent = record.agents[index]
+            for volume in manager.agentVolumes(record, agent) {
+                _ = try await engine.createVolume(name: volume.name, labels: volume.labels)
+            }
+            record.agents[index].containerID = try await engine.createContainer(manager.containerSpec(record, agent, mounts: [], imageID: image.id))
+        }
+        record.status = .ready
+        record.config = SessionManager.launchConfig(image, launchedBy: nil)
+        try manager.registry.commit(record)
+    }
+    if let failure = created.first(where: { $0.error != nil })?.error { throw failure }
+    let running = Array(names.prefix(runningCount))
+    let roles = options.roles
+    let started = await forEachConcurrently(running.flatMap { name in roles.map { SessionManager.containerName(name, $0) } }, width: 16) {
+        try BenchResources.shared.checkpoint()
+        try await engine.startContainer($0)
+    }
+    if let failure = started.first(where: { $0.error != nil })?.error { throw failure }
+    for name in running {
+        try await newBenchSession(manager, TmuxNewSessionOptions(name: name.rawValue, windowName: roles[0].rawValue, command: ["sleep", "3600"]))
+        for role in roles.dropFirst() {
+            _ = try await manager.tmux.newWindow(session: name.rawValue, TmuxNewWindowOptions(name: role.rawValue, command: ["sleep", "3600"]))
+        }
+    }
+    return running
+}
+
+/// What is left of the sessions named `prefix…`: labelled containers and volumes (by their
+/// `ccorc.session` label), tmux sessions and registry rows.
+struct SessionLeftovers {
+    var containers: [ContainerSummary]
+    var volumes: [Volume]
+    var tmuxSessions: [String]
+    var rows: Set<String>
+
+    var isEmpty: Bool { containers.isEmpty && volumes.isEmpty && tmuxSessions.isEmpty && rows.isEmpty }
+
+    static func of(_ manager: SessionManager, prefix: String) async throws -> SessionLeftovers {
+        func ours(_ labels: [String: String]) -> Bool { labels[OwnershipLabels.session]?.hasPrefix(prefix) == true }
+        let containers = try await manager.engine.listContainers(all: true, filters: ["label": [OwnershipLabels.session]]).filter { ours($0.labels) }
+        let volumes = try await manager.engine.listVolumes(filters: ["label": [OwnershipLabels.session]]).filter { ours($0.labels) }
+        let tmuxSessions: [String]
+        do {
+            tmuxSessions = try await manager.tmux.listSessions().map(\.name).filter { $0.hasPrefix(prefix) }
+        } catch let error as TmuxError where error.code == .serverNotRunning {
+            tmuxSessions = []
+        }
+        let rows = Set(try manager.registry.allSessions().map(\.name.rawValue).filter { $0.hasPrefix(prefix) })
+        return SessionLeftovers(containers: containers, volumes: volumes, tmuxSessions: tmuxSessions, rows: rows)
+    }
+
+    /// Containers, volumes and tmux sessions whose session has no registry row: what an
+    /// interrupted cleanup must never leave.
+    var untracked: [String] {
+        containers.filter { !rows.contains($0.labels[OwnershipLabels.session]!) }.map { "container \($0.name)" }
+            + volumes.filter { !rows.contains($0.labels[OwnershipLabels.session]!) }.map { "volume \($0.name)" }
+            + tmuxSessions.filter { !rows.contains($0) }.map { "tmux session \($0)" }
+    }
+
+    var summary: String {
+        "\(rows.count) rows, \(containers.count) containers, \(volumes.count) volumes, \(tmuxSessions.count) tmux sessions"
+    }
+}
+
 /// Removes every container a benchmark run made (labelled with `tag`, or a session named `tag-…`) and
 /// every volume of such a session.
 func removeBenchLeftovers(_ engine: EngineClient, tag: String) async {

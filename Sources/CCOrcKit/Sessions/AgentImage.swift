@@ -105,7 +105,7 @@ extension SessionManager {
     }
 
     /// Every volume of an agent: its state volume, then one per uncovered image `VOLUME` path.
-    func agentVolumes(_ record: SessionRecord, _ agent: AgentRecord) -> [(name: String, labels: [String: String])] {
+    public func agentVolumes(_ record: SessionRecord, _ agent: AgentRecord) -> [(name: String, labels: [String: String])] {
         let labels = resourceLabels(record, agent)
         let state = agent.stateVolume.isEmpty ? [] : [(name: agent.stateVolume, labels: labels)]
         return state + imageVolumes(record, agent).map { volume in

@@ -164,18 +164,8 @@ public final class SessionManager: Sendable {
     /// `launch(_:options:control:)` with the image already looked up, as a bulk launch does once for all.
     func launch(_ name: SessionName, options: LaunchOptions, image: AgentImage, control: StopControl? = nil) async throws -> SessionRecord {
         let mounts = try options.mounts.map(MountSpec.init(parsing:))
-        let now = Date()
-        let agents = options.roles.enumerated().map { index, role in
-            AgentRecord(
-                role: role, containerName: SessionManager.containerName(name, role), containerID: nil,
-                stateVolume: SessionManager.volumeName(name, role), model: nil, tmuxWindow: role.rawValue, position: index)
-        }
-        var record = SessionRecord(
-            name: name, tmuxSession: name.rawValue, createdAt: now, updatedAt: now, lastResumedAt: nil,
-            image: options.image, agentCommand: options.agentCommand, memoryBytes: options.memoryBytes,
-            nanoCPUs: options.nanoCPUs, networkMode: options.networkMode, mounts: options.mounts,
-            environment: options.environment, workingDirectory: options.workingDirectory,
-            config: Self.launchConfig(image, launchedBy: ProcessIdentity.current), status: .launching, agents: agents)
+        var record = Self.launchRecord(name, options: options, image: image, launchedBy: ProcessIdentity.current)
+        let agents = record.agents
         if control?.isStopped == true { throw SessionError(.interrupted, "launch \(name): interrupted; nothing was made") }
         do {
             try registry.claim(record)
@@ -245,6 +235,25 @@ public final class SessionManager: Sendable {
         }
     }
 
+    /// The registry row a launch of `name` claims: one agent per role, each with its container,
+    /// state volume and tmux window, status `launching`, its settings naming `launchedBy` (see
+    /// `launchConfig`). Launch commits it as `ready` with `launchConfig(image, launchedBy: nil)`.
+    public static func launchRecord(
+        _ name: SessionName, options: LaunchOptions, image: AgentImage, launchedBy: ProcessIdentity?, now: Date = Date()
+    ) -> SessionRecord {
+        let agents = options.roles.enumerated().map { index, role in
+            AgentRecord(
+                role: role, containerName: SessionManager.containerName(name, role), containerID: nil,
+                stateVolume: SessionManager.volumeName(name, role), model: nil, tmuxWindow: role.rawValue, position: index)
+        }
+        return SessionRecord(
+            name: name, tmuxSession: name.rawValue, createdAt: now, updatedAt: now, lastResumedAt: nil,
+            image: options.image, agentCommand: options.agentCommand, memoryBytes: options.memoryBytes,
+            nanoCPUs: options.nanoCPUs, networkMode: options.networkMode, mounts: options.mounts,
+            environment: options.environment, workingDirectory: options.workingDirectory,
+            config: launchConfig(image, launchedBy: launchedBy), status: .launching, agents: agents)
+    }
+
     /// Runs one step of an operation, naming it in the error; `point`, when given, is where an
     /// injected fault makes the step fail (see `FaultInjection`). A stopped `stop` ends the
     /// operation before the step, or after it once it has finished.
@@ -281,7 +290,7 @@ public final class SessionManager: Sendable {
     /// image `VOLUME` paths that got named volumes.
     /// While the launch runs, `launchedBy` names its process, so that another command can tell a
     /// launch under way from one that died (see `SessionRecord.launchIsUnderWay`).
-    static func launchConfig(_ image: AgentImage, launchedBy: ProcessIdentity? = nil) -> JSONValue {
+    public static func launchConfig(_ image: AgentImage, launchedBy: ProcessIdentity? = nil) -> JSONValue {
         var config: [String: JSONValue] = ["stateDirectory": .string(image.stateDirectory)]
         if let launchedBy { config["launchedBy"] = launchedBy.jsonValue }
         if !image.volumeTargets.isEmpty { config["imageVolumes"] = JSONValue(strings: image.volumeTargets) }
