@@ -63,10 +63,18 @@ enum Environment {
     }
 }
 
-/// Hands the terminal to tmux: attach, or inside tmux switch the current client.
+/// Hands the terminal to tmux: inside a client of ccorc's tmux server, switch that client;
+/// anywhere else (no tmux, or a pane of another server) attach, nested if need be.
 func attachTerminal(to session: String) throws -> Never {
-    let inside = !(Environment.values["TMUX"] ?? "").isEmpty
-    let arguments = Environment.tmuxArguments() + (inside ? ["switch-client", "-t", "=\(session):"] : ["attach-session", "-t", "=\(session):"])
+    let environment = Environment.values
+    let handOff = TmuxHandOff.choose(
+        tmuxVariable: environment["TMUX"], serverSocket: Environment.tmuxServer().socketPath(environment: environment))
+    if handOff == .attach {
+        // What `TMUX= tmux attach` does: tmux refuses to nest while `TMUX` is set.
+        unsetenv("TMUX")
+        unsetenv("TMUX_PANE")
+    }
+    let arguments = Environment.tmuxArguments() + handOff.arguments(session: session)
     let cArguments = arguments.map { strdup($0) } + [nil]
     execvp("tmux", cArguments)
     throw CommandLineFailure("cannot run tmux: \(String(cString: strerror(errno)))")
@@ -148,7 +156,8 @@ struct Resume: AsyncParsableCommand {
 }
 
 struct Attach: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Attach to a session's tmux session (inside tmux: switch to it).")
+    static let configuration = CommandConfiguration(
+        abstract: "Attach to a session's tmux session (in a client of ccorc's tmux server: switch that client to it).")
     @Argument(help: "Session name.") var name: String
 
     func run() async throws {
