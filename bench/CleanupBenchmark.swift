@@ -26,7 +26,14 @@ private func plant(_ manager: SessionManager, tag: String, round: String, count:
 
 /// Who removes a population in a round.
 private enum Remover: String, CaseIterable {
-    case ccorc, floor, docker
+    /// `ccorc cleanup --pattern`.
+    case ccorc
+    /// The same DELETEs from one process: this bench's own engine client, 16 in flight.
+    case requests
+    /// The same DELETEs as curl processes under `xargs -P 16`.
+    case floor
+    /// The docker CLI.
+    case docker
 }
 
 private func measureCleanup(
@@ -92,6 +99,19 @@ private func measureCleanup(
                 seconds = try timeEach(1) {
                     try runQuietly("/bin/sh", ["-c", "\(curl)/containers/{}?force=1&v=1' < \(idFile) && \(curl)/volumes/{}?force=1' < \(volumeFile)"])
                 }[0]
+            case .requests:
+                let start = Date()
+                for failure in await forEachConcurrently(ids, width: 16, { id in
+                    try await engine.removeContainer(id, force: true, volumes: true)
+                }) where failure.error != nil {
+                    throw CommandFailed(description: "DELETE /containers/\(failure.item): \(failure.error!)")
+                }
+                for failure in await forEachConcurrently(volumes, width: 16, { name in
+                    try await engine.removeVolume(name, force: true)
+                }) where failure.error != nil {
+                    throw CommandFailed(description: "DELETE /volumes/\(failure.item): \(failure.error!)")
+                }
+                seconds = Date().timeIntervalSince(start)
             case .docker:
                 seconds = try timeEach(1) {
                     try runQuietly(docker!, ["rm", "-f", "-v"] + ids)
@@ -124,6 +144,10 @@ private func measureCleanup(
     Report.line(Comparison(name: "\(ourName) (\(containerCount) c + \(containerCount) v)", ours: ours, peerName: "floor: curl DELETE, xargs -P16", peer: floor, unit: "s"))
     Report.note(String(format: "throughput: ccorc %.0f containers/s (%d volumes removed in 2 rounds), floor %.0f containers/s (%d volumes): %.0f%% of the floor (target at least 90%%)",
                        Double(containerCount) / ours, volumesRemoved[.ccorc] ?? 0, Double(containerCount) / floor, volumesRemoved[.floor] ?? 0, 100 * floor / ours))
+    let requests = mean(.requests)!
+    Report.line(Comparison(name: "\(ourName) (\(containerCount) c + \(containerCount) v)", ours: ours, peerName: "floor: DELETEs from one process, 16 in flight", peer: requests, unit: "s"))
+    Report.note(String(format: "throughput: ccorc %.0f containers/s, in-process floor %.0f containers/s: %.0f%% of that floor (target at least 90%%)",
+                       Double(containerCount) / ours, Double(containerCount) / requests, 100 * requests / ours))
     if let docker {
         Report.line(Comparison(name: "\(ourName) (\(containerCount) c + \(containerCount) v)", ours: ours, peerName: "\(docker) rm -f -v, volume rm -f", peer: mean(.docker), unit: "s"))
     }

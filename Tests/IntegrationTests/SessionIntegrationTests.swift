@@ -8,11 +8,13 @@ struct SessionTestbed {
     let prefix: String
     let home: String
     let tmuxName: String
+    /// What the agents' windows run.
+    var agentCommand = "sh"
 
     var environment: [String: String] {
         [
             "CCORC_HOME": home, "CCORC_TMUX_SERVER": tmuxName, "CCORC_NETWORK": "none", "CCORC_IMAGE": TestEngine.image,
-            "CCORC_AGENT_COMMAND": "sh", "TMUX": "",
+            "CCORC_AGENT_COMMAND": agentCommand, "TMUX": "",
         ]
     }
 
