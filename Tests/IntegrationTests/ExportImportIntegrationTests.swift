@@ -281,8 +281,10 @@ import Testing
             #expect(try await bed.engine.inspectContainer(bed.prefix + "-ccbox-run-leader").labels[OwnershipLabels.session] == nil)
             #expect(try await bed.engine.listContainers(all: true, filters: ["name": ["^/" + gone]]).isEmpty)
 
-            let second = try bed.ccorc(environment: ["HOME": bed.home + "-python"], "import", "--legacy", file)
+            // Run again, even with an image that does not exist, it adds nothing and fails nothing.
+            let second = try bed.ccorc(environment: ["CCORC_IMAGE": bed.prefix + "-absent:latest"], "import", "--legacy", file)
             #expect(second.stdout.hasSuffix("0 added, 3 already registered, 2 skipped\n"), "\(second.stdout)")
+            #expect(second.stderr.split(separator: "\n").count == 2, "only the invalid entries: \(second.stderr)")
 
             // The context the tool stopped (`--rm`) comes back as the import said.
             let refused = try bed.ccorc("resume", gone)

@@ -114,6 +114,12 @@ public enum LegacyRegistry {
         }
     }
 
+    /// The name an entry is registered under: its `context_name` (team contexts) or
+    /// `session_name` (sessions), else its key. Not checked against the naming rule.
+    static func sessionName(key: String, entry: JSONValue, format: Format) -> String {
+        entry[format == .teamContexts ? "context_name" : "session_name"]?.string ?? key
+    }
+
     /// Turns one entry into a row; the error says why it cannot be registered.
     ///
     /// An agent's container is the one the entry names, else (team contexts) the one labelled
@@ -123,7 +129,7 @@ public enum LegacyRegistry {
     /// entry becomes a legacy row, whose containers are matched by name and never relabelled.
     static func record(key: String, entry: JSONValue, format: Format, engine: EngineView) throws(EntryError) -> SessionRecord {
         guard entry.object != nil else { throw EntryError("is not an object") }
-        let rawName = entry[format == .teamContexts ? "context_name" : "session_name"]?.string ?? key
+        let rawName = sessionName(key: key, entry: entry, format: format)
         guard let name = SessionName(rawValue: rawName) else {
             throw EntryError("has an invalid session name \(rawName.debugDescription) (\(SessionName.rule))")
         }
@@ -285,9 +291,18 @@ extension SessionManager {
         let view = LegacyRegistry.EngineView(
             containers: try await engine.listContainers(all: true), recreateImage: recreateImage,
             networkMode: options.networkMode, agentCommand: options.agentCommand)
+        let rows = try registry.rows()
+        // Checked first, so that a second run reports them as registered whatever else changed
+        // (the image a context without containers needs, say).
+        let registered = Set(rows.sessions.map(\.name.rawValue) + rows.damaged.map(\.key))
         var report = LegacyImportReport(added: [], alreadyRegistered: [], invalid: [])
         for file in files {
             for key in file.entries.keys.sorted() {
+                let rawName = LegacyRegistry.sessionName(key: key, entry: file.entries[key]!, format: file.format)
+                if registered.contains(rawName), let name = SessionName(rawValue: rawName) {
+                    report.alreadyRegistered.append(name)
+                    continue
+                }
                 let record: SessionRecord
                 do {
                     record = try LegacyRegistry.record(key: key, entry: file.entries[key]!, format: file.format, engine: view)
