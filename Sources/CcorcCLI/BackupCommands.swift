@@ -62,20 +62,29 @@ struct Import: AsyncParsableCommand {
             Every file is read and checked before anything changes. An existing session name is refused \
             unless --force (which replaces its registry entry only). --create also creates missing \
             containers and volumes exactly as exported (volume contents are not part of an export). \
-            --legacy reads ~/.claude-orc/sessions.json (or FILE), registers each valid session, reports \
-            the rest, and creates or labels nothing on the engine; running it again adds nothing.
+            --legacy reads the earlier Python tool's registry: FILE, or those of \
+            ~/.claude-orc/team_contexts.json and ~/.claude-orc/sessions.json that exist (either format, \
+            told apart by content). It registers each valid session, reports the rest, and creates or \
+            labels nothing on the engine; running it again adds nothing. A context with no container left \
+            (the tool ran them with --rm) is registered with ccorc's container and volume names, made from \
+            --image on --network: create them with `ccorc cleanup --fix-broken NAME`, then `ccorc resume NAME`.
             """)
     @Argument(help: "Export files (with --legacy: at most one legacy registry file).") var files: [String] = []
     @Flag(help: "Create missing containers and volumes as exported.") var create = false
     @Flag(help: "Replace the registry entries of existing names.") var force = false
-    @Flag(help: "Read the earlier Python tool's sessions.json.") var legacy = false
+    @Flag(help: "Read the earlier Python tool's team_contexts.json or sessions.json.") var legacy = false
+    @Option(help: "With --legacy: the image of contexts without containers (default: $CCORC_IMAGE or ccorc-agent:latest).") var image: String?
+    @Option(help: "With --legacy: their network mode (default: $CCORC_NETWORK, else the engine's default).") var network: String?
 
     func run() async throws {
         if legacy {
             guard files.count <= 1, !create, !force else { throw ValidationError("--legacy takes at most one FILE and no --create or --force") }
-            try await importLegacy(files.first ?? LegacyRegistry.defaultPath())
+            let paths: [String]
+            do { paths = try files.first.map { [$0] } ?? LegacyRegistry.defaultPaths() } catch { throw CommandLineFailure("\(error)") }
+            try await importLegacy(paths)
             return
         }
+        guard image == nil, network == nil else { throw ValidationError("--image and --network go with --legacy") }
         guard !files.isEmpty else { throw ValidationError("name export files to import (or pass --legacy)") }
         var sessions: [ExportedSession] = []
         for file in files {
@@ -98,14 +107,26 @@ struct Import: AsyncParsableCommand {
         }
     }
 
-    private func importLegacy(_ path: String) async throws {
+    private func importLegacy(_ paths: [String]) async throws {
+        let environment = Environment.values
+        var options = LegacyImportOptions()
+        options.image = image ?? environment["CCORC_IMAGE"] ?? options.image
+        options.agentCommand = environment["CCORC_AGENT_COMMAND"] ?? options.agentCommand
+        options.networkMode = network ?? environment["CCORC_NETWORK"]
         let report: LegacyImportReport
         do {
-            report = try await Environment.manager().importLegacy(path: path)
+            report = try await Environment.manager().importLegacy(paths: paths, options: options)
         } catch let error as LegacyImportError {
             throw CommandLineFailure(error.description)
         }
-        for name in report.added { print("registered \(name)") }
+        let withoutContainers = Set(report.withoutContainers)
+        for name in report.added {
+            if withoutContainers.contains(name) {
+                print("registered \(name) without containers (the earlier tool removed them when it stopped): create them with `ccorc cleanup --fix-broken \(name)`, then `ccorc resume \(name)`")
+            } else {
+                print("registered \(name)")
+            }
+        }
         for name in report.alreadyRegistered { print("already registered \(name)") }
         for (key, reason) in report.invalid { printError("ccorc: skipped legacy session \(key.debugDescription): it \(reason)") }
         print("\(report.added.count) added, \(report.alreadyRegistered.count) already registered, \(report.invalid.count) skipped")

@@ -182,6 +182,163 @@ import Testing
         }
     }
 
+    /// A file as the Python tool's current version writes it: `json.dump(asdict(...), indent=2)`
+    /// of its `TeamContext` dataclasses, in their field order, with `datetime.now().isoformat()`.
+    private func teamContextsJSON(_ contexts: [(name: String, agents: [(name: String, role: String)])]) -> String {
+        let bodies = contexts.map { context in
+            let agents = context.agents.enumerated().map { index, agent in
+                """
+                      {
+                        "name": "\(agent.name)",
+                        "role": "\(agent.role)",
+                        "model": "sonnet",
+                        "pane_index": \(index),
+                        "session_id": "0b6e1f0c-6c5e-4a55-9d0e-3f7a2c1d00\(index)\(index)",
+                        "fork_history": []
+                      }
+                """
+            }.joined(separator: ",\n")
+            return """
+                  "\(context.name)": {
+                    "context_name": "\(context.name)",
+                    "tmux_session": "\(context.name)",
+                    "created_at": "2025-08-10T14:03:12.123456",
+                    "agents": [
+                \(agents)
+                    ],
+                    "working_dir": "/home/user/project",
+                    "updated_at": "2025-08-11T09:30:00.654321",
+                    "orchestrator_config": {
+                      "team_name": "devops-team"
+                    }
+                  }
+                """
+        }
+        return "{\n" + bodies.joined(separator: ",\n") + "\n}"
+    }
+
+    /// A container as the Python tool's `ccdk run --context C --role R` makes it: labelled, no ccorc label.
+    private func pythonContainer(_ bed: SessionTestbed, _ name: String, context: String, role: String, schema: Bool = true, start: Bool) async throws {
+        var spec = TestEngine.spec(name)
+        spec.labels = ["xyz.texot.ccbox.context": context, "xyz.texot.ccbox.role": role, "xyz.texot.ccbox.agent_name": name]
+        if schema { spec.labels["xyz.texot.ccbox.schema_version"] = "1.0" }
+        _ = try await bed.engine.createContainer(spec)
+        if start { try await bed.engine.startContainer(name) }
+    }
+
+    @Test func legacyTeamContextsImport() async throws {
+        try await SessionTestbed.with("ctx") { bed in
+            let running = bed.prefix + "-run", stopped = bed.prefix + "-stopped", gone = bed.prefix + "-gone"
+            // Names and roles as the tool has them: `Leader` labelled `leader`.
+            try await pythonContainer(bed, bed.prefix + "-ccbox-run-leader", context: running, role: "leader", start: true)
+            try await pythonContainer(bed, bed.prefix + "-ccbox-run-dev", context: running, role: "Developer", start: true)
+            try await pythonContainer(bed, bed.prefix + "-ccbox-stopped-leader", context: stopped, role: "leader", start: false)
+            // Without the schema label the tool itself ignores a container; so does the import.
+            try await pythonContainer(bed, bed.prefix + "-decoy", context: stopped, role: "leader", schema: false, start: true)
+
+            let directory = bed.home + "-python/.claude-orc"
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(atPath: bed.home + "-python") }
+            let file = directory + "/team_contexts.json"
+            try teamContextsJSON([
+                (running, [("Leader", "leader"), ("Dev", "Developer")]),
+                (stopped, [("Leader", "leader")]),
+                (gone, [("Leader", "leader"), ("Writer", "writer")]),
+                ("bad name!", [("Leader", "leader")]),
+                (bed.prefix + "-empty", []),
+            ]).write(toFile: file, atomically: true, encoding: .utf8)
+
+            let first = try bed.ccorc(environment: ["HOME": bed.home + "-python"], "import", "--legacy")
+            #expect(first.status == 0, "\(first.stderr)")
+            #expect(first.stdout.hasSuffix("3 added, 0 already registered, 2 skipped\n"), "\(first.stdout)")
+            #expect(first.stdout.contains("registered \(running)\n") && first.stdout.contains("registered \(stopped)\n"), "\(first.stdout)")
+            #expect(first.stdout.contains(
+                "registered \(gone) without containers (the earlier tool removed them when it stopped): create them with `ccorc cleanup --fix-broken \(gone)`, then `ccorc resume \(gone)`"),
+                "\(first.stdout)")
+            #expect(first.stderr.contains("skipped legacy session \"bad name!\": it has an invalid session name"), "\(first.stderr)")
+            #expect(first.stderr.contains("skipped legacy session \"\(bed.prefix)-empty\": it lists no agents"), "\(first.stderr)")
+
+            let sessions = try bed.list()
+            func states(_ name: String) throws -> [String: String] {
+                let session = try #require(sessions.first { $0["name"]?.string == name })
+                return Dictionary(uniqueKeysWithValues: (session["agents"]?.array ?? []).map { ($0["role"]!.string!, $0["state"]!.string!) })
+            }
+            #expect(try states(running) == ["Leader": "running", "Dev": "running"])
+            #expect(try states(stopped) == ["Leader": "stopped"])
+            #expect(try states(gone) == ["Leader": "missing", "Writer": "missing"])
+            let registry = try SessionRegistry(home: bed.home)
+            let runningRecord = try #require(try registry.session(named: SessionName(running)))
+            #expect(runningRecord.isLegacy && runningRecord.image == TestEngine.image)
+            #expect(runningRecord.agents.map(\.containerName) == [bed.prefix + "-ccbox-run-leader", bed.prefix + "-ccbox-run-dev"])
+            let local = try #require(Calendar.current.date(from: DateComponents(year: 2025, month: 8, day: 10, hour: 14, minute: 3, second: 12)))
+            #expect(abs(runningRecord.createdAt.timeIntervalSince(local) - 0.123456) < 0.001)
+            let goneRecord = try #require(try registry.session(named: SessionName(gone)))
+            #expect(!goneRecord.isLegacy && goneRecord.networkMode == "none" && goneRecord.image == TestEngine.image)
+            #expect(goneRecord.agents.map(\.containerName) == [gone + "-Leader", gone + "-Writer"])
+            #expect(goneRecord.agents.allSatisfy { $0.containerID == nil })
+
+            // Nothing on the engine was made or labelled.
+            #expect(try await bed.engine.inspectContainer(bed.prefix + "-ccbox-run-leader").labels[OwnershipLabels.session] == nil)
+            #expect(try await bed.engine.listContainers(all: true, filters: ["name": ["^/" + gone]]).isEmpty)
+
+            // Run again, even with an image that does not exist, it adds nothing and fails nothing.
+            let second = try bed.ccorc(environment: ["CCORC_IMAGE": bed.prefix + "-absent:latest"], "import", "--legacy", file)
+            #expect(second.stdout.hasSuffix("0 added, 3 already registered, 2 skipped\n"), "\(second.stdout)")
+            #expect(second.stderr.split(separator: "\n").count == 2, "only the invalid entries: \(second.stderr)")
+
+            // The context the tool stopped (`--rm`) comes back as the import said.
+            let refused = try bed.ccorc("resume", gone)
+            #expect(refused.status == 1 && refused.stderr.contains("repair with `ccorc cleanup --fix-broken`"), "\(refused.stderr)")
+            let repair = try bed.ccorc("cleanup", "--fix-broken", gone, "--yes")
+            #expect(repair.status == 0, "\(repair.stderr)")
+            let resumed = try bed.ccorc("resume", gone)
+            #expect(resumed.status == 0, "\(resumed.stderr)")
+            let after = try #require(try bed.list().first { $0["name"]?.string == gone })
+            #expect((after["agents"]?.array ?? []).map { $0["state"]?.string } == ["running", "running"], "\(after)")
+            let leader = try await bed.engine.inspectContainer(gone + "-Leader")
+            #expect(leader.labels[OwnershipLabels.session] == gone && leader.networkMode == "none")
+        }
+    }
+
+    @Test func legacyImportReadsBothDefaultFiles() async throws {
+        try await SessionTestbed.with("both") { bed in
+            let newer = bed.prefix + "-new", older = bed.prefix + "-old", shared = bed.prefix + "-shared"
+            let python = bed.home + "-python"
+            let directory = python + "/.claude-orc"
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(atPath: python) }
+
+            let missing = try bed.ccorc(environment: ["HOME": python], "import", "--legacy")
+            #expect(missing.status == 1 && missing.stderr == "ccorc: cannot read \(directory)/sessions.json or \(directory)/team_contexts.json: neither exists (name the file to import)\n", "\(missing.stderr)")
+
+            try teamContextsJSON([(newer, [("Leader", "leader")]), (shared, [("Leader", "leader")])])
+                .write(toFile: directory + "/team_contexts.json", atomically: true, encoding: .utf8)
+            // `sessions.json` as the older versions wrote it.
+            let sessions = [older, shared].map { name in
+                """
+                  "\(name)": {
+                    "session_name": "\(name)",
+                    "created_at": "2024-03-01T09:15:00.250000",
+                    "updated_at": "2024-03-02T10:00:00",
+                    "tmux_session": "\(name)",
+                    "containers": ["\(name)-leader"],
+                    "agents": [{"name": "leader", "container": "\(name)-leader", "container_mode": "persistent", "model": "opus", "pane_index": 0}],
+                    "orchestrator_config": {}
+                  }
+                """
+            }
+            try ("{\n" + sessions.joined(separator: ",\n") + "\n}").write(toFile: directory + "/sessions.json", atomically: true, encoding: .utf8)
+
+            let imported = try bed.ccorc(environment: ["HOME": python], "import", "--legacy")
+            #expect(imported.status == 0, "\(imported.stderr)")
+            #expect(imported.stdout.hasSuffix("3 added, 1 already registered, 0 skipped\n"), "\(imported.stdout)")
+            let registry = try SessionRegistry(home: bed.home)
+            #expect(try registry.session(named: SessionName(older))?.isLegacy == true)
+            let sharedRecord = try #require(try registry.session(named: SessionName(shared)))
+            #expect(sharedRecord.agents.map(\.containerName) == [shared + "-Leader"], "the newer file's entry wins")
+        }
+    }
+
     @Test func recoverRebuildsTheList() async throws {
         try await SessionTestbed.with("rec") { bed in
             let one = bed.prefix + "-a", two = bed.prefix + "-b"
