@@ -63,7 +63,8 @@ install: release lib
 
 # Unit tests, integration tests against the real engine and real tmux, the C ABI under valgrind,
 # concurrent C ABI calls on one handle under ThreadSanitizer (both sides of the ABI instrumented),
-# the C ABI once more through an installed prefix and pkg-config, the Swift example package, and
+# the C ABI once more through an installed prefix and pkg-config (whose release `ccorc` must ignore
+# the debug builds' fault hook), the Swift example package, and
 # the README's first command, `make demo`, from a machine where neither tmux nor ccorc has run.
 # The engine's inventory is taken before and compared after: a container, volume or image the run
 # made and left (the shared test images excepted) fails it, by name.
@@ -116,6 +117,8 @@ test-c-installed: engine
 	$(MAKE) --no-print-directory install PREFIX=$$prefix >/dev/null && \
 	export PKG_CONFIG_PATH=$$prefix/lib/pkgconfig && \
 	echo "pkg-config ccorc: $$(pkg-config --modversion ccorc): $$(pkg-config --cflags --libs ccorc)" && \
+	CCORC_HOME=$$prefix/home CCORC_FAIL_STEP=1:kill $$prefix/bin/ccorc list >/dev/null && \
+	echo "release build: the fault hook is compiled out (CCORC_FAIL_STEP=1:kill ccorc list exits 0)" && \
 	$(CC) $(C_FLAGS) Tests/CABITests/session_flow.c -o $$prefix/session_flow $$(pkg-config --cflags --libs ccorc jansson) && \
 	Tests/run-session-client.sh $$prefix/session_flow $$prefix/bin/ccdk
 

@@ -431,14 +431,14 @@ public final class SessionManager: Sendable {
             throw SessionError(.containersMissing, "session \(name) has missing containers: \(missing.map(\.record.containerName).joined(separator: ", ")) (repair with `ccorc cleanup --fix-broken`)")
         }
         let stopped = status.agents.filter { $0.state != "running" }.map(\.record)
-        try await step("starting the containers") {
+        try await step("resume \(name): starting the containers") {
             try await self.fanOut(stopped) { try await self.engine.startContainer($0.containerName) }
         }
         if status.tmux == nil {
-            try await step("recreating the tmux session") { try await self.openTmux(record, windowFault: .resumeTmuxWindow) }
+            try await step("resume \(name): recreating the tmux session") { try await self.openTmux(record, windowFault: .resumeTmuxWindow) }
         } else if !record.isLegacy {
             // A legacy session's panes are not ccorc's to manage (as `health` treats them).
-            try await step("recreating the missing tmux windows") { try await self.addMissingWindows(record, windowFault: .resumeTmuxWindow) }
+            try await step("resume \(name): recreating the missing tmux windows") { try await self.addMissingWindows(record, windowFault: .resumeTmuxWindow) }
         }
         try registry.markResumed(name)
         status = try await self.status(of: [try registry.session(named: name) ?? record]).first!
