@@ -81,9 +81,8 @@ enum TmuxBenchProcess {
     }
 }
 
-/// Runs a program with its output discarded; throws if its exit status is outside `accepting`.
-/// The process is registered while it runs, so that an interrupted run stops it.
-func runQuietly(_ path: String, _ arguments: [String], environment: [String: String] = [:], accepting: ClosedRange<Int32> = 0...0) throws {
+/// Starts a program with its input empty and its output discarded; the caller waits for it.
+func startQuietly(_ path: String, _ arguments: [String], environment: [String: String] = [:]) throws -> Process {
     try BenchResources.shared.checkpoint()
     let process = Process()
     process.executableURL = URL(fileURLWithPath: path)
@@ -93,12 +92,26 @@ func runQuietly(_ path: String, _ arguments: [String], environment: [String: Str
     process.standardOutput = FileHandle.nullDevice
     process.standardError = FileHandle.nullDevice
     try process.run()
+    return process
+}
+
+/// Runs a program with its output discarded; throws if its exit status is outside `accepting`.
+/// The process is registered while it runs, so that an interrupted run stops it.
+func runQuietly(_ path: String, _ arguments: [String], environment: [String: String] = [:], accepting: ClosedRange<Int32> = 0...0) throws {
+    let status = try runWithStatus(path, arguments, environment: environment)
+    if !accepting.contains(status) {
+        throw CommandFailed(description: "\(path) \(arguments.prefix(4).joined(separator: " ")) exited \(status)")
+    }
+}
+
+/// Runs a program with its output discarded, registered while it runs (see `runQuietly`).
+/// - Returns: its exit status.
+func runWithStatus(_ path: String, _ arguments: [String], environment: [String: String] = [:]) throws -> Int32 {
+    let process = try startQuietly(path, arguments, environment: environment)
     let token = BenchResources.shared.track(pid: process.processIdentifier)
     process.waitUntilExit()
     BenchResources.shared.untrack(token)
-    if !accepting.contains(process.terminationStatus) {
-        throw CommandFailed(description: "\(path) \(arguments.prefix(4).joined(separator: " ")) exited \(process.terminationStatus)")
-    }
+    return process.terminationStatus
 }
 
 /// A peer command failed during a benchmark.

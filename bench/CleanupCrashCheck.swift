@@ -60,24 +60,4 @@ private func runKilled(_ path: String, _ arguments: [String], environment: [Stri
     return running && process.terminationReason == .uncaughtSignal && process.terminationStatus == SIGKILL
 }
 
-/// Runs a program with its output discarded. - Returns: its exit status.
-private func runWithStatus(_ path: String, _ arguments: [String], environment: [String: String]) throws -> Int32 {
-    let process = try startQuietly(path, arguments, environment: environment)
-    let token = BenchResources.shared.track(pid: process.processIdentifier)
-    process.waitUntilExit()
-    BenchResources.shared.untrack(token)
-    return process.terminationStatus
-}
 
-private func startQuietly(_ path: String, _ arguments: [String], environment: [String: String]) throws -> Process {
-    try BenchResources.shared.checkpoint()
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: path)
-    process.arguments = arguments
-    process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-    process.standardInput = FileHandle.nullDevice
-    process.standardOutput = FileHandle.nullDevice
-    process.standardError = FileHandle.nullDevice
-    try process.run()
-    return process
-}

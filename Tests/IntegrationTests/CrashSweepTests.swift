@@ -235,6 +235,12 @@ import Testing
                 let lines = result.stderr.split(separator: "\n")
                 #expect(!lines.isEmpty && lines.allSatisfy { $0.hasPrefix("ccorc: ") || $0.hasPrefix("failed ") }, "\(sweep.where): \(result.stderr)")
                 if arguments[0] != "cleanup" { #expect(lines.count == 1, "\(sweep.where): one line: \(result.stderr)") }
+                if arguments[0] == "stop" && result.stderr.contains("closing tmux session") {
+                    // tmux first, or nothing: the agents keep running under their open windows.
+                    let containers = try await bed.engine.listContainers(all: true, filters: ["label": ["\(OwnershipLabels.session)=\(sweep.session)"]])
+                    #expect(containers.count == 3 && containers.allSatisfy { $0.state == .running }, "\(sweep.where): \(containers.map(\.state))")
+                    #expect(try await sweep.tmux.hasSession(sweep.session), "\(sweep.where): the tmux session stays")
+                }
             }
         }
         try await expectInvariants(sweep, kept: kept, foreignID: foreignID, foreignVolume: foreignVolume)

@@ -505,7 +505,15 @@ public final class SessionManager: Sendable {
         // list call above has returned early when the engine does not answer, so that the
         // containers can be stopped after them.
         if !keepTmux {
-            _ = await closeTmuxFirst(records.values.map(\.tmuxSession))
+            // A session whose tmux session cannot be closed keeps its containers running, as
+            // cleanup does: stopping them under open windows is what `closeTmuxFirst` avoids.
+            let failures = await closeTmuxFirst(records.values.map(\.tmuxSession))
+            for record in records.values {
+                guard let message = failures[record.tmuxSession] else { continue }
+                errors[record.name] = SessionError(
+                    .stepFailed, "closing tmux session \(record.tmuxSession) failed: \(message); its containers were left running")
+                toStop.removeAll { $0.0 == record.name }
+            }
         }
         let stopped = await forEachConcurrently(toStop, width: 256) { _, id in
             do {
