@@ -162,7 +162,7 @@ public final class TmuxControlClient: Sendable {
         let creation = ["new-session", "-d"] + arguments + commandArguments
         switch try await obtainConnection(creating: creation) {
         case .existing(let connection):
-            let reply = try await send([pipeCommand], on: connection)[0]
+            let reply = try await TmuxServerLock.around(socketPath: socketPath) { try await send([pipeCommand], on: connection)[0] }
             try Self.requireSuccess(reply, "new-session")
             guard let line = reply.lines.first else { throw TmuxError(.protocolError, "new-session printed nothing") }
             return try TmuxFormats.session(line, controlClientSessionID: nil)
@@ -255,7 +255,7 @@ public final class TmuxControlClient: Sendable {
         for name in ordered {
             commands.append((TmuxCommandLine("kill-session", "-t", TmuxTarget.session(name).rawValue).rendered, name == lastSession))
         }
-        let replies = try await submit(commands, on: connection)
+        let replies = try await TmuxServerLock.around(socketPath: socketPath) { try await submit(commands, on: connection) }
         for (offset, name) in ordered.enumerated() {
             let reply = replies[switchCount + offset]
             results[name] = reply.succeeded ? nil : TmuxError.fromReply(reply, command: commands[switchCount + offset].line)
@@ -540,7 +540,7 @@ public final class TmuxControlClient: Sendable {
             case .connect:
                 let result: Obtained?
                 do {
-                    result = try await connect(creating: startUp)
+                    result = try await TmuxServerLock.around(socketPath: socketPath) { try await connect(creating: startUp) }
                 } catch {
                     let failure = error as? TmuxError ?? TmuxError(.connectionLost, "\(error)")
                     finishConnecting(.failed(failure))
