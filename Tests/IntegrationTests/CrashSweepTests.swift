@@ -181,6 +181,11 @@ import Testing
             // client that is still connecting (see README, "Stop"), and every ccorc command connects one.
             var bed = bed
             bed.agentCommand = "sleep 86400"
+            // A session of the test's own keeps the tmux server up throughout, so that launches
+            // and resumes add sessions to a running server instead of starting one each time: a
+            // new server with a control client arriving is where tmux 3.3a's control-client crash
+            // (see README, "Stop") was seen in this test.
+            try ScratchTmux(socketName: bed.tmuxName).run("new-session", "-d", "-s", "keeper", "sleep 86400")
             var sweep = Sweep(bed: bed, mode: mode, tmux: bed.tmux)
             // Unlabelled, and named like what ccorc makes for a session the pattern matches.
             var spec = TestEngine.spec(sweep.foreignName)
