@@ -182,7 +182,9 @@ void ccorc_cleanup_options_init(ccorc_cleanup_options *options);
 
 /**
  * Opens a handle: validates the options and opens (or creates) the registry. The engine and tmux
- * are contacted lazily, by the first call that needs them.
+ * are contacted lazily, by the first call that needs them. The registry directory is made (or
+ * tightened to) mode 0700 and registry.db with its -wal and -shm 0600; what cannot be tightened
+ * is left as it is, with one "ccorc: warning:" line on stderr.
  *
  * @param options  NULL for every default.
  * @param handle   receives the handle (NULL on failure); close it with ccorc_close().
