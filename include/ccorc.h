@@ -204,7 +204,8 @@ void ccorc_close(ccorc_handle *handle);
  *
  * SESSION is {"name", "status" ("ready" | "launching": the registry row's), "condition" ("running" |
  * "stopped" | "partlyRunning" | "broken" | "launching": what the session is, as `ccorc list` says
- * it), "created", "updated", "lastResumed" (RFC 3339 or null), "image", "agentCommand", "memory", "nanoCpus" (numbers or null), "running", "total",
+ * it), "created", "updated", "lastResumed" (RFC 3339 or null), "image", "agentCommand" (secrets masked, as everywhere ccorc shows
+ * them; see the README's Secrets), "memory", "nanoCpus" (numbers or null), "running", "total",
  * "tmux" ({"id", "windows", "attached"} or null), "agents": [{"role", "container", "containerId",
  * "state" ("running" | "stopped" | "missing" | ...), "volume", "window"}]}.
  *

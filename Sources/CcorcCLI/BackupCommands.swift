@@ -9,14 +9,16 @@ struct Export: AsyncParsableCommand {
         discussion: """
             Without --output the export goes to stdout. PATH may be a file (one document with every \
             session) or a directory, existing or ending in '/' (one NAME.json per session); files are \
-            created with mode 0600. Values of \
-            environment variables named like *TOKEN*, *KEY*, *SECRET* or *PASSWORD* are masked unless \
-            --include-secrets.
+            created with mode 0600. Secrets are masked unless --include-secrets: the values of variables \
+            named like *TOKEN*, *KEY*, *SECRET*, *PASS*, *PWD*, *CREDENTIAL*, *AUTH*, *_PAT, *COOKIE* or \
+            *SESSION* (by whole words; see the README), URL passwords, well-known key formats and PEM \
+            blocks, in the environment and in inline NAME=value assignments of the agent command and \
+            the containers' cmd and entrypoint.
             """)
     @Argument(help: "Session names.") var names: [String] = []
     @Flag(help: "Export every registered session.") var all = false
     @Option(name: .shortAndLong, help: "A file, or a directory for one NAME.json per session.") var output: String?
-    @Flag(help: "Keep the values of secret-looking environment variables.") var includeSecrets = false
+    @Flag(help: "Keep secret values (environment, agent command, cmd and entrypoint) in clear.") var includeSecrets = false
 
     func run() async throws {
         guard all != !names.isEmpty else { throw ValidationError(all ? "name sessions or pass --all, not both" : "name sessions to export, or pass --all") }
