@@ -109,6 +109,22 @@ import Testing
             let imported = try bed.ccorc("import", maskedFile, "--force")
             #expect(imported.status == 0, "\(imported.stderr)")
             #expect(imported.stderr.contains("DB_PASS") && imported.stderr.contains("ANTHROPIC_API_KEY in the agent command"), "\(imported.stderr)")
+
+            // Recreated from a full export of containers an earlier ccorc labelled in clear, the
+            // containers get the secrets they need in their environment and none in their labels.
+            #expect(try bed.ccorc("cleanup", "--remove", name, "--yes").status == 0)
+            let labelledInClear = fullText.replacingOccurrences(of: "\"ANTHROPIC_API_KEY=<masked> sh; true\"", with: "\"\(bed.agentCommand)\"")
+            #expect(labelledInClear != fullText)
+            try labelledInClear.write(toFile: full, atomically: true, encoding: .utf8)
+            let created = try bed.ccorc("import", full, "--create")
+            #expect(created.status == 0, "\(created.stderr)")
+            for role in ["leader", "writer"] {
+                let details = try await bed.engine.inspectContainer("\(name)-\(role)")
+                expectNoSecret(details.labels.map { "\($0.key)=\($0.value)" }.joined(separator: "\n"), "labels of the imported \(role)")
+                #expect(details.environment.contains("DB_PASS=hunter2pass"))
+                let volume = try await bed.engine.inspectVolume("\(name)-\(role)-state")
+                expectNoSecret(volume.labels.map { "\($0.key)=\($0.value)" }.joined(separator: "\n"), "labels of the imported volume")
+            }
             #expect(try bed.ccorc("cleanup", "--remove", name, "--yes").status == 0)
         }
     }

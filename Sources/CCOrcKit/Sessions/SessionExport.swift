@@ -425,7 +425,8 @@ extension SessionManager {
         do {
             let mounts = try record.mounts.map(MountSpec.init(parsing:))
             for volume in session.volumes where !existingVolumes.contains(volume.name) {
-                _ = try await engine.createVolume(name: volume.name, labels: volume.labels, driver: volume.driver)
+                // Labels never carry secrets, even from an export of containers labelled before they were masked.
+                _ = try await engine.createVolume(name: volume.name, labels: SecretMasking.maskLabels(volume.labels), driver: volume.driver)
                 result.createdVolumes.append(volume.name)
             }
             // Each image's ID is looked up once: agents share their session's image.
@@ -440,6 +441,7 @@ extension SessionManager {
                 // Created from the image's ID, as launch does; a missing image is the engine's to report.
                 if imageIDs[spec.image] == nil { imageIDs[spec.image] = try await engine.imageID(spec.image) ?? spec.image }
                 spec.image = imageIDs[spec.image]!
+                spec.labels = SecretMasking.maskLabels(spec.labels)
                 record.agents[index].containerID = try await engine.createContainer(spec)
                 result.createdContainers.append(agent.containerName)
             }
