@@ -176,7 +176,7 @@ public enum SecretMasking {
     // MARK: - Environments and command lines
 
     /// One `NAME=value` environment entry with its value masked: all of it when the name is a
-    /// secret's, else the parts the value rules find. An entry without `=` is kept as it is.
+    /// secret's, else the parts the value rules find. An entry without `=` is a value.
     public static func maskEntry(_ entry: String) -> String {
         guard let equals = entry.firstIndex(of: "=") else { return maskValue(entry) }
         if isSecretName(entry[..<equals]) { return entry[...equals] + marker }
