@@ -182,7 +182,9 @@ void ccorc_cleanup_options_init(ccorc_cleanup_options *options);
 
 /**
  * Opens a handle: validates the options and opens (or creates) the registry. The engine and tmux
- * are contacted lazily, by the first call that needs them.
+ * are contacted lazily, by the first call that needs them. The registry directory is made (or
+ * tightened to) mode 0700 and registry.db with its -wal and -shm 0600; what cannot be tightened
+ * is left as it is, with one "ccorc: warning:" line on stderr.
  *
  * @param options  NULL for every default.
  * @param handle   receives the handle (NULL on failure); close it with ccorc_close().
@@ -202,7 +204,8 @@ void ccorc_close(ccorc_handle *handle);
  *
  * SESSION is {"name", "status" ("ready" | "launching": the registry row's), "condition" ("running" |
  * "stopped" | "partlyRunning" | "broken" | "launching": what the session is, as `ccorc list` says
- * it), "created", "updated", "lastResumed" (RFC 3339 or null), "image", "agentCommand", "memory", "nanoCpus" (numbers or null), "running", "total",
+ * it), "created", "updated", "lastResumed" (RFC 3339 or null), "image", "agentCommand" (secrets masked, as everywhere ccorc shows
+ * them; see the README's Secrets), "memory", "nanoCpus" (numbers or null), "running", "total",
  * "tmux" ({"id", "windows", "attached"} or null), "agents": [{"role", "container", "containerId",
  * "state" ("running" | "stopped" | "missing" | ...), "volume", "window"}]}.
  *

@@ -17,6 +17,8 @@ final class SessionHandle {
         try server.validate()
         let engine = try EngineClient(host: try engineHost.map { try EngineHost(dockerHost: $0) })
         let registry = try SessionRegistry(home: home ?? SessionRegistry.defaultHome(environment: environment))
+        // The C ABI has no channel for warnings but stderr, where the CLI puts them too.
+        for warning in registry.warnings { FileHandle.standardError.write(Data("ccorc: warning: \(warning)\n".utf8)) }
         manager = SessionManager(engine: engine, tmux: TmuxControlClient(server: server), registry: registry, shellProgram: ccdk ?? "ccdk")
     }
 

@@ -219,7 +219,7 @@ struct Status: AsyncParsableCommand {
             ("State", details.state.rawValue + (details.state == .exited ? " (exit \(details.exitCode))" : "")),
             ("Memory", details.memory > 0 ? ResourceLimits.formatBytes(details.memory) : "unlimited"),
             ("CPUs", details.nanoCPUs > 0 ? ResourceLimits.formatCPUs(details.nanoCPUs) : "unlimited"),
-            ("Network", details.networkMode), ("Command", details.command.joined(separator: " ")),
+            ("Network", details.networkMode), ("Command", SecretMasking.maskArguments(details.command).joined(separator: " ")),
         ]
         if details.oomKilled { lines.append(("OOM killed", "yes")) }
         if let session = details.labels[OwnershipLabels.session] { lines.append(("Session", session)) }

@@ -8,14 +8,17 @@ struct Export: AsyncParsableCommand {
         abstract: "Write sessions (registry entry, containers' config, volumes, live state) as JSON.",
         discussion: """
             Without --output the export goes to stdout. PATH may be a file (one document with every \
-            session) or a directory, existing or ending in '/' (one NAME.json per session). Values of \
-            environment variables named like *TOKEN*, *KEY*, *SECRET* or *PASSWORD* are masked unless \
-            --include-secrets.
+            session) or a directory, existing or ending in '/' (one NAME.json per session); files are \
+            created with mode 0600. Secrets are masked unless --include-secrets: the values of variables \
+            named like *TOKEN*, *KEY*, *SECRET*, *PASS*, *PWD*, *CREDENTIAL*, *AUTH*, *_PAT, *COOKIE* or \
+            *SESSION* (by whole words; see the README), URL passwords, well-known key formats and PEM \
+            blocks, in the environment and in inline NAME=value assignments of the agent command and \
+            the containers' cmd and entrypoint.
             """)
     @Argument(help: "Session names.") var names: [String] = []
     @Flag(help: "Export every registered session.") var all = false
     @Option(name: .shortAndLong, help: "A file, or a directory for one NAME.json per session.") var output: String?
-    @Flag(help: "Keep the values of secret-looking environment variables.") var includeSecrets = false
+    @Flag(help: "Keep secret values (environment, agent command, cmd and entrypoint) in clear.") var includeSecrets = false
 
     func run() async throws {
         guard all != !names.isEmpty else { throw ValidationError(all ? "name sessions or pass --all, not both" : "name sessions to export, or pass --all") }
@@ -30,9 +33,9 @@ struct Export: AsyncParsableCommand {
         let exists = FileManager.default.fileExists(atPath: output, isDirectory: &isDirectory)
         if output.hasSuffix("/") || (exists && isDirectory.boolValue) {
             do {
-                try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
+                try PrivateFiles.createDirectory(output)
             } catch {
-                throw CommandLineFailure("cannot create directory \(output): \(error.localizedDescription)")
+                throw CommandLineFailure(error.description)
             }
             for session in sessions {
                 let name = session["name"]?.string ?? "session"
@@ -46,11 +49,13 @@ struct Export: AsyncParsableCommand {
         }
     }
 
+    /// Writes one export file, created with mode 0600 (it may hold secrets, or the names of
+    /// everything the sessions run).
     private func write(_ document: JSONValue, to path: String) throws {
         do {
-            try Data((document.serialized(indent: 2) + "\n").utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
+            try PrivateFiles.write(Array((document.serialized(indent: 2) + "\n").utf8), to: path)
         } catch {
-            throw CommandLineFailure("cannot write \(path): \(error.localizedDescription)")
+            throw CommandLineFailure(error.description)
         }
     }
 }
@@ -176,7 +181,7 @@ struct Forget: ParsableCommand {
     func run() throws {
         guard !names.isEmpty else { throw ValidationError("name the registry entries to forget") }
         // Only the registry: no engine or tmux connection, so this works when those do not answer.
-        let registry = try SessionRegistry(home: SessionRegistry.defaultHome(environment: Environment.values))
+        let registry = try Environment.registry()
         try registry.forget(names)
         for name in names { print("forgot \(name)") }
     }

@@ -46,11 +46,18 @@ enum Environment {
         let faults = try FaultInjection(environment: values)
         let engine = try EngineClient(faults: faults)
         async let negotiated = try? engine.apiVersion()
-        let registry = try SessionRegistry(home: SessionRegistry.defaultHome(environment: values), faults: faults)
+        let registry = try registry(faults: faults)
         _ = await negotiated
         return SessionManager(
             engine: engine, tmux: TmuxControlClient(server: tmuxServer(), faults: faults), registry: registry, shellProgram: ccdkPath(),
             faults: faults)
+    }
+
+    /// The registry in `$CCORC_HOME`; what its open could not make private is a warning on stderr.
+    static func registry(faults: FaultInjection = FaultInjection()) throws -> SessionRegistry {
+        let registry = try SessionRegistry(home: SessionRegistry.defaultHome(environment: values), faults: faults)
+        for warning in registry.warnings { printError("ccorc: warning: \(warning)") }
+        return registry
     }
 
     /// tmux's own command-line arguments for the configured server.

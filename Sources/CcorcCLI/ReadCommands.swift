@@ -104,7 +104,7 @@ struct Info: AsyncParsableCommand {
         let record = status.record
         print("Session:   \(record.name) (\(record.status.rawValue))")
         print("Created:   \(record.createdAt)   Last resumed: \(record.lastResumedAt.map { "\($0)" } ?? "never")")
-        print("Image:     \(record.image)   Agent command: \(record.agentCommand)")
+        print("Image:     \(record.image)   Agent command: \(SecretMasking.maskCommand(record.agentCommand))")
         print("Limits:    memory \(record.memoryBytes.map(ResourceLimits.formatBytes) ?? "unlimited"), cpus \(record.nanoCPUs.map(ResourceLimits.formatCPUs) ?? "unlimited")")
         print("tmux:      \(status.tmux.map { "\($0.name) (\($0.windows) windows, \($0.attached) attached)" } ?? "✗ (bring it back with `ccorc resume \(record.name)`)")")
         var table = TextTable(headers: ["ROLE", "CONTAINER", "STATE", "VOLUME", "WINDOW"])

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 static int failures = 0;
@@ -271,8 +272,17 @@ int main(int argc, char **argv) {
     options.tmux_server = argv[2];
     options.home = argv[3];
     options.ccdk_path = argv[4];
+    /* A home as a mkdir or an earlier ccorc left it: opening makes it and the registry private. */
+    CHECK(chmod(argv[3], 0755) == 0);
     CHECK_OK(ccorc_open(&options, &handle, &error), error);
     if (handle == NULL) return 1;
+    {
+        struct stat file_status;
+        char database[4096];
+        snprintf(database, sizeof database, "%s/registry.db", argv[3]);
+        CHECK(stat(argv[3], &file_status) == 0 && (file_status.st_mode & 07777) == 0700);
+        CHECK(stat(database, &file_status) == 0 && (file_status.st_mode & 07777) == 0600);
+    }
 
     /* A fresh registry lists nothing; no orphans member unless asked for. */
     CHECK_OK(ccorc_list_sessions(handle, 0, &text, &error), error);

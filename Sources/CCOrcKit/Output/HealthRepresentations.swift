@@ -10,9 +10,10 @@ extension HealthIssue {
 }
 
 extension ContainerProcess {
-    /// `{"pid","ppid","command"}`.
+    /// `{"pid","ppid","command"}`, the command line masked by `SecretMasking` (`sh -c AGENT_COMMAND`
+    /// carries the agent command's inline assignments).
     public var jsonValue: JSONValue {
-        ["pid": .int(Int64(pid)), "ppid": .int(Int64(parentPID)), "command": JSONValue(strings: commandLine)]
+        ["pid": .int(Int64(pid)), "ppid": .int(Int64(parentPID)), "command": JSONValue(strings: SecretMasking.maskArguments(commandLine))]
     }
 }
 

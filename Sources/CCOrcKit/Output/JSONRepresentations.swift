@@ -22,11 +22,12 @@ extension JSONValue {
 
 extension ContainerSummary {
     /// `{"id","name","image","state","status","created","labels","session","role"}`; `image` by name
-    /// (see `imageName`).
+    /// (see `imageName`), label values masked by `SecretMasking` (containers labelled before
+    /// labels were masked carry the agent command whole).
     public var jsonValue: JSONValue {
         [
             "id": .string(id), "name": .string(name), "image": .string(imageName), "state": .string(state.rawValue),
-            "status": .string(status), "created": JSONValue(date: created), "labels": JSONValue(strings: labels),
+            "status": .string(status), "created": JSONValue(date: created), "labels": JSONValue(strings: SecretMasking.maskLabels(labels)),
             "session": labels[OwnershipLabels.session].map { .string($0) } ?? .null,
             "role": labels[OwnershipLabels.role].map { .string($0) } ?? .null,
         ]
@@ -34,15 +35,16 @@ extension ContainerSummary {
 }
 
 extension ContainerDetails {
-    /// The container's state, config and limits.
+    /// The container's state, config and limits; command, environment and labels masked by
+    /// `SecretMasking` (the engine's own inspect has them whole).
     public var jsonValue: JSONValue {
         [
             "id": .string(id), "name": .string(name), "image": .string(imageName), "imageId": .string(imageID),
             "created": JSONValue(date: created), "state": .string(state.rawValue), "pid": .int(Int64(pid)),
             "exitCode": .int(Int64(exitCode)), "oomKilled": .bool(oomKilled), "error": .string(error),
             "startedAt": JSONValue(date: startedAt), "finishedAt": JSONValue(date: finishedAt),
-            "restartCount": .int(Int64(restartCount)), "command": JSONValue(strings: command),
-            "env": JSONValue(strings: environment), "labels": JSONValue(strings: labels),
+            "restartCount": .int(Int64(restartCount)), "command": JSONValue(strings: SecretMasking.maskArguments(command)),
+            "env": JSONValue(strings: SecretMasking.maskEnvironment(environment)), "labels": JSONValue(strings: SecretMasking.maskLabels(labels)),
             "workingDir": .string(workingDirectory), "tty": .bool(tty),
             "memory": memory > 0 ? .int(memory) : .null, "memorySwap": .int(memorySwap),
             "nanoCpus": nanoCPUs > 0 ? .int(nanoCPUs) : .null, "networkMode": .string(networkMode),

@@ -6,13 +6,13 @@ extension SessionStatus {
     /// `{"name","status","condition","created","updated","lastResumed","image","agentCommand","memory",
     /// "nanoCpus","running","total","tmux","agents"}`: the documented SESSION shape. `"status"` is
     /// the registry row's (`ready`, `launching`), `"condition"` what the session is (see
-    /// `SessionCondition`).
+    /// `SessionCondition`). `"agentCommand"` is masked by `SecretMasking`: the registry keeps it whole.
     public var jsonValue: JSONValue {
         [
             "name": .string(record.name.rawValue), "status": .string(record.status.rawValue), "condition": .string(condition.rawValue),
             "created": JSONValue(date: record.createdAt), "updated": JSONValue(date: record.updatedAt),
             "lastResumed": JSONValue(date: record.lastResumedAt), "image": .string(record.image),
-            "agentCommand": .string(record.agentCommand), "memory": JSONValue(record.memoryBytes),
+            "agentCommand": .string(SecretMasking.maskCommand(record.agentCommand)), "memory": JSONValue(record.memoryBytes),
             "nanoCpus": JSONValue(record.nanoCPUs), "running": .int(Int64(runningCount)), "total": .int(Int64(agents.count)),
             "tmux": tmux.map { ["id": .string($0.id), "windows": .int(Int64($0.windows)), "attached": .int(Int64($0.attached))] } ?? .null,
             "agents": .array(agents.map { agent in

@@ -29,8 +29,17 @@ public final class SessionRegistry: Sendable {
         return (user as NSString).appendingPathComponent(".ccorc")
     }
 
-    /// Opens the registry in `home`, creating the directory (mode 0700: the registry holds the
-    /// sessions' environment) and the database as needed, and migrates it to the current schema.
+    /// What opening found wrong with the files' modes and could not fix, one line each (a
+    /// `CCORC_HOME` that is shared or another user's): the CLI prints them as warnings.
+    public let warnings: [String]
+
+    /// Opens the registry in `home`, creating the directory and the database as needed, and
+    /// migrates it to the current schema.
+    ///
+    /// The registry holds every session's environment and agent command in clear, so it is
+    /// private: `home` is created with mode 0700 or tightened to it, and `registry.db` is
+    /// created with mode 0600 (its `-wal` and `-shm` take its mode) or tightened to it, with
+    /// its `-wal` and `-shm`. What cannot be tightened is left as it is and named in `warnings`.
     ///
     /// - Throws: `RegistryError`: `.corrupt` when the file is not a database or fails
     ///   `PRAGMA quick_check` (it has then been moved to `registry.db.corrupt-<UTC timestamp>`,
@@ -43,12 +52,15 @@ public final class SessionRegistry: Sendable {
         self.faults = faults
         path = (home as NSString).appendingPathComponent("registry.db")
         do {
-            try FileManager.default.createDirectory(
-                atPath: home, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            try PrivateFiles.createDirectory(home)
         } catch {
-            throw RegistryError(
-                .io, "cannot create the registry directory \(home): \(error.localizedDescription)", path: path)
+            throw RegistryError(.io, error.description, path: path)
         }
+        // SQLite creates the file 0644 and its -wal and -shm with the file's mode; made here
+        // first, it is 0600 from the start. Where this fails (a directory in its place), SQLite's
+        // open below fails too and says why in its own words.
+        try? PrivateFiles.createFileIfAbsent(path)
+        warnings = ([home, path, path + "-wal", path + "-shm"]).compactMap(PrivateFiles.tighten)
         connection = Mutex(try Self.open(path: path))
     }
 

@@ -21,7 +21,8 @@ public enum RegistryRecovery {
     /// The working directory given at launch; empty for the image's, which the engine would
     /// otherwise report as if it had been given.
     public static let workingDirectoryLabel = "ccorc.workdir"
-    /// The agent command, written by launch.
+    /// The agent command, written by launch with its secrets masked (`SecretMasking.maskCommand`):
+    /// a row rebuilt from it holds `<masked>` in their place, and `recover` says so.
     public static let agentCommandLabel = "ccorc.agent-command"
     /// Where the state volume is mounted, written by launch.
     public static let stateDirectoryLabel = "ccorc.state-dir"
@@ -177,6 +178,10 @@ extension SessionManager {
                 ? ["stateDirectory": .string(stateDirectory)]
                 : ["stateDirectory": .string(stateDirectory), "imageVolumes": JSONValue(strings: imageVolumeTargets)],
             status: .ready, agents: agents)
+        let lostToMasking = SecretMasking.maskedNames(inCommand: record.agentCommand)
+        if !lostToMasking.isEmpty {
+            notes.append("the agent command was labelled with \(lostToMasking.joined(separator: ", ")) masked, so the record holds \(SecretMasking.marker) in place of the secret; put the real command back with `ccorc export \(name) --include-secrets --output FILE`, editing registry.agentCommand in FILE, then `ccorc import --force FILE`")
+        }
         if let details {
             record.memoryBytes = details.memory > 0 ? details.memory : nil
             record.nanoCPUs = details.nanoCPUs > 0 ? details.nanoCPUs : nil

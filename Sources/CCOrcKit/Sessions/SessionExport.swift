@@ -9,22 +9,29 @@ public enum SessionExportFormat {
     public static let format = "ccorc-export"
     /// The schema this ccorc writes and reads.
     public static let schemaVersion: Int64 = 1
-    /// What a masked environment value is replaced with.
-    public static let maskedValue = "<masked>"
+    /// What a masked value, or the masked part of one, is replaced with (`SecretMasking.marker`).
+    public static let maskedValue = SecretMasking.marker
 
-    /// Whether an environment variable's value is a secret: its name contains TOKEN, KEY, SECRET
-    /// or PASSWORD, in any case.
-    public static func isSecret(_ variable: String) -> Bool {
-        let name = variable.split(separator: "=", maxSplits: 1).first.map { $0.uppercased() } ?? ""
-        return ["TOKEN", "KEY", "SECRET", "PASSWORD"].contains { name.contains($0) }
+    /// `K=V` entries masked by `SecretMasking` unless `includeSecrets`.
+    static func environment(_ entries: [String], includeSecrets: Bool) -> JSONValue {
+        JSONValue(strings: includeSecrets ? entries : SecretMasking.maskEnvironment(entries))
     }
 
-    /// `K=V` entries with the values of secrets masked unless `includeSecrets`.
-    static func environment(_ entries: [String], includeSecrets: Bool) -> JSONValue {
-        JSONValue(strings: includeSecrets ? entries : entries.map { entry in
-            guard isSecret(entry), let equals = entry.firstIndex(of: "=") else { return entry }
-            return entry[...equals] + maskedValue
-        })
+    /// A command line (the agent command) masked by `SecretMasking` unless `includeSecrets`.
+    static func command(_ command: String, includeSecrets: Bool) -> JSONValue {
+        .string(includeSecrets ? command : SecretMasking.maskCommand(command))
+    }
+
+    /// A container's cmd or entrypoint as the engine has it (a list, or null), masked unless
+    /// `includeSecrets`.
+    static func arguments(_ value: JSONValue?, includeSecrets: Bool) -> JSONValue {
+        guard let arguments = value?.stringArray else { return value ?? .null }
+        return JSONValue(strings: includeSecrets ? arguments : SecretMasking.maskArguments(arguments))
+    }
+
+    /// Labels (`K=V` in the export) masked unless `includeSecrets`.
+    static func labels(_ labels: [String: String], includeSecrets: Bool) -> JSONValue {
+        JSONValue(strings: includeSecrets ? labels : SecretMasking.maskLabels(labels))
     }
 
     /// A whole export file around `sessions` (as `SessionManager.export` returns them).
@@ -57,8 +64,16 @@ public struct ExportedSession: Sendable {
     public var containers: [AgentRole: ContainerSpec]
     /// The state volumes: name, driver and labels.
     public var volumes: [(name: String, driver: String, labels: [String: String])]
-    /// Variables whose values were masked, by container name (and `""` for the row).
+    /// Variables whose values were masked, by container name (and `""` for the row's
+    /// environment); a container's list also names what was masked in its cmd or entrypoint.
     public var maskedVariables: [String: [String]]
+    /// What was masked in the row's agent command (inline assignments by name, else `a value`).
+    public var maskedInAgentCommand: [String] = []
+}
+
+extension ExportedSession {
+    /// What was masked in the agent command, for messages: `NAME in the agent command`.
+    var agentCommandMaskNotes: [String] { maskedInAgentCommand.map { "\($0) in the agent command" } }
 }
 
 /// What `import` did for one session.
@@ -131,7 +146,7 @@ extension SessionManager {
             "name": .string(record.name.rawValue), "tmuxSession": .string(record.tmuxSession),
             "createdAt": .double(record.createdAt.timeIntervalSince1970), "updatedAt": .double(record.updatedAt.timeIntervalSince1970),
             "lastResumedAt": record.lastResumedAt.map { .double($0.timeIntervalSince1970) } ?? .null,
-            "image": .string(record.image), "agentCommand": .string(record.agentCommand),
+            "image": .string(record.image), "agentCommand": SessionExportFormat.command(record.agentCommand, includeSecrets: includeSecrets),
             "memoryBytes": JSONValue(record.memoryBytes), "nanoCpus": JSONValue(record.nanoCPUs),
             "networkMode": record.networkMode.map { .string($0) } ?? .null, "mounts": JSONValue(strings: record.mounts),
             "environment": SessionExportFormat.environment(record.environment, includeSecrets: includeSecrets),
@@ -158,9 +173,11 @@ extension SessionManager {
             entry["id"] = .string(detail.id)
             entry["config"] = [
                 // By name: the container itself was created from the image's ID.
-                "image": .string(detail.imageName), "cmd": config["Cmd"] ?? .null, "entrypoint": config["Entrypoint"] ?? .null,
+                "image": .string(detail.imageName), "cmd": SessionExportFormat.arguments(config["Cmd"], includeSecrets: includeSecrets),
+                "entrypoint": SessionExportFormat.arguments(config["Entrypoint"], includeSecrets: includeSecrets),
                 "env": SessionExportFormat.environment(detail.environment, includeSecrets: includeSecrets),
-                "labels": JSONValue(strings: detail.labels), "workingDir": .string(detail.workingDirectory),
+                "labels": SessionExportFormat.labels(detail.labels, includeSecrets: includeSecrets),
+                "workingDir": .string(detail.workingDirectory),
                 "user": config["User"] ?? "", "tty": .bool(detail.tty), "openStdin": config["OpenStdin"] ?? false,
                 "stdinOnce": config["StdinOnce"] ?? false, "memory": .int(detail.memory), "memorySwap": .int(detail.memorySwap),
                 "nanoCpus": .int(detail.nanoCPUs), "networkMode": .string(detail.networkMode),
@@ -185,7 +202,10 @@ extension SessionManager {
         let volumeNames = record.agents.flatMap { SessionManager.volumeNames(record, $0) }
         let volumeEntries: [JSONValue] = volumeNames.map { name in
             guard let volume = volumes[name] else { return ["name": .string(name), "missing": true] }
-            return ["name": .string(volume.name), "driver": .string(volume.driver), "labels": JSONValue(strings: volume.labels), "missing": false]
+            return [
+                "name": .string(volume.name), "driver": .string(volume.driver),
+                "labels": SessionExportFormat.labels(volume.labels, includeSecrets: includeSecrets), "missing": false,
+            ]
         }
         return [
             "name": .string(record.name.rawValue), "registry": registry, "containers": .array(containers), "volumes": .array(volumeEntries),
@@ -259,11 +279,8 @@ extension SessionManager {
             status: status, agents: agents)
 
         var masked: [String: [String]] = [:]
-        func maskedNames(_ entries: [String]) -> [String] {
-            entries.filter { $0.hasSuffix("=" + SessionExportFormat.maskedValue) && SessionExportFormat.isSecret($0) }
-                .map { String($0.split(separator: "=", maxSplits: 1)[0]) }
-        }
-        if !maskedNames(environment).isEmpty { masked[""] = maskedNames(environment) }
+        let maskedInRow = SecretMasking.maskedNames(inEnvironment: environment)
+        if !maskedInRow.isEmpty { masked[""] = maskedInRow }
         var containers: [AgentRole: ContainerSpec] = [:]
         for entry in value["containers"]?.array ?? [] {
             guard entry["missing"]?.bool == false, let config = entry["config"] else { continue }
@@ -297,14 +314,18 @@ extension SessionManager {
             case "no": spec.restartPolicy = .no
             default: spec.restartPolicy = nil
             }
-            if !maskedNames(spec.environment).isEmpty { masked[spec.name ?? ""] = maskedNames(spec.environment) }
+            let inCommand = ((spec.entrypoint ?? []) + (spec.command ?? [])).flatMap(SecretMasking.maskedNames(inCommand:))
+            let maskedInContainer = SecretMasking.maskedNames(inEnvironment: spec.environment) + inCommand.map { "\($0) in the command" }
+            if !maskedInContainer.isEmpty { masked[spec.name ?? ""] = maskedInContainer }
             containers[role] = spec
         }
         let volumes = (value["volumes"]?.array ?? []).compactMap { volume -> (String, String, [String: String])? in
             guard volume["missing"]?.bool == false, let volumeName = volume["name"]?.string else { return nil }
             return (volumeName, volume["driver"]?.string ?? "local", volume["labels"]?.stringMap ?? [:])
         }
-        return ExportedSession(source: source, record: record, containers: containers, volumes: volumes, maskedVariables: masked)
+        return ExportedSession(
+            source: source, record: record, containers: containers, volumes: volumes, maskedVariables: masked,
+            maskedInAgentCommand: SecretMasking.maskedNames(inCommand: record.agentCommand))
     }
 
     // MARK: - Import
@@ -340,8 +361,12 @@ extension SessionManager {
                         throw SessionError(.alreadyExists, "container \(agent.containerName) of session \(session.record.name) exists but belongs to \(holder.labels[OwnershipLabels.session].map { "session \($0)" } ?? "no ccorc session"); remove or rename it first")
                     }
                     let spec = session.containers[agent.role]
-                    let masked = spec.flatMap { session.maskedVariables[$0.name ?? ""] } ?? (spec == nil ? session.maskedVariables[""] : nil)
-                    if existingContainers[agent.containerName] == nil, let masked, !masked.isEmpty {
+                    // A container made from its exported config gets that config's values; one
+                    // made from the row, the row's environment. Either way the agent command
+                    // runs in it.
+                    let masked = (spec.map { session.maskedVariables[$0.name ?? ""] ?? [] } ?? session.maskedVariables[""] ?? [])
+                        + session.agentCommandMaskNotes
+                    if existingContainers[agent.containerName] == nil, !masked.isEmpty {
                         throw SessionError(.stepFailed, "\(session.source): session \(session.record.name) was exported with its secrets masked (\(masked.joined(separator: ", "))); export it again with --include-secrets to recreate container \(agent.containerName)")
                     }
                 }
@@ -377,8 +402,9 @@ extension SessionManager {
     ) async throws -> ImportedSession {
         var record = session.record
         var result = ImportedSession(name: record.name, replaced: replacing, createdContainers: [], createdVolumes: [], warnings: [])
-        if let masked = session.maskedVariables[""], !masked.isEmpty {
-            result.warnings.append("the registry entry keeps the masked values of \(masked.joined(separator: ", ")); a container recreated from it gets \(SessionExportFormat.maskedValue)")
+        let masked = (session.maskedVariables[""] ?? []) + session.agentCommandMaskNotes
+        if !masked.isEmpty {
+            result.warnings.append("the registry entry keeps the masked values of \(masked.joined(separator: ", ")); a container or agent window made from it gets \(SessionExportFormat.maskedValue)")
         }
         guard create else {
             if replacing {
@@ -399,7 +425,8 @@ extension SessionManager {
         do {
             let mounts = try record.mounts.map(MountSpec.init(parsing:))
             for volume in session.volumes where !existingVolumes.contains(volume.name) {
-                _ = try await engine.createVolume(name: volume.name, labels: volume.labels, driver: volume.driver)
+                // Labels never carry secrets, even from an export of containers labelled before they were masked.
+                _ = try await engine.createVolume(name: volume.name, labels: SecretMasking.maskLabels(volume.labels), driver: volume.driver)
                 result.createdVolumes.append(volume.name)
             }
             // Each image's ID is looked up once: agents share their session's image.
@@ -414,6 +441,7 @@ extension SessionManager {
                 // Created from the image's ID, as launch does; a missing image is the engine's to report.
                 if imageIDs[spec.image] == nil { imageIDs[spec.image] = try await engine.imageID(spec.image) ?? spec.image }
                 spec.image = imageIDs[spec.image]!
+                spec.labels = SecretMasking.maskLabels(spec.labels)
                 record.agents[index].containerID = try await engine.createContainer(spec)
                 result.createdContainers.append(agent.containerName)
             }

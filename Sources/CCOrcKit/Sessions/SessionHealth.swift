@@ -415,7 +415,7 @@ extension SessionManager {
                     }
                 }
                 if health.agentRunning == false {
-                    issue(.broken, container, "agent command `\(record.agentCommand)` is not running", fix: restart)
+                    issue(.broken, container, "agent command `\(SecretMasking.maskCommand(record.agentCommand))` is not running", fix: restart)
                 }
                 if let kills = health.oomKills, kills > 0 {
                     issue(.broken, container, "the kernel killed \(kills) process(es) for exceeding the memory limit\(limitText)",
@@ -515,6 +515,11 @@ extension SessionManager {
         }
         var words = agentCommand.split(separator: " ").map(String.init)
         if words.first == "exec" { words.removeFirst() }
+        // Inline assignments (`ANTHROPIC_API_KEY=... claude`) are the shell's; the program follows them.
+        while let first = words.first, let equals = first.firstIndex(of: "="), first[..<equals].first.map({ $0.isLetter || $0 == "_" }) == true,
+              first[..<equals].allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") }) {
+            words.removeFirst()
+        }
         let program = words.first.map { ($0 as NSString).lastPathComponent }
         return processes.filter { process in
             guard !mainTree.contains(process.pid), let first = process.commandLine.first else { return false }

@@ -318,12 +318,15 @@ public final class SessionManager: Sendable {
         }
     }
 
-    /// The labels of an agent's container and volume: enough to rebuild the registry from the engine.
+    /// The labels of an agent's container and volume: enough to rebuild the registry from the
+    /// engine, except the agent command's secrets. Labels are readable by anyone who can list
+    /// containers and are copied into every export, so the agent command is labelled masked
+    /// (`SecretMasking.maskCommand`); the registry keeps it whole.
     func labels(_ session: SessionName, _ role: AgentRole, agentCommand: String, stateDirectory: String) -> [String: String] {
         [
             OwnershipLabels.managed: "true", OwnershipLabels.session: session.rawValue, OwnershipLabels.role: role.rawValue,
-            OwnershipLabels.schema: SessionManager.labelSchema, "ccorc.agent-command": agentCommand,
-            "ccorc.state-dir": stateDirectory, "ccorc.created": String(Int(Date().timeIntervalSince1970)),
+            OwnershipLabels.schema: SessionManager.labelSchema, RegistryRecovery.agentCommandLabel: SecretMasking.maskCommand(agentCommand),
+            RegistryRecovery.stateDirectoryLabel: stateDirectory, RegistryRecovery.createdSecondsLabel: String(Int(Date().timeIntervalSince1970)),
         ]
     }
 
