@@ -575,21 +575,25 @@ public final class TmuxControlClient: Sendable {
                 let (connection, _) = try await open(["attach-session", "-f", "no-output,ignore-size"])
                 return .existing(connection)
             } catch let error as TmuxError where error.code == .serverNotRunning {
-                // No session to attach to (or the server just went away): fall through.
+                // No session to attach to, most likely a server exiting with its last session: a
+                // session to be made goes to the next server, once this one has stopped listening.
+                if creation != nil { await waitUntilServerStopsListening() }
             } catch let error as TmuxError where error.code == .connectionLost {
                 // A server whose last session just closed accepts the attach, then exits ("server
                 // exited unexpectedly"): fall through once it has stopped listening.
-                let deadline = ContinuousClock.now + .seconds(1)
-                while TmuxSocketProbe.isListening(at: socketPath) && ContinuousClock.now < deadline {
-                    try? await Task.sleep(for: .milliseconds(5))
-                }
+                await waitUntilServerStopsListening()
             }
         }
         guard let creation else { return nil }
         try server.prepareSocketDirectory()
         try injectFault((["tmux"] + creation).joined(separator: " "))
-        let result = try await TmuxChildProcess.run(
-            executable: tmuxPath, arguments: ["-S", socketPath, "-u"] + creation.map(TmuxQuoting.argumentVectorWord))
+        let arguments = ["-S", socketPath, "-u"] + creation.map(TmuxQuoting.argumentVectorWord)
+        var result = try await TmuxChildProcess.run(executable: tmuxPath, arguments: arguments)
+        if result.status != 0 && result.errorOutput.contains("server exited unexpectedly") {
+            // It reached a server on its way out, after the probe above: once more, on a new one.
+            await waitUntilServerStopsListening()
+            result = try await TmuxChildProcess.run(executable: tmuxPath, arguments: arguments)
+        }
         guard result.status == 0 else {
             let message = result.errorOutput.isEmpty ? "tmux new-session exited with status \(result.status)" : result.errorOutput
             throw TmuxError(.commandFailed, message, command: (["tmux"] + creation).joined(separator: " "))
@@ -604,6 +608,15 @@ public final class TmuxControlClient: Sendable {
         let name = try TmuxFormats.session(line, controlClientSessionID: nil).name
         _ = try? await open(["attach-session", "-t", TmuxTarget.session(name).rawValue, "-f", "no-output,ignore-size"])
         return .created(line)
+    }
+
+    /// Waits, up to a second, until nothing listens on the socket: a server that has lost its
+    /// last session keeps listening for a moment while it exits.
+    private func waitUntilServerStopsListening() async {
+        let deadline = ContinuousClock.now + .seconds(1)
+        while TmuxSocketProbe.isListening(at: socketPath) && ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(5))
+        }
     }
 
     private func open(_ command: [String]) async throws -> (TmuxConnection, TmuxConnection.Handshake) {
