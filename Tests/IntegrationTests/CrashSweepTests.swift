@@ -187,6 +187,9 @@ import Testing
             // (see README, "Stop") was seen in this test.
             try ScratchTmux(socketName: bed.tmuxName).run("new-session", "-d", "-s", "keeper", "sleep 86400")
             var sweep = Sweep(bed: bed, mode: mode, tmux: bed.tmux)
+            // Detached before the testbed kills the server: tmux 3.3a, exiting, waits for its
+            // control clients, and one still attached can keep it (and itself) alive for good.
+            defer { sweep.tmux.close() }
             // Unlabelled, and named like what ccorc makes for a session the pattern matches.
             var spec = TestEngine.spec(sweep.foreignName)
             spec.labels = [:]
