@@ -50,6 +50,7 @@ lib: setup
 	$(SWIFT) build $(LIB_FLAGS)
 	ln -sf libCCOrcC.so $(LIB_BIN)/libccorc.so.$(MAJOR)
 	ln -sf libCCOrcC.so $(LIB_BIN)/libccorc.so
+	scripts/abi-check.sh $(LIB_BIN)/libCCOrcC.so
 
 # Binaries, libccorc.so, ccorc.h and ccorc.pc under $(PREFIX) (and $(DESTDIR), for packagers).
 install: release lib
@@ -63,8 +64,10 @@ install: release lib
 
 # Unit tests, integration tests against the real engine and real tmux, the C ABI under valgrind,
 # concurrent C ABI calls on one handle under ThreadSanitizer (both sides of the ABI instrumented),
-# the C ABI once more through an installed prefix and pkg-config (whose release `ccorc` must ignore
-# the debug builds' fault hook), the Swift example package, and
+# the C ABI once more through an installed prefix and pkg-config, under valgrind against the library
+# exactly as installed (whose release `ccorc` must ignore the debug builds' fault hook, whose exports
+# must be the header's functions and ccorc.map's list, and whose debug information gdb and valgrind
+# must read), the Swift example package, and
 # the README's first command, `make demo`, from a machine where neither tmux nor ccorc has run.
 # The engine's inventory is taken before and compared after: a container, volume or image the run
 # made and left (the shared test images excepted) fails it, by name.
@@ -86,11 +89,7 @@ test-c: engine build
 	$(DEBUG_BIN)/header_check
 	$(CC) $(C_FLAGS) -Iinclude Tests/CABITests/session_flow.c -o $(DEBUG_BIN)/session_flow \
 		-L$(DEBUG_BIN) -lCCOrcC -Wl,-rpath,$(DEBUG_BIN) $$(pkg-config --cflags --libs jansson)
-	@# Debian's valgrind 3.19 cannot read the DWARF 5 that swiftc writes: it runs the library
-	@# with its debug sections removed (symbols stay, so reports still name the functions).
-	mkdir -p $(DEBUG_BIN)/valgrind && objcopy --strip-debug $(DEBUG_BIN)/libCCOrcC.so $(DEBUG_BIN)/valgrind/libCCOrcC.so
-	@$(FRESH_TMUX) && set -x && LD_LIBRARY_PATH=$(DEBUG_BIN)/valgrind \
-		Tests/run-session-client.sh $(DEBUG_BIN)/session_flow $(DEBUG_BIN)/ccdk $(VALGRIND)
+	@$(FRESH_TMUX) && set -x && Tests/run-session-client.sh $(DEBUG_BIN)/session_flow $(DEBUG_BIN)/ccdk $(VALGRIND)
 
 # Many threads on one handle at once (Tests/CABITests/concurrent_calls.c) under ThreadSanitizer on
 # both sides of the ABI: the library built with -sanitize=thread in its own scratch directory, the
@@ -119,8 +118,10 @@ test-c-installed: engine
 	echo "pkg-config ccorc: $$(pkg-config --modversion ccorc): $$(pkg-config --cflags --libs ccorc)" && \
 	CCORC_HOME=$$prefix/home CCORC_FAIL_STEP=1:kill $$prefix/bin/ccorc list >/dev/null && \
 	echo "release build: the fault hook is compiled out (CCORC_FAIL_STEP=1:kill ccorc list exits 0)" && \
-	$(CC) $(C_FLAGS) Tests/CABITests/session_flow.c -o $$prefix/session_flow $$(pkg-config --cflags --libs ccorc jansson) && \
-	Tests/run-session-client.sh $$prefix/session_flow $$prefix/bin/ccdk
+	scripts/abi-check.sh $$prefix/lib/libccorc.so.$(VERSION) $$prefix/include/ccorc.h && \
+	Tests/debug-installed.sh $$prefix && \
+	$(CC) $(C_FLAGS) -g Tests/CABITests/session_flow.c -o $$prefix/session_flow $$(pkg-config --cflags --libs ccorc jansson) && \
+	Tests/run-session-client.sh $$prefix/session_flow $$prefix/bin/ccdk $(VALGRIND)
 
 test-example: engine build
 	$(SWIFT) build --package-path Examples/TeamSession

@@ -38,8 +38,11 @@ let package = Package(
 
         // The only C code: thin, non-variadic, nullability-annotated wrappers over libcurl,
         // jansson and the few syscalls Swift cannot call directly.
+        // Its debug information is DWARF 4, as the Swift units' is: clang's default, DWARF 5, is more
+        // than the valgrind of Debian 12 (3.19) can read, and it then refuses the whole library.
         .target(
             name: "CShims", dependencies: ["CCurl", "CJansson", "CSQLite"], path: "CShims",
+            cSettings: [.unsafeFlags(["-gdwarf-4"])],
             linkerSettings: bundledCurl.map { [.unsafeFlags(["-Xlinker", "--whole-archive", "-Xlinker", $0, "-Xlinker", "--no-whole-archive"])] }
                 ?? [.linkedLibrary("curl")]),
 

@@ -8,7 +8,7 @@
 # links (scripts/build-curl.sh), once.
 set -euo pipefail
 
-packages=(libcurl4-openssl-dev libjansson-dev libsqlite3-dev docker.io busybox-static tmux curl make pkg-config valgrind gcc g++ binutils python3)
+packages=(libcurl4-openssl-dev libjansson-dev libsqlite3-dev docker.io busybox-static tmux curl make pkg-config valgrind gdb gcc g++ binutils python3)
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
