@@ -29,6 +29,7 @@ VALGRIND := valgrind -q --error-exitcode=97 --leak-check=full --errors-for-leak-
 
 .PHONY: all build release lib install setup engine engine-stop test test-swift test-c test-c-installed \
 	test-c-threads test-example test-demo demo bench bench-crash clean
+.PHONY: cli-docs install-cli-docs test-cli-install
 
 all: build
 
@@ -53,7 +54,7 @@ lib: setup
 	scripts/abi-check.sh $(LIB_BIN)/libCCOrcC.so
 
 # Binaries, libccorc.so, ccorc.h and ccorc.pc under $(PREFIX) (and $(DESTDIR), for packagers).
-install: release lib
+install: release lib install-cli-docs
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include
 	install -m 755 $(RELEASE_BIN)/ccorc $(RELEASE_BIN)/ccdk $(DESTDIR)$(PREFIX)/bin/
 	install -m 755 $(LIB_BIN)/libCCOrcC.so $(DESTDIR)$(PREFIX)/lib/libccorc.so.$(VERSION)
@@ -61,6 +62,32 @@ install: release lib
 	ln -sf libccorc.so.$(MAJOR) $(DESTDIR)$(PREFIX)/lib/libccorc.so
 	install -m 644 include/ccorc.h $(DESTDIR)$(PREFIX)/include/
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' scripts/ccorc.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/ccorc.pc
+
+# Shell completions and man pages for both CLIs, generated from their ArgumentParser definitions
+# into .build/cli-docs: the bash, zsh and fish scripts by the release binaries
+# (--generate-completion-script), a man page per command and subcommand by swift-argument-parser's
+# GenerateManual plugin (it builds the package itself, so it runs on the debug build; the pages
+# carry the last commit's date).
+CLI_DOCS := $(CURDIR)/.build/cli-docs
+MANUAL_OUTPUTS := $(CURDIR)/.build/plugins/GenerateManual/outputs
+MANUAL_DATE := $(shell git log -1 --format=%cs 2>/dev/null)
+cli-docs: build release
+	rm -rf $(CLI_DOCS) $(MANUAL_OUTPUTS) && mkdir -p $(CLI_DOCS)/man1
+	for cli in ccorc ccdk; do \
+		$(RELEASE_BIN)/$$cli --generate-completion-script bash >$(CLI_DOCS)/$$cli.bash && \
+		$(RELEASE_BIN)/$$cli --generate-completion-script zsh >$(CLI_DOCS)/_$$cli && \
+		$(RELEASE_BIN)/$$cli --generate-completion-script fish >$(CLI_DOCS)/$$cli.fish || exit 1; done
+	$(SWIFT) package plugin generate-manual --configuration debug --multi-page $(if $(MANUAL_DATE),--date $(MANUAL_DATE))
+	cp $(MANUAL_OUTPUTS)/CcorcCLI/*.1 $(MANUAL_OUTPUTS)/CcdkCLI/*.1 $(CLI_DOCS)/man1/
+
+install-cli-docs: cli-docs
+	install -d $(DESTDIR)$(PREFIX)/share/bash-completion/completions $(DESTDIR)$(PREFIX)/share/zsh/site-functions \
+		$(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d $(DESTDIR)$(PREFIX)/share/man/man1
+	for cli in ccorc ccdk; do \
+		install -m 644 $(CLI_DOCS)/$$cli.bash $(DESTDIR)$(PREFIX)/share/bash-completion/completions/$$cli && \
+		install -m 644 $(CLI_DOCS)/_$$cli $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_$$cli && \
+		install -m 644 $(CLI_DOCS)/$$cli.fish $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/$$cli.fish || exit 1; done
+	install -m 644 $(CLI_DOCS)/man1/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
 
 # Unit tests, integration tests against the real engine and real tmux, the C ABI under valgrind,
 # concurrent C ABI calls on one handle under ThreadSanitizer (both sides of the ABI instrumented),
@@ -73,7 +100,8 @@ install: release lib
 # made and left (the shared test images excepted) fails it, by name.
 test: engine build
 	@inventory=$$(mktemp) && trap 'rm -f "$$inventory"' EXIT && Tests/engine-inventory.sh list >"$$inventory" && \
-	$(MAKE) --no-print-directory test-swift test-c test-c-threads test-c-installed test-example test-demo && \
+	$(MAKE) --no-print-directory test-swift test-c test-c-threads test-c-installed test-cli-install test-example \
+		test-demo && \
 	Tests/engine-inventory.sh check "$$inventory"
 
 # The shared test image is made once, before the suites run in parallel, so that no two suites
@@ -122,6 +150,13 @@ test-c-installed: engine
 	Tests/debug-installed.sh $$prefix && \
 	$(CC) $(C_FLAGS) -g Tests/CABITests/session_flow.c -o $$prefix/session_flow $$(pkg-config --cflags --libs ccorc jansson) && \
 	Tests/run-session-client.sh $$prefix/session_flow $$prefix/bin/ccdk $(VALGRIND)
+
+# What `make install` gives a CLI user, in a prefix of its own (the release build is the one
+# test-c-installed made): --version, the completion scripts in bash, zsh and fish, the man pages.
+test-cli-install: setup
+	@prefix=$$(mktemp -d "$${TMPDIR:-/tmp}/ccorc-cli-prefix.XXXXXX") && trap 'rm -rf "$$prefix"' EXIT && \
+	$(MAKE) --no-print-directory install PREFIX=$$prefix >/dev/null && \
+	Tests/cli-install-check.sh $$prefix $(VERSION)
 
 test-example: engine build
 	$(SWIFT) build --package-path Examples/TeamSession

@@ -59,7 +59,7 @@ let package = Package(
         // What the two CLIs share: error reporting and output helpers over ArgumentParser.
         .target(
             name: "CLISupport",
-            dependencies: ["CCOrcKit", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["CCOrcKit", "CCOrcHeader", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Sources/CLISupport"),
         .executableTarget(
             name: "CcdkCLI",
@@ -75,6 +75,10 @@ let package = Package(
             exclude: ["c"]),
 
         .testTarget(name: "CCOrcKitTests", dependencies: ["CCOrcKit"], path: "Tests/CCOrcKitTests"),
+        // The CLIs' own configuration, parsed in-process (no engine, tmux or registry).
+        .testTarget(
+            name: "CLITests", dependencies: ["CcorcCLI", "CcdkCLI", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Tests/CLITests"),
         .testTarget(
             name: "IntegrationTests", dependencies: ["CCOrcKit"], path: "Tests/IntegrationTests"),
     ]

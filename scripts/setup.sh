@@ -3,12 +3,14 @@
 # the C libraries' headers, the Docker engine (dockerd only; ccorc never calls the docker CLI),
 # busybox for the offline test image, tmux, curl (the benchmark's peer, and the fetcher of the
 # libcurl source), make, and pkg-config, valgrind, gcc, g++ and binutils for building libcurl and
-# building and checking the C ABI's tests, and python3 for the tests' misbehaving engine and the
-# engine inventory `make test` takes. Then it builds the HTTP-only static libcurl that ccorc
+# building and checking the C ABI's tests, python3 for the tests' misbehaving engine and the
+# engine inventory `make test` takes, and zsh, fish, man-db and groff-base for checking the installed
+# completion scripts and man pages. Then it builds the HTTP-only static libcurl that ccorc
 # links (scripts/build-curl.sh), once.
 set -euo pipefail
 
-packages=(libcurl4-openssl-dev libjansson-dev libsqlite3-dev docker.io busybox-static tmux curl make pkg-config valgrind gdb gcc g++ binutils python3)
+packages=(libcurl4-openssl-dev libjansson-dev libsqlite3-dev docker.io busybox-static tmux curl make pkg-config valgrind gdb gcc g++ binutils python3
+    zsh fish man-db groff-base)
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

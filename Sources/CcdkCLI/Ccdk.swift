@@ -16,6 +16,7 @@ struct Ccdk: AsyncParsableCommand {
         commandName: "ccdk",
         abstract: "Manage single agent containers on the Docker engine.",
         discussion: "The engine is DOCKER_HOST (unix://PATH) or /var/run/docker.sock.",
+        version: ccorcVersion,
         subcommands: [
             ListContainers.self, RunContainer.self, StartContainers.self, StopContainers.self, RestartContainers.self,
             RemoveContainers.self, Logs.self, Status.self, Update.self, Stats.self, Exec.self, Shell.self, Attach.self,

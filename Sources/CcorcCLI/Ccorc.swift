@@ -19,6 +19,7 @@ struct Ccorc: AsyncParsableCommand {
             Environment: CCORC_HOME (registry, default ~/.ccorc), CCORC_TMUX_SERVER (tmux -L name) or \
             CCORC_TMUX_SOCKET (tmux -S path), DOCKER_HOST, CCORC_IMAGE, CCORC_NETWORK, CCORC_AGENT_COMMAND.
             """,
+        version: ccorcVersion,
         subcommands: [
             Launch.self, Resume.self, Attach.self, Stop.self, List.self, Info.self,
             Health.self, Export.self, Import.self, Recover.self, Cleanup.self, Forget.self,
