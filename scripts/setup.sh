@@ -2,8 +2,8 @@
 # Installs what building and testing ccorc needs on a Debian machine, when it is missing:
 # the C libraries' headers, the Docker engine (dockerd only; ccorc never calls the docker CLI),
 # busybox for the offline test image, tmux, curl (the benchmark's peer, and the fetcher of the
-# libcurl source), make, and pkg-config, valgrind, gcc, g++ and binutils for building libcurl and
-# building and checking the C ABI's tests, python3 for the tests' misbehaving engine and the
+# libcurl source), make, and pkg-config, valgrind, gdb, gcc, g++ and binutils for building libcurl and
+# building and checking the C ABI's tests and the installed library, python3 for the tests' misbehaving engine and the
 # engine inventory `make test` takes, and zsh, fish, man-db and groff-base for checking the installed
 # completion scripts and man pages. Then it builds the HTTP-only static libcurl that ccorc
 # links (scripts/build-curl.sh), once.
