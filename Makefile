@@ -27,6 +27,16 @@ FRESH_TMUX := fresh=$$(mktemp -d "$${TMPDIR:-/tmp}/ccorc-fresh.XXXXXX") && trap 
 VALGRIND := valgrind -q --error-exitcode=97 --leak-check=full --errors-for-leak-kinds=definite,indirect \
 	--show-leak-kinds=definite,indirect
 
+# Fails when a binary links Foundation or ICU: a symbol of the Foundation,
+# FoundationInternationalization or _FoundationICU modules (mangled with the name's length before
+# it) or of the toolchain's ICU (C++ namespace icu_76, C functions renamed swift_ucol_open, ...).
+# A binary without a symbol table fails too: there would be nothing to look at.
+no_foundation = for binary in $(1); do \
+	symbols=$$(nm "$$binary" 2>/dev/null); \
+	if [ -z "$$symbols" ]; then echo "$$binary: no symbol table to check for Foundation" >&2; exit 1; fi; \
+	count=$$(grep -cE '10Foundation|26FoundationInternationalization|14_FoundationICU|icu_[0-9]|swift_u[a-z]*_' <<<"$$symbols"); \
+	if [ "$$count" != 0 ]; then echo "$$binary links Foundation or ICU ($$count symbols)" >&2; exit 1; fi; done
+
 .PHONY: all build release lib install setup engine engine-stop test test-swift test-c test-c-installed \
 	test-c-threads test-example test-demo demo bench bench-crash clean
 .PHONY: cli-docs install-cli-docs test-cli-install
@@ -42,16 +52,19 @@ engine: setup
 build: setup
 	$(SWIFT) build
 
-# The Swift runtime and Foundation are linked statically: a CLI that a tmux window starts for every
-# agent should not spend its first milliseconds resolving a few thousand dynamic symbols.
+# The Swift runtime and FoundationEssentials are linked statically: a CLI that a tmux window starts
+# for every agent should not spend its first milliseconds resolving a few thousand dynamic symbols.
+# The shipped targets import FoundationEssentials, never Foundation, which would link ICU's data in.
 release: setup
 	$(SWIFT) build -c release --static-swift-stdlib -Xlinker -L$(SWIFT_STATIC_LIBS)
+	@$(call no_foundation,$(RELEASE_BIN)/ccorc $(RELEASE_BIN)/ccdk)
 
 lib: setup
 	$(SWIFT) build $(LIB_FLAGS)
 	ln -sf libCCOrcC.so $(LIB_BIN)/libccorc.so.$(MAJOR)
 	ln -sf libCCOrcC.so $(LIB_BIN)/libccorc.so
 	scripts/abi-check.sh $(LIB_BIN)/libCCOrcC.so
+	@$(call no_foundation,$(LIB_BIN)/libCCOrcC.so)
 
 # Binaries, libccorc.so, ccorc.h and ccorc.pc under $(PREFIX) (and $(DESTDIR), for packagers).
 install: release lib install-cli-docs

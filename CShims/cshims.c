@@ -3,6 +3,7 @@
 #include "cshims.h"
 
 #include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -122,6 +123,8 @@ int cshims_spawn_close_from(posix_spawn_file_actions_t *actions, int lowest) {
 }
 
 int cshims_shutdown_write(int fd) { return shutdown(fd, SHUT_WR); }
+
+int cshims_set_thread_name(const char *name) { return pthread_setname_np(pthread_self(), name); }
 
 // MARK: - jansson
 

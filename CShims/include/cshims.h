@@ -80,6 +80,9 @@ int cshims_wait_two(int fd_a, int want_a, int fd_b, int want_b, int timeout_ms, 
 int cshims_spawn_close_from(posix_spawn_file_actions_t *actions, int lowest);
 /// shutdown(fd, SHUT_WR): half-closes the write side (stdin of a remote process).
 int cshims_shutdown_write(int fd);
+/// pthread_setname_np(pthread_self(), name): names the calling thread (at most 15 bytes; a longer
+/// name is refused with ERANGE). A GNU extension, hidden from Swift.
+int cshims_set_thread_name(const char *_Nonnull name);
 
 // MARK: - jansson
 

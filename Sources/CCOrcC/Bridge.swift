@@ -1,7 +1,8 @@
 import CCOrcHeader
 import CCOrcKit
 import Dispatch
-import Foundation
+import FoundationEssentials
+import Glibc
 import Synchronization
 
 // The boundary between C callers and the driver: reading C arguments, waiting for async work on

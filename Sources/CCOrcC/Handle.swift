@@ -1,6 +1,7 @@
 import CCOrcHeader
 import CCOrcKit
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// What a `ccorc_handle *` points to: one session manager over one engine, tmux server and registry.
 final class SessionHandle {
@@ -18,7 +19,7 @@ final class SessionHandle {
         let engine = try EngineClient(host: try engineHost.map { try EngineHost(dockerHost: $0) })
         let registry = try SessionRegistry(home: home ?? SessionRegistry.defaultHome(environment: environment))
         // The C ABI has no channel for warnings but stderr, where the CLI puts them too.
-        for warning in registry.warnings { FileHandle.standardError.write(Data("ccorc: warning: \(warning)\n".utf8)) }
+        for warning in registry.warnings { StandardStream.error.write("ccorc: warning: \(warning)\n") }
         manager = SessionManager(engine: engine, tmux: TmuxControlClient(server: server), registry: registry, shellProgram: ccdk ?? "ccdk")
     }
 

@@ -1,6 +1,6 @@
 import CCOrcHeader
 import CCOrcKit
-import Foundation
+import FoundationEssentials
 
 // Sessions and containers: each export reads its arguments, waits for the driver and returns the
 // same JSON as the matching `ccorc`/`ccdk --json` command.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import CCOrcKit
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// Runs a root command the way both CLIs do: errors become one line on stderr (or a JSON object on
 /// stdout with `--json`) and a non-zero exit status.
@@ -50,7 +51,7 @@ public enum CommandLineRunner {
         if json {
             print(JSONValue.object(["error": ["code": .string(code), "message": .string(message)]]).serialized())
         } else {
-            FileHandle.standardError.write(Data("\(program): \(message)\n".utf8))
+            StandardStream.error.write("\(program): \(message)\n")
         }
         exit(status)
     }
@@ -86,7 +87,7 @@ public struct ExitStatus: Error {
 
 /// Writes to standard error.
 public func printError(_ text: String) {
-    FileHandle.standardError.write(Data((text + "\n").utf8))
+    StandardStream.error.write(text + "\n")
 }
 
 /// Prints a value as indented JSON on standard output.

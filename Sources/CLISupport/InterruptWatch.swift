@@ -1,6 +1,7 @@
 import CCOrcKit
 import Dispatch
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// Turns the first SIGINT, SIGTERM or SIGHUP into `onInterrupt` (the operation stops at its next
 /// step, undoing or finishing what it must); a second one quits at once with status 130.
@@ -20,7 +21,7 @@ public final class InterruptWatch {
                     return count
                 }
                 if seen > 1 { _exit(130) }
-                FileHandle.standardError.write(Data("\n\(message) (interrupt again to quit at once)\n".utf8))
+                StandardStream.error.write("\n\(message) (interrupt again to quit at once)\n")
                 onInterrupt()
             }
             source.resume()

@@ -1,7 +1,7 @@
 import ArgumentParser
 import CCOrcKit
 import CLISupport
-import Foundation
+import FoundationEssentials
 
 @main
 struct CcdkMain {

@@ -1,7 +1,8 @@
 import ArgumentParser
 import CCOrcKit
 import CLISupport
-import Foundation
+import FoundationEssentials
+import Glibc
 
 struct ListContainers: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -194,8 +195,8 @@ struct Logs: AsyncParsableCommand {
         options.tail = tail
         options.timestamps = timestamps
         try await engine.logs(details.id, options: options, tty: details.tty) { frame in
-            let handle = frame.stream == .stderr ? FileHandle.standardError : FileHandle.standardOutput
-            handle.write(Data(frame.payload))
+            let stream: StandardStream = frame.stream == .stderr ? .error : .output
+            stream.write(frame.payload)
             return true
         }
     }
@@ -278,7 +279,7 @@ struct Stats: AsyncParsableCommand {
         for (name, usage) in rows {
             table.append([
                 name, ResourceLimits.formatBytes(usage.memoryUsage) + " / " + (usage.memoryLimit.map(ResourceLimits.formatBytes) ?? "unlimited"),
-                String(format: "%.2fs", Double(usage.cpuUsageNanoseconds) / 1e9),
+                NumberFormatting.fixed(Double(usage.cpuUsageNanoseconds) / 1e9, digits: 2) + "s",
                 usage.cpuQuotaNanoCPUs.map(ResourceLimits.formatCPUs) ?? "unlimited", String(usage.pids.count), usage.source.rawValue,
             ])
         }

@@ -1,7 +1,7 @@
 import ArgumentParser
 import CCOrcKit
 import CLISupport
-import Foundation
+import FoundationEssentials
 
 struct ImageCommands: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -20,7 +20,7 @@ struct BuildImage: AsyncParsableCommand {
     func run() async throws {
         let quiet = self.quiet
         let id = try await EngineClient().buildImage(contextDirectory: directory, tag: tag, dockerfile: file) { line in
-            if !quiet { FileHandle.standardOutput.write(Data(line.utf8)) }
+            if !quiet { StandardStream.output.write(line) }
         }
         print(quiet ? id : "built \(tag) \(id)")
     }
@@ -34,14 +34,13 @@ struct ImportImage: AsyncParsableCommand {
     @Option(name: [.customShort("c"), .long], help: "A Dockerfile instruction to apply, e.g. 'CMD [\"sh\"]' (repeatable).") var change: [String] = []
 
     func run() async throws {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: source, isDirectory: &isDirectory) else {
+        guard FileManager.default.fileExists(atPath: source) else {
             throw CommandLineFailure("\(source): no such file or directory")
         }
         let (repository, tagName) = ImageReference.split(tag)
         let engine = try EngineClient()
         let result: String
-        if isDirectory.boolValue {
+        if directoryExists(source) {
             // Archived while it is uploaded: the tree is never whole in memory.
             result = try await engine.importImage(directory: source, repository: repository, tag: tagName, changes: change)
         } else {

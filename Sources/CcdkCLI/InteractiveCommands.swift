@@ -1,7 +1,8 @@
 import ArgumentParser
 import CCOrcKit
 import CLISupport
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// Flags shared by the commands that connect the local terminal to a container.
 struct TerminalOptions: ParsableArguments {

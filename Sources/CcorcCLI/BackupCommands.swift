@@ -1,7 +1,7 @@
 import ArgumentParser
 import CCOrcKit
 import CLISupport
-import Foundation
+import FoundationEssentials
 
 struct Export: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -29,9 +29,7 @@ struct Export: AsyncParsableCommand {
             print(SessionExportFormat.document(sessions, includeSecrets: includeSecrets).serialized(indent: 2))
             return
         }
-        var isDirectory: ObjCBool = false
-        let exists = FileManager.default.fileExists(atPath: output, isDirectory: &isDirectory)
-        if output.hasSuffix("/") || (exists && isDirectory.boolValue) {
+        if output.hasSuffix("/") || directoryExists(output) {
             do {
                 try PrivateFiles.createDirectory(output)
             } catch {
@@ -39,7 +37,7 @@ struct Export: AsyncParsableCommand {
             }
             for session in sessions {
                 let name = session["name"]?.string ?? "session"
-                let path = (output as NSString).appendingPathComponent(name + ".json")
+                let path = Path.join(output, name + ".json")
                 try write(SessionExportFormat.document([session], includeSecrets: includeSecrets), to: path)
                 print("exported \(name) to \(path)")
             }

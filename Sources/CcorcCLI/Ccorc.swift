@@ -1,7 +1,8 @@
 import ArgumentParser
 import CCOrcKit
 import CLISupport
-import Foundation
+import FoundationEssentials
+import Glibc
 
 @main
 struct CcorcMain {

@@ -2,7 +2,8 @@ import ArgumentParser
 import CCOrcKit
 import CLISupport
 import Dispatch
-import Foundation
+import FoundationEssentials
+import Glibc
 
 struct Cleanup: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -122,7 +123,7 @@ struct Cleanup: AsyncParsableCommand {
         print(table.render())
         print("Sessions to clean up (e.g. 1 3-7, or all; empty to cancel): ", terminator: "")
         fflush(nil)
-        guard let answer = readLine(), !answer.trimmingCharacters(in: .whitespaces).isEmpty else {
+        guard let answer = readLine(), !answer.trimmingWhitespace().isEmpty else {
             throw CommandLineFailure("nothing chosen; nothing changed")
         }
         return plan.restricted(to: try CleanupPlan.parsePicks(answer, count: plan.items.count))
@@ -134,7 +135,7 @@ struct Cleanup: AsyncParsableCommand {
         }
         print("Proceed? [y/N] ", terminator: "")
         fflush(nil)
-        guard let answer = readLine()?.trimmingCharacters(in: .whitespaces).lowercased(), answer == "y" || answer == "yes" else {
+        guard let answer = readLine()?.trimmingWhitespace().lowercased(), answer == "y" || answer == "yes" else {
             throw CommandLineFailure("cancelled; nothing changed")
         }
     }
@@ -180,9 +181,10 @@ struct Cleanup: AsyncParsableCommand {
     private func printSummary(_ report: CleanupReport) {
         let counts = report.counts
         let rate = report.elapsed > 0 ? Double(report.containersRemoved) / report.elapsed : 0
-        print(String(format: "removed %d, repaired %d, skipped %d, failed %d (%d containers, %d volumes) in %.1f s, %.0f containers/s%@",
-                     counts.removed, counts.repaired, counts.skipped, counts.failed, report.containersRemoved, report.volumesRemoved,
-                     report.elapsed, rate, report.interrupted ? "; interrupted: run the same command again to finish" : ""))
+        print("removed \(counts.removed), repaired \(counts.repaired), skipped \(counts.skipped), failed \(counts.failed) "
+            + "(\(report.containersRemoved) containers, \(report.volumesRemoved) volumes) "
+            + "in \(NumberFormatting.fixed(report.elapsed, digits: 1)) s, \(NumberFormatting.fixed(rate, digits: 0)) containers/s"
+            + (report.interrupted ? "; interrupted: run the same command again to finish" : ""))
     }
 }
 
@@ -224,16 +226,17 @@ private final class ProgressDisplay: Sendable {
             let filled = Int(fraction * Double(width))
             let rate = progress.elapsed > 0 ? Double(progress.finished) / progress.elapsed : 0
             let eta = rate > 0 ? Double(progress.total - progress.finished) / rate : 0
-            FileHandle.standardError.write(Data(String(
-                format: "\r\u{1B}[K[%@%@] %d/%d  %.1f/s  %d containers  ETA %.0fs", String(repeating: "=", count: filled),
-                String(repeating: " ", count: width - filled), progress.finished, progress.total, rate, progress.containersRemoved, eta).utf8))
+            let bar = String(repeating: "=", count: filled) + String(repeating: " ", count: width - filled)
+            StandardStream.error.write("\r\u{1B}[K[\(bar)] \(progress.finished)/\(progress.total)  "
+                + "\(NumberFormatting.fixed(rate, digits: 1))/s  \(progress.containersRemoved) containers  "
+                + "ETA \(NumberFormatting.fixed(eta, digits: 0))s")
         }
     }
 
     /// Ends the bar's line.
     func end() {
         state.withLock { state in
-            if state.drawn { FileHandle.standardError.write(Data("\n".utf8)) }
+            if state.drawn { StandardStream.error.write("\n") }
         }
     }
 

@@ -1,7 +1,8 @@
 import ArgumentParser
 import CCOrcKit
 import CLISupport
-import Foundation
+import FoundationEssentials
+import Glibc
 
 struct Health: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -64,7 +65,7 @@ struct Health: AsyncParsableCommand {
                 output = onTerminal ? "\u{1B}[H\u{1B}[2J" + output : output + "\n"
             }
             // Unbuffered, so that each report shows at once on a pipe too.
-            FileHandle.standardOutput.write(Data(output.utf8))
+            StandardStream.output.write(output)
             previous = report
         }
         throw ExitStatus(1)
@@ -83,8 +84,8 @@ enum HealthText {
                 let memory = container.usage.map { usage in
                     ResourceLimits.formatBytes(usage.memoryUsage) + (usage.memoryLimit.map { " / " + ResourceLimits.formatBytes($0) } ?? "")
                 } ?? "-"
-                let cpu = cpuPercent[container.name].map { String(format: "%.1f%%", $0) }
-                    ?? container.usage.map { String(format: "%.2fs", Double($0.cpuUsageNanoseconds) / 1e9) } ?? "-"
+                let cpu = cpuPercent[container.name].map { NumberFormatting.fixed($0, digits: 1) + "%" }
+                    ?? container.usage.map { NumberFormatting.fixed(Double($0.cpuUsageNanoseconds) / 1e9, digits: 2) + "s" } ?? "-"
                 var exit = container.exitCode.map(String.init) ?? "-"
                 if container.oomKilled == true || (container.oomKills ?? 0) > 0 { exit += " (OOM\(container.oomKills.map { $0 > 0 ? " ×\($0)" : "" } ?? ""))" }
                 table.append([

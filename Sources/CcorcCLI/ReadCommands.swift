@@ -1,7 +1,7 @@
 import ArgumentParser
 import CCOrcKit
 import CLISupport
-import Foundation
+import FoundationEssentials
 
 // The JSON shapes printed here are the library's (CCOrcKit/Output), shared with the C ABI.
 

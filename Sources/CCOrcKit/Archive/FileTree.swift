@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 // The system calls the directory archiver makes: lstat(2), readdir(3), readlink(2), open(2),
 // fstat(2) and read(2). This is the only file of the archiver that touches C types and raw

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Writes tar archives in memory: small archives a program makes itself (the busybox root
 /// filesystem, test fixtures). To archive a directory tree, stream it with `DirectoryArchiver`

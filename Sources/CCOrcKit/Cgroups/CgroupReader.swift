@@ -167,4 +167,4 @@ public struct CgroupReader: Sendable {
     }
 }
 
-import Foundation
+import FoundationEssentials

@@ -1,5 +1,7 @@
 import CShims
-import Foundation
+import Dispatch
+import FoundationEssentials
+import Synchronization
 
 /// Runs many transfers at once on one `CURLM *` multi handle, driven by a dedicated thread.
 ///
@@ -10,7 +12,7 @@ import Foundation
 /// libcurl blocks in poll(2).
 final class CurlMultiLoop: @unchecked Sendable {
     private let multi: UnsafeMutableRawPointer
-    private let lock = NSLock()
+    private let lock = Mutex(())
     private var pending: [CurlTransfer] = []
     private var cancelRequested = false
     /// Transfers whose paused upload has data again.
@@ -42,12 +44,10 @@ final class CurlMultiLoop: @unchecked Sendable {
         if transfer.streamsBody {
             transfer.resumeUpload = { [self, transfer] in self.resume(transfer) }
         }
-        lock.withLock {
+        lock.withLock { _ in
             if !started {
                 started = true
-                let thread = Thread { [self] in run() }
-                thread.name = "ccorc-curl"
-                thread.start()
+                startThread(named: "ccorc-curl") { [self] in run() }
             }
             pending.append(transfer)
         }
@@ -57,20 +57,20 @@ final class CurlMultiLoop: @unchecked Sendable {
     /// Asks the loop to unpause a transfer whose read callback paused its upload (called from the
     /// body's producer thread): only the loop's thread may touch the easy handle.
     func resume(_ transfer: CurlTransfer) {
-        lock.withLock { resumeRequested.append(transfer) }
+        lock.withLock { _ in resumeRequested.append(transfer) }
         curl_multi_wakeup(multi)
     }
 
     /// Marks a transfer cancelled and wakes the loop so that it is removed promptly.
     func cancel(_ transfer: CurlTransfer) {
         transfer.cancel()
-        lock.withLock { cancelRequested = true }
+        lock.withLock { _ in cancelRequested = true }
         curl_multi_wakeup(multi)
     }
 
     /// Stops the loop thread after failing whatever is still running; waits for it to exit.
     func shutdown() {
-        let wasStarted = lock.withLock { () -> Bool in
+        let wasStarted = lock.withLock { _ -> Bool in
             stopping = true
             return started
         }
@@ -82,7 +82,7 @@ final class CurlMultiLoop: @unchecked Sendable {
     private func run() {
         var running: Int32 = 0
         while true {
-            let (newTransfers, resumed, sweepCancelled, stop) = lock.withLock { () -> ([CurlTransfer], [CurlTransfer], Bool, Bool) in
+            let (newTransfers, resumed, sweepCancelled, stop) = lock.withLock { _ -> ([CurlTransfer], [CurlTransfer], Bool, Bool) in
                 defer {
                     pending.removeAll()
                     resumeRequested.removeAll()

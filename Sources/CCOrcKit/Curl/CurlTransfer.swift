@@ -1,5 +1,5 @@
 import CShims
-import Foundation
+import FoundationEssentials
 
 // One of the few files that touch libcurl's pointers. A `CurlTransfer` owns a `CURL *` easy
 // handle configured for one HTTP request over a Unix socket; it is run either on the calling
@@ -262,13 +262,13 @@ final class CurlTransfer: @unchecked Sendable {
 
     fileprivate func receiveHeader(_ bytes: UnsafeRawBufferPointer) -> Bool {
         if isCancelled { return false }
-        let line = String(decoding: bytes, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        let line = String(decoding: bytes, as: UTF8.self).trimmingWhitespaceAndNewlines()
         if line.hasPrefix("HTTP/") {
             // A new status line (after 100 Continue or a redirect) starts a new header block.
             headerLines.removeAll()
         } else if let colon = line.firstIndex(of: ":") {
             let name = line[..<colon].lowercased()
-            let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+            let value = line[line.index(after: colon)...].trimmingWhitespace()
             headerLines.append((name, value))
         }
         return true

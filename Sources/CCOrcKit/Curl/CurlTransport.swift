@@ -1,5 +1,5 @@
 import CShims
-import Foundation
+import FoundationEssentials
 
 /// Sends HTTP requests to a Unix socket through libcurl, concurrently.
 ///

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// What a request sends as its body.
 public enum HTTPRequestBody: Sendable {
@@ -38,7 +38,7 @@ public final class HTTPBodyStream: @unchecked Sendable {
 
     private let produce: () throws -> [UInt8]?
     private let bufferLimit: Int
-    private let condition = NSCondition()
+    private let condition = ConditionLock()
     private var chunks: [[UInt8]] = []
     /// How much of `chunks[0]` was already sent.
     private var offset = 0
@@ -69,9 +69,7 @@ public final class HTTPBodyStream: @unchecked Sendable {
             return !started
         }
         guard first else { return false }
-        let thread = Thread { [self] in runProducer() }
-        thread.name = "ccorc-body"
-        thread.start()
+        startThread(named: "ccorc-body") { [self] in runProducer() }
         return true
     }
 

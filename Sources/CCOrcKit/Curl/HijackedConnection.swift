@@ -107,10 +107,10 @@ public final class HijackedConnection {
     private func readErrorMessage(header: String, status: Int) throws -> String {
         var body = leftover
         let length = header.split(separator: "\r\n").first { $0.lowercased().hasPrefix("content-length:") }
-            .flatMap { Int($0.split(separator: ":")[1].trimmingCharacters(in: .whitespaces)) } ?? body.count
+            .flatMap { Int($0.split(separator: ":")[1].trimmingWhitespace()) } ?? body.count
         while body.count < min(length, 65_536), let chunk = try receive(maximum: 4096) { body += chunk }
         if let message = (try? JSONValue.parse(body))?["message"]?.string { return message }
-        let text = String(decoding: body, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        let text = String(decoding: body, as: UTF8.self).trimmingWhitespaceAndNewlines()
         return text.isEmpty ? "HTTP \(status)" : text
     }
 

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// A minimal image built offline from the host's static busybox: one binary plus a symlink per
 /// applet, a root user and a home directory. It is what the tests and the demo run, since no image
@@ -63,17 +63,11 @@ public enum BusyboxImage {
     }
 
     private static func listApplets(_ busybox: String) throws -> [String] {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: busybox)
-        process.arguments = ["--list"]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        let applets = String(decoding: data, as: UTF8.self).split(separator: "\n").map(String.init)
-        guard process.terminationStatus == 0, applets.contains("sh") else {
+        // A bare name is a file in the working directory (it was read there), not one on PATH.
+        let executable = busybox.contains("/") ? busybox : "./" + busybox
+        let result = try TmuxChildProcess.runBlocking(executable: executable, arguments: ["--list"])
+        let applets = result.output.split(separator: "\n").map(String.init)
+        guard result.status == 0, applets.contains("sh") else {
             throw TarError(message: "\(busybox) --list did not list a shell: not a usable busybox")
         }
         return applets

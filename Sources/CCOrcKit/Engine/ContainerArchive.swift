@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 // Archive endpoint: HEAD and GET /containers/{id}/archive.
 

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 // Container endpoints: /containers/json, /containers/create, /containers/{id}/... .
 

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// A client of the Docker Engine HTTP API over a Unix socket, driven through libcurl.
 ///
@@ -164,7 +164,7 @@ public final class EngineClient: Sendable {
         // The engine's errors are `{"message": "..."}`; fall back to the raw text.
         let text = String(decoding: response.body, as: UTF8.self)
         let message = (try? JSONValue.parse(response.body))?["message"]?.string
-            ?? (text.isEmpty ? "HTTP \(response.status)" : text.trimmingCharacters(in: .whitespacesAndNewlines))
+            ?? (text.isEmpty ? "HTTP \(response.status)" : text.trimmingWhitespaceAndNewlines())
         throw EngineError(EngineError.code(forStatus: response.status), message, status: response.status, operation: operation)
     }
 
@@ -192,9 +192,17 @@ public final class EngineClient: Sendable {
 
     /// Percent-encodes a query value (everything but unreserved characters).
     static func percentEncode(_ value: String) -> String {
-        var allowed = CharacterSet.alphanumerics
-        allowed.insert(charactersIn: "-._~")
-        return value.addingPercentEncoding(withAllowedCharacters: allowed) ?? value
+        var encoded = ""
+        for byte in value.utf8 {
+            let scalar = Unicode.Scalar(byte)
+            if scalar.isASCIIAlphanumeric || "-._~".unicodeScalars.contains(scalar) {
+                encoded.unicodeScalars.append(scalar)
+            } else {
+                let hex = Array("0123456789ABCDEF".utf8)
+                encoded.unicodeScalars.append(contentsOf: [UInt8(ascii: "%"), hex[Int(byte >> 4)], hex[Int(byte & 0x0F)]].map(Unicode.Scalar.init))
+            }
+        }
+        return encoded
     }
 
     /// Encodes list filters as the engine's `filters` query value: `{"label":["a=b"],...}`.

@@ -15,7 +15,7 @@ public struct EngineHost: Sendable, Equatable, CustomStringConvertible {
     /// default socket.
     /// - Throws: `EngineError.Code.unsupportedHost` for `tcp://`, `ssh://`, `npipe://` and others.
     public init(dockerHost: String?) throws {
-        guard let value = dockerHost?.trimmingCharacters(in: .whitespaces), !value.isEmpty else {
+        guard let value = dockerHost?.trimmingWhitespace(), !value.isEmpty else {
             self.init(socketPath: EngineHost.defaultSocketPath)
             return
         }
@@ -41,4 +41,4 @@ public struct EngineHost: Sendable, Equatable, CustomStringConvertible {
     public var description: String { "unix://" + socketPath }
 }
 
-import Foundation
+import FoundationEssentials

@@ -132,7 +132,7 @@ extension EngineClient {
             return true
         }
         let (id, error) = outcome.withLock { ($0.id, $0.error) }
-        if let error { throw EngineError(.invalidArgument, "build failed: \(error.trimmingCharacters(in: .whitespacesAndNewlines))", operation: "POST /build") }
+        if let error { throw EngineError(.invalidArgument, "build failed: \(error.trimmingWhitespaceAndNewlines())", operation: "POST /build") }
         guard let id else { throw EngineError(.malformedReply, "build finished without an image ID", operation: "POST /build") }
         return id
     }

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// Parsing and formatting of the human limits users type (`512m`, `4g`, `1.5`).
 public enum ResourceLimits {
@@ -6,7 +7,7 @@ public enum ResourceLimits {
     /// Suffixes are binary (k = 1024) and case-insensitive; a trailing `b` or `ib` is allowed.
     /// - Throws: `EngineError.Code.invalidInput` for zero, negative or unparsable values.
     public static func parseMemory(_ text: String) throws -> Int64 {
-        var body = text.trimmingCharacters(in: .whitespaces).lowercased()
+        var body = text.trimmingWhitespace().lowercased()
         let invalid = EngineError(.invalidInput, "invalid memory size \"\(text)\": use a positive number with an optional unit, e.g. 512m or 4g")
         if body.hasSuffix("ib") { body.removeLast(2) } else if body.hasSuffix("b") { body.removeLast() }
         var multiplier: Double = 1
@@ -23,7 +24,7 @@ public enum ResourceLimits {
     /// Parses a CPU count such as `0.5` or `2` into billionths of a CPU (the engine's NanoCpus).
     /// - Throws: `EngineError.Code.invalidInput` for zero, negative or unparsable values.
     public static func parseCPUs(_ text: String) throws -> Int64 {
-        let body = text.trimmingCharacters(in: .whitespaces)
+        let body = text.trimmingWhitespace()
         guard !body.isEmpty, body.allSatisfy({ $0.isNumber || $0 == "." }), let number = Double(body), number > 0, number <= 4096 else {
             throw EngineError(.invalidInput, "invalid CPU count \"\(text)\": use a positive number such as 0.5 or 2")
         }
@@ -44,12 +45,12 @@ public enum ResourceLimits {
             index += 1
         }
         if index == 0 { return "\(bytes)B" }
-        return value.rounded() == value ? String(format: "%.0f%@", value, units[index]) : String(format: "%.2f%@", value, units[index])
+        return value.rounded() == value ? NumberFormatting.fixed(value, digits: 0) + units[index] : NumberFormatting.fixed(value, digits: 2) + units[index]
     }
 
     /// Formats NanoCpus as a CPU count: `0.5`, `2`.
     public static func formatCPUs(_ nanoCPUs: Int64) -> String {
         let value = Double(nanoCPUs) / 1e9
-        return value.rounded() == value ? String(format: "%.0f", value) : String(format: "%g", value)
+        return value.rounded() == value ? NumberFormatting.fixed(value, digits: 0) : NumberFormatting.general(value)
     }
 }

@@ -1,5 +1,6 @@
 import CShims
-import Foundation
+import Dispatch
+import FoundationEssentials
 
 // The only file that touches jansson's pointers. Parsing (after an optional projection of the
 // text, see CShims/include/json_projection.h) converts the whole tree into `JSONValue` and

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 // The documented `--json` shapes of a cleanup plan and its report.
 

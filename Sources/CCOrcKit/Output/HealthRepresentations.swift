@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 // The documented `ccorc health --json` shape, shared with the C ABI.
 

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 // The documented `--json` shapes of the driver's values, shared by both CLIs and the C ABI so
 // that they cannot drift apart. Keys are lowerCamelCase; times are RFC 3339 strings.

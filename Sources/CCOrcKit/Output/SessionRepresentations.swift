@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 // The documented `--json` shapes of team sessions, shared by `ccorc` and the C ABI.
 

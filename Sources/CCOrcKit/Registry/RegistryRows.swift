@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// What a registry-wide read found: the sessions whose rows decode and the rows that do not.
 public struct RegistryRows: Sendable, Equatable {
@@ -41,7 +41,7 @@ public struct DamagedRegistryRow: Error, Sendable, Equatable, CustomStringConver
 
     static func shellQuoted(_ text: String) -> String {
         let plain = !text.isEmpty && text.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) }
-        return plain ? text : "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'"
+        return plain ? text : "'" + text.replacing("'", with: "'\\''") + "'"
     }
 }
 

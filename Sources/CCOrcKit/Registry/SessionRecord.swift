@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// One registered team session: a tmux session, one container per agent, and how they were made.
 ///

@@ -1,5 +1,6 @@
 import CShims
-import Foundation
+import FoundationEssentials
+import Glibc
 import Synchronization
 
 /// The registry of team sessions: an embedded SQLite database at `HOME/registry.db`.
@@ -25,8 +26,8 @@ public final class SessionRegistry: Sendable {
     /// The registry's directory: `$CCORC_HOME` when set and not empty, else `~/.ccorc`.
     public static func defaultHome(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
         if let home = environment["CCORC_HOME"], !home.isEmpty { return home }
-        let user = environment["HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? NSHomeDirectory()
-        return (user as NSString).appendingPathComponent(".ccorc")
+        let user = environment["HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? FileManager.default.homeDirectoryForCurrentUser.path
+        return Path.join(user, ".ccorc")
     }
 
     /// What opening found wrong with the files' modes and could not fix, one line each (a
@@ -50,7 +51,7 @@ public final class SessionRegistry: Sendable {
     public init(home: String, faults: FaultInjection = FaultInjection()) throws(RegistryError) {
         self.home = home
         self.faults = faults
-        path = (home as NSString).appendingPathComponent("registry.db")
+        path = Path.join(home, "registry.db")
         do {
             try PrivateFiles.createDirectory(home)
         } catch {
@@ -93,10 +94,8 @@ public final class SessionRegistry: Sendable {
     /// True when `path` exists, is not empty (SQLite treats an empty file as an empty database),
     /// and does not start with SQLite's magic string.
     private static func hasForeignHeader(_ path: String) -> Bool {
-        guard let handle = FileHandle(forReadingAtPath: path) else { return false }
-        defer { try? handle.close() }
-        guard let header = try? handle.read(upToCount: 16), !header.isEmpty else { return false }
-        return header != Data("SQLite format 3\u{0}".utf8)
+        guard let header = readFilePrefix(path, count: 16), !header.isEmpty else { return false }
+        return header != Array("SQLite format 3\u{0}".utf8)
     }
 
     /// Configures a fresh connection, checks the file and migrates it.
@@ -140,7 +139,7 @@ public final class SessionRegistry: Sendable {
                 }
                 return
             } catch where error.code == .busy && ContinuousClock.now < deadline {
-                Thread.sleep(forTimeInterval: pause)
+                sleepThread(seconds: pause)
                 pause = min(pause * 2, 0.05)
             }
         }

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// What a launch learns from the agents' image before it creates anything: the ID containers are
 /// created from, where each agent keeps its state, and which of the image's `VOLUME` paths need a
@@ -77,7 +77,7 @@ extension SessionManager {
         return targets.map { target in
             let words = target.split(separator: "/").map { word in
                 String(word.unicodeScalars.map { scalar in
-                    scalar.isASCII && (CharacterSet.alphanumerics.contains(scalar) || "_.-".unicodeScalars.contains(scalar)) ? Character(scalar) : "_"
+                    scalar.isASCIIAlphanumeric || "_.-".unicodeScalars.contains(scalar) ? Character(scalar) : "_"
                 })
             }
             let base = words.isEmpty ? "root" : words.joined(separator: "-")

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Which sessions, and which strays, `cleanup` acts on.
 ///
@@ -38,7 +38,7 @@ public struct CleanupSelection: Sendable {
     /// Parses `90m`, `36h`, `7d`, `2w` or plain seconds into seconds.
     public static func parseDuration(_ text: String) throws -> TimeInterval {
         let units: [Character: TimeInterval] = ["s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604_800]
-        let trimmed = text.trimmingCharacters(in: .whitespaces).lowercased()
+        let trimmed = text.trimmingWhitespace().lowercased()
         let unit = trimmed.last.flatMap { units[$0] }
         let number = unit == nil ? trimmed : String(trimmed.dropLast())
         guard let value = Double(number), value >= 0, value.isFinite else {

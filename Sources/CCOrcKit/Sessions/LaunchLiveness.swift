@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 // Whether a row still marked `launching` belongs to a launch under way or to one that died.
 

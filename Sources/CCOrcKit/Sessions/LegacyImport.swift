@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 extension SessionRecord {
     /// Whether the row came from the earlier Python tool's registry (`ccorc import --legacy`):
@@ -72,8 +72,8 @@ public enum LegacyRegistry {
     }
 
     private static func directory(_ environment: [String: String]) -> String {
-        let home = environment["HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? NSHomeDirectory()
-        return (home as NSString).appendingPathComponent(".claude-orc")
+        let home = environment["HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? FileManager.default.homeDirectoryForCurrentUser.path
+        return Path.join(home, ".claude-orc")
     }
 
     /// What an import knows of the engine, gathered once for the whole file.

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Rebuilding registry rows from the labels of the containers and volumes ccorc created: the
 /// lost- or corrupted-registry case, and sessions another machine's ccorc made on a shared engine.

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// The export file: `{"format": "ccorc-export", "schemaVersion": 1, "exportedAt", "secretsMasked",
 /// "sessions": [SESSION...]}`, where a SESSION holds the registry row exactly (`registry`), each

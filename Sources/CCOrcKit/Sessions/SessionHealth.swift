@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// How a session is doing, worst last.
 public enum HealthVerdict: String, Sendable, Comparable, CaseIterable {
@@ -339,9 +339,8 @@ extension SessionManager {
         }
         if let stateDirectory {
             let root = "/proc/\(details.pid)/root"
-            var isDirectory: ObjCBool = false
             if details.state.isUp, details.pid > 0, FileManager.default.fileExists(atPath: root) {
-                probe.stateDirectoryExists = FileManager.default.fileExists(atPath: root + stateDirectory, isDirectory: &isDirectory) && isDirectory.boolValue
+                probe.stateDirectoryExists = directoryExists(root + stateDirectory)
             } else {
                 requests.withLock { $0 += 1 }
                 probe.stateDirectoryExists = (try? await engine.pathStat(details.id, path: stateDirectory)).map { $0?.isDirectory == true }
@@ -490,7 +489,7 @@ extension SessionManager {
         if let arguments = HostProcesses.commandLine(pane.pid), !arguments.isEmpty {
             return arguments.dropFirst().first == "shell" && arguments.contains(container)
         }
-        return pane.currentCommand == (shellProgram as NSString).lastPathComponent
+        return pane.currentCommand == Path.lastComponent(shellProgram)
     }
 
     /// The exit code in a listed container's status text, `Exited (137) 5 minutes ago`.
@@ -520,11 +519,11 @@ extension SessionManager {
               first[..<equals].allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") }) {
             words.removeFirst()
         }
-        let program = words.first.map { ($0 as NSString).lastPathComponent }
+        let program = words.first.map { Path.lastComponent($0) }
         return processes.filter { process in
             guard !mainTree.contains(process.pid), let first = process.commandLine.first else { return false }
             return process.commandLine == ["sh", "-c", agentCommand] || process.commandLine == ["/bin/sh", "-c", agentCommand]
-                || (first as NSString).lastPathComponent == program
+                || Path.lastComponent(first) == program
         }
     }
 }

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// How to launch a team session.
 public struct LaunchOptions: Sendable {

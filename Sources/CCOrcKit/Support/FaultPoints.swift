@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// A named step of a session operation at which a test can make the operation fail or the process
 /// die (see `FaultInjection`). The raw value is what `CCORC_FAIL_AT` names.
@@ -87,7 +88,7 @@ public final class FaultInjection: Sendable {
         #if DEBUG
         var actions: [FaultPoint: Action] = [:]
         for item in (environment["CCORC_FAIL_AT"] ?? "").split(separator: ",") {
-            let parts = item.split(separator: ":", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            let parts = item.split(separator: ":", maxSplits: 1).map { $0.trimmingWhitespace() }
             guard let point = FaultPoint(rawValue: parts[0]) else {
                 let known = FaultPoint.allCases.map(\.rawValue).joined(separator: ", ")
                 throw SessionError(.invalidArgument, "CCORC_FAIL_AT: unknown fault point \(parts[0].debugDescription) (known: \(known))")
@@ -97,7 +98,7 @@ public final class FaultInjection: Sendable {
         var failingStep: Int?
         var stepAction = Action.fail
         if let text = environment["CCORC_FAIL_STEP"], !text.isEmpty {
-            let parts = text.split(separator: ":", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            let parts = text.split(separator: ":", maxSplits: 1).map { $0.trimmingWhitespace() }
             guard let step = Int(parts[0]), step >= 1 else {
                 throw SessionError(.invalidArgument, "CCORC_FAIL_STEP: \(parts[0].debugDescription) is not a step number (1, 2, ...)")
             }
@@ -166,11 +167,7 @@ public final class FaultInjection: Sendable {
     }
 
     private static func append(_ line: String, to path: String) {
-        if !FileManager.default.fileExists(atPath: path) { FileManager.default.createFile(atPath: path, contents: nil) }
-        guard let file = FileHandle(forWritingAtPath: path) else { return }
-        defer { try? file.close() }
-        _ = try? file.seekToEnd()
-        try? file.write(contentsOf: Data(line.utf8))
+        appendToFile(path, Array(line.utf8))
     }
     #endif
 }

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 // The files ccorc writes hold secrets (the registry keeps every session's environment and agent
 // command; an export with --include-secrets has them too), so they are the user's alone: the
@@ -33,8 +34,8 @@ public enum PrivateFiles {
     /// sees the old file or the whole new one, and never a moment of a wider mode.
     /// - Throws: `PrivateFileError` naming `path` (or the temporary file) and the reason.
     public static func write(_ bytes: [UInt8], to path: String) throws(PrivateFileError) {
-        let directory = (path as NSString).deletingLastPathComponent
-        let temporary = (directory.isEmpty ? "." : directory) + "/.\((path as NSString).lastPathComponent).\(getpid()).\(UInt32.random(in: 0...UInt32.max)).tmp"
+        let directory = Path.parent(path)
+        let temporary = (directory.isEmpty ? "." : directory) + "/.\(Path.lastComponent(path)).\(getpid()).\(UInt32.random(in: 0...UInt32.max)).tmp"
         let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, fileMode)
         guard descriptor >= 0 else { throw PrivateFileError("write", path, errno: Glibc.errno) }
         var failure: PrivateFileError?
@@ -62,9 +63,8 @@ public enum PrivateFiles {
     /// Creates `path` with mode 0700 and any missing parents (0700 as well).
     /// - Throws: `PrivateFileError` when a directory cannot be made.
     public static func createDirectory(_ path: String) throws(PrivateFileError) {
-        var isDirectory: ObjCBool = false
-        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue { return }
-        let parent = (path as NSString).deletingLastPathComponent
+        if directoryExists(path) { return }
+        let parent = Path.parent(path)
         if !parent.isEmpty, parent != path { try createDirectory(parent) }
         if mkdir(path, directoryMode) != 0, Glibc.errno != EEXIST { throw PrivateFileError("create the directory", path, errno: Glibc.errno) }
     }

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// A process told apart from any later one that reuses its pid: the pid and the process's start
 /// time (field 22 of `/proc/PID/stat`, in clock ticks since boot).

@@ -95,12 +95,12 @@ public enum SecretMasking {
     static func maskPEMBlocks(_ text: String) -> String {
         var result = ""
         var rest = Substring(text)
-        while let begin = rest.range(of: "-----BEGIN ") {
+        while let begin = rest.firstRange(of: "-----BEGIN ") {
             result += rest[..<begin.lowerBound] + marker
             let afterBegin = rest[begin.upperBound...]
-            guard let end = afterBegin.range(of: "-----END ") else { return result }
+            guard let end = afterBegin.firstRange(of: "-----END ") else { return result }
             let afterEnd = afterBegin[end.upperBound...]
-            guard let close = afterEnd.range(of: "-----") else { return result }
+            guard let close = afterEnd.firstRange(of: "-----") else { return result }
             rest = afterEnd[close.upperBound...]
         }
         return result + rest
@@ -111,7 +111,7 @@ public enum SecretMasking {
         guard text.contains("://") else { return text }
         var result = ""
         var rest = Substring(text)
-        while let separator = rest.range(of: "://") {
+        while let separator = rest.firstRange(of: "://") {
             result += rest[..<separator.upperBound]
             rest = rest[separator.upperBound...]
             let authorityEnd = rest.firstIndex { "/?#'\"".contains($0) || $0.isWhitespace } ?? rest.endIndex

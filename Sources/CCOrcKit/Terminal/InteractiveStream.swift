@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import Glibc
 
 /// How an interactive stream ended.
@@ -69,15 +69,13 @@ public struct InteractiveStream: Sendable {
     public func run(_ connection: HijackedConnection) async throws -> StreamOutcome {
         let box = UncheckedBox(connection)
         return try await withCheckedThrowingContinuation { continuation in
-            let thread = Thread {
+            startThread(named: "ccorc-stream") {
                 do {
                     continuation.resume(returning: try self.pump(box.value))
                 } catch {
                     continuation.resume(throwing: error)
                 }
             }
-            thread.name = "ccorc-stream"
-            thread.start()
         }
     }
 

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// One tmux command, kept as separate words and rendered for tmux's command parser so that no word
 /// can end the command, start another (`;`), expand (`$VAR`, `~`), or be cut by a comment (`#`).
@@ -74,7 +74,7 @@ public enum TmuxQuoting {
     /// Escapes `text` for an argument that tmux expands as a format (`new-session -s`, `-n`, `-c`,
     /// `new-window -n`, `-c`) so that it comes out literally: every `#` is doubled.
     public static func formatLiteral(_ text: String) -> String {
-        text.replacingOccurrences(of: "#", with: "##")
+        text.replacing("#", with: "##")
     }
 
     /// Escapes one argv word of a command given on tmux's own command line (`tmux new-session …`):

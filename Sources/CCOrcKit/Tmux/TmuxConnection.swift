@@ -1,4 +1,5 @@
-import Foundation
+import Dispatch
+import FoundationEssentials
 import Synchronization
 
 /// One live `tmux -C` child and the protocol state around it: the FIFO of commands written and not
@@ -72,9 +73,7 @@ final class TmuxConnection: Sendable {
         let connection = TmuxConnection(process: process, onNotification: onNotification, onEnd: onEnd)
         let handshake = try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Handshake, any Error>) in
             connection.state.withLock { $0.handshake = { continuation.resume(with: $0) } }
-            let thread = Thread { connection.readLoop() }
-            thread.name = "tmux-control-reader"
-            thread.start()
+            startThread(named: "tmux-control-reader") { connection.readLoop() }
             let nanoseconds = timeout.components.seconds * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000
             DispatchQueue.global().asyncAfter(deadline: .now() + .nanoseconds(Int(nanoseconds))) {
                 connection.failHandshake(TmuxError(.timedOut, "tmux -C did not finish attaching within \(timeout)"))

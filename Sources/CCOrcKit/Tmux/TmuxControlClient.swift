@@ -1,4 +1,5 @@
-import Foundation
+import Dispatch
+import FoundationEssentials
 import Synchronization
 
 /// A tmux client that keeps one `tmux -C` control-mode connection open and talks the control
@@ -600,7 +601,7 @@ public final class TmuxControlClient: Sendable {
         }
         guard let line = result.output.split(separator: "\n").first.map(String.init) else {
             // tmux exits 0 when it cannot create a `-S` socket, and says why on stderr.
-            let reason = result.errorOutput.trimmingCharacters(in: .whitespacesAndNewlines)
+            let reason = result.errorOutput.trimmingWhitespaceAndNewlines()
             throw TmuxError(.protocolError, reason.isEmpty ? "new-session printed nothing" : "new-session printed nothing: \(reason)")
         }
         // Attach now so that notifications flow; if the session is already gone (its command

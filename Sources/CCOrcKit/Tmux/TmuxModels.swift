@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// A tmux session as `list-sessions` reports it.
 public struct TmuxSession: Sendable, Hashable {

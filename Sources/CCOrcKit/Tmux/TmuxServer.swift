@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 #if canImport(Glibc)
 import Glibc
@@ -83,7 +83,7 @@ public enum TmuxServer: Sendable, Hashable, CustomStringConvertible {
     /// - Throws: `TmuxError` with `.socketDirectory`, naming the directory and what to do.
     public func prepareSocketDirectory(environment: [String: String] = ProcessInfo.processInfo.environment) throws {
         guard let directory = socketDirectory(environment: environment) else {
-            let parent = (socketPath(environment: environment) as NSString).deletingLastPathComponent
+            let parent = Path.parent(socketPath(environment: environment))
             var status = stat()
             guard stat(parent.isEmpty ? "." : parent, &status) == 0, (status.st_mode & S_IFMT) == S_IFDIR else {
                 throw TmuxError(.socketDirectory, "the directory \(parent) of the tmux socket does not exist", systemError: errno)

@@ -2,7 +2,7 @@ import CShims
 // The only file of the tmux client that touches C types and raw pointers: starting `tmux -C`
 // with posix_spawn, the socket it talks over, and probing a server socket.
 
-import Foundation
+import FoundationEssentials
 
 #if canImport(Glibc)
 import Glibc
@@ -166,22 +166,34 @@ final class TmuxChildProcess: Sendable {
         let process = try spawn(executable: executable, arguments: arguments)
         process.shutdownWriting()
         return await withCheckedContinuation { continuation in
-            let thread = Thread {
-                var output: [UInt8] = []
-                var buffer = [UInt8](repeating: 0, count: 16384)
-                while true {
-                    let count = process.read(into: &buffer)
-                    if count == 0 { break }
-                    output += buffer[0..<count]
-                }
-                let errorOutput = process.readErrorOutput()
-                let status = process.reapAndClose()
-                let exitStatus: Int32 = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
-                continuation.resume(returning: (exitStatus, String(decoding: output, as: UTF8.self), errorOutput))
+            startThread(named: "tmux-command") {
+                continuation.resume(returning: process.collectUntilExit())
             }
-            thread.name = "tmux-command"
-            thread.start()
         }
+    }
+
+    /// Runs `executable ARGUMENTS` to completion on the calling thread, which it blocks, and
+    /// returns its exit status, stdout and stderr.
+    static func runBlocking(executable: String, arguments: [String]) throws -> (status: Int32, output: String, errorOutput: String) {
+        let process = try spawn(executable: executable, arguments: arguments)
+        process.shutdownWriting()
+        return process.collectUntilExit()
+    }
+
+    /// Reads stdout to its end, then stderr, and reaps the child: its exit status (128 plus the
+    /// signal number when a signal ended it), stdout and stderr.
+    private func collectUntilExit() -> (status: Int32, output: String, errorOutput: String) {
+        var output: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 16384)
+        while true {
+            let count = read(into: &buffer)
+            if count == 0 { break }
+            output += buffer[0..<count]
+        }
+        let errorOutput = readErrorOutput()
+        let status = reapAndClose()
+        let exitStatus: Int32 = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+        return (exitStatus, String(decoding: output, as: UTF8.self), errorOutput)
     }
 
     /// Writes all of `bytes` to tmux's stdin.
@@ -227,7 +239,7 @@ final class TmuxChildProcess: Sendable {
             if count <= 0 { break }
             collected += buffer[0..<count]
         }
-        return String(decoding: collected, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        return String(decoding: collected, as: UTF8.self).trimmingWhitespaceAndNewlines()
     }
 
     /// Sends SIGTERM to the child (only this pid, which this object started).
