@@ -66,11 +66,14 @@ lib: setup
 	scripts/abi-check.sh $(LIB_BIN)/libCCOrcC.so
 	@$(call no_foundation,$(LIB_BIN)/libCCOrcC.so)
 
-# Binaries, libccorc.so, ccorc.h and ccorc.pc under $(PREFIX) (and $(DESTDIR), for packagers).
+# Binaries, libccorc.so, ccorc.h and ccorc.pc under $(PREFIX) (and $(DESTDIR), for packagers). The
+# binaries and the library are installed stripped, their symbols and debug information beside them
+# in .debug/NAME.debug, where gdb and valgrind find them on their own (scripts/install-stripped.sh).
 install: release lib install-cli-docs
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include
-	install -m 755 $(RELEASE_BIN)/ccorc $(RELEASE_BIN)/ccdk $(DESTDIR)$(PREFIX)/bin/
-	install -m 755 $(LIB_BIN)/libCCOrcC.so $(DESTDIR)$(PREFIX)/lib/libccorc.so.$(VERSION)
+	scripts/install-stripped.sh $(RELEASE_BIN)/ccorc $(DESTDIR)$(PREFIX)/bin/ccorc
+	scripts/install-stripped.sh $(RELEASE_BIN)/ccdk $(DESTDIR)$(PREFIX)/bin/ccdk
+	scripts/install-stripped.sh $(LIB_BIN)/libCCOrcC.so $(DESTDIR)$(PREFIX)/lib/libccorc.so.$(VERSION)
 	ln -sf libccorc.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/libccorc.so.$(MAJOR)
 	ln -sf libccorc.so.$(MAJOR) $(DESTDIR)$(PREFIX)/lib/libccorc.so
 	install -m 644 include/ccorc.h $(DESTDIR)$(PREFIX)/include/
