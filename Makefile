@@ -37,6 +37,14 @@ no_foundation = for binary in $(1); do \
 	count=$$(grep -cE '10Foundation|26FoundationInternationalization|14_FoundationICU|icu_[0-9]|swift_u[a-z]*_' <<<"$$symbols"); \
 	if [ "$$count" != 0 ]; then echo "$$binary links Foundation or ICU ($$count symbols)" >&2; exit 1; fi; done
 
+# Fails when the C library links more of FoundationEssentials than `Date` (its one object file is
+# about 10 kB; any other type, a format style, FileManager or ProcessInfo brings in several
+# megabytes), or the regex libraries that `contains`/`firstRange` with a string argument pull in.
+date_only = symbols=$$(nm "$(1)" 2>/dev/null); \
+	count=$$(grep -E '20FoundationEssentials|17_StringProcessing|12_RegexParser|21_FoundationCollections' <<<"$$symbols" \
+		| grep -cvE '20FoundationEssentials(4DateV|MXM)'); \
+	if [ "$$count" != 0 ]; then echo "$(1) links more of FoundationEssentials than Date, or the regex libraries ($$count symbols)" >&2; exit 1; fi
+
 .PHONY: all build release lib install setup engine engine-stop test test-swift test-c test-c-installed \
 	test-c-threads test-example test-demo demo bench bench-crash clean
 .PHONY: cli-docs install-cli-docs test-cli-install
@@ -65,6 +73,7 @@ lib: setup
 	ln -sf libCCOrcC.so $(LIB_BIN)/libccorc.so
 	scripts/abi-check.sh $(LIB_BIN)/libCCOrcC.so
 	@$(call no_foundation,$(LIB_BIN)/libCCOrcC.so)
+	@$(call date_only,$(LIB_BIN)/libCCOrcC.so)
 
 # Binaries, libccorc.so, ccorc.h and ccorc.pc under $(PREFIX) (and $(DESTDIR), for packagers). The
 # binaries and the library are installed stripped, their symbols and debug information beside them

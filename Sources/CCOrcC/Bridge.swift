@@ -1,7 +1,6 @@
 import CCOrcHeader
 import CCOrcKit
 import Dispatch
-import FoundationEssentials
 import Glibc
 import Synchronization
 

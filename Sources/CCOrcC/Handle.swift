@@ -1,6 +1,5 @@
 import CCOrcHeader
 import CCOrcKit
-import FoundationEssentials
 import Glibc
 
 /// What a `ccorc_handle *` points to: one session manager over one engine, tmux server and registry.
@@ -13,7 +12,7 @@ final class SessionHandle {
         let tmuxSocket = try optionalString(options?.tmux_socket, "tmux_socket")
         let home = try optionalString(options?.home, "home")
         let ccdk = try optionalString(options?.ccdk_path, "ccdk_path")
-        let environment = ProcessInfo.processInfo.environment
+        let environment = ProcessEnvironment.current
         let server: TmuxServer = tmuxSocket.map { .socket($0) } ?? tmuxServer.map { .named($0) } ?? .fromEnvironment(environment)
         try server.validate()
         let engine = try EngineClient(host: try engineHost.map { try EngineHost(dockerHost: $0) })

@@ -1,6 +1,5 @@
 import CCOrcHeader
 import CCOrcKit
-import FoundationEssentials
 
 // `ccorc_health` and `ccorc_cleanup`: the same health report and cleanup as `ccorc health --json`
 // and `ccorc cleanup --yes --json`.

@@ -1,6 +1,5 @@
 import CCOrcHeader
 import CCOrcKit
-import FoundationEssentials
 
 // Sessions and containers: each export reads its arguments, waits for the driver and returns the
 // same JSON as the matching `ccorc`/`ccdk --json` command.

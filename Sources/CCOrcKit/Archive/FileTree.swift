@@ -1,4 +1,3 @@
-import FoundationEssentials
 import Glibc
 
 // The system calls the directory archiver makes: lstat(2), readdir(3), readlink(2), open(2),

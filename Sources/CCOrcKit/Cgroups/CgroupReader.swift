@@ -66,11 +66,11 @@ public struct CgroupReader: Sendable {
     /// Finds the cgroup of container `id`; `pid` (its main process) is used when no known layout matches.
     public func locate(containerID id: String, pid: Int? = nil) -> CgroupLocation? {
         if isUnified {
-            for relative in ["system.slice/docker-\(id).scope", "docker/\(id)"] where SysFile.isDirectory(root + "/" + relative) {
+            for relative in ["system.slice/docker-\(id).scope", "docker/\(id)"] where directoryExists(root + "/" + relative) {
                 return .v2(root + "/" + relative)
             }
         } else {
-            for relative in ["docker/\(id)", "system.slice/docker-\(id).scope"] where SysFile.isDirectory("\(root)/memory/\(relative)") {
+            for relative in ["docker/\(id)", "system.slice/docker-\(id).scope"] where directoryExists("\(root)/memory/\(relative)") {
                 return .v1(
                     memory: "\(root)/memory/\(relative)",
                     cpu: controllerDirectory(["cpu", "cpu,cpuacct"], relative),
@@ -82,7 +82,7 @@ public struct CgroupReader: Sendable {
     }
 
     private func controllerDirectory(_ mounts: [String], _ relative: String) -> String? {
-        mounts.map { "\(root)/\($0)/\(relative)" }.first(where: SysFile.isDirectory)
+        mounts.map { "\(root)/\($0)/\(relative)" }.first(where: directoryExists)
     }
 
     /// Finds the cgroup of a process from `/proc/PID/cgroup`.
@@ -99,8 +99,8 @@ public struct CgroupReader: Sendable {
         guard let memory = byController["memory"] else { return nil }
         return .v1(
             memory: root + "/memory" + memory,
-            cpu: byController["cpu"].flatMap { path in ["cpu", "cpu,cpuacct"].map { "\(root)/\($0)\(path)" }.first(where: SysFile.isDirectory) },
-            cpuacct: byController["cpuacct"].flatMap { path in ["cpuacct", "cpu,cpuacct"].map { "\(root)/\($0)\(path)" }.first(where: SysFile.isDirectory) })
+            cpu: byController["cpu"].flatMap { path in ["cpu", "cpu,cpuacct"].map { "\(root)/\($0)\(path)" }.first(where: directoryExists) },
+            cpuacct: byController["cpuacct"].flatMap { path in ["cpuacct", "cpu,cpuacct"].map { "\(root)/\($0)\(path)" }.first(where: directoryExists) })
     }
 
     /// Reads memory use and limit, CPU time and quota, and optionally the pids, of container `id`.
@@ -167,4 +167,3 @@ public struct CgroupReader: Sendable {
     }
 }
 
-import FoundationEssentials

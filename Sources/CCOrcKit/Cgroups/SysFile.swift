@@ -70,10 +70,4 @@ enum SysFile {
         }
         return digits == 0 ? nil : (negative ? -value : value)
     }
-
-    /// Whether a directory exists at `path`.
-    static func isDirectory(_ path: String) -> Bool {
-        var info = stat()
-        return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR
-    }
 }

@@ -1,6 +1,5 @@
 import CShims
 import Dispatch
-import FoundationEssentials
 import Synchronization
 
 /// Runs many transfers at once on one `CURLM *` multi handle, driven by a dedicated thread.

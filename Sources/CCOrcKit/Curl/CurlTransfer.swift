@@ -1,5 +1,4 @@
 import CShims
-import FoundationEssentials
 
 // One of the few files that touch libcurl's pointers. A `CurlTransfer` owns a `CURL *` easy
 // handle configured for one HTTP request over a Unix socket; it is run either on the calling

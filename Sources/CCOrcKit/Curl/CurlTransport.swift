@@ -1,5 +1,4 @@
 import CShims
-import FoundationEssentials
 
 /// Sends HTTP requests to a Unix socket through libcurl, concurrently.
 ///

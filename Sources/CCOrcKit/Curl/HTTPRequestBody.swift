@@ -1,4 +1,3 @@
-import FoundationEssentials
 
 /// What a request sends as its body.
 public enum HTTPRequestBody: Sendable {

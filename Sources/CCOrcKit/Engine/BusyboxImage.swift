@@ -1,4 +1,3 @@
-import FoundationEssentials
 
 /// A minimal image built offline from the host's static busybox: one binary plus a symlink per
 /// applet, a root user and a home directory. It is what the tests and the demo run, since no image
@@ -18,7 +17,7 @@ public enum BusyboxImage {
     /// - Parameter user: a non-root user to add, with its home and `~/.claude`; nil for root only.
     /// - Throws: `TarError` when the binary is missing or is not a static busybox.
     public static func rootfsArchive(busybox: String = defaultBinary, user: String? = nil) throws -> [UInt8] {
-        guard let binary = FileManager.default.contents(atPath: busybox) else {
+        guard let binary = readWholeFile(busybox) else {
             throw TarError(message: "\(busybox) not found: install Debian's busybox-static")
         }
         let applets = try listApplets(busybox)

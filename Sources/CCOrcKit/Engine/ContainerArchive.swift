@@ -1,4 +1,3 @@
-import FoundationEssentials
 
 // Archive endpoint: HEAD and GET /containers/{id}/archive.
 
@@ -33,10 +32,10 @@ extension EngineClient {
             _ = try await inspectContainer(container)
             return nil
         }
-        guard let encoded = reply.header("x-docker-container-path-stat"), let data = Data(base64Encoded: encoded) else {
+        guard let encoded = reply.header("x-docker-container-path-stat"), let data = Base64.decode(encoded) else {
             throw EngineError(.malformedReply, "archive reply without an X-Docker-Container-Path-Stat header", operation: operation)
         }
-        let stat = try parse([UInt8](data), operation: operation)
+        let stat = try parse(data, operation: operation)
         guard let name = stat["name"]?.string, let mode = stat["mode"]?.int else {
             throw EngineError(.malformedReply, "path stat without name or mode", operation: operation)
         }

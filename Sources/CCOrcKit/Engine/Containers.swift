@@ -501,14 +501,6 @@ enum EngineTime {
     /// Parses `2024-05-01T12:34:56.123456789Z`; the engine's zero time (year 1) and bad text give nil.
     static func parse(_ text: String?) -> Date? {
         guard let text, text.count >= 20, !text.hasPrefix("0001-") else { return nil }
-        var main = text
-        var fraction = 0.0
-        if let dot = text.firstIndex(of: ".") {
-            let rest = text[text.index(after: dot)...]
-            let digits = rest.prefix { $0.isNumber }
-            fraction = Double("0." + digits) ?? 0
-            main = String(text[..<dot]) + String(rest.dropFirst(digits.count))
-        }
-        return (try? Date(main, strategy: .iso8601)).map { $0.addingTimeInterval(fraction) }
+        return RFC3339.parse(text)
     }
 }

@@ -1,4 +1,3 @@
-import FoundationEssentials
 
 /// A client of the Docker Engine HTTP API over a Unix socket, driven through libcurl.
 ///

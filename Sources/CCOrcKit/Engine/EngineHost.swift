@@ -34,11 +34,10 @@ public struct EngineHost: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// The host named by the process environment's `DOCKER_HOST`.
-    public static func fromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment) throws -> EngineHost {
+    public static func fromEnvironment(_ environment: [String: String] = ProcessEnvironment.current) throws -> EngineHost {
         try EngineHost(dockerHost: environment["DOCKER_HOST"])
     }
 
     public var description: String { "unix://" + socketPath }
 }
 
-import FoundationEssentials

@@ -1,4 +1,3 @@
-import FoundationEssentials
 import Glibc
 
 /// Parsing and formatting of the human limits users type (`512m`, `4g`, `1.5`).

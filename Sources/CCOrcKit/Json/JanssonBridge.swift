@@ -1,6 +1,5 @@
 import CShims
 import Dispatch
-import FoundationEssentials
 
 // The only file that touches jansson's pointers. Parsing (after an optional projection of the
 // text, see CShims/include/json_projection.h) converts the whole tree into `JSONValue` and
@@ -41,7 +40,7 @@ extension JSONValue {
         guard !bytes.isEmpty else { return nil }
         let members = projection.members.map { $0 + "\n" }.joined()
         let nestedKeys = projection.nestedKeys.map { $0 + "\n" }.joined()
-        let cores = ProcessInfo.processInfo.activeProcessorCount
+        let cores = ProcessEnvironment.activeProcessorCount
         var cuts = [Int](repeating: 0, count: bytes.count >= parallelParseThreshold ? max(cores - 1, 0) : 0)
         var written = -1
         // The projection never writes more than it reads.

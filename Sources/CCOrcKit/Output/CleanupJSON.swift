@@ -1,4 +1,3 @@
-import FoundationEssentials
 
 // The documented `--json` shapes of a cleanup plan and its report.
 

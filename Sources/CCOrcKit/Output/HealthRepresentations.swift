@@ -1,4 +1,3 @@
-import FoundationEssentials
 
 // The documented `ccorc health --json` shape, shared with the C ABI.
 

@@ -10,8 +10,7 @@ extension JSONValue {
             self = .null
             return
         }
-        // A format style is a value: no formatter is built per call (that cost ~50 µs a date).
-        self = .string(date.formatted(.iso8601))
+        self = .string(RFC3339.format(date))
     }
 
     /// An optional integer, or null.

@@ -1,4 +1,3 @@
-import FoundationEssentials
 
 // The documented `--json` shapes of team sessions, shared by `ccorc` and the C ABI.
 

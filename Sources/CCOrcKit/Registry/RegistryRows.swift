@@ -1,4 +1,3 @@
-import FoundationEssentials
 
 /// What a registry-wide read found: the sessions whose rows decode and the rows that do not.
 public struct RegistryRows: Sendable, Equatable {

@@ -24,10 +24,9 @@ public final class SessionRegistry: Sendable {
     public static let busyTimeoutMilliseconds: Int32 = 5000
 
     /// The registry's directory: `$CCORC_HOME` when set and not empty, else `~/.ccorc`.
-    public static func defaultHome(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
+    public static func defaultHome(environment: [String: String] = ProcessEnvironment.current) -> String {
         if let home = environment["CCORC_HOME"], !home.isEmpty { return home }
-        let user = environment["HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? FileManager.default.homeDirectoryForCurrentUser.path
-        return Path.join(user, ".ccorc")
+        return Path.join(ProcessEnvironment.homeDirectory(environment), ".ccorc")
     }
 
     /// What opening found wrong with the files' modes and could not fix, one line each (a
@@ -173,10 +172,10 @@ public final class SessionRegistry: Sendable {
     /// Moves a corrupt database and its `-wal` and `-shm` files aside, returning the new path of
     /// the database (`PATH.corrupt-YYYYMMDDTHHMMSSZ`, with a counter if that exists).
     private static func moveAside(_ path: String) throws(RegistryError) -> String {
-        let stamp = utcTimestamp(Date())
+        let stamp = RFC3339.compactUTC(Date())
         var target = "\(path).corrupt-\(stamp)"
         var counter = 1
-        while FileManager.default.fileExists(atPath: target) {
+        while fileExists(target) {
             target = "\(path).corrupt-\(stamp)-\(counter)"
             counter += 1
         }
@@ -187,18 +186,10 @@ public final class SessionRegistry: Sendable {
                 "the registry at \(path) is corrupt and could not be moved aside (\(reason)); move it away by hand, then run `ccorc recover` to rebuild it from the engine",
                 path: path)
         }
-        for suffix in ["-wal", "-shm"] where FileManager.default.fileExists(atPath: path + suffix) {
+        for suffix in ["-wal", "-shm"] where fileExists(path + suffix) {
             _ = rename(path + suffix, target + suffix)
         }
         return target
-    }
-
-    private static func utcTimestamp(_ date: Date) -> String {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "UTC")!
-        let parts = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second], from: date)
-        func two(_ value: Int?) -> String { value.map { $0 < 10 ? "0\($0)" : "\($0)" } ?? "00" }
-        return "\(parts.year ?? 0)\(two(parts.month))\(two(parts.day))T\(two(parts.hour))\(two(parts.minute))\(two(parts.second))Z"
     }
 
     // MARK: - Access

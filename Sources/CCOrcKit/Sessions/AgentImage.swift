@@ -1,4 +1,3 @@
-import FoundationEssentials
 
 /// What a launch learns from the agents' image before it creates anything: the ID containers are
 /// created from, where each agent keeps its state, and which of the image's `VOLUME` paths need a

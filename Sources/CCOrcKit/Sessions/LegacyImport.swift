@@ -50,21 +50,21 @@ public enum LegacyRegistry {
     }
 
     /// `~/.claude-orc/sessions.json`.
-    public static func defaultPath(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
+    public static func defaultPath(environment: [String: String] = ProcessEnvironment.current) -> String {
         directory(environment) + "/sessions.json"
     }
 
     /// `~/.claude-orc/team_contexts.json`.
-    public static func defaultContextsPath(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
+    public static func defaultContextsPath(environment: [String: String] = ProcessEnvironment.current) -> String {
         directory(environment) + "/team_contexts.json"
     }
 
     /// The files `import --legacy` reads without a path: those of `team_contexts.json` and
     /// `sessions.json` that exist, the newer first so that its entry wins a name both have.
     /// - Throws: `LegacyImportError` when neither exists.
-    public static func defaultPaths(environment: [String: String] = ProcessInfo.processInfo.environment) throws(LegacyImportError) -> [String] {
+    public static func defaultPaths(environment: [String: String] = ProcessEnvironment.current) throws(LegacyImportError) -> [String] {
         let candidates = [defaultContextsPath(environment: environment), defaultPath(environment: environment)]
-        let present = candidates.filter { FileManager.default.fileExists(atPath: $0) }
+        let present = candidates.filter(fileExists)
         guard !present.isEmpty else {
             throw LegacyImportError(description: "cannot read \(candidates[1]) or \(candidates[0]): neither exists (name the file to import)")
         }
@@ -72,8 +72,7 @@ public enum LegacyRegistry {
     }
 
     private static func directory(_ environment: [String: String]) -> String {
-        let home = environment["HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? FileManager.default.homeDirectoryForCurrentUser.path
-        return Path.join(home, ".claude-orc")
+        Path.join(ProcessEnvironment.homeDirectory(environment), ".claude-orc")
     }
 
     /// What an import knows of the engine, gathered once for the whole file.
@@ -206,14 +205,7 @@ public enum LegacyRegistry {
         if let seconds = value.double { return Date(timeIntervalSince1970: seconds) }
         guard let text = value.string, !text.isEmpty else { return nil }
         if let date = EngineTime.parse(text.hasSuffix("Z") || text.contains("+") ? text : nil) { return date }
-        var fraction = 0.0
-        var main = Substring(text)
-        if let dot = text.firstIndex(of: ".") {
-            fraction = Double("0" + text[dot...].prefix { $0 == "." || $0.isNumber }) ?? 0
-            main = text[..<dot]
-        }
-        let style = Date.ISO8601FormatStyle(timeZone: .current).year().month().day().dateTimeSeparator(.standard).time(includingFractionalSeconds: false)
-        return (try? style.parse(String(main))).map { $0.addingTimeInterval(fraction) }
+        return RFC3339.parseLocal(text)
     }
 }
 

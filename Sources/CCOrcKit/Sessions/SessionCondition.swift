@@ -1,4 +1,3 @@
-import FoundationEssentials
 
 /// What a session is, in one word: the STATUS column of `ccorc list`, the `"condition"` of its
 /// JSON, and what `health` starts from to tell a session stopped on purpose from one partly down.

@@ -339,7 +339,7 @@ extension SessionManager {
         }
         if let stateDirectory {
             let root = "/proc/\(details.pid)/root"
-            if details.state.isUp, details.pid > 0, FileManager.default.fileExists(atPath: root) {
+            if details.state.isUp, details.pid > 0, fileExists(root) {
                 probe.stateDirectoryExists = directoryExists(root + stateDirectory)
             } else {
                 requests.withLock { $0 += 1 }

@@ -1,4 +1,3 @@
-import FoundationEssentials
 
 /// One session in detail: its live state and its tmux panes.
 public struct SessionDetails: Sendable {

@@ -1,4 +1,3 @@
-import FoundationEssentials
 import Glibc
 
 /// A named step of a session operation at which a test can make the operation fail or the process

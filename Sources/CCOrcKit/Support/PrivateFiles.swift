@@ -1,4 +1,3 @@
-import FoundationEssentials
 import Glibc
 
 // The files ccorc writes hold secrets (the registry keeps every session's environment and agent

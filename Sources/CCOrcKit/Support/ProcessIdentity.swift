@@ -1,4 +1,3 @@
-import FoundationEssentials
 import Glibc
 
 /// A process told apart from any later one that reuses its pid: the pid and the process's start
@@ -35,7 +34,7 @@ public struct ProcessIdentity: Sendable, Equatable {
     }
 
     private static func stat(of pid: Int32) -> String? {
-        try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)
+        SysFile.read("/proc/\(pid)/stat")
     }
 
     /// The start time in a `/proc/PID/stat` line. The command name (field 2) is in parentheses

@@ -214,6 +214,23 @@ public enum SecretMasking {
         text.contains(marker)
     }
 
+    /// How many times `marker` appears in `text` (it cannot overlap itself).
+    static func markerCount(in text: String) -> Int {
+        let bytes = Array(text.utf8)
+        let pattern = Array(marker.utf8)
+        var count = 0
+        var index = 0
+        while index + pattern.count <= bytes.count {
+            if bytes[index..<index + pattern.count].elementsEqual(pattern) {
+                count += 1
+                index += pattern.count
+            } else {
+                index += 1
+            }
+        }
+        return count
+    }
+
     /// The names whose values were masked in a command line: the inline assignments whose value
     /// is `<masked>`, and `a value` when something else was masked.
     public static func maskedNames(inCommand command: String) -> [String] {
@@ -224,10 +241,10 @@ public enum SecretMasking {
             let value = String(command[range])
             if isSecretName(name), value.contains(marker) {
                 names.append(String(name))
-                maskedValues += value.components(separatedBy: marker).count - 1
+                maskedValues += markerCount(in: value)
             }
         }
-        if command.components(separatedBy: marker).count - 1 > maskedValues { names.append("a value") }
+        if markerCount(in: command) > maskedValues { names.append("a value") }
         return names
     }
 

@@ -1,4 +1,3 @@
-import FoundationEssentials
 import Glibc
 
 /// How an interactive stream ended.

@@ -1,4 +1,3 @@
-import FoundationEssentials
 
 /// One tmux command, kept as separate words and rendered for tmux's command parser so that no word
 /// can end the command, start another (`;`), expand (`$VAR`, `~`), or be cut by a comment (`#`).

@@ -1,5 +1,4 @@
 import Dispatch
-import FoundationEssentials
 import Synchronization
 
 /// One live `tmux -C` child and the protocol state around it: the FIFO of commands written and not

@@ -1,5 +1,4 @@
 import Dispatch
-import FoundationEssentials
 import Synchronization
 
 /// A tmux client that keeps one `tmux -C` control-mode connection open and talks the control

@@ -1,4 +1,3 @@
-import FoundationEssentials
 import Glibc
 
 /// An error from the tmux control-mode client, with a code to switch on and the cause as tmux or

@@ -1,4 +1,3 @@
-import FoundationEssentials
 
 /// tmux's answer to one command: the lines between `%begin` and `%end` or `%error`.
 public struct TmuxReply: Sendable, Hashable {

@@ -1,4 +1,3 @@
-import FoundationEssentials
 
 #if canImport(Glibc)
 import Glibc
@@ -19,7 +18,7 @@ public enum TmuxServer: Sendable, Hashable, CustomStringConvertible {
     /// name, or the first field of `$TMUX` for the default server when it is set.
     ///
     /// The client always passes this path with `-S`, so the value shown here is the one in use.
-    public func socketPath(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
+    public func socketPath(environment: [String: String] = ProcessEnvironment.current) -> String {
         switch self {
         case .socket(let path):
             return path
@@ -62,7 +61,7 @@ public enum TmuxServer: Sendable, Hashable, CustomStringConvertible {
 
     /// The per-user socket directory of `-L` and the default server, `nil` for an explicit socket
     /// or a default server that `$TMUX` names.
-    public func socketDirectory(environment: [String: String] = ProcessInfo.processInfo.environment) -> String? {
+    public func socketDirectory(environment: [String: String] = ProcessEnvironment.current) -> String? {
         switch self {
         case .socket: return nil
         case .named: return Self.directory(environment)
@@ -81,7 +80,7 @@ public enum TmuxServer: Sendable, Hashable, CustomStringConvertible {
     /// `-S PATH` (what this client passes) it prints "error creating PATH" and still exits 0.
     ///
     /// - Throws: `TmuxError` with `.socketDirectory`, naming the directory and what to do.
-    public func prepareSocketDirectory(environment: [String: String] = ProcessInfo.processInfo.environment) throws {
+    public func prepareSocketDirectory(environment: [String: String] = ProcessEnvironment.current) throws {
         guard let directory = socketDirectory(environment: environment) else {
             let parent = Path.parent(socketPath(environment: environment))
             var status = stat()
@@ -126,7 +125,7 @@ public enum TmuxServer: Sendable, Hashable, CustomStringConvertible {
 extension TmuxServer {
     /// The server ccorc's environment names: `CCORC_TMUX_SOCKET` (`-S`), else `CCORC_TMUX_SERVER`
     /// (`-L`), else the default server.
-    public static func fromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment) -> TmuxServer {
+    public static func fromEnvironment(_ environment: [String: String] = ProcessEnvironment.current) -> TmuxServer {
         if let socket = environment["CCORC_TMUX_SOCKET"], !socket.isEmpty { return .socket(socket) }
         if let name = environment["CCORC_TMUX_SERVER"], !name.isEmpty { return .named(name) }
         return .default

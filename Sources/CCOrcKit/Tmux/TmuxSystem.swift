@@ -2,7 +2,6 @@ import CShims
 // The only file of the tmux client that touches C types and raw pointers: starting `tmux -C`
 // with posix_spawn, the socket it talks over, and probing a server socket.
 
-import FoundationEssentials
 
 #if canImport(Glibc)
 import Glibc
@@ -137,7 +136,7 @@ final class TmuxChildProcess: Sendable {
         defer { posix_spawnattr_destroy(&attributes) }
 
         let argv = [executable] + arguments
-        let environment = ProcessInfo.processInfo.environment
+        let environment = ProcessEnvironment.current
             .filter { $0.key != "TMUX" && $0.key != "TMUX_PANE" }
             .map { "\($0.key)=\($0.value)" }
 
