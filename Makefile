@@ -91,6 +91,10 @@ test-c: engine build
 	mkdir -p $(DEBUG_BIN)/valgrind && objcopy --strip-debug $(DEBUG_BIN)/libCCOrcC.so $(DEBUG_BIN)/valgrind/libCCOrcC.so
 	@$(FRESH_TMUX) && set -x && LD_LIBRARY_PATH=$(DEBUG_BIN)/valgrind \
 		Tests/run-session-client.sh $(DEBUG_BIN)/session_flow $(DEBUG_BIN)/ccdk $(VALGRIND)
+	$(CC) $(C_FLAGS) -Iinclude Tests/CABITests/maintenance_flow.c -o $(DEBUG_BIN)/maintenance_flow \
+		-L$(DEBUG_BIN) -lCCOrcC -Wl,-rpath,$(DEBUG_BIN) $$(pkg-config --cflags --libs jansson sqlite3)
+	@$(FRESH_TMUX) && set -x && LD_LIBRARY_PATH=$(DEBUG_BIN)/valgrind \
+		Tests/run-session-client.sh $(DEBUG_BIN)/maintenance_flow $(DEBUG_BIN)/ccdk $(VALGRIND)
 
 # Many threads on one handle at once (Tests/CABITests/concurrent_calls.c) under ThreadSanitizer on
 # both sides of the ABI: the library built with -sanitize=thread in its own scratch directory, the
@@ -120,7 +124,10 @@ test-c-installed: engine
 	CCORC_HOME=$$prefix/home CCORC_FAIL_STEP=1:kill $$prefix/bin/ccorc list >/dev/null && \
 	echo "release build: the fault hook is compiled out (CCORC_FAIL_STEP=1:kill ccorc list exits 0)" && \
 	$(CC) $(C_FLAGS) Tests/CABITests/session_flow.c -o $$prefix/session_flow $$(pkg-config --cflags --libs ccorc jansson) && \
-	Tests/run-session-client.sh $$prefix/session_flow $$prefix/bin/ccdk
+	Tests/run-session-client.sh $$prefix/session_flow $$prefix/bin/ccdk && \
+	$(CC) $(C_FLAGS) Tests/CABITests/maintenance_flow.c -o $$prefix/maintenance_flow \
+		$$(pkg-config --cflags --libs ccorc jansson sqlite3) && \
+	Tests/run-session-client.sh $$prefix/maintenance_flow $$prefix/bin/ccdk
 
 test-example: engine build
 	$(SWIFT) build --package-path Examples/TeamSession
