@@ -43,7 +43,7 @@ extern "C" {
 #endif
 
 /** The version of this header; ccorc_version() returns the library's. */
-#define CCORC_VERSION "0.1.0"
+#define CCORC_VERSION "0.2.0"
 
 /** Outcome of a call. New codes may be added; treat unknown non-zero codes as failures. */
 typedef enum ccorc_status {
@@ -154,7 +154,33 @@ typedef struct ccorc_cleanup_options {
     int dry_run;
     /** Non-zero: keep the agents' state volumes. */
     int keep_volumes;
+    /* Added in 0.2.0. A caller built against 0.1.0 passes the older, smaller size: these fields
+       then take their defaults. */
+    /** Only sessions neither launched nor resumed for at least this many seconds (as `cleanup
+        --older-than`); narrows the names and patterns, or selects by itself. 0: no age condition. */
+    double older_than_seconds;
+    /** Non-zero: the sessions with missing containers (within the names and patterns, if any),
+        repaired by recreating those containers from the registry (as `cleanup --fix-broken`). */
+    int fix_broken;
+    /** With fix_broken: remove the broken sessions instead of repairing them (`--fix-broken --drop`). */
+    int drop;
+    /** Non-zero: also remove containers and volumes labelled by ccorc that no registered session
+        claims (as `cleanup --orphans`); with names or patterns, only those whose session label
+        they match. */
+    int orphans;
+    /** Engine requests in flight (as `cleanup --jobs`). 0: the default, 16. */
+    int jobs;
 } ccorc_cleanup_options;
+
+/** How to import export files. Initialize with ccorc_import_options_init(). */
+typedef struct ccorc_import_options {
+    /** sizeof(ccorc_import_options), set by ccorc_import_options_init(). */
+    size_t size;
+    /** Non-zero: also create missing containers and volumes exactly as exported (`import --create`). */
+    int create;
+    /** Non-zero: replace the registry entries of names already registered (`import --force`). */
+    int force;
+} ccorc_import_options;
 
 /* ---------------------------------------------------------------------------------------------- */
 /* Library                                                                                        */
@@ -176,6 +202,9 @@ void ccorc_launch_options_init(ccorc_launch_options *options);
 
 /** Sets every field of `options` to its default (NULL, 0) and `size` to sizeof(ccorc_cleanup_options). */
 void ccorc_cleanup_options_init(ccorc_cleanup_options *options);
+
+/** Sets every field of `options` to its default (0) and `size` to sizeof(ccorc_import_options). */
+void ccorc_import_options_init(ccorc_import_options *options);
 
 /* ---------------------------------------------------------------------------------------------- */
 /* Handles                                                                                        */
@@ -265,14 +294,84 @@ ccorc_status ccorc_health(ccorc_handle *handle, const char *const *names, size_t
 
 /**
  * Removes sessions (containers, tmux sessions, registry entries and, unless keep_volumes, state
- * volumes) chosen by name, by pattern and/or stopped-only. Returns a JSON summary of what was (or,
- * with dry_run, would be) removed: the plan of `ccorc cleanup --dry-run --json`, or the report of
- * `ccorc cleanup --yes --json`. An unknown name fails the call before anything changes. When some
- * sessions fail, the summary is still returned and the status is that of the first failure, as
- * for ccorc_launch() and ccorc_stop().
+ * volumes) chosen by name, by pattern, stopped-only and/or older-than; repairs (or, with drop,
+ * removes) broken sessions with fix_broken; removes orphans with orphans. Returns a JSON summary of
+ * what was (or, with dry_run, would be) done: the plan of `ccorc cleanup --dry-run --json`
+ * (`{"sessions": [{"name", "action" ("remove" | "repair"), "running", "containers", "volumes",
+ * "tmux", "disk", "missing", "blocker", "legacyContainers"}], "orphans": {"containers",
+ * "volumes"}, "unknown", "skipped": [{"name", "reason"}], "totals": {...}}`), or the report of
+ * `ccorc cleanup --yes --json` (`{"results": [{"subject" ("session" | "container" | "volume"),
+ * "name", "outcome" ("removed" | "repaired" | "skipped" | "failed"), "detail", "containers",
+ * "volumes"}], "counts": {"removed", "repaired", "skipped", "failed", "containers", "volumes"},
+ * "interrupted", "seconds"}`). CCORC_ERR_INVALID_ARGUMENT when nothing is selected, for drop
+ * without fix_broken, a negative older_than_seconds or jobs, or a size no header ever had. An
+ * unknown name fails the call before anything changes. When some sessions fail, the summary is
+ * still returned and the status is that of the first failure, as for ccorc_launch() and
+ * ccorc_stop().
  */
 ccorc_status ccorc_cleanup(ccorc_handle *handle, const ccorc_cleanup_options *options, char **summary_json,
                            ccorc_error *error);
+
+/* ---------------------------------------------------------------------------------------------- */
+/* Backup and recovery                                                                            */
+
+/**
+ * Exports sessions, as `ccorc export [NAME...|--all]` prints them: `{"format": "ccorc-export",
+ * "schemaVersion": 1, "exportedAt" (RFC 3339), "secretsMasked", "sessions": [EXPORT...]}` with
+ * EXPORT {"name", "registry" (the registry row: "name", "tmuxSession", "createdAt", "updatedAt",
+ * "lastResumedAt" (unix seconds or null), "image", "agentCommand", "memoryBytes", "nanoCpus",
+ * "networkMode", "mounts", "environment", "workingDirectory", "config", "status", "agents":
+ * [{"role", "containerName", "containerId", "stateVolume", "model", "tmuxWindow", "position"}]),
+ * "containers": [{"role", "name", "missing", and unless missing "id", "config" (the engine's:
+ * "image", "cmd", "entrypoint", "env", "labels", "workingDir", "user", "tty", "openStdin",
+ * "stdinOnce", "memory", "memorySwap", "nanoCpus", "networkMode", "binds", "mounts",
+ * "restartPolicy") and "live" ("state", "exitCode", "oomKilled", "startedAt", "finishedAt",
+ * "restartCount")}], "volumes": [{"name", "missing", and unless missing "driver", "labels"}],
+ * "tmux" ({"session", "id", "windows"} or null)}. Written to a file, it is what ccorc_import() and
+ * `ccorc import` read.
+ *
+ * @param names, name_count  the sessions; none (0): every registered session (damaged registry
+ *                 rows are left out).
+ * @param include_secrets  non-zero: secret values (environment, agent command, cmd, entrypoint,
+ *                 labels) in clear; else masked as "<masked>", as `ccorc export` does without
+ *                 --include-secrets. A masked export can be imported, but not with create.
+ * @return CCORC_ERR_NOT_FOUND for a name that is not registered.
+ */
+ccorc_status ccorc_export(ccorc_handle *handle, const char *const *names, size_t name_count, int include_secrets,
+                          char **export_json, ccorc_error *error);
+
+/**
+ * Registers the sessions of export files (written from ccorc_export() or `ccorc export`), as
+ * `ccorc import FILE...`. Every file is read and checked before anything changes, and the import
+ * is all or nothing.
+ *
+ * @param paths, path_count  the export files; at least one.
+ * @param options  NULL for the defaults (register only; an existing name is refused).
+ * @param result_json  `{"imported": [{"name", "replaced" (an existing entry was replaced: force),
+ *                 "createdContainers": [NAME...], "createdVolumes": [NAME...] (made by create),
+ *                 "warnings": [TEXT...]}]}`.
+ * @return CCORC_ERR_NOT_FOUND for a file that does not exist; CCORC_ERR_INVALID_ARGUMENT for one
+ *         that cannot be read or is not a ccorc export (the message names the file and why);
+ *         CCORC_ERR_ALREADY_EXISTS for a registered name without force, or with create a
+ *         container name held by another session; CCORC_ERR_SESSION for create from an export
+ *         with masked secrets, or a container that could not be made.
+ */
+ccorc_status ccorc_import(ccorc_handle *handle, const char *const *paths, size_t path_count,
+                          const ccorc_import_options *options, char **result_json, ccorc_error *error);
+
+/**
+ * Rebuilds the registry entries of sessions whose containers or volumes carry ccorc's labels and
+ * that the registry lacks, as `ccorc recover [--dry-run]`; an existing entry is never overwritten.
+ * Every labelled container on the engine counts, also those of sessions in other registries.
+ *
+ * @param dry_run  non-zero: report what would be added, add nothing.
+ * @param report_json  `{"sessions": [{"name", "added" (false on a dry run, or when another process
+ *                 registered the name meanwhile), "image", "tmuxSession", "agents": [{"role",
+ *                 "container", "volume"}], "notes": [TEXT...]}], "alreadyRegistered": [NAME...],
+ *                 "skipped": [{"label", "reason"}]}`, and `"warnings": [{"row", "reason",
+ *                 "message", "fix"}]` when damaged registry rows were found.
+ */
+ccorc_status ccorc_recover(ccorc_handle *handle, int dry_run, char **report_json, ccorc_error *error);
 
 /* ---------------------------------------------------------------------------------------------- */
 /* Containers                                                                                     */

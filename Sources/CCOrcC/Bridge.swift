@@ -189,13 +189,20 @@ func sessionNames(_ pointer: StringArrayPointer?, count: Int) throws -> [Session
 }
 
 /// An options struct the caller initialized with its `_init` function; reads `size` first so a
-/// struct of another layout is refused rather than read past its end.
-func initializedOptions<Options>(_ pointer: UnsafePointer<Options>, _ initializer: String) throws -> Options {
+/// struct of another layout is refused rather than read past its end. A struct that grew keeps
+/// accepting the size of an older header, from `oldestSize` up: only its first `size` bytes are
+/// read, and the fields beyond them keep their defaults (zero, NULL).
+func initializedOptions<Options>(_ pointer: UnsafePointer<Options>, _ initializer: String, oldestSize: Int? = nil) throws -> Options {
     let size = UnsafeRawPointer(pointer).load(as: Int.self)
-    guard size == MemoryLayout<Options>.size else {
+    if size == MemoryLayout<Options>.size { return pointer.pointee }
+    guard let oldestSize, size >= oldestSize, size < MemoryLayout<Options>.size else {
         throw BoundaryError.invalid("the options' size field is \(size), not \(MemoryLayout<Options>.size): initialize them with \(initializer)()")
     }
-    return pointer.pointee
+    let copy = UnsafeMutablePointer<Options>.allocate(capacity: 1)
+    defer { copy.deallocate() }
+    initializeOptions(copy)
+    UnsafeMutableRawPointer(copy).copyMemory(from: UnsafeRawPointer(pointer), byteCount: size)
+    return copy.pointee
 }
 
 /// Clears an options struct and sets its size field.

@@ -6,20 +6,32 @@ import CCOrcKit
 
 /// What `ccorc_cleanup` was asked to remove.
 struct CleanupRequest: Sendable {
-    var names: [SessionName]
-    var patterns: [GlobPattern]
-    var stoppedOnly: Bool
+    var selection = CleanupSelection()
     var dryRun: Bool
     var keepVolumes: Bool
+    var jobs: Int
+
+    /// The size of `ccorc_cleanup_options` before `older_than_seconds` and the fields after it.
+    static let oldestSize = MemoryLayout<ccorc_cleanup_options>.offset(of: \ccorc_cleanup_options.older_than_seconds)!
 
     init(_ options: ccorc_cleanup_options) throws {
-        names = try sessionNames(options.names, count: options.name_count)
-        patterns = try stringArray(options.patterns, count: options.pattern_count, "patterns").map(GlobPattern.init)
-        stoppedOnly = options.stopped_only != 0
+        selection.names = try sessionNames(options.names, count: options.name_count)
+        selection.patterns = try stringArray(options.patterns, count: options.pattern_count, "patterns").map(GlobPattern.init)
+        selection.stoppedOnly = options.stopped_only != 0
+        guard options.older_than_seconds >= 0, options.older_than_seconds.isFinite else {
+            throw BoundaryError.invalid("older_than_seconds must be 0 (no age condition) or more, not \(options.older_than_seconds)")
+        }
+        selection.olderThan = options.older_than_seconds > 0 ? options.older_than_seconds : nil
+        selection.fixBroken = options.fix_broken != 0
+        selection.dropBroken = options.drop != 0
+        selection.orphans = options.orphans != 0
         dryRun = options.dry_run != 0
         keepVolumes = options.keep_volumes != 0
-        guard !names.isEmpty || !patterns.isEmpty || stoppedOnly else {
-            throw BoundaryError.invalid("name sessions, give patterns or ask for stopped-only sessions")
+        guard options.jobs >= 0 else { throw BoundaryError.invalid("jobs must be 0 (the default) or more, not \(options.jobs)") }
+        jobs = options.jobs == 0 ? SessionManager.defaultCleanupJobs : Int(options.jobs)
+        if selection.dropBroken && !selection.fixBroken { throw BoundaryError.invalid("drop goes with fix_broken") }
+        guard !selection.isEmpty else {
+            throw BoundaryError.invalid("name sessions, give patterns, or ask for stopped-only, older-than, broken sessions or orphans")
         }
     }
 }
@@ -32,14 +44,10 @@ func healthReportJSON(_ manager: SessionManager, names: [SessionName]) async thr
 /// Removes what `request` selects (or, with `dryRun`, only plans it): the summary as JSON, and the
 /// first failure, which becomes the call's status (as for launch and stop).
 func cleanupSummary(_ manager: SessionManager, _ request: CleanupRequest) async throws -> BulkOutcome {
-    var selection = CleanupSelection()
-    selection.names = request.names
-    selection.patterns = request.patterns
-    selection.stoppedOnly = request.stoppedOnly
-    let plan = try await manager.planCleanup(selection)
+    let plan = try await manager.planCleanup(request.selection)
     if let unknown = plan.unknownNames.first { throw SessionError(.notFound, "session \(unknown) not found (see `ccorc list`)") }
     if request.dryRun { return BulkOutcome(json: plan.jsonValue, firstFailure: nil) }
-    let report = await manager.cleanup(plan, keepVolumes: request.keepVolumes)
+    let report = await manager.cleanup(plan, keepVolumes: request.keepVolumes, jobs: request.jobs)
     let failure = report.results.lazy.compactMap { result -> SessionError? in
         guard case .failed(let message) = result.outcome else { return nil }
         return SessionError(.stepFailed, "\(result.name): \(message)")
@@ -73,7 +81,7 @@ public func cCleanup(
     exportedBulkCall(summary, error) {
         let manager = try SessionHandle.from(handle).manager
         guard let options else { throw BoundaryError.invalid("the cleanup options must not be NULL") }
-        let request = try CleanupRequest(try initializedOptions(options, "ccorc_cleanup_options_init"))
+        let request = try CleanupRequest(try initializedOptions(options, "ccorc_cleanup_options_init", oldestSize: CleanupRequest.oldestSize))
         return try waitFor { try await cleanupSummary(manager, request) }
     }
 }

@@ -78,10 +78,11 @@ struct Import: AsyncParsableCommand {
     @Flag(help: "Read the earlier Python tool's team_contexts.json or sessions.json.") var legacy = false
     @Option(help: "With --legacy: the image of contexts without containers (default: $CCORC_IMAGE or ccorc-agent:latest).") var image: String?
     @Option(help: "With --legacy: their network mode (default: $CCORC_NETWORK, else the engine's default).") var network: String?
+    @Flag(help: "Print JSON: {\"imported\": [{\"name\", \"replaced\", \"createdContainers\", \"createdVolumes\", \"warnings\"}]}.") var json = false
 
     func run() async throws {
         if legacy {
-            guard files.count <= 1, !create, !force else { throw ValidationError("--legacy takes at most one FILE and no --create or --force") }
+            guard files.count <= 1, !create, !force, !json else { throw ValidationError("--legacy takes at most one FILE and no --create, --force or --json") }
             let paths: [String]
             do { paths = try files.first.map { [$0] } ?? LegacyRegistry.defaultPaths() } catch { throw CommandLineFailure("\(error)") }
             try await importLegacy(paths)
@@ -100,7 +101,12 @@ struct Import: AsyncParsableCommand {
             }
         }
         let manager = try await Environment.manager()
-        for session in try await manager.importSessions(sessions, create: create, force: force) {
+        let imported = try await manager.importSessions(sessions, create: create, force: force)
+        if json {
+            printJSON(ImportedSession.jsonValue(imported))
+            return
+        }
+        for session in imported {
             var line = (session.replaced ? "replaced " : "imported ") + session.name.rawValue
             if !session.createdContainers.isEmpty || !session.createdVolumes.isEmpty {
                 line += " (created \(session.createdContainers.count) container(s), \(session.createdVolumes.count) volume(s); start it with `ccorc resume \(session.name)`)"
@@ -141,6 +147,7 @@ struct Recover: AsyncParsableCommand {
         abstract: "Rebuild missing registry entries from the labels of ccorc's containers and volumes.",
         discussion: "Existing entries are never overwritten. Costs two engine list calls and one inspect per session rebuilt.")
     @Flag(help: "Print what would be added without adding it.") var dryRun = false
+    @Flag(help: "Print JSON: {\"sessions\": [{\"name\", \"added\", \"image\", \"tmuxSession\", \"agents\", \"notes\"}], \"alreadyRegistered\", \"skipped\"}.") var json = false
 
     func run() async throws {
         let manager: SessionManager
@@ -152,6 +159,10 @@ struct Recover: AsyncParsableCommand {
             manager = try await Environment.manager()
         }
         let report = try await manager.recoverRegistry(dryRun: dryRun)
+        if json {
+            printJSON(report.jsonValue)
+            return
+        }
         warnAboutDamagedRows(report.damaged)
         for session in report.sessions {
             let record = session.record
