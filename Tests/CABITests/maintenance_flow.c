@@ -180,22 +180,15 @@ static void delete_registry_row(const char *home, const char *name) {
     sqlite3_close(database);
 }
 
-/* Whether the label list ["K=V"...] holds K=V. */
+/* Whether the label object {"K": "V"...} holds K with value V. */
 static int has_label(json_t *labels, const char *key, const char *value) {
-    char entry[1024];
-    snprintf(entry, sizeof entry, "%s=%s", key, value);
-    return strings_contain(labels, entry);
+    const char *found = json_string_value(json_object_get(labels, key));
+    return found != NULL && strcmp(found, value) == 0;
 }
 
-/* The value of label `key` in a ["K=V"...] list, or NULL. Borrowed. */
+/* The value of label `key` in a {"K": "V"...} object, or NULL. Borrowed. */
 static const char *label_value(json_t *labels, const char *key) {
-    size_t index, length = strlen(key);
-    json_t *item;
-    json_array_foreach(labels, index, item) {
-        const char *text = json_string_value(item);
-        if (text != NULL && strncmp(text, key, length) == 0 && text[length] == '=') return text + length + 1;
-    }
-    return NULL;
+    return json_string_value(json_object_get(labels, key));
 }
 
 /* The session `name` in a ccorc_list_sessions result on `handle`, as a new reference, or NULL. */
@@ -223,7 +216,7 @@ static void check_exported_session(json_t *session, const char *name, const char
     CHECK(has_members(session, 5));
     CHECK(string_is(session, "name", name));
 
-    CHECK(has_members(registry, 17));
+    CHECK(has_members(registry, 16));
     CHECK(string_is(registry, "name", name));
     CHECK(string_is(registry, "tmuxSession", name));
     CHECK(json_is_number(json_object_get(registry, "createdAt")) && json_number_value(json_object_get(registry, "createdAt")) > 1.7e9);
