@@ -175,6 +175,8 @@ test-c-installed: engine
 	CCORC_HOME=$$prefix/home CCORC_FAIL_STEP=1:kill $$prefix/bin/ccorc list >/dev/null && \
 	echo "release build: the fault hook is compiled out (CCORC_FAIL_STEP=1:kill ccorc list exits 0)" && \
 	scripts/abi-check.sh $$prefix/lib/libccorc.so.$(VERSION) $$prefix/include/ccorc.h && \
+	size=$$(stat -c %s $$prefix/lib/libccorc.so.$(VERSION)) && echo "installed libccorc.so: $$size bytes" && \
+	if [ $$size -gt 15000000 ]; then echo "libccorc.so is over its 15 MB budget" >&2; exit 1; fi && \
 	Tests/debug-installed.sh $$prefix && \
 	$(CC) $(C_FLAGS) -g Tests/CABITests/session_flow.c -o $$prefix/session_flow $$(pkg-config --cflags --libs ccorc jansson) && \
 	Tests/run-session-client.sh $$prefix/session_flow $$prefix/bin/ccdk $(VALGRIND) && \
