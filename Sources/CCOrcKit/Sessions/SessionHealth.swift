@@ -190,7 +190,7 @@ extension SessionManager {
         var records: [SessionRecord] = []
         for name in names {
             guard let record = try registry.session(named: name) else {
-                throw SessionError(.notFound, "session \(name) not found (see `ccorc list`)")
+                throw SessionError.sessionNotFound(name)
             }
             records.append(record)
         }

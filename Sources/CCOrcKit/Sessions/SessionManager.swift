@@ -32,27 +32,6 @@ public struct LaunchOptions: Sendable {
     }
 }
 
-/// A failure of a session operation, naming the session and the step.
-public struct SessionError: Error, CustomStringConvertible, Sendable {
-    /// What went wrong, for callers that switch on it.
-    public enum Code: String, Sendable {
-        case notFound, alreadyExists, imageMissing, containersMissing, stepFailed, tmuxConflict, invalidArgument
-        /// The operation was asked to stop (Ctrl-C) and undid what it had made.
-        case interrupted
-    }
-    /// The class of the failure.
-    public var code: Code
-    /// The one-line message.
-    public var message: String
-    public var description: String { message }
-
-    /// Creates an error.
-    public init(_ code: Code, _ message: String) {
-        self.code = code
-        self.message = message
-    }
-}
-
 /// One agent's live state, reconciled from the registry and the engine.
 public struct AgentStatus: Sendable {
     /// The registry's record.
@@ -421,7 +400,7 @@ public final class SessionManager: Sendable {
     /// halfway, it finishes what that one began.
     public func resume(_ name: SessionName) async throws -> SessionStatus {
         guard let record = try registry.session(named: name) else {
-            throw SessionError(.notFound, "session \(name) not found (see `ccorc list`)")
+            throw SessionError.sessionNotFound(name)
         }
         if record.launchIsUnderWay() {
             throw SessionError(.stepFailed, "session \(name) is still being launched; resume it once the launch has finished")
@@ -478,7 +457,7 @@ public final class SessionManager: Sendable {
         var errors: [SessionName: Error] = [:]
         for name in names where records[name] == nil {
             errors[name] = damage[name.rawValue].map { RegistryError.damagedRow($0, path: registry.path) }
-                ?? SessionError(.notFound, "session \(name) not found (see `ccorc list`)")
+                ?? SessionError.sessionNotFound(name)
         }
         guard !records.isEmpty else { return names.map { ($0, errors[$0]) } }
         // One list call for all sessions says which containers are theirs (see `owns`): a
@@ -576,7 +555,7 @@ public final class SessionManager: Sendable {
     /// One session's live state.
     public func status(of name: SessionName) async throws -> SessionStatus {
         guard let record = try registry.session(named: name) else {
-            throw SessionError(.notFound, "session \(name) not found (see `ccorc list`)")
+            throw SessionError.sessionNotFound(name)
         }
         return try await status(of: [record]).first!
     }
