@@ -342,7 +342,7 @@ extension EngineClient {
     /// Lists containers (`GET /containers/json`).
     /// - Parameters:
     ///   - all: include stopped containers.
-    ///   - filters: engine filters, e.g. `["label": ["ccorc.session"], "name": ["^/web-"], "status": ["running"]]`.
+    ///   - filters: engine filters, e.g. `["label": [OwnershipLabels.session], "name": ["^/web-"], "status": ["running"]]`.
     ///   - size: also report each writable layer's size (slower).
     ///   - labels: the only labels to read from each container; nil reads them all. A caller that
     ///     needs two of a dozen labels saves most of the reply's parsing.

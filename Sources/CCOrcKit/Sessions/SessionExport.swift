@@ -434,7 +434,7 @@ extension SessionManager {
             for index in record.agents.indices where existingContainers[record.agents[index].containerName] == nil {
                 let agent = record.agents[index]
                 if !agent.stateVolume.isEmpty, !existingVolumes.contains(agent.stateVolume), !result.createdVolumes.contains(agent.stateVolume) {
-                    _ = try await engine.createVolume(name: agent.stateVolume, labels: resourceLabels(record, agent))
+                    _ = try await engine.createVolume(name: agent.stateVolume, labels: AgentLabels.labels(record, agent))
                     result.createdVolumes.append(agent.stateVolume)
                 }
                 var spec = session.containers[agent.role] ?? containerSpec(record, agent, mounts: mounts)

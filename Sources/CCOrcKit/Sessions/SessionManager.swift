@@ -297,25 +297,6 @@ public final class SessionManager: Sendable {
         }
     }
 
-    /// The labels of an agent's container and volume: enough to rebuild the registry from the
-    /// engine, except the agent command's secrets. Labels are readable by anyone who can list
-    /// containers and are copied into every export, so the agent command is labelled masked
-    /// (`SecretMasking.maskCommand`); the registry keeps it whole.
-    func labels(_ session: SessionName, _ role: AgentRole, agentCommand: String, stateDirectory: String) -> [String: String] {
-        [
-            OwnershipLabels.managed: "true", OwnershipLabels.session: session.rawValue, OwnershipLabels.role: role.rawValue,
-            OwnershipLabels.schema: SessionManager.labelSchema, RegistryRecovery.agentCommandLabel: SecretMasking.maskCommand(agentCommand),
-            RegistryRecovery.stateDirectoryLabel: stateDirectory, RegistryRecovery.createdSecondsLabel: String(Int(Date().timeIntervalSince1970)),
-        ]
-    }
-
-    /// Every label of an agent's container and state volume: ownership, and what `recover`
-    /// needs to rebuild the registry row.
-    func resourceLabels(_ record: SessionRecord, _ agent: AgentRecord) -> [String: String] {
-        labels(record.name, agent.role, agentCommand: record.agentCommand, stateDirectory: record.stateDirectory)
-            .merging(RegistryRecovery.labels(record, agent)) { own, _ in own }
-    }
-
     /// The container of one agent, as recorded: also what `cleanup --fix-broken` recreates.
     /// - Parameter imageID: the ID `record.image` resolves to (see `EngineClient.imageID`). A
     ///   container created from an ID is listed without the engine looking its image up again,
@@ -328,7 +309,7 @@ public final class SessionManager: Sendable {
         // A keep-alive that ends promptly on SIGTERM, so that stopping costs no grace period.
         spec.command = ["sh", "-c", "trap 'exit 0' TERM INT; while :; do sleep 3600 & wait $!; done"]
         spec.environment = record.environment + ["CCORC_SESSION=\(record.name)", "CCORC_ROLE=\(agent.role)"]
-        spec.labels = resourceLabels(record, agent)
+        spec.labels = AgentLabels.labels(record, agent)
         spec.workingDirectory = record.workingDirectory
         spec.memory = record.memoryBytes
         spec.nanoCPUs = record.nanoCPUs
