@@ -4,6 +4,7 @@ import CLISupport
 import Dispatch
 import FoundationEssentials
 import Glibc
+import Synchronization
 
 struct Cleanup: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -194,7 +195,7 @@ private final class ProgressDisplay: Sendable {
         var lastDraw = Date.distantPast
         var drawn = false
     }
-    private let state = Locked(State())
+    private let state = Mutex(State())
     private let bar: Bool
     private let json: Bool
 

@@ -1,4 +1,5 @@
 import FoundationEssentials
+import Synchronization
 
 // Container endpoints: /containers/json, /containers/create, /containers/{id}/... .
 
@@ -465,7 +466,7 @@ extension EngineClient {
     /// as it arrives; with `follow` this returns when the container stops or `receive` returns false.
     /// - Parameter tty: whether the container has a TTY (its log is then a raw stream, not multiplexed).
     public func logs(_ nameOrID: String, options: LogOptions, tty: Bool, receive: @escaping @Sendable (StreamFrame) -> Bool) async throws {
-        let demultiplexer = Locked(StreamDemultiplexer(raw: tty))
+        let demultiplexer = Mutex(StreamDemultiplexer(raw: tty))
         _ = try await send(.get, "/containers/\(pathSegment(nameOrID))/logs", query: [
             ("stdout", EngineClient.flag(options.stdout)), ("stderr", EngineClient.flag(options.stderr)),
             ("follow", EngineClient.flag(options.follow)), ("timestamps", EngineClient.flag(options.timestamps)),

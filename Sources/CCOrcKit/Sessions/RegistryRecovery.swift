@@ -1,4 +1,5 @@
 import FoundationEssentials
+import Synchronization
 
 // Rebuilding registry rows from the labels of the containers and volumes ccorc created: the
 // lost- or corrupted-registry case, and sessions another machine's ccorc made on a shared engine.
@@ -72,7 +73,7 @@ extension SessionManager {
         }
 
         // One inspect per session, for what only the engine holds (environment, limits, mounts).
-        let details = Locked<[SessionName: ContainerDetails]>([:])
+        let details = Mutex<[SessionName: ContainerDetails]>([:])
         _ = await forEachConcurrently(candidates.filter { !$0.1.isEmpty }, width: 32) { name, owned, _ in
             let detail = try await self.engine.inspectContainer(owned[0].id)
             details.withLock { $0[name] = detail }

@@ -1,4 +1,5 @@
 import FoundationEssentials
+import Synchronization
 
 /// The export file: `{"format": "ccorc-export", "schemaVersion": 1, "exportedAt", "secretsMasked",
 /// "sessions": [SESSION...]}`, where a SESSION holds the registry row exactly (`registry`), each
@@ -123,7 +124,7 @@ extension SessionManager {
         let statuses = try await status(of: records)
         var volumes: [String: Volume] = [:]
         for volume in try await volumeList { volumes[volume.name] = volume }
-        let details = Locked<[String: ContainerDetails]>([:])
+        let details = Mutex<[String: ContainerDetails]>([:])
         let failures = await forEachConcurrently(statuses.flatMap { $0.agents.compactMap(\.container?.id) }, width: 32) { id in
             let detail = try await self.engine.inspectContainer(id)
             details.withLock { $0[id] = detail }

@@ -1,4 +1,5 @@
 import FoundationEssentials
+import Synchronization
 
 /// How to launch a team session.
 public struct LaunchOptions: Sendable {
@@ -163,7 +164,7 @@ public final class SessionManager: Sendable {
         // What exists so far, for the rollback: container IDs by name, the volumes this launch
         // created (a volume kept by `cleanup --keep-volumes` is reused, and stays), and whether
         // the tmux session was opened (a later window can still fail).
-        let made = Locked<(containers: [String: String], volumes: [String], tmux: Bool)>(([:], [], false))
+        let made = Mutex<(containers: [String: String], volumes: [String], tmux: Bool)>(([:], [], false))
         do {
             if !options.force, try await tmux.hasSession(name.rawValue) {
                 throw SessionError(.tmuxConflict, "tmux session \(name) already exists: attach with `tmux attach -t \(name)`, or pass --force to replace it")
