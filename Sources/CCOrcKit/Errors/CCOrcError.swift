@@ -46,6 +46,8 @@ public protocol CCOrcError: Error, CustomStringConvertible, Sendable {
 }
 
 extension CCOrcError {
+    /// `.internal`: an error of no other kind.
+    public var kind: ErrorKind { .internal }
     /// `failed`: the error reports no case of its own.
     public var codeName: String { "failed" }
     /// Nothing to suggest.

@@ -84,40 +84,18 @@ extension TmuxError: CCOrcError {
 }
 
 extension TarError: CCOrcError {
-    /// `.internal`.
-    public var kind: ErrorKind { .internal }
     /// `archive`.
     public var codeName: String { "archive" }
 }
 
-extension JSONError: CCOrcError {
-    /// `.internal`.
-    public var kind: ErrorKind { .internal }
-}
-
-extension FileReadError: CCOrcError {
-    /// `.internal`.
-    public var kind: ErrorKind { .internal }
-}
-
-extension PrivateFileError: CCOrcError {
-    /// `.internal`.
-    public var kind: ErrorKind { .internal }
-}
-
-extension ExportFileError: CCOrcError {
-    /// `.internal`.
-    public var kind: ErrorKind { .internal }
-}
-
-extension LegacyImportError: CCOrcError {
-    /// `.internal`.
-    public var kind: ErrorKind { .internal }
-}
+// Internal (the default kind): the message says what.
+extension JSONError: CCOrcError {}
+extension FileReadError: CCOrcError {}
+extension PrivateFileError: CCOrcError {}
+extension ExportFileError: CCOrcError {}
+extension LegacyImportError: CCOrcError {}
 
 extension DamagedRegistryRow: CCOrcError {
-    /// `.internal`.
-    public var kind: ErrorKind { .internal }
     /// The `ccorc forget` command that drops the row.
     public var suggestedFix: String? { forgetCommand }
 }
