@@ -77,7 +77,7 @@ let package = Package(
         .testTarget(name: "CCOrcKitTests", dependencies: ["CCOrcKit"], path: "Tests/CCOrcKitTests"),
         // The CLIs' own configuration, parsed in-process (no engine, tmux or registry).
         .testTarget(
-            name: "CLITests", dependencies: ["CcorcCLI", "CcdkCLI", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            name: "CLITests", dependencies: ["CcorcCLI", "CcdkCLI", "CLISupport", "CCOrcC", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Tests/CLITests"),
         .testTarget(
             name: "IntegrationTests", dependencies: ["CCOrcKit"], path: "Tests/IntegrationTests"),

@@ -1,5 +1,6 @@
 import CCOrcKit
 import Foundation
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -42,7 +43,7 @@ final class BenchResources: Sendable {
         var exiting = false
     }
 
-    private let state = Locked(State())
+    private let state = Mutex(State())
 
     // MARK: Registering
 

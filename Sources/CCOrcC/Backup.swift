@@ -17,7 +17,7 @@ func readExportFiles(_ paths: [String]) throws -> [ExportedSession] {
             bytes = try readFileBytes(path)
         } catch {
             let missing = access(path, F_OK) != 0 && errno == ENOENT
-            throw BoundaryError(missing ? CCORC_ERR_NOT_FOUND : CCORC_ERR_INVALID_ARGUMENT, "\(error)")
+            throw BoundaryError(missing ? .notFound : .invalidInput, "\(error)")
         }
         do {
             sessions += try SessionManager.parseExport(bytes, source: path)

@@ -14,17 +14,17 @@ public typealias ResultPointer = UnsafeMutablePointer<UnsafeMutablePointer<CChar
 public typealias StringArrayPointer = UnsafePointer<UnsafePointer<CChar>?>
 
 /// A failure found at the boundary itself (a NULL argument, an unsupported operation).
-struct BoundaryError: Error, CustomStringConvertible {
-    var status: ccorc_status
+struct BoundaryError: CCOrcError {
+    var kind: ErrorKind
     var message: String
     var description: String { message }
 
-    init(_ status: ccorc_status, _ message: String) {
-        self.status = status
+    init(_ kind: ErrorKind, _ message: String) {
+        self.kind = kind
         self.message = message
     }
 
-    static func invalid(_ message: String) -> BoundaryError { BoundaryError(CCORC_ERR_INVALID_ARGUMENT, message) }
+    static func invalid(_ message: String) -> BoundaryError { BoundaryError(.invalidInput, message) }
 }
 
 /// What a bulk call returns: its per-name JSON, and the first failure if any name failed.
@@ -33,45 +33,28 @@ struct BulkOutcome {
     var firstFailure: Error?
 }
 
-/// The status code a driver error maps to.
+/// The status code a driver error maps to: its kind's, and `CCORC_ERR_INTERNAL` for an error
+/// outside the vocabulary.
 func status(of error: Error) -> ccorc_status {
-    switch error {
-    case let error as BoundaryError:
-        return error.status
-    case let error as EngineError:
-        switch error.code {
+    (error as? any CCOrcError)?.kind.status ?? CCORC_ERR_INTERNAL
+}
+
+extension ErrorKind {
+    /// The C ABI's status for each kind of error: the one place it is decided.
+    var status: ccorc_status {
+        switch self {
         case .notFound: return CCORC_ERR_NOT_FOUND
+        case .alreadyExists: return CCORC_ERR_ALREADY_EXISTS
         case .conflict: return CCORC_ERR_CONFLICT
-        case .invalidArgument, .invalidInput, .unsupportedHost: return CCORC_ERR_INVALID_ARGUMENT
-        case .unreachable: return CCORC_ERR_ENGINE_UNREACHABLE
-        default: return CCORC_ERR_ENGINE
+        case .invalidInput: return CCORC_ERR_INVALID_ARGUMENT
+        case .engineUnreachable: return CCORC_ERR_ENGINE_UNREACHABLE
+        case .engine: return CCORC_ERR_ENGINE
+        case .tmux: return CCORC_ERR_TMUX
+        case .registry: return CCORC_ERR_REGISTRY
+        case .session: return CCORC_ERR_SESSION
+        case .unsupported: return CCORC_ERR_UNSUPPORTED
+        case .internal: return CCORC_ERR_INTERNAL
         }
-    case let error as SessionError:
-        // Exhaustive: a code added to the library needs its own decision here.
-        switch error.code {
-        case .notFound, .imageMissing: return CCORC_ERR_NOT_FOUND
-        case .alreadyExists: return CCORC_ERR_ALREADY_EXISTS
-        case .tmuxConflict: return CCORC_ERR_CONFLICT
-        case .invalidArgument: return CCORC_ERR_INVALID_ARGUMENT
-        case .containersMissing, .stepFailed, .interrupted: return CCORC_ERR_SESSION
-        }
-    case let error as RegistryError:
-        switch error.code {
-        case .alreadyExists: return CCORC_ERR_ALREADY_EXISTS
-        case .notFound: return CCORC_ERR_NOT_FOUND
-        case .invalidName: return CCORC_ERR_INVALID_ARGUMENT
-        default: return CCORC_ERR_REGISTRY
-        }
-    case let error as TmuxError:
-        switch error.code {
-        case .notFound: return CCORC_ERR_NOT_FOUND
-        case .invalidName, .invalidArgument: return CCORC_ERR_INVALID_ARGUMENT
-        default: return CCORC_ERR_TMUX
-        }
-    case is CgroupError, is TransportError:
-        return CCORC_ERR_ENGINE
-    default:
-        return CCORC_ERR_INTERNAL
     }
 }
 
@@ -94,7 +77,7 @@ func report(_ status: ccorc_status, _ message: String, to error: UnsafeMutablePo
 
 /// Hands a JSON value to the caller as a string it frees with `ccorc_free`.
 func deliver(_ value: JSONValue, to result: ResultPointer) throws {
-    guard let copy = strdup(value.serialized()) else { throw BoundaryError(CCORC_ERR_INTERNAL, "out of memory") }
+    guard let copy = strdup(value.serialized()) else { throw BoundaryError(.internal, "out of memory") }
     result.pointee = copy
 }
 

@@ -45,7 +45,7 @@ func healthReportJSON(_ manager: SessionManager, names: [SessionName]) async thr
 /// first failure, which becomes the call's status (as for launch and stop).
 func cleanupSummary(_ manager: SessionManager, _ request: CleanupRequest) async throws -> BulkOutcome {
     let plan = try await manager.planCleanup(request.selection)
-    if let unknown = plan.unknownNames.first { throw SessionError(.notFound, "session \(unknown) not found (see `ccorc list`)") }
+    if let unknown = plan.unknownNames.first { throw SessionError.sessionNotFound(unknown) }
     if request.dryRun { return BulkOutcome(json: plan.jsonValue, firstFailure: nil) }
     let report = await manager.cleanup(plan, keepVolumes: request.keepVolumes, jobs: request.jobs)
     let failure = report.results.lazy.compactMap { result -> SessionError? in

@@ -2,6 +2,7 @@ import CCOrcKit
 import Dispatch
 import FoundationEssentials
 import Glibc
+import Synchronization
 
 /// Turns the first SIGINT, SIGTERM or SIGHUP into `onInterrupt` (the operation stops at its next
 /// step, undoing or finishing what it must); a second one quits at once with status 130.
@@ -11,7 +12,7 @@ public final class InterruptWatch {
 
     /// Starts watching; `message` is printed on stderr at the first signal.
     public init(saying message: String, _ onInterrupt: @escaping @Sendable () -> Void) {
-        let count = Locked(0)
+        let count = Mutex(0)
         sources = Self.signals.map { (number: Int32) -> DispatchSourceSignal in
             signal(number, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: number, queue: .global())

@@ -4,6 +4,7 @@ import CLISupport
 import Dispatch
 import FoundationEssentials
 import Glibc
+import Synchronization
 
 struct Cleanup: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -42,7 +43,7 @@ struct Cleanup: AsyncParsableCommand {
         var plan = try await manager.planCleanup(selection, measureDisk: interactive || (!json && (dryRun || !yes)))
         // A mistyped name changes nothing, not even for the names given with it.
         if let unknown = plan.unknownNames.first {
-            throw CommandLineFailure("session \(unknown) not found (see `ccorc list`); nothing changed", code: SessionError.Code.notFound.rawValue)
+            throw CommandLineFailure(SessionError.sessionNotFound(unknown), adding: "; nothing changed")
         }
         // A damaged row named outright cannot be cleaned up: say so rather than skip it quietly.
         let named = Set(sessions + names)
@@ -194,7 +195,7 @@ private final class ProgressDisplay: Sendable {
         var lastDraw = Date.distantPast
         var drawn = false
     }
-    private let state = Locked(State())
+    private let state = Mutex(State())
     private let bar: Bool
     private let json: Bool
 

@@ -1,10 +1,11 @@
 import Foundation
 import Testing
 @testable import CCOrcKit
+import Synchronization
 
 /// Counts the bodies running at once and the most ever seen.
 final class Occupancy: Sendable {
-    private let counts = Locked((now: 0, most: 0))
+    private let counts = Mutex((now: 0, most: 0))
 
     func enter() {
         counts.withLock {
@@ -19,9 +20,26 @@ final class Occupancy: Sendable {
     var most: Int { counts.withLock { $0.most } }
 }
 
+/// Entries appended by concurrent tasks, in the order they came; a class so that several tasks
+/// can share it (a `Mutex` local cannot be sent to more than one).
+final class ArrivalLog: Sendable {
+    private let entries = Mutex<[String]>([])
+
+    /// Appends `entry`; returns how many times it has now been appended.
+    @discardableResult func append(_ entry: String) -> Int {
+        entries.withLock { entries in
+            entries.append(entry)
+            return entries.filter { $0 == entry }.count
+        }
+    }
+
+    /// Everything appended so far.
+    var all: [String] { entries.withLock { $0 } }
+}
+
 /// Holds whoever waits on it until it is opened; once open, lets everyone through.
 final class Gate: Sendable {
-    private let state = Locked<(open: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
+    private let state = Mutex<(open: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
 
     func wait() async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
@@ -89,7 +107,7 @@ func eventually(timeout: Duration = .seconds(10), _ condition: () -> Bool) async
     @Test func lowestPriorityFirstThenArrivalOrder() async {
         let limiter = AsyncLimiter(width: 1)
         let gate = Gate()
-        let holding = Locked(false)
+        let holding = Mutex(false)
         let holder = Task {
             await limiter.run {
                 holding.withLock { $0 = true }
@@ -97,18 +115,18 @@ func eventually(timeout: Duration = .seconds(10), _ condition: () -> Bool) async
             }
         }
         #expect(await eventually { holding.withLock { $0 } })
-        let order = Locked<[String]>([])
+        let order = ArrivalLog()
         let arrivals: [(label: String, priority: Int)] = [("c5", 5), ("a1", 1), ("b3", 3), ("a1-later", 1), ("z0", 0), ("b3-later", 3), ("c5-later", 5)]
         var waiters: [Task<Void, Never>] = []
         for (index, arrival) in arrivals.enumerated() {
-            waiters.append(Task { await limiter.run(priority: arrival.priority) { order.withLock { $0.append(arrival.label) } } })
+            waiters.append(Task { await limiter.run(priority: arrival.priority) { _ = order.append(arrival.label) } })
             // One at a time, so that the arrival order is the order of this list.
             #expect(await eventually { limiter.waiting == index + 1 })
         }
         gate.open()
         await holder.value
         for waiter in waiters { await waiter.value }
-        #expect(order.withLock { $0 } == ["z0", "a1", "a1-later", "b3", "b3-later", "c5", "c5-later"])
+        #expect(order.all == ["z0", "a1", "a1-later", "b3", "b3-later", "c5", "c5-later"])
     }
 
     /// Cancellation is ignored while waiting: the cancelled task keeps its place, and its body
@@ -116,7 +134,7 @@ func eventually(timeout: Duration = .seconds(10), _ condition: () -> Bool) async
     @Test func aCancelledWaiterStillRunsInItsTurn() async {
         let limiter = AsyncLimiter(width: 1)
         let gate = Gate()
-        let holding = Locked(false)
+        let holding = Mutex(false)
         let holder = Task {
             await limiter.run {
                 holding.withLock { $0 = true }
@@ -124,7 +142,7 @@ func eventually(timeout: Duration = .seconds(10), _ condition: () -> Bool) async
             }
         }
         #expect(await eventually { holding.withLock { $0 } })
-        let sawCancellation = Locked<Bool?>(nil)
+        let sawCancellation = Mutex<Bool?>(nil)
         let waiter = Task { await limiter.run { sawCancellation.withLock { $0 = Task.isCancelled } } }
         #expect(await eventually { limiter.waiting == 1 })
         waiter.cancel()

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import CCOrcKit
+import Synchronization
 
 /// The engine requests of a cleanup: what counts as done, and how a removal the engine already
 /// has under way is waited out.
@@ -22,7 +23,7 @@ import Testing
     }
 
     @Test func aRemovalInProgressIsWaitedOutUntilTheContainerIsGone() async throws {
-        let attempts = Locked(0)
+        let attempts = Mutex(0)
         let result: Void? = try await requests().run {
             let attempt = attempts.withLock { attempts -> Int in
                 attempts += 1
@@ -35,7 +36,7 @@ import Testing
     }
 
     @Test func otherConflictsAndNonRemovalsFailAtOnce() async {
-        let attempts = Locked(0)
+        let attempts = Mutex(0)
         let inUse = EngineError(.conflict, "conflict: unable to remove volume: volume is in use - [3f1c0a9e2b7d]", status: 409)
         await #expect(throws: EngineError.self) {
             try await requests().run { () async throws -> Void in
@@ -55,7 +56,7 @@ import Testing
     }
 
     @Test func aRemovalThatNeverEndsFailsAfterThePatience() async {
-        let attempts = Locked(0)
+        let attempts = Mutex(0)
         let started = ContinuousClock.now
         let error = await #expect(throws: EngineError.self) {
             try await requests(patience: .milliseconds(50)).run { () async throws -> Void in
@@ -73,7 +74,7 @@ import Testing
     @Test func thePatienceStartsWithTheFirstReply() async throws {
         let requests = requests(width: 1, patience: .milliseconds(50))
         let gate = Gate()
-        let holding = Locked(false)
+        let holding = Mutex(false)
         let holder = Task {
             await requests.limiter.run {
                 holding.withLock { $0 = true }
@@ -81,7 +82,7 @@ import Testing
             }
         }
         #expect(await eventually { holding.withLock { $0 } })
-        let attempts = Locked(0)
+        let attempts = Mutex(0)
         let waiter = Task {
             try await requests.run { () async throws -> Void in
                 let attempt = attempts.withLock { attempts -> Int in
@@ -104,13 +105,10 @@ import Testing
     /// While one request waits for a removal in progress, its slot serves the others.
     @Test func theWaitDoesNotHoldASlot() async throws {
         let requests = requests(width: 1)
-        let order = Locked<[String]>([])
+        let order = ArrivalLog()
         let first = Task {
             try await requests.run(for: 0) { () async throws -> Void in
-                let attempt = order.withLock { order -> Int in
-                    order.append("first")
-                    return order.filter { $0 == "first" }.count
-                }
+                let attempt = order.append("first")
                 if attempt == 1 {
                     // Answer only once the second request is queued behind this one.
                     _ = await eventually { requests.limiter.waiting == 1 }
@@ -119,17 +117,17 @@ import Testing
                 throw Self.gone
             }
         }
-        #expect(await eventually { order.withLock { $0 } == ["first"] })
-        let second = Task { try await requests.run(for: 1) { order.withLock { $0.append("second") } } }
+        #expect(await eventually { order.all == ["first"] })
+        let second = Task { try await requests.run(for: 1) { _ = order.append("second") } }
         _ = try await first.value
         _ = try await second.value
-        #expect(order.withLock { $0 } == ["first", "second", "first"])
+        #expect(order.all == ["first", "second", "first"])
     }
 
     /// A cleanup stopped while a request waits for a removal in progress asks no more.
     @Test func aStopEndsTheWait() async {
         let control = CleanupControl()
-        let attempts = Locked(0)
+        let attempts = Mutex(0)
         await #expect(throws: EngineRequests.Stopped.self) {
             try await requests(control: control).run { () async throws -> Void in
                 attempts.withLock { $0 += 1 }

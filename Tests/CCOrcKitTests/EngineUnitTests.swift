@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import CCOrcKit
+import Synchronization
 
 @Suite struct EngineUnitTests {
     @Test func demultiplexesFramesAcrossChunkBoundaries() {
@@ -152,7 +153,7 @@ import Testing
     }
 
     @Test func runsWithBoundedConcurrency() async {
-        let inFlight = Locked(0), peak = Locked(0)
+        let inFlight = Mutex(0), peak = Mutex(0)
         let results = await forEachConcurrently(Array(0..<50), width: 4) { item in
             inFlight.withLock { $0 += 1; let now = $0; peak.withLock { $0 = max($0, now) } }
             try await Task.sleep(for: .milliseconds(2))

@@ -1,11 +1,12 @@
 import Foundation
 import Testing
 @testable import CCOrcKit
+import Synchronization
 
 /// The request body that libcurl's read callback pulls while a producer thread makes it.
 @Suite struct HTTPBodyStreamTests {
     @Test func producesNoFurtherThanItsBufferAhead() throws {
-        let produced = Locked(0)
+        let produced = Mutex(0)
         let stream = HTTPBodyStream(bufferLimit: 4096) {
             produced.withLock { $0 += 1 }
             return [UInt8](repeating: 1, count: 1024)
@@ -34,7 +35,7 @@ import Testing
     }
 
     @Test func aProducerFailureAbortsTheReader() throws {
-        let pieces = Locked(0)
+        let pieces = Mutex(0)
         let stream = HTTPBodyStream {
             let count = pieces.withLock { $0 += 1; return $0 }
             if count == 3 { throw TarError(.unreadable, "cannot read x: Permission denied") }

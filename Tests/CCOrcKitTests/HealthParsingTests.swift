@@ -65,8 +65,8 @@ struct HealthParsingTests {
         let created = Date(timeIntervalSince1970: 1_732_000_123.456789)
         let record = SessionRecord(name: SessionName(rawValue: "s")!, createdAt: created, image: "img", agentCommand: "sh", environment: ["A=1", "B=2=3"])
         let agent = AgentRecord(role: AgentRole(rawValue: "r")!, containerName: "s-r", stateVolume: "s-r-state", position: 2)
-        let labels = RegistryRecovery.labels(record, agent)
-        #expect(labels[RegistryRecovery.createdAtLabel].flatMap(Double.init) == created.timeIntervalSince1970)
-        #expect(labels[RegistryRecovery.environmentKeysLabel] == "A,B" && labels[RegistryRecovery.positionLabel] == "2")
+        let labels = AgentLabels.labels(record, agent)
+        #expect(labels[RecoveryLabels.createdAt].flatMap(Double.init) == created.timeIntervalSince1970)
+        #expect(labels[RecoveryLabels.environmentKeys] == "A,B" && labels[RecoveryLabels.position] == "2")
     }
 }

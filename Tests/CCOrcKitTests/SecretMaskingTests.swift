@@ -130,7 +130,7 @@ private let masked = SecretMasking.marker
             tmux: TmuxControlClient(server: .named("ccorc-mask-unused")), registry: try SessionRegistry(home: home), shellProgram: "ccdk")
         let record = Self.record()
         let spec = manager.containerSpec(record, record.agents[0], mounts: [])
-        #expect(spec.labels[RegistryRecovery.agentCommandLabel] == "ANTHROPIC_API_KEY=\(masked) claude")
+        #expect(spec.labels[RecoveryLabels.agentCommand] == "ANTHROPIC_API_KEY=\(masked) claude")
         #expect(!spec.labels.values.contains { $0.contains("sk-live-123") || $0.contains("hunter2") })
         // The container's environment is the real one: the agent needs it.
         #expect(spec.environment.contains("DB_PASS=hunter2"))
@@ -139,7 +139,7 @@ private let masked = SecretMasking.marker
     @Test func recoverSaysWhatTheMaskedLabelCost() throws {
         let labels = [
             OwnershipLabels.session: "mask", OwnershipLabels.role: "leader", OwnershipLabels.schema: SessionManager.labelSchema,
-            RegistryRecovery.agentCommandLabel: "ANTHROPIC_API_KEY=\(masked) claude",
+            RecoveryLabels.agentCommand: "ANTHROPIC_API_KEY=\(masked) claude",
         ]
         func volume(_ labels: [String: String]) throws -> Volume {
             try Volume(json: ["Name": "mask-leader-state", "Driver": "local", "Labels": .object(labels.mapValues { .string($0) })])
@@ -149,7 +149,7 @@ private let masked = SecretMasking.marker
         #expect(notes.contains { $0.contains("ANTHROPIC_API_KEY masked") && $0.contains("ccorc import --force") }, "\(notes)")
         let (plain, plainNotes) = SessionManager.rebuild(
             SessionName(rawValue: "mask")!, containers: [],
-            volumes: [try volume(labels.merging([RegistryRecovery.agentCommandLabel: "claude"]) { $1 })],
+            volumes: [try volume(labels.merging([RecoveryLabels.agentCommand: "claude"]) { $1 })],
             details: nil)
         #expect(plain.agentCommand == "claude" && !plainNotes.contains { $0.contains("masked") })
     }

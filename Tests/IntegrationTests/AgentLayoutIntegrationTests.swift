@@ -57,7 +57,7 @@ import Testing
                 // The state directory came from the image, and it is the named volume that holds it.
                 let mounts = try await mountedVolumes(bed.engine, leader)
                 #expect(mounts == ["/home/agent/.claude": leader + "-state"], "nothing anonymous: \(mounts)")
-                #expect(try await bed.engine.inspectContainer(leader).labels[RegistryRecovery.stateDirectoryLabel] == "/home/agent/.claude")
+                #expect(try await bed.engine.inspectContainer(leader).labels[RecoveryLabels.stateDirectory] == "/home/agent/.claude")
 
                 // Day 1: the agent user writes into its ~/.claude.
                 let write = try bed.ccdk("exec", leader, "--", "sh", "-c", "id -u; echo day1 > ~/.claude/note; stat -c %u ~/.claude/note")
@@ -131,7 +131,7 @@ import Testing
                 #expect(mounts == ["/home/agent/.claude": leader + "-state", "/var/cache/agent": leader + "-var-cache-agent"])
                 let volume = try await bed.engine.inspectVolume(leader + "-var-cache-agent")
                 #expect(volume.labels[OwnershipLabels.session] == name)
-                #expect(volume.labels[RegistryRecovery.volumeTargetLabel] == "/var/cache/agent")
+                #expect(volume.labels[RecoveryLabels.volumeTarget] == "/var/cache/agent")
                 // No probe container is left from reading /etc/passwd.
                 #expect(try await bed.engine.listContainers(all: true, filters: ["name": ["ccorc-probe-"]]).isEmpty)
 

@@ -23,7 +23,7 @@ extension SessionTestbed {
         try manager.registry.claim(record)
         for index in record.agents.indices {
             let agent = record.agents[index]
-            _ = try await engine.createVolume(name: agent.stateVolume, labels: manager.labels(sessionName, agent.role, agentCommand: "sh", stateDirectory: "/root/.claude"))
+            _ = try await engine.createVolume(name: agent.stateVolume, labels: AgentLabels.labels(record, agent))
             let id = try await engine.createContainer(manager.containerSpec(record, agent, mounts: []))
             if running { try await engine.startContainer(id) }
             record.agents[index].containerID = id

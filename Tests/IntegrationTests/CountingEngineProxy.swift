@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import CCOrcKit
+import Synchronization
 
 /// A Unix-socket proxy between a program under test and the engine that records every HTTP
 /// request passing through it, so that a test can count the requests in flight.
@@ -54,7 +55,7 @@ final class CountingEngineProxy: @unchecked Sendable {
     private let upstreamPath: String
     private let listener: Int32
     private let wakePipe: (read: Int32, write: Int32)
-    private let log = Locked(Traffic(requests: [], pipelined: 0))
+    private let log = Mutex(Traffic(requests: [], pipelined: 0))
     private let finished = DispatchSemaphore(value: 0)
     /// Positions in the event order; only the proxy thread advances it.
     private var clock = 0

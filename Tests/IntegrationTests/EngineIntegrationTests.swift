@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import CCOrcKit
+import Synchronization
 
 @Suite(.serialized) struct EngineIntegrationTests {
     @Test func negotiatesAnAPIVersionTheEngineSpeaks() async throws {
@@ -95,7 +96,7 @@ import Testing
             let script = "echo out1; echo err1 >&2; sleep 0.3; echo out2; exit 3"
             _ = try await engine.createContainer(TestEngine.spec(name, command: ["sh", "-c", script]))
             try await engine.startContainer(name)
-            let frames = Locked<[StreamFrame]>([])
+            let frames = Mutex<[StreamFrame]>([])
             var options = LogOptions()
             options.follow = true
             try await engine.logs(name, options: options, tty: false) { frame in

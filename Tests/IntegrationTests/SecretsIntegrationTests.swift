@@ -73,7 +73,7 @@ import Testing
                 let container = "\(name)-\(role)"
                 let details = try await bed.engine.inspectContainer(container)
                 expectNoSecret(details.labels.map { "\($0.key)=\($0.value)" }.joined(separator: "\n"), "labels of \(container)")
-                #expect(details.labels[RegistryRecovery.agentCommandLabel] == "ANTHROPIC_API_KEY=<masked> sh; true")
+                #expect(details.labels[RecoveryLabels.agentCommand] == "ANTHROPIC_API_KEY=<masked> sh; true")
                 let volume = try await bed.engine.inspectVolume(container + "-state")
                 expectNoSecret(volume.labels.map { "\($0.key)=\($0.value)" }.joined(separator: "\n"), "labels of its volume")
                 expectNoSecret(try bed.ccdk("inspect", container, "--json").stdout, "ccdk inspect --json")

@@ -113,7 +113,7 @@ struct SessionTestbed {
             #expect(details.memory == 134_217_728)
             // Created from the image's ID (cheaper for the engine to list), named in a label.
             #expect(details.image == (try await bed.engine.imageID(TestEngine.image)))
-            #expect(details.labels[RegistryRecovery.imageLabel] == TestEngine.image)
+            #expect(details.labels[RecoveryLabels.image] == TestEngine.image)
             #expect(try bed.ccdk("list").stdout.contains(TestEngine.image))
 
             let write = try bed.ccdk("exec", leader, "--", "sh", "-c", "echo remembered > /root/.claude/note")

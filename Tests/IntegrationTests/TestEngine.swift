@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import CCOrcKit
+import Synchronization
 
 /// The real engine the integration tests run against, and helpers to stay isolated on it.
 enum TestEngine {
@@ -127,7 +128,7 @@ enum Products {
                 try? writer.close()
             }
         }
-        let stderrData = Locked(Data())
+        let stderrData = Mutex(Data())
         let group = DispatchGroup()
         group.enter()
         DispatchQueue.global().async {

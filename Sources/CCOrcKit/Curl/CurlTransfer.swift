@@ -1,4 +1,5 @@
 import CShims
+import Synchronization
 
 // One of the few files that touch libcurl's pointers. A `CurlTransfer` owns a `CURL *` easy
 // handle configured for one HTTP request over a Unix socket; it is run either on the calling
@@ -146,7 +147,7 @@ final class CurlTransfer: @unchecked Sendable {
     private var headerList: UnsafeMutablePointer<curl_slist>?
     private let errorBuffer: UnsafeMutablePointer<CChar>
     /// Set from any thread; checked by the callbacks, which then abort the transfer.
-    private let cancelled = Locked(false)
+    private let cancelled = Mutex(false)
     /// Called by the multi loop when the transfer ends.
     var completion: ((Result<HTTPResponse, TransportError>) -> Void)?
 

@@ -1,4 +1,5 @@
 import CShims
+import Synchronization
 
 /// Sends HTTP requests to a Unix socket through libcurl, concurrently.
 ///
@@ -10,7 +11,14 @@ final class CurlTransport: Sendable {
     /// The Unix socket every request goes to.
     let socketPath: String
     private let loop: CurlMultiLoop
-    private let idleHandles = Locked<[CurlEasy]>([])
+    private let idleHandles = Mutex<[IdleHandle]>([])
+
+    /// An easy handle no transfer is using. The handle is not Sendable (libcurl wants one thread at
+    /// a time on it); one in the pool is used by nobody, and is handed to one thread at a time
+    /// through the mutex.
+    private struct IdleHandle: @unchecked Sendable {
+        let easy: CurlEasy
+    }
 
     init(socketPath: String) throws(TransportError) {
         try CurlGlobal.ensureInitialised()
@@ -21,13 +29,13 @@ final class CurlTransport: Sendable {
     deinit { loop.shutdown() }
 
     private func takeHandle() throws(TransportError) -> CurlEasy {
-        if let handle = idleHandles.withLock({ $0.popLast() }) { return handle }
+        if let idle = idleHandles.withLock({ $0.popLast() }) { return idle.easy }
         return try CurlEasy()
     }
 
     private func recycle(_ handle: CurlEasy) {
         idleHandles.withLock { handles in
-            if handles.count < 8 { handles.append(handle) }
+            if handles.count < 8 { handles.append(IdleHandle(easy: handle)) }
         }
     }
 

@@ -1,4 +1,5 @@
 import FoundationEssentials
+import Synchronization
 
 // Container endpoints: /containers/json, /containers/create, /containers/{id}/... .
 
@@ -342,7 +343,7 @@ extension EngineClient {
     /// Lists containers (`GET /containers/json`).
     /// - Parameters:
     ///   - all: include stopped containers.
-    ///   - filters: engine filters, e.g. `["label": ["ccorc.session"], "name": ["^/web-"], "status": ["running"]]`.
+    ///   - filters: engine filters, e.g. `["label": [OwnershipLabels.session], "name": ["^/web-"], "status": ["running"]]`.
     ///   - size: also report each writable layer's size (slower).
     ///   - labels: the only labels to read from each container; nil reads them all. A caller that
     ///     needs two of a dozen labels saves most of the reply's parsing.
@@ -465,7 +466,7 @@ extension EngineClient {
     /// as it arrives; with `follow` this returns when the container stops or `receive` returns false.
     /// - Parameter tty: whether the container has a TTY (its log is then a raw stream, not multiplexed).
     public func logs(_ nameOrID: String, options: LogOptions, tty: Bool, receive: @escaping @Sendable (StreamFrame) -> Bool) async throws {
-        let demultiplexer = Locked(StreamDemultiplexer(raw: tty))
+        let demultiplexer = Mutex(StreamDemultiplexer(raw: tty))
         _ = try await send(.get, "/containers/\(pathSegment(nameOrID))/logs", query: [
             ("stdout", EngineClient.flag(options.stdout)), ("stderr", EngineClient.flag(options.stderr)),
             ("follow", EngineClient.flag(options.follow)), ("timestamps", EngineClient.flag(options.timestamps)),

@@ -1,3 +1,4 @@
+import Synchronization
 
 /// A client of the Docker Engine HTTP API over a Unix socket, driven through libcurl.
 ///
@@ -26,7 +27,7 @@ public final class EngineClient: Sendable {
     let transport: CurlTransport
     /// Requests to fail on purpose, for tests (see `FaultInjection`); none by default.
     let faults: FaultInjection
-    private let negotiatedVersion = Locked<String?>(nil)
+    private let negotiatedVersion = Mutex<String?>(nil)
 
     /// Creates a client for `host` (default: `DOCKER_HOST`, else `/var/run/docker.sock`).
     /// No request is sent until the first call.

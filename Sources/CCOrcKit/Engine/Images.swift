@@ -1,3 +1,4 @@
+import Synchronization
 // Image endpoints: /images/json, /images/{name}/json, /images/{name}, /images/create?fromSrc=-, /build.
 
 /// An image as the engine lists or inspects it.
@@ -116,8 +117,8 @@ extension EngineClient {
     }
 
     private func buildImage(body: HTTPRequestBody, tag: String, dockerfile: String, progress: @escaping @Sendable (String) -> Void) async throws -> String {
-        let parser = Locked(ProgressMessages(operation: "POST /build"))
-        let outcome = Locked<(id: String?, error: String?)>((nil, nil))
+        let parser = Mutex(ProgressMessages(operation: "POST /build"))
+        let outcome = Mutex<(id: String?, error: String?)>((nil, nil))
         _ = try await send(.post, "/build", query: [("t", tag), ("dockerfile", dockerfile), ("rm", "1"), ("forcerm", "1")],
                            body: body, contentType: "application/x-tar", timeout: nil) { chunk in
             guard let messages = try? parser.withLock({ try $0.feed(chunk) }) else { return false }

@@ -32,7 +32,7 @@ extension EngineClient {
         return try Volume(json: try await json(.post, "/volumes/create", body: body))
     }
 
-    /// Lists volumes (`GET /volumes`), optionally filtered (`["label": ["ccorc.session"]]`).
+    /// Lists volumes (`GET /volumes`), optionally filtered (`["label": [OwnershipLabels.session]]`).
     public func listVolumes(filters: [String: [String]] = [:]) async throws -> [Volume] {
         let reply = try await json(.get, "/volumes", query: [("filters", EngineClient.filtersQuery(filters))])
         guard let volumes = reply["Volumes"] else {

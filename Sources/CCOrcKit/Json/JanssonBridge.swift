@@ -1,5 +1,6 @@
 import CShims
 import Dispatch
+import Synchronization
 
 // The only file that touches jansson's pointers. Parsing (after an optional projection of the
 // text, see CShims/include/json_projection.h) converts the whole tree into `JSONValue` and
@@ -18,7 +19,7 @@ extension JSONValue {
         }
         guard parts.count > 1 else { return try load(projected) }
         // A large list is parsed in runs of whole elements, one per core.
-        let results = Locked([Result<JSONValue, JSONError>?](repeating: nil, count: parts.count))
+        let results = Mutex([Result<JSONValue, JSONError>?](repeating: nil, count: parts.count))
         DispatchQueue.concurrentPerform(iterations: parts.count) { index in
             let result = Result { () throws(JSONError) in try load([UInt8(ascii: "[")] + projected[parts[index]] + [UInt8(ascii: "]")]) }
             results.withLock { $0[index] = result }

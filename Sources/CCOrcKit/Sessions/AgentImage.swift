@@ -1,3 +1,5 @@
+import FoundationEssentials
+
 
 /// What a launch learns from the agents' image before it creates anything: the ID containers are
 /// created from, where each agent keeps its state, and which of the image's `VOLUME` paths need a
@@ -105,10 +107,10 @@ extension SessionManager {
 
     /// Every volume of an agent: its state volume, then one per uncovered image `VOLUME` path.
     public func agentVolumes(_ record: SessionRecord, _ agent: AgentRecord) -> [(name: String, labels: [String: String])] {
-        let labels = resourceLabels(record, agent)
-        let state = agent.stateVolume.isEmpty ? [] : [(name: agent.stateVolume, labels: labels)]
+        let now = Date()
+        let state = agent.stateVolume.isEmpty ? [] : [(name: agent.stateVolume, labels: AgentLabels.labels(record, agent, now: now))]
         return state + imageVolumes(record, agent).map { volume in
-            (volume.name, labels.merging([RegistryRecovery.volumeTargetLabel: volume.target]) { _, new in new })
+            (volume.name, AgentLabels.labels(record, agent, imageVolumeTarget: volume.target, now: now))
         }
     }
 }

@@ -1,4 +1,5 @@
 import FoundationEssentials
+import Synchronization
 
 /// Which sessions, and which strays, `cleanup` acts on.
 ///
@@ -463,8 +464,8 @@ extension SessionManager {
         let mounts: [MountSpec]
         do { mounts = try record.mounts.map(MountSpec.init(parsing:)) } catch { return failed("cannot repair: \(error)") }
         let stateDirectory = record.stateDirectory
-        let notes = Locked<[String]>([])
-        let recreated = Locked<[String: String]>([:])
+        let notes = Mutex<[String]>([])
+        let recreated = Mutex<[String: String]>([:])
         let missing = item.status.missingAgents.map(\.record)
         let existingVolumes = Set(item.volumes)
         let outcomes = await forEachConcurrently(missing, width: max(1, missing.count)) { agent in
@@ -569,7 +570,7 @@ private final class CleanupRun: Sendable {
         var containersRemoved = 0
         var skipped = false
     }
-    private let state = Locked(State())
+    private let state = Mutex(State())
     private let total: Int
     private let started = Date()
     private let progress: (@Sendable (CleanupProgress) -> Void)?
@@ -609,7 +610,7 @@ private final class CleanupRun: Sendable {
 /// only once its row is gone.
 private final class SessionFinisher: Sendable {
     private static let batchSize = 64
-    private let pending = Locked<[CleanupResult]>([])
+    private let pending = Mutex<[CleanupResult]>([])
     /// One batch at a time.
     private let serial = AsyncLimiter(width: 1)
     private let registry: SessionRegistry

@@ -24,13 +24,6 @@ public enum LegacyRegistry {
     /// recreates their containers (`cleanup --fix-broken`) and owns them from then on.
     public static let recreatedOrigin = "legacy-recreated"
 
-    /// The label the Python tool puts on a container with its context's name.
-    public static let contextLabel = "xyz.texot.ccbox.context"
-    /// The label the Python tool puts on a container with its agent's role.
-    public static let roleLabel = "xyz.texot.ccbox.role"
-    /// The label every container of the Python tool's current version carries.
-    public static let schemaLabel = "xyz.texot.ccbox.schema_version"
-
     /// The two file formats.
     public enum Format: String, Sendable {
         /// `sessions.json`: every agent names its container.
@@ -92,8 +85,8 @@ public enum LegacyRegistry {
         init(containers: [ContainerSummary], recreateImage: Result<AgentImage, SessionError>?, networkMode: String?, agentCommand: String) {
             byName = Dictionary(containers.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
             var byContext: [String: [ContainerSummary]] = [:]
-            for container in containers where container.labels[LegacyRegistry.schemaLabel] != nil {
-                guard let context = container.labels[LegacyRegistry.contextLabel] else { continue }
+            for container in containers where container.labels[LegacyLabels.schema] != nil {
+                guard let context = container.labels[LegacyLabels.context] else { continue }
                 byContext[context.lowercased(), default: []].append(container)
             }
             self.byContext = byContext
@@ -108,7 +101,7 @@ public enum LegacyRegistry {
         func container(context: String, role: String?, name: String) -> ContainerSummary? {
             let wanted = Set([role, name].compactMap { $0?.lowercased() })
             return (byContext[context.lowercased()] ?? [])
-                .filter { wanted.contains($0.labels[LegacyRegistry.roleLabel]?.lowercased() ?? "") }
+                .filter { wanted.contains($0.labels[LegacyLabels.role]?.lowercased() ?? "") }
                 .min { ($0.state == .running ? 0 : 1, $0.name) < ($1.state == .running ? 0 : 1, $1.name) }
         }
     }

@@ -1,46 +1,9 @@
 import FoundationEssentials
+import Synchronization
 
-/// Rebuilding registry rows from the labels of the containers and volumes ccorc created: the
-/// lost- or corrupted-registry case, and sessions another machine's ccorc made on a shared engine.
-///
-/// Launch labels every container and volume with what a row holds that the engine does not
-/// already know (the engine has the image, the environment, the limits and the mounts of each
-/// container); `recover` reads them back with two list calls and one inspect per session.
-public enum RegistryRecovery {
-    /// The agent's place in its session (`0` first), which is also its window order.
-    public static let positionLabel = "ccorc.position"
-    /// The session's creation time in unix seconds, exactly as the registry holds it.
-    public static let createdAtLabel = "ccorc.created-at"
-    /// The session's tmux session name.
-    public static let tmuxSessionLabel = "ccorc.tmux-session"
-    /// The session's image; also on volumes, so a session whose containers are gone keeps it.
-    public static let imageLabel = OwnershipLabels.image
-    /// The names (never the values) of the variables given with `--env`, comma-separated, so
-    /// that the image's own environment is not mistaken for the session's.
-    public static let environmentKeysLabel = "ccorc.env-keys"
-    /// The working directory given at launch; empty for the image's, which the engine would
-    /// otherwise report as if it had been given.
-    public static let workingDirectoryLabel = "ccorc.workdir"
-    /// The agent command, written by launch with its secrets masked (`SecretMasking.maskCommand`):
-    /// a row rebuilt from it holds `<masked>` in their place, and `recover` says so.
-    public static let agentCommandLabel = "ccorc.agent-command"
-    /// Where the state volume is mounted, written by launch.
-    public static let stateDirectoryLabel = "ccorc.state-dir"
-    /// The creation time in whole unix seconds, written by launch.
-    public static let createdSecondsLabel = "ccorc.created"
-    /// On a volume at one of the image's `VOLUME` paths (not the state volume): that path.
-    public static let volumeTargetLabel = "ccorc.volume-target"
-
-    /// The labels beyond ownership that let `recover` rebuild `agent`'s part of `record`.
-    public static func labels(_ record: SessionRecord, _ agent: AgentRecord) -> [String: String] {
-        let keys = record.environment.map { entry in String(entry.split(separator: "=", maxSplits: 1).first ?? "") }
-        return [
-            positionLabel: String(agent.position), createdAtLabel: String(record.createdAt.timeIntervalSince1970),
-            tmuxSessionLabel: record.tmuxSession, imageLabel: record.image, environmentKeysLabel: keys.joined(separator: ","),
-            workingDirectoryLabel: record.workingDirectory ?? "",
-        ]
-    }
-}
+// Rebuilding registry rows from the labels of the containers and volumes ccorc created: the
+// lost- or corrupted-registry case, and sessions another machine's ccorc made on a shared engine.
+// The labels are `RecoveryLabels`, written by launch through `AgentLabels`.
 
 /// What `recover` found for one session.
 public struct RecoveredSession: Sendable {
@@ -110,7 +73,7 @@ extension SessionManager {
         }
 
         // One inspect per session, for what only the engine holds (environment, limits, mounts).
-        let details = Locked<[SessionName: ContainerDetails]>([:])
+        let details = Mutex<[SessionName: ContainerDetails]>([:])
         _ = await forEachConcurrently(candidates.filter { !$0.1.isEmpty }, width: 32) { name, owned, _ in
             let detail = try await self.engine.inspectContainer(owned[0].id)
             details.withLock { $0[name] = detail }
@@ -148,14 +111,14 @@ extension SessionManager {
                 continue
             }
             roles[role, default: (nil, nil, nil)].container = container
-            roles[role]!.position = container.labels[RegistryRecovery.positionLabel].flatMap { Int($0) } ?? roles[role]!.position
+            roles[role]!.position = container.labels[RecoveryLabels.position].flatMap { Int($0) } ?? roles[role]!.position
         }
         // Volumes at the image's VOLUME paths name their path; the rest are state volumes.
-        let imageVolumeTargets = Set(volumes.compactMap { $0.labels[RegistryRecovery.volumeTargetLabel] }).sorted()
-        for volume in volumes where volume.labels[RegistryRecovery.volumeTargetLabel] == nil {
+        let imageVolumeTargets = Set(volumes.compactMap { $0.labels[RecoveryLabels.volumeTarget] }).sorted()
+        for volume in volumes where volume.labels[RecoveryLabels.volumeTarget] == nil {
             guard let role = volume.labels[OwnershipLabels.role].flatMap(AgentRole.init(rawValue:)) else { continue }
             roles[role, default: (nil, nil, nil)].volume = volume
-            roles[role]!.position = roles[role]!.position ?? volume.labels[RegistryRecovery.positionLabel].flatMap { Int($0) }
+            roles[role]!.position = roles[role]!.position ?? volume.labels[RecoveryLabels.position].flatMap { Int($0) }
         }
         let ordered = roles.sorted { ($0.value.position ?? Int.max, $0.key) < ($1.value.position ?? Int.max, $1.key) }
         let agents = ordered.enumerated().map { index, entry in
@@ -165,15 +128,15 @@ extension SessionManager {
                 model: nil, tmuxWindow: entry.key.rawValue, position: entry.value.position ?? index)
         }
 
-        let createdAt = label(RegistryRecovery.createdAtLabel).flatMap(Double.init)
-            ?? label(RegistryRecovery.createdSecondsLabel).flatMap(Double.init)
+        let createdAt = label(RecoveryLabels.createdAt).flatMap(Double.init)
+            ?? label(RecoveryLabels.createdSeconds).flatMap(Double.init)
             ?? containers.map(\.created.timeIntervalSince1970).min() ?? Date().timeIntervalSince1970
         let created = Date(timeIntervalSince1970: createdAt)
-        let stateDirectory = label(RegistryRecovery.stateDirectoryLabel) ?? SessionRecord.defaultStateDirectory
+        let stateDirectory = label(RecoveryLabels.stateDirectory) ?? SessionRecord.defaultStateDirectory
         var record = SessionRecord(
-            name: name, tmuxSession: label(RegistryRecovery.tmuxSessionLabel) ?? name.rawValue, createdAt: created,
-            updatedAt: created, image: label(RegistryRecovery.imageLabel) ?? details?.image ?? containers.first?.image ?? "",
-            agentCommand: label(RegistryRecovery.agentCommandLabel) ?? "claude",
+            name: name, tmuxSession: label(RecoveryLabels.tmuxSession) ?? name.rawValue, createdAt: created,
+            updatedAt: created, image: label(RecoveryLabels.image) ?? details?.image ?? containers.first?.image ?? "",
+            agentCommand: label(RecoveryLabels.agentCommand) ?? "claude",
             config: imageVolumeTargets.isEmpty
                 ? ["stateDirectory": .string(stateDirectory)]
                 : ["stateDirectory": .string(stateDirectory), "imageVolumes": JSONValue(strings: imageVolumeTargets)],
@@ -186,11 +149,11 @@ extension SessionManager {
             record.memoryBytes = details.memory > 0 ? details.memory : nil
             record.nanoCPUs = details.nanoCPUs > 0 ? details.nanoCPUs : nil
             record.networkMode = ["", "default"].contains(details.networkMode) ? nil : details.networkMode
-            let workingDirectory = details.labels[RegistryRecovery.workingDirectoryLabel] ?? details.workingDirectory
+            let workingDirectory = details.labels[RecoveryLabels.workingDirectory] ?? details.workingDirectory
             record.workingDirectory = workingDirectory.isEmpty ? nil : workingDirectory
-            let keys = Set((details.labels[RegistryRecovery.environmentKeysLabel] ?? "").split(separator: ",").map(String.init))
+            let keys = Set((details.labels[RecoveryLabels.environmentKeys] ?? "").split(separator: ",").map(String.init))
             record.environment = details.environment.filter { keys.contains(String($0.split(separator: "=", maxSplits: 1).first ?? "")) }
-            let stateVolumes = Set(agents.map(\.stateVolume) + volumes.filter { $0.labels[RegistryRecovery.volumeTargetLabel] != nil }.map(\.name))
+            let stateVolumes = Set(agents.map(\.stateVolume) + volumes.filter { $0.labels[RecoveryLabels.volumeTarget] != nil }.map(\.name))
             record.mounts = (details.raw["HostConfig"]?["Mounts"]?.array ?? []).compactMap { mount in
                 guard let source = mount["Source"]?.string, let target = mount["Target"]?.string, !stateVolumes.contains(source) else { return nil }
                 return source + ":" + target + (mount["ReadOnly"]?.bool == true ? ":ro" : "")

@@ -1,4 +1,5 @@
 import FoundationEssentials
+import Synchronization
 
 /// The export file: `{"format": "ccorc-export", "schemaVersion": 1, "exportedAt", "secretsMasked",
 /// "sessions": [SESSION...]}`, where a SESSION holds the registry row exactly (`registry`), each
@@ -110,7 +111,7 @@ extension SessionManager {
             records = []
             for name in names {
                 guard let record = try registry.session(named: name) else {
-                    throw SessionError(.notFound, "session \(name) not found (see `ccorc list`)")
+                    throw SessionError.sessionNotFound(name)
                 }
                 records.append(record)
             }
@@ -123,7 +124,7 @@ extension SessionManager {
         let statuses = try await status(of: records)
         var volumes: [String: Volume] = [:]
         for volume in try await volumeList { volumes[volume.name] = volume }
-        let details = Locked<[String: ContainerDetails]>([:])
+        let details = Mutex<[String: ContainerDetails]>([:])
         let failures = await forEachConcurrently(statuses.flatMap { $0.agents.compactMap(\.container?.id) }, width: 32) { id in
             let detail = try await self.engine.inspectContainer(id)
             details.withLock { $0[id] = detail }
@@ -434,7 +435,7 @@ extension SessionManager {
             for index in record.agents.indices where existingContainers[record.agents[index].containerName] == nil {
                 let agent = record.agents[index]
                 if !agent.stateVolume.isEmpty, !existingVolumes.contains(agent.stateVolume), !result.createdVolumes.contains(agent.stateVolume) {
-                    _ = try await engine.createVolume(name: agent.stateVolume, labels: resourceLabels(record, agent))
+                    _ = try await engine.createVolume(name: agent.stateVolume, labels: AgentLabels.labels(record, agent))
                     result.createdVolumes.append(agent.stateVolume)
                 }
                 var spec = session.containers[agent.role] ?? containerSpec(record, agent, mounts: mounts)

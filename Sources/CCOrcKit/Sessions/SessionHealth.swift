@@ -1,4 +1,5 @@
 import FoundationEssentials
+import Synchronization
 
 /// How a session is doing, worst last.
 public enum HealthVerdict: String, Sendable, Comparable, CaseIterable {
@@ -190,7 +191,7 @@ extension SessionManager {
         var records: [SessionRecord] = []
         for name in names {
             guard let record = try registry.session(named: name) else {
-                throw SessionError(.notFound, "session \(name) not found (see `ccorc list`)")
+                throw SessionError.sessionNotFound(name)
             }
             records.append(record)
         }
@@ -216,9 +217,9 @@ extension SessionManager {
         let volumeNames = Set(try await volumeList.map(\.name))
         let panes = try await panesBySession(statuses)
 
-        let probes = Locked<[String: ContainerProbe]>([:])
-        let probeFailures = Locked<[String: String]>([:])
-        let requests = Locked(2)
+        let probes = Mutex<[String: ContainerProbe]>([:])
+        let probeFailures = Mutex<[String: String]>([:])
+        let requests = Mutex(2)
         let targets = statuses.flatMap { status in
             status.agents.compactMap { agent -> (SessionRecord, AgentRecord, ContainerSummary)? in
                 guard let container = agent.container, depth == .full || container.state.isUp else { return nil }
@@ -318,7 +319,7 @@ extension SessionManager {
 
     /// Inspects one container and reads its cgroup, processes and state directory.
     private func probe(
-        _ container: ContainerSummary, record: SessionRecord, agent: AgentRecord, requests: Locked<Int>
+        _ container: ContainerSummary, record: SessionRecord, agent: AgentRecord, requests: borrowing Mutex<Int>
     ) async throws -> ContainerProbe {
         requests.withLock { $0 += 1 }
         let details = try await engine.inspectContainer(container.id)

@@ -1,4 +1,5 @@
 import FoundationEssentials
+import Synchronization
 
 /// How to launch a team session.
 public struct LaunchOptions: Sendable {
@@ -29,27 +30,6 @@ public struct LaunchOptions: Sendable {
     /// The default team: leader, researcher, writer.
     public init() {
         roles = ["leader", "researcher", "writer"].map { try! AgentRole($0) }
-    }
-}
-
-/// A failure of a session operation, naming the session and the step.
-public struct SessionError: Error, CustomStringConvertible, Sendable {
-    /// What went wrong, for callers that switch on it.
-    public enum Code: String, Sendable {
-        case notFound, alreadyExists, imageMissing, containersMissing, stepFailed, tmuxConflict, invalidArgument
-        /// The operation was asked to stop (Ctrl-C) and undid what it had made.
-        case interrupted
-    }
-    /// The class of the failure.
-    public var code: Code
-    /// The one-line message.
-    public var message: String
-    public var description: String { message }
-
-    /// Creates an error.
-    public init(_ code: Code, _ message: String) {
-        self.code = code
-        self.message = message
     }
 }
 
@@ -184,7 +164,7 @@ public final class SessionManager: Sendable {
         // What exists so far, for the rollback: container IDs by name, the volumes this launch
         // created (a volume kept by `cleanup --keep-volumes` is reused, and stays), and whether
         // the tmux session was opened (a later window can still fail).
-        let made = Locked<(containers: [String: String], volumes: [String], tmux: Bool)>(([:], [], false))
+        let made = Mutex<(containers: [String: String], volumes: [String], tmux: Bool)>(([:], [], false))
         do {
             if !options.force, try await tmux.hasSession(name.rawValue) {
                 throw SessionError(.tmuxConflict, "tmux session \(name) already exists: attach with `tmux attach -t \(name)`, or pass --force to replace it")
@@ -318,25 +298,6 @@ public final class SessionManager: Sendable {
         }
     }
 
-    /// The labels of an agent's container and volume: enough to rebuild the registry from the
-    /// engine, except the agent command's secrets. Labels are readable by anyone who can list
-    /// containers and are copied into every export, so the agent command is labelled masked
-    /// (`SecretMasking.maskCommand`); the registry keeps it whole.
-    func labels(_ session: SessionName, _ role: AgentRole, agentCommand: String, stateDirectory: String) -> [String: String] {
-        [
-            OwnershipLabels.managed: "true", OwnershipLabels.session: session.rawValue, OwnershipLabels.role: role.rawValue,
-            OwnershipLabels.schema: SessionManager.labelSchema, RegistryRecovery.agentCommandLabel: SecretMasking.maskCommand(agentCommand),
-            RegistryRecovery.stateDirectoryLabel: stateDirectory, RegistryRecovery.createdSecondsLabel: String(Int(Date().timeIntervalSince1970)),
-        ]
-    }
-
-    /// Every label of an agent's container and state volume: ownership, and what `recover`
-    /// needs to rebuild the registry row.
-    func resourceLabels(_ record: SessionRecord, _ agent: AgentRecord) -> [String: String] {
-        labels(record.name, agent.role, agentCommand: record.agentCommand, stateDirectory: record.stateDirectory)
-            .merging(RegistryRecovery.labels(record, agent)) { own, _ in own }
-    }
-
     /// The container of one agent, as recorded: also what `cleanup --fix-broken` recreates.
     /// - Parameter imageID: the ID `record.image` resolves to (see `EngineClient.imageID`). A
     ///   container created from an ID is listed without the engine looking its image up again,
@@ -349,7 +310,7 @@ public final class SessionManager: Sendable {
         // A keep-alive that ends promptly on SIGTERM, so that stopping costs no grace period.
         spec.command = ["sh", "-c", "trap 'exit 0' TERM INT; while :; do sleep 3600 & wait $!; done"]
         spec.environment = record.environment + ["CCORC_SESSION=\(record.name)", "CCORC_ROLE=\(agent.role)"]
-        spec.labels = resourceLabels(record, agent)
+        spec.labels = AgentLabels.labels(record, agent)
         spec.workingDirectory = record.workingDirectory
         spec.memory = record.memoryBytes
         spec.nanoCPUs = record.nanoCPUs
@@ -421,7 +382,7 @@ public final class SessionManager: Sendable {
     /// halfway, it finishes what that one began.
     public func resume(_ name: SessionName) async throws -> SessionStatus {
         guard let record = try registry.session(named: name) else {
-            throw SessionError(.notFound, "session \(name) not found (see `ccorc list`)")
+            throw SessionError.sessionNotFound(name)
         }
         if record.launchIsUnderWay() {
             throw SessionError(.stepFailed, "session \(name) is still being launched; resume it once the launch has finished")
@@ -478,7 +439,7 @@ public final class SessionManager: Sendable {
         var errors: [SessionName: Error] = [:]
         for name in names where records[name] == nil {
             errors[name] = damage[name.rawValue].map { RegistryError.damagedRow($0, path: registry.path) }
-                ?? SessionError(.notFound, "session \(name) not found (see `ccorc list`)")
+                ?? SessionError.sessionNotFound(name)
         }
         guard !records.isEmpty else { return names.map { ($0, errors[$0]) } }
         // One list call for all sessions says which containers are theirs (see `owns`): a
@@ -576,7 +537,7 @@ public final class SessionManager: Sendable {
     /// One session's live state.
     public func status(of name: SessionName) async throws -> SessionStatus {
         guard let record = try registry.session(named: name) else {
-            throw SessionError(.notFound, "session \(name) not found (see `ccorc list`)")
+            throw SessionError.sessionNotFound(name)
         }
         return try await status(of: [record]).first!
     }

@@ -1,3 +1,4 @@
+import Synchronization
 /// Runs `body` for each item with at most `width` in flight and returns each item's error (nil on
 /// success), in the order of `items`. Bulk operations use it to fan out over the engine client's
 /// concurrent requests.
@@ -46,11 +47,11 @@ final class AsyncLimiter: Sendable {
         var available: Int
         var waiters: [Waiter] = []
     }
-    private let state: Locked<State>
+    private let state: Mutex<State>
 
     /// A limiter of `width` slots; 0 or less means 1.
     init(width: Int) {
-        state = Locked(State(available: max(1, width)))
+        state = Mutex(State(available: max(1, width)))
     }
 
     /// How many callers are waiting for a slot (for tests and diagnostics).
@@ -93,7 +94,7 @@ final class AsyncLimiter: Sendable {
 /// Asks a running operation to stop at its next step (Ctrl-C): a cleanup issues no new engine
 /// request, a launch undoes what it made. Work in flight finishes first.
 public final class StopControl: Sendable {
-    private let stopped = Locked(false)
+    private let stopped = Mutex(false)
 
     /// A control that has not been stopped.
     public init() {}

@@ -1,4 +1,5 @@
 import Glibc
+import Synchronization
 
 /// A named step of a session operation at which a test can make the operation fail or the process
 /// die (see `FaultInjection`). The raw value is what `CCORC_FAIL_AT` names.
@@ -69,7 +70,7 @@ public final class FaultInjection: Sendable {
     public let stepAction: Action
     /// Where each counted step is recorded, if anywhere.
     public let tracePath: String?
-    private let stepsTaken = Locked(0)
+    private let stepsTaken = Mutex(0)
 
     /// The given faults; none by default, which is what every non-test caller gets.
     public init(_ actions: [FaultPoint: Action] = [:], failingStep: Int? = nil, stepAction: Action = .fail, tracePath: String? = nil) {

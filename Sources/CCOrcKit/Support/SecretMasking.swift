@@ -205,7 +205,7 @@ public enum SecretMasking {
     /// (`ccorc.env-keys` holds names, not keys), so the name rule does not apply to them.
     public static func maskLabels(_ labels: [String: String]) -> [String: String] {
         labels.reduce(into: [:]) { masked, label in
-            masked[label.key] = label.key == RegistryRecovery.agentCommandLabel ? maskCommand(label.value) : maskValue(label.value)
+            masked[label.key] = label.key == RecoveryLabels.agentCommand ? maskCommand(label.value) : maskValue(label.value)
         }
     }
 
