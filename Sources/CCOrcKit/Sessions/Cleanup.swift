@@ -78,17 +78,18 @@ extension SessionManager {
         if !control.isStopped && !(orphanContainers.isEmpty && orphanVolumes.isEmpty) {
             do {
                 let records = try registry.allSessions()
-                let registered = Set(records.map(\.name.rawValue))
-                let claimed = Set(records.flatMap { $0.agents.map(\.containerName) })
-                let claimedVolumes = Set(records.flatMap { record in record.agents.flatMap { Self.volumeNames(record, $0) } })
-                for (subject, strays, claimedNames) in [(CleanupResult.Subject.container, orphanContainers, claimed), (.volume, orphanVolumes, claimedVolumes)] {
-                    for stray in strays where !SessionReconciliation.isOrphan(stray.labels, name: stray.name, registered: registered, claimed: claimedNames) {
+                let claims = SessionClaims(records)
+                func isOrphan(_ subject: CleanupResult.Subject, _ stray: (id: String, name: String, labels: [String: String])) -> Bool {
+                    subject == .container ? claims.isOrphan(stray.labels, container: stray.name) : claims.isOrphan(stray.labels, volume: stray.name)
+                }
+                for (subject, strays) in [(CleanupResult.Subject.container, orphanContainers), (.volume, orphanVolumes)] {
+                    for stray in strays where !isOrphan(subject, stray) {
                         let owner = stray.labels[OwnershipLabels.session] ?? ""
                         run.finish(CleanupResult(subject: subject, name: stray.name, outcome: .skipped("session \(owner) was registered after the plan was made")))
                     }
                 }
-                orphanContainers.removeAll { !SessionReconciliation.isOrphan($0.labels, name: $0.name, registered: registered, claimed: claimed) }
-                orphanVolumes.removeAll { !SessionReconciliation.isOrphan($0.labels, name: $0.name, registered: registered, claimed: claimedVolumes) }
+                orphanContainers.removeAll { !isOrphan(.container, $0) }
+                orphanVolumes.removeAll { !isOrphan(.volume, $0) }
             } catch {
                 for (subject, strays) in [(CleanupResult.Subject.container, orphanContainers), (.volume, orphanVolumes)] {
                     for stray in strays {

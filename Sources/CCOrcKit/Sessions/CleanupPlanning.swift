@@ -31,7 +31,8 @@ enum CleanupPlanner {
         let statuses = SessionReconciliation.statuses(records, containers: inputs.containers, tmuxSessions: inputs.tmuxSessions)
 
         // A damaged row still owns its containers and volumes: they must not look orphaned.
-        let registered = Set(records.map(\.name.rawValue)).union(inputs.rows.damaged.map(\.key))
+        let claims = SessionClaims(records, damagedKeys: inputs.rows.damaged.map(\.key), includingVolumes: selection.orphans)
+        let registered = claims.sessions
         // A session's containers: those labelled with its name, and those the registry recorded by ID.
         var sessionByContainerID: [String: String] = [:]
         for record in records {
@@ -91,13 +92,11 @@ enum CleanupPlanner {
         var orphanContainers: [ContainerSummary] = []
         var orphanVolumes: [Volume] = []
         if selection.orphans {
-            let claimed = Set(records.flatMap { $0.agents.map(\.containerName) })
             orphanContainers = inputs.containers.filter {
-                SessionReconciliation.isOrphan($0.labels, name: $0.name, registered: registered, claimed: claimed) && inScope($0.labels[OwnershipLabels.session]!)
+                claims.isOrphan($0.labels, container: $0.name) && inScope($0.labels[OwnershipLabels.session]!)
             }
-            let claimedVolumes = Set(records.flatMap { record in record.agents.flatMap { SessionManager.volumeNames(record, $0) } })
             orphanVolumes = inputs.volumes.filter {
-                SessionReconciliation.isOrphan($0.labels, name: $0.name, registered: registered, claimed: claimedVolumes) && inScope($0.labels[OwnershipLabels.session]!)
+                claims.isOrphan($0.labels, volume: $0.name) && inScope($0.labels[OwnershipLabels.session]!)
             }
         }
         return CleanupPlan(

@@ -37,17 +37,43 @@ enum SessionReconciliation {
         return record.agents.contains { $0.containerID == container.id }
     }
 
-    /// Whether a labelled container or volume belongs to no registered session: its session label
-    /// names no registered session and no registered agent claims its name.
-    static func isOrphan(_ labels: [String: String], name: String, registered: Set<String>, claimed: Set<String>) -> Bool {
-        guard let session = labels[OwnershipLabels.session] else { return false }
-        return !registered.contains(session) && !claimed.contains(name)
-    }
-
     /// The containers among `containers` that ccorc labelled and no session of `records` claims.
     static func orphanContainers(_ containers: [ContainerSummary], records: [SessionRecord]) -> [ContainerSummary] {
-        let registered = Set(records.map(\.name.rawValue))
-        let claimed = Set(records.flatMap { $0.agents.map(\.containerName) })
-        return containers.filter { isOrphan($0.labels, name: $0.name, registered: registered, claimed: claimed) }
+        let claims = SessionClaims(records, includingVolumes: false)
+        return containers.filter { claims.isOrphan($0.labels, container: $0.name) }
+    }
+}
+
+/// What the registered sessions claim: their names, and their agents' container and volume names.
+/// A labelled container or volume that none of them claims is an orphan.
+struct SessionClaims: Sendable {
+    /// The registered sessions' names, damaged rows' keys included.
+    var sessions: Set<String>
+    /// The agents' container names.
+    var containers: Set<String>
+    /// The agents' volume names (state and image volumes).
+    var volumes: Set<String>
+
+    /// The claims of `records` and of the damaged rows `damagedKeys` (whose containers and
+    /// volumes are theirs by label); the volumes only when `includingVolumes`.
+    init(_ records: [SessionRecord], damagedKeys: [String] = [], includingVolumes: Bool = true) {
+        sessions = Set(records.map(\.name.rawValue)).union(damagedKeys)
+        containers = Set(records.flatMap { $0.agents.map(\.containerName) })
+        volumes = includingVolumes ? Set(records.flatMap { record in record.agents.flatMap { SessionManager.volumeNames(record, $0) } }) : []
+    }
+
+    /// Whether a container with `labels` called `name` is ccorc's and no session's.
+    func isOrphan(_ labels: [String: String], container name: String) -> Bool {
+        Self.isOrphan(labels, name: name, registered: sessions, claimed: containers)
+    }
+
+    /// Whether a volume with `labels` called `name` is ccorc's and no session's.
+    func isOrphan(_ labels: [String: String], volume name: String) -> Bool {
+        Self.isOrphan(labels, name: name, registered: sessions, claimed: volumes)
+    }
+
+    private static func isOrphan(_ labels: [String: String], name: String, registered: Set<String>, claimed: Set<String>) -> Bool {
+        guard let session = labels[OwnershipLabels.session] else { return false }
+        return !registered.contains(session) && !claimed.contains(name)
     }
 }
