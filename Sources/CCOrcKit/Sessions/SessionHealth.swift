@@ -60,8 +60,9 @@ extension SessionManager {
         let shellCommand = Path.lastComponent(shellProgram)
         let sessions = statuses.map { status in
             let sessionPanes = panes[status.record.tmuxSession] ?? []
+            // A legacy session's panes are not judged (ccorc does not manage them).
             var commandLines: [Int32: [String]] = [:]
-            for pane in sessionPanes { commandLines[pane.pid] = HostProcesses.commandLine(pane.pid) }
+            for pane in sessionPanes where !status.record.isLegacy { commandLines[pane.pid] = HostProcesses.commandLine(pane.pid) }
             return HealthAssessment.assess(HealthFacts(
                 status: status, probes: probed, probeFailures: failures, volumes: volumeNames, panes: sessionPanes,
                 launchUnderWay: status.record.launchIsUnderWay(), paneCommandLines: commandLines, shellCommand: shellCommand))
