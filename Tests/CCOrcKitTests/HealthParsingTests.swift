@@ -17,11 +17,11 @@ struct HealthParsingTests {
             process(300, 90, "sh", "-c", "claude --resume"),
             process(301, 300, "node", "/usr/bin/claude"),
         ]
-        #expect(SessionManager.agentProcesses(processes, mainPID: 100, agentCommand: "sh").map(\.pid) == [200, 300])
+        #expect(HealthAssessment.agentProcesses(processes, mainPID: 100, agentCommand: "sh").map(\.pid) == [200, 300])
         // Inline assignments before the program are not the program.
-        #expect(SessionManager.agentProcesses(processes, mainPID: 100, agentCommand: "ANTHROPIC_API_KEY=sk-x A_B=1 node x").map(\.pid) == [301])
-        #expect(SessionManager.agentProcesses(processes, mainPID: 100, agentCommand: "claude --resume").map(\.pid) == [300])
-        #expect(SessionManager.agentProcesses(Array(processes.prefix(3)), mainPID: 100, agentCommand: "sh").isEmpty)
+        #expect(HealthAssessment.agentProcesses(processes, mainPID: 100, agentCommand: "ANTHROPIC_API_KEY=sk-x A_B=1 node x").map(\.pid) == [301])
+        #expect(HealthAssessment.agentProcesses(processes, mainPID: 100, agentCommand: "claude --resume").map(\.pid) == [300])
+        #expect(HealthAssessment.agentProcesses(Array(processes.prefix(3)), mainPID: 100, agentCommand: "sh").isEmpty)
     }
 
     @Test func verdictsOrderBySeverity() {

@@ -1,224 +1,8 @@
 import FoundationEssentials
 import Synchronization
 
-/// Which sessions, and which strays, `cleanup` acts on.
-///
-/// `names` and `patterns` set the scope (all sessions when both are empty); `stoppedOnly` and
-/// `olderThan` narrow it. `fixBroken` turns the selection into the sessions with missing
-/// containers, repaired (or with `dropBroken`, removed). `orphans` adds what ccorc labelled but no
-/// session claims (within the scope, by the session label, when names or patterns are given).
-public struct CleanupSelection: Sendable {
-    /// Sessions named outright.
-    public var names: [SessionName] = []
-    /// Shell-style patterns on session names.
-    public var patterns: [GlobPattern] = []
-    /// Only sessions none of whose containers is running.
-    public var stoppedOnly = false
-    /// Only sessions neither launched nor resumed for at least this many seconds.
-    public var olderThan: TimeInterval?
-    /// Sessions with missing containers, to repair.
-    public var fixBroken = false
-    /// With `fixBroken`: remove the broken sessions instead of repairing them.
-    public var dropBroken = false
-    /// Containers and volumes labelled by ccorc that no registered session claims.
-    public var orphans = false
-    /// Every session in scope, for a selection the user narrows down afterwards (`--interactive`).
-    public var allSessions = false
-    /// Also remove the unlabelled containers of sessions imported from the legacy registry
-    /// (which are otherwise skipped: ccorc did not make them). Selects nothing by itself.
-    public var includeLegacy = false
-
-    /// An empty selection.
-    public init() {}
-
-    /// Whether nothing at all is selected.
-    public var isEmpty: Bool {
-        names.isEmpty && patterns.isEmpty && !stoppedOnly && olderThan == nil && !fixBroken && !orphans && !allSessions
-    }
-
-    /// Parses `90m`, `36h`, `7d`, `2w` or plain seconds into seconds.
-    public static func parseDuration(_ text: String) throws -> TimeInterval {
-        let units: [Character: TimeInterval] = ["s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604_800]
-        let trimmed = text.trimmingWhitespace().lowercased()
-        let unit = trimmed.last.flatMap { units[$0] }
-        let number = unit == nil ? trimmed : String(trimmed.dropLast())
-        guard let value = Double(number), value >= 0, value.isFinite else {
-            throw SessionError(.invalidArgument, "invalid duration \"\(text)\": expected a number and a unit, e.g. 90m, 36h, 7d")
-        }
-        return value * (unit ?? 1)
-    }
-}
-
-/// What `cleanup` will do, worked out from one registry read, one container list, one volume list
-/// and one tmux query, before anything changes.
-public struct CleanupPlan: Sendable {
-    /// What happens to a selected session.
-    public enum Action: String, Sendable {
-        /// Containers, volumes, tmux session and registry row go.
-        case remove
-        /// The missing containers are recreated from the registry.
-        case repair
-    }
-
-    /// One selected session.
-    public struct Item: Sendable {
-        /// The session as the registry, the engine and tmux see it.
-        public var status: SessionStatus
-        /// What happens to it.
-        public var action: Action
-        /// Its containers that exist: its agents' and any other labelled with its name.
-        public var containers: [ContainerSummary]
-        /// Its labelled volumes that exist.
-        public var volumes: [String]
-        /// For a repair: why it cannot be done (its image is gone), found while planning.
-        public var blocker: String?
-        /// For a repair: the ID of the image its containers are recreated from.
-        public var imageID: String?
-        /// Containers of a legacy session that ccorc did not make, removed with it because the
-        /// selection includes them (`includeLegacy`); also in `containers`.
-        public var legacyContainers: [ContainerSummary] = []
-
-        /// The session's name.
-        public var name: SessionName { status.record.name }
-        /// How many of its containers are up.
-        public var runningCount: Int { containers.filter { $0.state.isUp }.count }
-        /// Bytes in its containers' writable layers, when the plan measured them.
-        public var diskBytes: Int64? {
-            let sizes = containers.compactMap(\.sizeRw)
-            return sizes.isEmpty && !containers.isEmpty ? nil : sizes.reduce(0, +)
-        }
-    }
-
-    /// The selected sessions, in name order.
-    public var items: [Item]
-    /// Labelled containers that no registered session claims (with `orphans`).
-    public var orphanContainers: [ContainerSummary]
-    /// Labelled volumes that no registered session claims (with `orphans`).
-    public var orphanVolumes: [Volume]
-    /// Names given outright that are not registered.
-    public var unknownNames: [SessionName]
-    /// Selected sessions left alone, with the reason.
-    public var skipped: [(name: SessionName, reason: String)]
-    /// Whether container sizes were measured (`diskBytes` is meaningful).
-    public var measuredDisk: Bool
-    /// Registry rows that could not be decoded: never selected, and their containers and volumes
-    /// are not orphans (drop a row with `ccorc forget`, then clean up its leftovers as orphans).
-    public var damaged: [DamagedRegistryRow] = []
-
-    /// Only the items at `indices` (an interactive pick), without the strays.
-    public func restricted(to indices: [Int]) -> CleanupPlan {
-        var plan = self
-        plan.items = indices.filter { items.indices.contains($0) }.map { items[$0] }
-        plan.orphanContainers = []
-        plan.orphanVolumes = []
-        plan.skipped = []
-        return plan
-    }
-
-    /// Parses a pick from a numbered list: `1 3-7`, `2,4`, or `all`, numbered from 1 up to
-    /// `count`. Returns zero-based indices in ascending order.
-    public static func parsePicks(_ text: String, count: Int) throws -> [Int] {
-        let words = text.split(whereSeparator: { $0 == " " || $0 == "," || $0 == "\t" }).map(String.init)
-        if words.map({ $0.lowercased() }) == ["all"] { return Array(0..<count) }
-        var picked = Set<Int>()
-        for word in words {
-            let bounds = word.split(separator: "-", omittingEmptySubsequences: false).map { Int($0) }
-            guard (1...2).contains(bounds.count), let low = bounds.first ?? nil, let high = bounds.last ?? nil,
-                  low >= 1, low <= high, high <= count else {
-                throw SessionError(.invalidArgument, "invalid choice \"\(word)\": give numbers from 1 to \(count), ranges like 3-7, or all")
-            }
-            picked.formUnion((low - 1)...(high - 1))
-        }
-        return picked.sorted()
-    }
-
-    /// Whether there is nothing to do.
-    public var isEmpty: Bool { items.isEmpty && orphanContainers.isEmpty && orphanVolumes.isEmpty }
-    /// Containers that go (removed sessions' and orphans).
-    public var containersToRemove: Int {
-        items.filter { $0.action == .remove }.reduce(orphanContainers.count) { $0 + $1.containers.count }
-    }
-    /// Bytes freed by the containers that go, when measured.
-    public var diskBytes: Int64? {
-        guard measuredDisk else { return nil }
-        let sessions = items.filter { $0.action == .remove }.compactMap(\.diskBytes).reduce(0, +)
-        return orphanContainers.compactMap(\.sizeRw).reduce(sessions, +)
-    }
-}
-
-/// Asks a running cleanup to stop issuing new work (Ctrl-C); work in flight finishes.
-public typealias CleanupControl = StopControl
-
-/// The outcome for one session, or for one orphaned container or volume.
-public struct CleanupResult: Sendable {
-    /// What the result is about.
-    public enum Subject: String, Sendable { case session, container, volume }
-    /// What happened.
-    public enum Outcome: Sendable {
-        /// Everything it pointed to is gone, and so is its registry row.
-        case removed
-        /// Its missing containers exist again; the notes say what state was lost.
-        case repaired(notes: [String])
-        /// Left alone, with the reason.
-        case skipped(String)
-        /// Not done, with the engine's, tmux's or the registry's message.
-        case failed(String)
-    }
-
-    /// Session, orphaned container, or orphaned volume.
-    public var subject: Subject
-    /// The session, container or volume name.
-    public var name: String
-    /// What happened.
-    public var outcome: Outcome
-    /// Containers this result removed (already-gone ones count).
-    public var containersRemoved = 0
-    /// Volumes this result removed (already-gone ones count).
-    public var volumesRemoved = 0
-}
-
-/// How far a cleanup has come, for a progress display.
-public struct CleanupProgress: Sendable {
-    /// The result just finished.
-    public var latest: CleanupResult
-    /// Results finished so far, and in all.
-    public var finished: Int, total: Int
-    /// Containers removed so far.
-    public var containersRemoved: Int
-    /// Seconds since the cleanup started.
-    public var elapsed: TimeInterval
-}
-
-/// Everything a cleanup did.
-public struct CleanupReport: Sendable {
-    /// One result per planned session and stray, in the order they finished.
-    public var results: [CleanupResult]
-    /// Whether it was stopped before the end; unstarted work is `skipped`.
-    public var interrupted: Bool
-    /// Seconds it took.
-    public var elapsed: TimeInterval
-
-    /// The report of a cleanup that had nothing to do.
-    public static let empty = CleanupReport(results: [], interrupted: false, elapsed: 0)
-
-    /// How many results have an outcome of each kind.
-    public var counts: (removed: Int, repaired: Int, skipped: Int, failed: Int) {
-        results.reduce(into: (0, 0, 0, 0)) { counts, result in
-            switch result.outcome {
-            case .removed: counts.0 += 1
-            case .repaired: counts.1 += 1
-            case .skipped: counts.2 += 1
-            case .failed: counts.3 += 1
-            }
-        }
-    }
-    /// Containers removed in all.
-    public var containersRemoved: Int { results.reduce(0) { $0 + $1.containersRemoved } }
-    /// Volumes removed in all.
-    public var volumesRemoved: Int { results.reduce(0) { $0 + $1.volumesRemoved } }
-    /// Whether anything failed.
-    public var hasFailures: Bool { counts.failed > 0 }
-}
+// Carrying out a cleanup: gathering what `CleanupPlanner` decides from, then removing and
+// repairing, with progress. The options and results are in `CleanupModels.swift`.
 
 extension SessionManager {
     /// Engine requests a cleanup keeps in flight by default: removal throughput of dockerd 20.10
@@ -231,105 +15,18 @@ extension SessionManager {
     public func planCleanup(_ selection: CleanupSelection, measureDisk: Bool = false, now: Date = Date()) async throws -> CleanupPlan {
         let filters = ["label": [OwnershipLabels.session]]
         let rows = try registry.rows()
-        let records = rows.sessions
         // Sessions imported from the legacy registry run in containers ccorc never labelled.
-        let hasLegacy = records.contains(where: \.isLegacy)
+        let hasLegacy = rows.sessions.contains(where: \.isLegacy)
         async let containerList = engine.listContainers(all: true, filters: hasLegacy ? [:] : filters, size: measureDisk)
         async let volumeList = engine.listVolumes(filters: filters)
         async let tmuxList = tmux.listSessions()
-        let containers = try await containerList
-        let volumes = try await volumeList
-        let statuses = Self.reconcile(records, containers: containers, tmuxSessions: try await tmuxList)
-
-        // A damaged row still owns its containers and volumes: they must not look orphaned.
-        let registered = Set(records.map(\.name.rawValue)).union(rows.damaged.map(\.key))
-        // A session's containers: those labelled with its name, and those the registry recorded by ID.
-        var sessionByContainerID: [String: String] = [:]
-        for record in records {
-            for agent in record.agents { if let id = agent.containerID { sessionByContainerID[id] = record.name.rawValue } }
-        }
-        var containersBySession: [String: [ContainerSummary]] = [:]
-        for container in containers {
-            let label = container.labels[OwnershipLabels.session].flatMap { registered.contains($0) ? $0 : nil }
-            if let owner = label ?? sessionByContainerID[container.id] {
-                containersBySession[owner, default: []].append(container)
-            }
-        }
-        var volumesBySession: [String: [String]] = [:]
-        for volume in volumes {
-            if let session = volume.labels[OwnershipLabels.session], registered.contains(session) {
-                volumesBySession[session, default: []].append(volume.name)
-            }
-        }
-
-        let named = Set(selection.names.map(\.rawValue))
-        let scoped = named.isEmpty && selection.patterns.isEmpty
-        func inScope(_ session: String) -> Bool {
-            scoped || named.contains(session) || selection.patterns.contains { $0.matches(session) }
-        }
-        var items: [CleanupPlan.Item] = []
-        var skipped: [(name: SessionName, reason: String)] = []
-        let picksSessions = selection.allSessions || !scoped || selection.stoppedOnly || selection.olderThan != nil || selection.fixBroken
-        for status in statuses.sorted(by: { $0.record.name.rawValue < $1.record.name.rawValue }) where picksSessions {
-            let record = status.record
-            guard inScope(record.name.rawValue) else { continue }
-            let owned = containersBySession[record.name.rawValue] ?? []
-            let running = owned.contains { $0.state.isUp } || status.agents.contains { $0.container?.state.isUp == true }
-            if selection.stoppedOnly && running { continue }
-            if let age = selection.olderThan, now.timeIntervalSince(max(record.createdAt, record.lastResumedAt ?? record.createdAt)) < age { continue }
-            if selection.fixBroken && ((status.missingAgents.isEmpty && status.staleContainerIDs.isEmpty) || record.isLegacy) { continue }
-            if record.launchIsUnderWay(now: now) {
-                skipped.append((record.name, "it is being launched"))
-                continue
-            }
-            let action: CleanupPlan.Action = selection.fixBroken && !selection.dropBroken ? .repair : .remove
-            let foreign = status.agents.compactMap(\.container).filter { !owned.map(\.id).contains($0.id) }
-            var legacyContainers: [ContainerSummary] = []
-            if action == .remove && !foreign.isEmpty {
-                // Imported from the earlier tool: its containers are not ccorc's to remove unless
-                // the user says so, and dropping the row alone would leave them untracked.
-                guard selection.includeLegacy && record.isLegacy else {
-                    skipped.append((record.name, "its containers were not made by ccorc (\(foreign.map(\.name).joined(separator: ", "))): remove them with `ccdk rm -f`, or add --include-legacy, then run this again"))
-                    continue
-                }
-                legacyContainers = foreign
-            }
-            var item = CleanupPlan.Item(status: status, action: action, containers: owned + legacyContainers, volumes: volumesBySession[record.name.rawValue] ?? [])
-            item.legacyContainers = legacyContainers
-            items.append(item)
-        }
-        for image in Set(items.filter { $0.action == .repair }.map(\.status.record.image)) {
-            let imageID = try await engine.imageID(image)
-            for index in items.indices where items[index].action == .repair && items[index].status.record.image == image {
-                items[index].imageID = imageID
-                if imageID == nil {
-                    items[index].blocker = "its image \(image) no longer exists; remove the session with `ccorc cleanup --fix-broken --drop --remove \(items[index].name)`"
-                }
-            }
-        }
-
-        var orphanContainers: [ContainerSummary] = []
-        var orphanVolumes: [Volume] = []
-        if selection.orphans {
-            let claimed = Set(records.flatMap { $0.agents.map(\.containerName) })
-            orphanContainers = containers.filter {
-                Self.isOrphan($0.labels, name: $0.name, registered: registered, claimed: claimed) && inScope($0.labels[OwnershipLabels.session]!)
-            }
-            let claimedVolumes = Set(records.flatMap { record in record.agents.flatMap { Self.volumeNames(record, $0) } })
-            orphanVolumes = volumes.filter {
-                Self.isOrphan($0.labels, name: $0.name, registered: registered, claimed: claimedVolumes) && inScope($0.labels[OwnershipLabels.session]!)
-            }
-        }
-        return CleanupPlan(
-            items: items, orphanContainers: orphanContainers, orphanVolumes: orphanVolumes,
-            unknownNames: selection.names.filter { !registered.contains($0.rawValue) }, skipped: skipped, measuredDisk: measureDisk,
-            damaged: rows.damaged)
-    }
-
-    /// Whether a labelled container or volume belongs to no registered session.
-    static func isOrphan(_ labels: [String: String], name: String, registered: Set<String>, claimed: Set<String>) -> Bool {
-        guard let session = labels[OwnershipLabels.session] else { return false }
-        return !registered.contains(session) && !claimed.contains(name)
+        let inputs = CleanupInputs(
+            rows: rows, containers: try await containerList, volumes: try await volumeList, tmuxSessions: try await tmuxList,
+            launchesUnderWay: Set(rows.sessions.filter { $0.launchIsUnderWay(now: now) }.map(\.name)), now: now, measuredDisk: measureDisk)
+        let plan = CleanupPlanner.plan(selection, from: inputs)
+        var imageIDs: [String: String] = [:]
+        for image in CleanupPlanner.imagesToLookUp(plan) { imageIDs[image] = try await engine.imageID(image) }
+        return CleanupPlanner.resolvingImages(plan, imageIDs: imageIDs)
     }
 
     /// Carries out `plan` with at most `jobs` engine requests in flight, shared by all sessions.
@@ -382,17 +79,18 @@ extension SessionManager {
         if !control.isStopped && !(orphanContainers.isEmpty && orphanVolumes.isEmpty) {
             do {
                 let records = try registry.allSessions()
-                let registered = Set(records.map(\.name.rawValue))
-                let claimed = Set(records.flatMap { $0.agents.map(\.containerName) })
-                let claimedVolumes = Set(records.flatMap { record in record.agents.flatMap { Self.volumeNames(record, $0) } })
-                for (subject, strays, claimedNames) in [(CleanupResult.Subject.container, orphanContainers, claimed), (.volume, orphanVolumes, claimedVolumes)] {
-                    for stray in strays where !Self.isOrphan(stray.labels, name: stray.name, registered: registered, claimed: claimedNames) {
+                let claims = SessionClaims(records)
+                func isOrphan(_ subject: CleanupResult.Subject, _ stray: (id: String, name: String, labels: [String: String])) -> Bool {
+                    subject == .container ? claims.isOrphan(stray.labels, container: stray.name) : claims.isOrphan(stray.labels, volume: stray.name)
+                }
+                for (subject, strays) in [(CleanupResult.Subject.container, orphanContainers), (.volume, orphanVolumes)] {
+                    for stray in strays where !isOrphan(subject, stray) {
                         let owner = stray.labels[OwnershipLabels.session] ?? ""
                         run.finish(CleanupResult(subject: subject, name: stray.name, outcome: .skipped("session \(owner) was registered after the plan was made")))
                     }
                 }
-                orphanContainers.removeAll { !Self.isOrphan($0.labels, name: $0.name, registered: registered, claimed: claimed) }
-                orphanVolumes.removeAll { !Self.isOrphan($0.labels, name: $0.name, registered: registered, claimed: claimedVolumes) }
+                orphanContainers.removeAll { !isOrphan(.container, $0) }
+                orphanVolumes.removeAll { !isOrphan(.volume, $0) }
             } catch {
                 for (subject, strays) in [(CleanupResult.Subject.container, orphanContainers), (.volume, orphanVolumes)] {
                     for stray in strays {

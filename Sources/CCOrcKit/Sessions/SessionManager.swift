@@ -454,7 +454,7 @@ public final class SessionManager: Sendable {
         var toStop: [(SessionName, String)] = []
         var namesListed: Set<String> = []
         for container in listed { namesListed.insert(container.name) }
-        for status in Self.reconcile(Array(records.values), containers: listed, tmuxSessions: []) {
+        for status in SessionReconciliation.statuses(Array(records.values), containers: listed, tmuxSessions: []) {
             for agent in status.agents {
                 if let container = agent.container {
                     toStop.append((status.record.name, container.id))
@@ -553,39 +553,6 @@ public final class SessionManager: Sendable {
             ? engine.listContainers(all: true, filters: ["label": ["\(OwnershipLabels.session)=\(records[0].name)"]])
             : engine.listContainers(all: true, filters: ["label": [OwnershipLabels.session]])
         async let tmuxList = tmux.listSessions()
-        return Self.reconcile(records, containers: try await containerList, tmuxSessions: try await tmuxList)
-    }
-
-    /// Pairs each record's agents with their containers and its tmux session. A container is an
-    /// agent's when it has the agent's name and is the session's: labelled with its name, or the
-    /// very container the registry recorded.
-    static func reconcile(_ records: [SessionRecord], containers: [ContainerSummary], tmuxSessions: [TmuxSession]) -> [SessionStatus] {
-        var byName: [String: ContainerSummary] = [:]
-        for container in containers { byName[container.name] = container }
-        var tmuxByName: [String: TmuxSession] = [:]
-        for session in tmuxSessions { tmuxByName[session.name] = session }
-        return records.map { record in
-            SessionStatus(
-                record: record,
-                agents: record.agents.sorted { $0.position < $1.position }.map { agent in
-                    let container = byName[agent.containerName].flatMap {
-                        Self.owns(record, $0, agentID: agent.containerID) ? $0 : nil
-                    }
-                    return AgentStatus(record: agent, container: container)
-                },
-                tmux: tmuxByName[record.tmuxSession])
-        }
-    }
-
-    /// Whether `container` belongs to the session `record`: it carries the session's label, it is
-    /// the container the registry recorded, or the session came from the legacy registry and the
-    /// container carries no ccorc label. A container that merely has a session-like name is
-    /// someone else's.
-    static func owns(_ record: SessionRecord, _ container: ContainerSummary, agentID: String? = nil) -> Bool {
-        if container.labels[OwnershipLabels.session] == record.name.rawValue { return true }
-        // Sessions imported from the legacy registry own containers ccorc never labelled.
-        if record.isLegacy && container.labels[OwnershipLabels.session] == nil { return true }
-        if let agentID { return container.id == agentID }
-        return record.agents.contains { $0.containerID == container.id }
+        return SessionReconciliation.statuses(records, containers: try await containerList, tmuxSessions: try await tmuxList)
     }
 }

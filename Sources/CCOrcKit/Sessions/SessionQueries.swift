@@ -82,11 +82,9 @@ extension SessionManager {
             // Sessions imported from the legacy registry own containers ccorc never labelled.
             containers = try await engine.listContainers(all: true, labels: labels, brief: !includeOrphans)
         }
-        let sessions = Self.reconcile(records, containers: containers, tmuxSessions: try await tmuxList)
+        let sessions = SessionReconciliation.statuses(records, containers: containers, tmuxSessions: try await tmuxList)
         guard includeOrphans else { return SessionListing(sessions: sessions, orphans: nil, damaged: rows.damaged) }
-        let registered = Set(records.map(\.name.rawValue))
-        let claimed = Set(records.flatMap { $0.agents.map(\.containerName) })
-        let orphans = containers.filter { Self.isOrphan($0.labels, name: $0.name, registered: registered, claimed: claimed) }
+        let orphans = SessionReconciliation.orphanContainers(containers, records: records)
         return SessionListing(sessions: sessions, orphans: orphans, damaged: rows.damaged)
     }
 }

@@ -1,0 +1,79 @@
+// How registry rows, the engine's containers and tmux's sessions reconcile into each session's
+// live state. Pure: the callers list the three stores and hand the lists in.
+
+/// Pairs registry rows with the containers and tmux sessions that are theirs.
+enum SessionReconciliation {
+    /// Pairs each record's agents with their containers and its tmux session. A container is an
+    /// agent's when it has the agent's name and is the session's: labelled with its name, or the
+    /// very container the registry recorded. The session's condition follows from the result
+    /// (`SessionStatus.condition`).
+    static func statuses(_ records: [SessionRecord], containers: [ContainerSummary], tmuxSessions: [TmuxSession]) -> [SessionStatus] {
+        var byName: [String: ContainerSummary] = [:]
+        for container in containers { byName[container.name] = container }
+        var tmuxByName: [String: TmuxSession] = [:]
+        for session in tmuxSessions { tmuxByName[session.name] = session }
+        return records.map { record in
+            SessionStatus(
+                record: record,
+                agents: record.agents.sorted { $0.position < $1.position }.map { agent in
+                    let container = byName[agent.containerName].flatMap {
+                        owns(record, $0, agentID: agent.containerID) ? $0 : nil
+                    }
+                    return AgentStatus(record: agent, container: container)
+                },
+                tmux: tmuxByName[record.tmuxSession])
+        }
+    }
+
+    /// Whether `container` belongs to the session `record`: it carries the session's label, it is
+    /// the container the registry recorded, or the session came from the legacy registry and the
+    /// container carries no ccorc label. A container that merely has a session-like name is
+    /// someone else's.
+    static func owns(_ record: SessionRecord, _ container: ContainerSummary, agentID: String? = nil) -> Bool {
+        if container.labels[OwnershipLabels.session] == record.name.rawValue { return true }
+        // Sessions imported from the legacy registry own containers ccorc never labelled.
+        if record.isLegacy && container.labels[OwnershipLabels.session] == nil { return true }
+        if let agentID { return container.id == agentID }
+        return record.agents.contains { $0.containerID == container.id }
+    }
+
+    /// The containers among `containers` that ccorc labelled and no session of `records` claims.
+    static func orphanContainers(_ containers: [ContainerSummary], records: [SessionRecord]) -> [ContainerSummary] {
+        let claims = SessionClaims(records, includingVolumes: false)
+        return containers.filter { claims.isOrphan($0.labels, container: $0.name) }
+    }
+}
+
+/// What the registered sessions claim: their names, and their agents' container and volume names.
+/// A labelled container or volume that none of them claims is an orphan.
+struct SessionClaims: Sendable {
+    /// The registered sessions' names, damaged rows' keys included.
+    var sessions: Set<String>
+    /// The agents' container names.
+    var containers: Set<String>
+    /// The agents' volume names (state and image volumes).
+    var volumes: Set<String>
+
+    /// The claims of `records` and of the damaged rows `damagedKeys` (whose containers and
+    /// volumes are theirs by label); the volumes only when `includingVolumes`.
+    init(_ records: [SessionRecord], damagedKeys: [String] = [], includingVolumes: Bool = true) {
+        sessions = Set(records.map(\.name.rawValue)).union(damagedKeys)
+        containers = Set(records.flatMap { $0.agents.map(\.containerName) })
+        volumes = includingVolumes ? Set(records.flatMap { record in record.agents.flatMap { SessionManager.volumeNames(record, $0) } }) : []
+    }
+
+    /// Whether a container with `labels` called `name` is ccorc's and no session's.
+    func isOrphan(_ labels: [String: String], container name: String) -> Bool {
+        Self.isOrphan(labels, name: name, registered: sessions, claimed: containers)
+    }
+
+    /// Whether a volume with `labels` called `name` is ccorc's and no session's.
+    func isOrphan(_ labels: [String: String], volume name: String) -> Bool {
+        Self.isOrphan(labels, name: name, registered: sessions, claimed: volumes)
+    }
+
+    private static func isOrphan(_ labels: [String: String], name: String, registered: Set<String>, claimed: Set<String>) -> Bool {
+        guard let session = labels[OwnershipLabels.session] else { return false }
+        return !registered.contains(session) && !claimed.contains(name)
+    }
+}
