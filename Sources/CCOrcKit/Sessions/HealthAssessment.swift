@@ -1,5 +1,5 @@
 // What a health check concludes from what it gathered: pure, so that every rule can be tested on
-// recorded facts. The gathering is in `SessionHealth.swift`.
+// recorded facts. The gathering is in `SessionManager+Health.swift`.
 
 /// What one container's probe found.
 struct ContainerProbe: Sendable {

@@ -2,7 +2,8 @@ import FoundationEssentials
 import Synchronization
 
 // Carrying out a cleanup: gathering what `CleanupPlanner` decides from, then removing and
-// repairing, with progress. The options and results are in `CleanupModels.swift`.
+// repairing, with progress. The options and results are in `CleanupOptions.swift` and
+// `CleanupResults.swift`.
 
 extension SessionManager {
     /// Engine requests a cleanup keeps in flight by default: removal throughput of dockerd 20.10
