@@ -47,7 +47,7 @@ date_only = symbols=$$(nm "$(1)" 2>/dev/null); \
 
 .PHONY: all build release lib install setup engine engine-stop test test-swift test-c test-c-installed \
 	test-c-threads test-example test-demo demo bench bench-crash clean
-.PHONY: cli-docs install-cli-docs test-cli-install
+.PHONY: cli-docs install-cli-docs test-cli-install format format-check
 
 all: build
 
@@ -114,7 +114,7 @@ install-cli-docs: cli-docs
 		install -m 644 $(CLI_DOCS)/$$cli.fish $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/$$cli.fish || exit 1; done
 	install -m 644 $(CLI_DOCS)/man1/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
 
-# Unit tests, integration tests against the real engine and real tmux, the C ABI under valgrind,
+# The format check, unit tests, integration tests against the real engine and real tmux, the C ABI under valgrind,
 # concurrent C ABI calls on one handle under ThreadSanitizer (both sides of the ABI instrumented),
 # the C ABI once more through an installed prefix and pkg-config, under valgrind against the library
 # exactly as installed (whose release `ccorc` must ignore the debug builds' fault hook, whose exports
@@ -125,9 +125,18 @@ install-cli-docs: cli-docs
 # made and left (the shared test images excepted) fails it, by name.
 test: engine build
 	@inventory=$$(mktemp) && trap 'rm -f "$$inventory"' EXIT && Tests/engine-inventory.sh list >"$$inventory" && \
-	$(MAKE) --no-print-directory test-swift test-c test-c-threads test-c-installed test-cli-install test-example \
+	$(MAKE) --no-print-directory format-check test-swift test-c test-c-threads test-c-installed test-cli-install test-example \
 		test-demo && \
 	Tests/engine-inventory.sh check "$$inventory"
+
+# Every Swift file as swift-format (the toolchain's) lays it out with .swift-format; `make format`
+# rewrites them so.
+FORMATTED := Sources Tests bench Examples Package.swift
+format-check:
+	$(SWIFT) format lint --strict --recursive --configuration .swift-format $(FORMATTED)
+
+format:
+	$(SWIFT) format format --in-place --recursive --configuration .swift-format $(FORMATTED)
 
 # The shared test image is made once, before the suites run in parallel, so that no two suites
 # import it at once.

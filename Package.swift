@@ -21,7 +21,7 @@ let package = Package(
         .executable(name: "ccorc-bench", targets: ["Bench"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2")
     ],
     targets: [
         // System libraries, declared the way swift-corelibs-foundation declares libcurl.
@@ -43,7 +43,9 @@ let package = Package(
         .target(
             name: "CShims", dependencies: ["CCurl", "CJansson", "CSQLite"], path: "CShims",
             cSettings: [.unsafeFlags(["-gdwarf-4"])],
-            linkerSettings: bundledCurl.map { [.unsafeFlags(["-Xlinker", "--whole-archive", "-Xlinker", $0, "-Xlinker", "--no-whole-archive"])] }
+            linkerSettings: bundledCurl.map {
+                [.unsafeFlags(["-Xlinker", "--whole-archive", "-Xlinker", $0, "-Xlinker", "--no-whole-archive"])]
+            }
                 ?? [.linkedLibrary("curl")]),
 
         // The driver: engine client, cgroups, tmux control client, registry, sessions.
@@ -59,15 +61,21 @@ let package = Package(
         // What the two CLIs share: error reporting and output helpers over ArgumentParser.
         .target(
             name: "CLISupport",
-            dependencies: ["CCOrcKit", "CCOrcHeader", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: [
+                "CCOrcKit", "CCOrcHeader", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
             path: "Sources/CLISupport"),
         .executableTarget(
             name: "CcdkCLI",
-            dependencies: ["CCOrcKit", "CLISupport", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: [
+                "CCOrcKit", "CLISupport", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
             path: "Sources/CcdkCLI"),
         .executableTarget(
             name: "CcorcCLI",
-            dependencies: ["CCOrcKit", "CLISupport", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: [
+                "CCOrcKit", "CLISupport", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
             path: "Sources/CcorcCLI"),
         .executableTarget(
             name: "Bench", dependencies: ["CCOrcKit"], path: "bench",
@@ -77,7 +85,11 @@ let package = Package(
         .testTarget(name: "CCOrcKitTests", dependencies: ["CCOrcKit"], path: "Tests/CCOrcKitTests"),
         // The CLIs' own configuration, parsed in-process (no engine, tmux or registry).
         .testTarget(
-            name: "CLITests", dependencies: ["CcorcCLI", "CcdkCLI", "CLISupport", "CCOrcC", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            name: "CLITests",
+            dependencies: [
+                "CcorcCLI", "CcdkCLI", "CLISupport", "CCOrcC",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
             path: "Tests/CLITests"),
         .testTarget(
             name: "IntegrationTests", dependencies: ["CCOrcKit"], path: "Tests/IntegrationTests"),

@@ -10,13 +10,16 @@ func runABIBenchmark(binDirectory: String, sessionCount: Int, calls: Int) async 
         throw CommandFailed(description: "\(clientPath) is missing: `make bench` compiles it against libccorc")
     }
     try await withBenchSessions(binDirectory: binDirectory) { manager, environment, tag in
-        Report.section("list sessions over \(sessionCount) sessions (\(sessionCount * 3) containers), \(calls) calls each")
+        Report.section(
+            "list sessions over \(sessionCount) sessions (\(sessionCount * 3) containers), \(calls) calls each")
         try await registerBenchSessions(manager, tag: tag, count: sessionCount)
         let client = try ABIClient(clientPath, [environment["CCORC_HOME"]!, environment["CCORC_TMUX_SERVER"]!])
         defer { client.finish() }
         let ccorc = binDirectory + "/ccorc"
         let rounds = 10
-        var abi: [Double] = [], processes: [Double] = [], bytes = 0
+        var abi: [Double] = []
+        var processes: [Double] = []
+        var bytes = 0
         for round in 0..<rounds {
             let count = calls / rounds + (round < calls % rounds ? 1 : 0)
             let measured = try client.measure(count)
@@ -24,14 +27,19 @@ func runABIBenchmark(binDirectory: String, sessionCount: Int, calls: Int) async 
             abi += measured.samples
             processes += try timeEach(count) { try runQuietly(ccorc, ["list", "--json"], environment: environment) }
         }
-        Report.line(Comparison(
-            name: "\(calls) x ccorc_list_sessions, one handle", ours: abi.reduce(0, +),
-            peerName: "\(calls) x ccorc list --json", peer: processes.reduce(0, +), unit: "s"))
-        Report.line(Comparison(
-            name: "one ccorc_list_sessions call, median", ours: median(abi),
-            peerName: "one ccorc list --json", peer: median(processes), unit: "s"))
-        let everyContainer = try await manager.engine.listContainers(all: true, filters: ["label": [OwnershipLabels.session]]).count
-        Report.note("\(bytes) bytes of JSON a call; each call lists the \(everyContainer) session containers on the engine")
+        Report.line(
+            Comparison(
+                name: "\(calls) x ccorc_list_sessions, one handle", ours: abi.reduce(0, +),
+                peerName: "\(calls) x ccorc list --json", peer: processes.reduce(0, +), unit: "s"))
+        Report.line(
+            Comparison(
+                name: "one ccorc_list_sessions call, median", ours: median(abi),
+                peerName: "one ccorc list --json", peer: median(processes), unit: "s"))
+        let everyContainer = try await manager.engine.listContainers(
+            all: true, filters: ["label": [OwnershipLabels.session]]
+        ).count
+        Report.note(
+            "\(bytes) bytes of JSON a call; each call lists the \(everyContainer) session containers on the engine")
     }
 }
 

@@ -25,20 +25,28 @@ struct BenchMain {
         do {
             if suites.contains("engine") { try await runEngineBenchmark(containerCount: options.containers) }
             if suites.contains("tmux") { try await runTmuxBenchmark() }
-            if suites.contains("sessions") { try await runSessionBenchmark(binDirectory: binDirectory, sessionCount: options.sessions) }
+            if suites.contains("sessions") {
+                try await runSessionBenchmark(binDirectory: binDirectory, sessionCount: options.sessions)
+            }
             if suites.contains("cleanup") {
-                try await runCleanupBenchmark(binDirectory: binDirectory, sessionCount: options.sessions, jobs: options.jobs, jobsSweep: false)
+                try await runCleanupBenchmark(
+                    binDirectory: binDirectory, sessionCount: options.sessions, jobs: options.jobs, jobsSweep: false)
             }
             if suites.contains("cleanup-jobs") {
-                try await runCleanupBenchmark(binDirectory: binDirectory, sessionCount: min(options.sessions, 300), jobs: nil, jobsSweep: true)
+                try await runCleanupBenchmark(
+                    binDirectory: binDirectory, sessionCount: min(options.sessions, 300), jobs: nil, jobsSweep: true)
             }
             if suites.contains("cleanup-crash") {
-                try await runCleanupCrashCheck(binDirectory: binDirectory, sessionCount: options.crashSessions, rounds: options.crashRounds,
-                                             killAfter: options.crashAfter)
+                try await runCleanupCrashCheck(
+                    binDirectory: binDirectory, sessionCount: options.crashSessions, rounds: options.crashRounds,
+                    killAfter: options.crashAfter)
             }
-            if suites.contains("health") { try await runHealthBenchmark(binDirectory: binDirectory, sessionCount: options.sessions) }
+            if suites.contains("health") {
+                try await runHealthBenchmark(binDirectory: binDirectory, sessionCount: options.sessions)
+            }
             if suites.contains("abi") {
-                try await runABIBenchmark(binDirectory: binDirectory, sessionCount: options.abiSessions, calls: options.abiCalls)
+                try await runABIBenchmark(
+                    binDirectory: binDirectory, sessionCount: options.abiSessions, calls: options.abiCalls)
             }
             if suites.contains("exec") { try await runExecBenchmark(ccdk: binDirectory + "/ccdk") }
         } catch {

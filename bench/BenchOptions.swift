@@ -87,7 +87,9 @@ struct BenchOptions: Equatable {
     /// The text `--help` prints.
     static var usage: String {
         let width = catalog.map(\.name.count).max()! + 2
-        let suiteLines = catalog.map { "  " + $0.name.padding(toLength: width, withPad: " ", startingAt: 0) + $0.summary }
+        let suiteLines = catalog.map {
+            "  " + $0.name.padding(toLength: width, withPad: " ", startingAt: 0) + $0.summary
+        }
         return """
             USAGE: ccorc-bench [SUITE...] [--containers N] [--sessions N] [--jobs N] [--abi-sessions N] [--abi-calls N]
                                [--crash-sessions N] [--crash-rounds N] [--crash-after SECONDS]

@@ -2,7 +2,7 @@ import CCOrcKit
 import Foundation
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Starts `arguments` with every signal at its default action and none blocked, stdin from `input`
@@ -11,7 +11,9 @@ import Glibc
 /// Both halves matter for tmux: a blocked signal is inherited through exec (task threads block
 /// SIGTERM, and a tmux server started with it blocked never exits on kill-server), and so is an
 /// ignored one (a background job of a non-interactive shell starts with SIGINT ignored).
-func spawnWithCleanSignals(_ arguments: [String], input: Int32?, output: Int32, closing: Int32) -> Result<pid_t, TmuxError> {
+func spawnWithCleanSignals(
+    _ arguments: [String], input: Int32?, output: Int32, closing: Int32
+) -> Result<pid_t, TmuxError> {
     var actions = posix_spawn_file_actions_t()
     posix_spawn_file_actions_init(&actions)
     defer { posix_spawn_file_actions_destroy(&actions) }
@@ -40,7 +42,8 @@ func spawnWithCleanSignals(_ arguments: [String], input: Int32?, output: Int32, 
     defer { argv.forEach { free($0) } }
     var pid: pid_t = 0
     let status = posix_spawnp(&pid, arguments[0], &actions, &attributes, argv, environ)
-    return status == 0 ? .success(pid) : .failure(TmuxError(.spawnFailed, "cannot start \(arguments[0])", systemError: status))
+    return status == 0
+        ? .success(pid) : .failure(TmuxError(.spawnFailed, "cannot start \(arguments[0])", systemError: status))
 }
 
 /// Starts `tmux` processes the way a shell would (stdout read to its end), for the peer figures
@@ -97,7 +100,9 @@ func startQuietly(_ path: String, _ arguments: [String], environment: [String: S
 
 /// Runs a program with its output discarded; throws if its exit status is outside `accepting`.
 /// The process is registered while it runs, so that an interrupted run stops it.
-func runQuietly(_ path: String, _ arguments: [String], environment: [String: String] = [:], accepting: ClosedRange<Int32> = 0...0) throws {
+func runQuietly(
+    _ path: String, _ arguments: [String], environment: [String: String] = [:], accepting: ClosedRange<Int32> = 0...0
+) throws {
     let status = try runWithStatus(path, arguments, environment: environment)
     if !accepting.contains(status) {
         throw CommandFailed(description: "\(path) \(arguments.prefix(4).joined(separator: " ")) exited \(status)")

@@ -3,7 +3,7 @@ import Foundation
 import Synchronization
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Everything a benchmark run starts, registered as it is started, so that one cleanup removes it
@@ -248,7 +248,9 @@ final class BenchResources: Sendable {
             _ = try? TmuxBenchProcess.runWithStatus(["tmux", "-S", socketPath, "kill-server"])
         }
         if let pid, let startTime, Self.stop([(pid, startTime)], after: 2) > 0 {
-            printToStandardError("ccorc-bench: the tmux server on \(socketPath) (pid \(pid)) did not exit on kill-server or SIGTERM: killed it")
+            printToStandardError(
+                "ccorc-bench: the tmux server on \(socketPath) (pid \(pid)) did not exit on kill-server or SIGTERM: killed it"
+            )
         }
         let stubborn = Self.stop(panes, after: 1)
         if stubborn > 0 {
@@ -303,7 +305,8 @@ final class BenchResources: Sendable {
             let containers: [ContainerSummary]
             let volumes: [Volume]
             do {
-                containers = try await engine.listContainers(all: true, filters: ["name": prefixes.map { "^/" + $0 }]).filter { ours($0.name) }
+                containers = try await engine.listContainers(all: true, filters: ["name": prefixes.map { "^/" + $0 }])
+                    .filter { ours($0.name) }
                 volumes = try await engine.listVolumes(filters: ["name": Array(prefixes)]).filter { ours($0.name) }
             } catch {
                 printToStandardError("ccorc-bench: cannot list this run's containers and volumes: \(error)")
@@ -315,9 +318,14 @@ final class BenchResources: Sendable {
                 continue
             }
             quiet = 0
-            printToStandardError("ccorc-bench: removing \(containers.count) containers and \(volumes.count) volumes this run made")
-            _ = await forEachConcurrently(containers.map(\.id), width: 16) { try await engine.removeContainer($0, force: true, volumes: true) }
-            _ = await forEachConcurrently(volumes.map(\.name), width: 16) { try await engine.removeVolume($0, force: true) }
+            printToStandardError(
+                "ccorc-bench: removing \(containers.count) containers and \(volumes.count) volumes this run made")
+            _ = await forEachConcurrently(containers.map(\.id), width: 16) {
+                try await engine.removeContainer($0, force: true, volumes: true)
+            }
+            _ = await forEachConcurrently(volumes.map(\.name), width: 16) {
+                try await engine.removeVolume($0, force: true)
+            }
         }
     }
 
@@ -326,8 +334,10 @@ final class BenchResources: Sendable {
     /// The pid of the tmux server on `socketPath`, or nil when none answers there.
     private static func askTmuxServerPID(_ socketPath: String) -> pid_t? {
         guard FileManager.default.fileExists(atPath: socketPath),
-              let result = try? TmuxBenchProcess.runWithStatus(["tmux", "-S", socketPath, "display-message", "-p", "#{pid}"]),
-              result.status == 0
+            let result = try? TmuxBenchProcess.runWithStatus([
+                "tmux", "-S", socketPath, "display-message", "-p", "#{pid}",
+            ]),
+            result.status == 0
         else { return nil }
         return pid_t(result.output.trimmingCharacters(in: .whitespacesAndNewlines))
     }
@@ -336,7 +346,9 @@ final class BenchResources: Sendable {
     private static func children(of parent: pid_t) -> [(pid: pid_t, startTime: String)] {
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
         return entries.compactMap { entry in
-            guard let pid = pid_t(entry), let stat = processStat(pid), stat.parent == parent, stat.state != "Z" else { return nil }
+            guard let pid = pid_t(entry), let stat = processStat(pid), stat.parent == parent, stat.state != "Z" else {
+                return nil
+            }
             return (pid, stat.startTime)
         }
     }
@@ -350,7 +362,7 @@ final class BenchResources: Sendable {
     /// State, parent pid and start time (in clock ticks after boot) from /proc/PID/stat.
     private static func processStat(_ pid: pid_t) -> (state: String, parent: pid_t, startTime: String)? {
         guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-              let close = text.lastIndex(of: ")")
+            let close = text.lastIndex(of: ")")
         else { return nil }
         // Fields after the command name: state (3), ppid (4), ... starttime (22).
         let fields = text[text.index(after: close)...].split(separator: " ")

@@ -29,7 +29,9 @@ private func measureExec(ccdk: String, container name: String) async throws {
     Report.section("Exec start-up: launch to exit of `true` in a running container, median of 30, runs alternating")
     // Every docker CLI installed is a peer (Debian's and a newer one may both be there). The engine's
     // own exec time drifts by several ms over a minute, so the commands take turns.
-    let dockers = ["/usr/bin/docker", "/usr/local/bin/docker"].filter { FileManager.default.isExecutableFile(atPath: $0) }
+    let dockers = ["/usr/bin/docker", "/usr/local/bin/docker"].filter {
+        FileManager.default.isExecutableFile(atPath: $0)
+    }
     var ours: [Double] = []
     var peers = [[Double]](repeating: [], count: dockers.count)
     for _ in 0..<30 {
@@ -39,17 +41,25 @@ private func measureExec(ccdk: String, container name: String) async throws {
         }
     }
     for (docker, samples) in zip(dockers, peers) {
-        Report.line(Comparison(name: "ccdk exec NAME -- true", ours: median(ours), peerName: "\(docker) exec", peer: median(samples), unit: "s"))
+        Report.line(
+            Comparison(
+                name: "ccdk exec NAME -- true", ours: median(ours), peerName: "\(docker) exec", peer: median(samples),
+                unit: "s"))
     }
     if dockers.isEmpty {
-        Report.line(Comparison(name: "ccdk exec NAME -- true", ours: median(ours), peerName: "docker exec", peer: nil, unit: "s"))
+        Report.line(
+            Comparison(
+                name: "ccdk exec NAME -- true", ours: median(ours), peerName: "docker exec", peer: nil, unit: "s"))
         Report.note("no docker CLI installed: the peer was skipped")
     }
 
     Report.section("Launch to a remote shell's first prompt, median of 20")
     var prompts: [Double] = []
     for _ in 0..<20 { prompts.append(try timeToPrompt(ccdk, name)) }
-    Report.line(Comparison(name: "ccdk exec -i NAME -- sh -i, first prompt", ours: median(prompts), peerName: "-", peer: nil, unit: "s"))
+    Report.line(
+        Comparison(
+            name: "ccdk exec -i NAME -- sh -i, first prompt", ours: median(prompts), peerName: "-", peer: nil, unit: "s"
+        ))
 }
 
 /// Starts an interactive shell through ccdk and returns the seconds until its prompt arrives.
@@ -57,7 +67,8 @@ private func timeToPrompt(_ ccdk: String, _ container: String) throws -> Double 
     let process = Process()
     process.executableURL = URL(fileURLWithPath: ccdk)
     process.arguments = ["exec", "-i", container, "--", "sh", "-i"]
-    let input = Pipe(), output = Pipe()
+    let input = Pipe()
+    let output = Pipe()
     process.standardInput = input
     process.standardOutput = output
     process.standardError = FileHandle.nullDevice

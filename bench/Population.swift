@@ -5,7 +5,9 @@ import Foundation
 /// committed rows), without tmux or state volumes, and starts the containers of the first
 /// `runningCount`.
 /// - Returns: the names of the running sessions.
-func plantBenchSessions(_ manager: SessionManager, names: [SessionName], tag: String, runningCount: Int) async throws -> [SessionName] {
+func plantBenchSessions(
+    _ manager: SessionManager, names: [SessionName], tag: String, runningCount: Int
+) async throws -> [SessionName] {
     let engine = manager.engine
     let roles = LaunchOptions().roles
     let imageID = try await manager.engine.imageID("ccorc-busybox:latest")
@@ -13,12 +15,15 @@ func plantBenchSessions(_ manager: SessionManager, names: [SessionName], tag: St
         try BenchResources.shared.checkpoint()
         let now = Date()
         var record = SessionRecord(
-            name: name, tmuxSession: name.rawValue, createdAt: now, updatedAt: now, lastResumedAt: nil, image: "ccorc-busybox:latest",
+            name: name, tmuxSession: name.rawValue, createdAt: now, updatedAt: now, lastResumedAt: nil,
+            image: "ccorc-busybox:latest",
             agentCommand: "sh", memoryBytes: nil, nanoCPUs: nil, networkMode: "none", mounts: [], environment: [],
             workingDirectory: nil, config: ["stateDirectory": "/root/.claude"], status: .ready,
             agents: roles.enumerated().map { index, role in
-                AgentRecord(role: role, containerName: SessionManager.containerName(name, role), containerID: nil,
-                            stateVolume: SessionManager.volumeName(name, role), model: nil, tmuxWindow: role.rawValue, position: index)
+                AgentRecord(
+                    role: role, containerName: SessionManager.containerName(name, role), containerID: nil,
+                    stateVolume: SessionManager.volumeName(name, role), model: nil, tmuxWindow: role.rawValue,
+                    position: index)
             })
         for agent in record.agents {
             var spec = manager.containerSpec(record, agent, mounts: [], imageID: imageID)
@@ -33,7 +38,9 @@ func plantBenchSessions(_ manager: SessionManager, names: [SessionName], tag: St
     }
     if let failure = created.first(where: { $0.error != nil })?.error { throw failure }
     let running = Array(names.prefix(runningCount))
-    let started = await forEachConcurrently(running.flatMap { name in roles.map { SessionManager.containerName(name, $0) } }, width: 16) {
+    let started = await forEachConcurrently(
+        running.flatMap { name in roles.map { SessionManager.containerName(name, $0) } }, width: 16
+    ) {
         try BenchResources.shared.checkpoint()
         try await engine.startContainer($0)
     }
@@ -49,7 +56,9 @@ func plantBenchSessions(_ manager: SessionManager, names: [SessionName], tag: St
 /// `ccorc stop` leaves a session: containers stopped, no tmux session (an agent's window ends with
 /// its container).
 /// - Returns: the names of the running sessions.
-func plantLaunchedSessions(_ manager: SessionManager, names: [SessionName], runningCount: Int) async throws -> [SessionName] {
+func plantLaunchedSessions(
+    _ manager: SessionManager, names: [SessionName], runningCount: Int
+) async throws -> [SessionName] {
     let engine = manager.engine
     let options = {
         var options = LaunchOptions()
@@ -69,7 +78,8 @@ func plantLaunchedSessions(_ manager: SessionManager, names: [SessionName], runn
             for volume in manager.agentVolumes(record, agent) {
                 _ = try await engine.createVolume(name: volume.name, labels: volume.labels)
             }
-            record.agents[index].containerID = try await engine.createContainer(manager.containerSpec(record, agent, mounts: [], imageID: image.id))
+            record.agents[index].containerID = try await engine.createContainer(
+                manager.containerSpec(record, agent, mounts: [], imageID: image.id))
         }
         record.status = .ready
         record.config = SessionManager.launchConfig(image, launchedBy: nil)
@@ -78,15 +88,20 @@ func plantLaunchedSessions(_ manager: SessionManager, names: [SessionName], runn
     if let failure = created.first(where: { $0.error != nil })?.error { throw failure }
     let running = Array(names.prefix(runningCount))
     let roles = options.roles
-    let started = await forEachConcurrently(running.flatMap { name in roles.map { SessionManager.containerName(name, $0) } }, width: 16) {
+    let started = await forEachConcurrently(
+        running.flatMap { name in roles.map { SessionManager.containerName(name, $0) } }, width: 16
+    ) {
         try BenchResources.shared.checkpoint()
         try await engine.startContainer($0)
     }
     if let failure = started.first(where: { $0.error != nil })?.error { throw failure }
     for name in running {
-        try await newBenchSession(manager, TmuxNewSessionOptions(name: name.rawValue, windowName: roles[0].rawValue, command: ["sleep", "3600"]))
+        try await newBenchSession(
+            manager,
+            TmuxNewSessionOptions(name: name.rawValue, windowName: roles[0].rawValue, command: ["sleep", "3600"]))
         for role in roles.dropFirst() {
-            _ = try await manager.tmux.newWindow(session: name.rawValue, TmuxNewWindowOptions(name: role.rawValue, command: ["sleep", "3600"]))
+            _ = try await manager.tmux.newWindow(
+                session: name.rawValue, TmuxNewWindowOptions(name: role.rawValue, command: ["sleep", "3600"]))
         }
     }
     return running
@@ -104,8 +119,12 @@ struct SessionLeftovers {
 
     static func of(_ manager: SessionManager, prefix: String) async throws -> SessionLeftovers {
         func ours(_ labels: [String: String]) -> Bool { labels[OwnershipLabels.session]?.hasPrefix(prefix) == true }
-        let containers = try await manager.engine.listContainers(all: true, filters: ["label": [OwnershipLabels.session]]).filter { ours($0.labels) }
-        let volumes = try await manager.engine.listVolumes(filters: ["label": [OwnershipLabels.session]]).filter { ours($0.labels) }
+        let containers = try await manager.engine.listContainers(
+            all: true, filters: ["label": [OwnershipLabels.session]]
+        ).filter { ours($0.labels) }
+        let volumes = try await manager.engine.listVolumes(filters: ["label": [OwnershipLabels.session]]).filter {
+            ours($0.labels)
+        }
         let tmuxSessions: [String]
         do {
             tmuxSessions = try await manager.tmux.listSessions().map(\.name).filter { $0.hasPrefix(prefix) }
@@ -134,10 +153,14 @@ struct SessionLeftovers {
 func removeBenchLeftovers(_ engine: EngineClient, tag: String) async {
     let planted = (try? await engine.listContainers(all: true, filters: ["label": ["ccorc.bench=\(tag)"]])) ?? []
     let launched = (try? await engine.listContainers(all: true, filters: ["label": [OwnershipLabels.session]])) ?? []
-    let ours = Set(planted.map(\.id) + launched.filter { $0.labels[OwnershipLabels.session]?.hasPrefix(tag + "-") == true }.map(\.id))
+    let ours = Set(
+        planted.map(\.id)
+            + launched.filter { $0.labels[OwnershipLabels.session]?.hasPrefix(tag + "-") == true }.map(\.id))
     _ = await forEachConcurrently(Array(ours), width: 16) { try await engine.removeContainer($0, force: true) }
     let volumes = (try? await engine.listVolumes(filters: ["label": [OwnershipLabels.session]])) ?? []
-    _ = await forEachConcurrently(volumes.filter { $0.labels[OwnershipLabels.session]?.hasPrefix(tag + "-") == true }.map(\.name)) {
+    _ = await forEachConcurrently(
+        volumes.filter { $0.labels[OwnershipLabels.session]?.hasPrefix(tag + "-") == true }.map(\.name)
+    ) {
         try await engine.removeVolume($0, force: true)
     }
 }

@@ -22,14 +22,19 @@ enum Report {
         let ours = format(comparison.ours, comparison.unit)
         let peer = comparison.peer.map { format($0, comparison.unit) } ?? "n/a"
         let ratio = comparison.speedup.map { String(format: "%.2fx", $0) } ?? "-"
-        say(pad(comparison.name, 48) + pad("ccorc " + ours, 22) + pad(comparison.peerName + " " + peer, 36) + "peer/ours " + ratio)
+        say(
+            pad(comparison.name, 48) + pad("ccorc " + ours, 22) + pad(comparison.peerName + " " + peer, 36)
+                + "peer/ours " + ratio)
     }
 
     static func note(_ text: String) { say("   " + text) }
 
     static func format(_ value: Double, _ unit: String) -> String {
         switch unit {
-        case "s": return value < 1e-3 ? String(format: "%.1f µs", value * 1e6) : value < 1 ? String(format: "%.2f ms", value * 1e3) : String(format: "%.2f s", value)
+        case "s":
+            return value < 1e-3
+                ? String(format: "%.1f µs", value * 1e6)
+                : value < 1 ? String(format: "%.2f ms", value * 1e3) : String(format: "%.2f s", value)
         default: return String(format: "%.1f %@", value, unit)
         }
     }

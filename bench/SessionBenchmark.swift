@@ -4,7 +4,8 @@ import Foundation
 /// `ccorc list` over many registered sessions beside its floor, and bulk launch and stop.
 func runSessionBenchmark(binDirectory: String, sessionCount: Int) async throws {
     try await withBenchSessions(binDirectory: binDirectory) { manager, environment, tag in
-        try await measureSessions(manager, environment: environment, binDirectory: binDirectory, tag: tag, sessionCount: sessionCount)
+        try await measureSessions(
+            manager, environment: environment, binDirectory: binDirectory, tag: tag, sessionCount: sessionCount)
     }
 }
 
@@ -53,38 +54,62 @@ private func removeBenchSessions(_ manager: SessionManager, tag: String, home: S
     try? FileManager.default.removeItem(atPath: home)
 }
 
-private func measureSessions(_ manager: SessionManager, environment: [String: String], binDirectory: String, tag: String, sessionCount: Int) async throws {
-    Report.section("ccorc list over \(sessionCount) registered sessions (\(sessionCount * 3) containers), median of 10, runs alternating")
+private func measureSessions(
+    _ manager: SessionManager, environment: [String: String], binDirectory: String, tag: String, sessionCount: Int
+) async throws {
+    Report.section(
+        "ccorc list over \(sessionCount) registered sessions (\(sessionCount * 3) containers), median of 10, runs alternating"
+    )
     try await registerBenchSessions(manager, tag: tag, count: sessionCount)
     let engine = manager.engine
     let ccorc = binDirectory + "/ccorc"
     let version = try await engine.apiVersion()
     let filter = "%7B%22label%22%3A%5B%22ccorc.session%22%5D%7D"  // {"label":["ccorc.session"]}
     // The engine's list time drifts with its load, so the three take turns.
-    var list: [Double] = [], verbose: [Double] = [], floor: [Double] = []
+    var list: [Double] = []
+    var verbose: [Double] = []
+    var floor: [Double] = []
     for _ in 0..<10 {
         list += try timeEach(1) { try runQuietly(ccorc, ["list", "--json"], environment: environment) }
         verbose += try timeEach(1) { try runQuietly(ccorc, ["list", "--verbose"], environment: environment) }
         floor += try timeEach(1) {
-            try runQuietly("/usr/bin/curl", ["-s", "-o", "/dev/null", "--unix-socket", engine.host.socketPath,
-                                             "http://localhost/v\(version)/containers/json?all=1&filters=\(filter)"])
+            try runQuietly(
+                "/usr/bin/curl",
+                [
+                    "-s", "-o", "/dev/null", "--unix-socket", engine.host.socketPath,
+                    "http://localhost/v\(version)/containers/json?all=1&filters=\(filter)",
+                ])
             try runQuietly("/usr/bin/tmux", ["-L", environment["CCORC_TMUX_SERVER"]!, "list-sessions"])
         }
     }
-    Report.line(Comparison(name: "ccorc list --json (process)", ours: median(list), peerName: "floor: curl list + tmux ls", peer: median(floor), unit: "s"))
-    Report.line(Comparison(name: "ccorc list --verbose (process)", ours: median(verbose), peerName: "floor: curl list + tmux ls", peer: median(floor), unit: "s"))
-    Report.note(String(format: "ccorc list / floor = %.2f (target at most 2, and under 250 ms)", median(list) / median(floor)))
+    Report.line(
+        Comparison(
+            name: "ccorc list --json (process)", ours: median(list), peerName: "floor: curl list + tmux ls",
+            peer: median(floor), unit: "s"))
+    Report.line(
+        Comparison(
+            name: "ccorc list --verbose (process)", ours: median(verbose), peerName: "floor: curl list + tmux ls",
+            peer: median(floor), unit: "s"))
+    Report.note(
+        String(format: "ccorc list / floor = %.2f (target at most 2, and under 250 ms)", median(list) / median(floor)))
 
     Report.section("Launch and stop 20 sessions")
     let batch = (0..<20).map { "\(tag)-l\($0)" }
     let sequentialNames = (0..<20).map { "\(tag)-q\($0)" }
-    let together = try timeEach(1) { try runQuietly(ccorc, ["launch", "--detach"] + batch, environment: environment) }[0]
+    let together = try timeEach(1) { try runQuietly(ccorc, ["launch", "--detach"] + batch, environment: environment) }[
+        0]
     let oneByOne = try timeEach(1) {
         for name in sequentialNames { try runQuietly(ccorc, ["launch", "--detach", name], environment: environment) }
     }[0]
-    Report.line(Comparison(name: "ccorc launch of 20 in one call", ours: together, peerName: "20 launches one after another", peer: oneByOne, unit: "s"))
+    Report.line(
+        Comparison(
+            name: "ccorc launch of 20 in one call", ours: together, peerName: "20 launches one after another",
+            peer: oneByOne, unit: "s"))
     let stop = try timeEach(1) { try runQuietly(ccorc, ["stop", "--time", "10"] + batch, environment: environment) }[0]
-    Report.line(Comparison(name: "ccorc stop of 20 running sessions in one call", ours: stop, peerName: "one grace period", peer: 10, unit: "s"))
+    Report.line(
+        Comparison(
+            name: "ccorc stop of 20 running sessions in one call", ours: stop, peerName: "one grace period", peer: 10,
+            unit: "s"))
 }
 
 /// Registers `count` sessions the way launch leaves them, `TAG-sN`: every agent's container is
@@ -96,5 +121,8 @@ func registerBenchSessions(_ manager: SessionManager, tag: String, count session
     for name in running.prefix(20) {
         try await newBenchSession(manager, TmuxNewSessionOptions(name: name.rawValue, command: ["sleep", "3600"]))
     }
-    Report.note(String(format: "set up %d sessions (%d running) in %.1f s", sessionCount, running.count, Date().timeIntervalSince(start)))
+    Report.note(
+        String(
+            format: "set up %d sessions (%d running) in %.1f s", sessionCount, running.count,
+            Date().timeIntervalSince(start)))
 }

@@ -2,7 +2,7 @@ import CCOrcKit
 import Foundation
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The tmux benchmark: one control-mode pipe against a `tmux` process per query, on a private
@@ -35,7 +35,8 @@ func runTmuxBenchmark() async throws {
         if index == 0 { resources.tmuxServerStarted(onSocket: socketPath) }
     }
 
-    Report.section("tmux: one control-mode pipe vs a tmux process per query (\(sessionCount) sessions, medians of \(calls))")
+    Report.section(
+        "tmux: one control-mode pipe vs a tmux process per query (\(sessionCount) sessions, medians of \(calls))")
 
     // (a) One session's status.
     let statusFormat = "#{session_name} #{session_windows} #{session_attached} #{session_activity}"
@@ -49,16 +50,23 @@ func runTmuxBenchmark() async throws {
     let spawnHas = try timeEach(calls) {
         _ = try TmuxBenchProcess.run(tmux + ["has-session", "-t", "=bench-50:"])
     }
-    Report.line(Comparison(name: "(a) session status (display-message -p)", ours: median(pipeStatus),
-                           peerName: "tmux process", peer: median(spawnStatus), unit: "s"))
-    Report.line(Comparison(name: "(a) has-session", ours: median(pipeHas),
-                           peerName: "tmux process", peer: median(spawnHas), unit: "s"))
+    Report.line(
+        Comparison(
+            name: "(a) session status (display-message -p)", ours: median(pipeStatus),
+            peerName: "tmux process", peer: median(spawnStatus), unit: "s"))
+    Report.line(
+        Comparison(
+            name: "(a) has-session", ours: median(pipeHas),
+            peerName: "tmux process", peer: median(spawnHas), unit: "s"))
 
     // (b) A full poll of all sessions.
-    let listFormat = "#{session_id}\t#{session_windows}\t#{session_attached}\t#{session_created}\t#{session_activity}\t#{session_name}"
+    let listFormat =
+        "#{session_id}\t#{session_windows}\t#{session_attached}\t#{session_created}\t#{session_activity}\t#{session_name}"
     var listed = 0
     let pipeList = try await timeEachAsync(calls) { listed = try await client.listSessions().count }
-    guard listed == sessionCount else { throw TmuxError(.protocolError, "listed \(listed) sessions, expected \(sessionCount)") }
+    guard listed == sessionCount else {
+        throw TmuxError(.protocolError, "listed \(listed) sessions, expected \(sessionCount)")
+    }
     let pipeRawList = try await timeEachAsync(calls) {
         _ = try await client.run([TmuxCommandLine("list-sessions", "-F", listFormat)])
     }
@@ -69,14 +77,22 @@ func runTmuxBenchmark() async throws {
     defer { floor.close() }
     let floorList = try timeEach(calls) { try floor.roundTrip("list-sessions -F '\(listFormat)'") }
     let floorStatus = try timeEach(calls) { try floor.roundTrip("display-message -p -t =bench-50: '\(statusFormat)'") }
-    Report.line(Comparison(name: "(b) listSessions() of \(sessionCount), typed", ours: median(pipeList),
-                           peerName: "tmux process", peer: median(spawnList), unit: "s"))
-    Report.line(Comparison(name: "(b) listSessions() vs floor", ours: median(pipeList),
-                           peerName: "raw pipe floor", peer: median(floorList), unit: "s"))
-    Report.line(Comparison(name: "(b) run([list-sessions -F]) vs floor", ours: median(pipeRawList),
-                           peerName: "raw pipe floor", peer: median(floorList), unit: "s"))
-    Report.line(Comparison(name: "(a) display-message vs floor", ours: median(pipeStatus),
-                           peerName: "raw pipe floor", peer: median(floorStatus), unit: "s"))
+    Report.line(
+        Comparison(
+            name: "(b) listSessions() of \(sessionCount), typed", ours: median(pipeList),
+            peerName: "tmux process", peer: median(spawnList), unit: "s"))
+    Report.line(
+        Comparison(
+            name: "(b) listSessions() vs floor", ours: median(pipeList),
+            peerName: "raw pipe floor", peer: median(floorList), unit: "s"))
+    Report.line(
+        Comparison(
+            name: "(b) run([list-sessions -F]) vs floor", ours: median(pipeRawList),
+            peerName: "raw pipe floor", peer: median(floorList), unit: "s"))
+    Report.line(
+        Comparison(
+            name: "(a) display-message vs floor", ours: median(pipeStatus),
+            peerName: "raw pipe floor", peer: median(floorStatus), unit: "s"))
     Report.note("raw pipe floor: one thread writing a command line and reading to %end on its own tmux -C pipe")
     Report.note("typed calls add quoting, reply matching across threads, an async resume and parsing into structs")
 
@@ -89,7 +105,8 @@ func runTmuxBenchmark() async throws {
     for index in 0..<events {
         try resources.checkpoint()
         let start = DispatchTime.now().uptimeNanoseconds
-        async let created = changer.newSession(TmuxNewSessionOptions(name: "latency-\(index)", command: ["sleep", "3600"]))
+        async let created = changer.newSession(
+            TmuxNewSessionOptions(name: "latency-\(index)", command: ["sleep", "3600"]))
         while let notification = await iterator.next() {
             if notification == .sessionsChanged { break }
         }
@@ -111,13 +128,22 @@ func runTmuxBenchmark() async throws {
         }
         killedPaneLatency.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
     }
-    Report.line(Comparison(name: "(c) new session -> %sessions-changed", ours: median(newSessionLatency),
-                           peerName: "target", peer: 0.005, unit: "s"))
-    Report.line(Comparison(name: "(c) killed pane -> %unlinked-window-close", ours: median(killedPaneLatency),
-                           peerName: "target", peer: 0.005, unit: "s"))
-    Report.note(String(format: "(c) medians of %d events; new session p90 %.2f ms, killed pane p90 %.2f ms; timed from the write of new-session on a second client / from kill(2)",
-                       events, percentile(newSessionLatency, 0.9) * 1e3, percentile(killedPaneLatency, 0.9) * 1e3))
-    Report.note("format subscriptions (refresh-client -B) are checked by tmux 3.3a once a second, so they are not the fast path")
+    Report.line(
+        Comparison(
+            name: "(c) new session -> %sessions-changed", ours: median(newSessionLatency),
+            peerName: "target", peer: 0.005, unit: "s"))
+    Report.line(
+        Comparison(
+            name: "(c) killed pane -> %unlinked-window-close", ours: median(killedPaneLatency),
+            peerName: "target", peer: 0.005, unit: "s"))
+    Report.note(
+        String(
+            format:
+                "(c) medians of %d events; new session p90 %.2f ms, killed pane p90 %.2f ms; timed from the write of new-session on a second client / from kill(2)",
+            events, percentile(newSessionLatency, 0.9) * 1e3, percentile(killedPaneLatency, 0.9) * 1e3))
+    Report.note(
+        "format subscriptions (refresh-client -B) are checked by tmux 3.3a once a second, so they are not the fast path"
+    )
 }
 
 private func percentile(_ samples: [Double], _ fraction: Double) -> Double {
@@ -142,7 +168,8 @@ final class TmuxRawPipe {
             throw TmuxError(.spawnFailed, "socketpair", systemError: errno)
         }
         let status = spawnWithCleanSignals(
-            tmux + ["-C", "attach-session", "-f", "no-output,ignore-size"], input: pair[1], output: pair[1], closing: pair[0])
+            tmux + ["-C", "attach-session", "-f", "no-output,ignore-size"], input: pair[1], output: pair[1],
+            closing: pair[0])
         Glibc.close(pair[1])
         let pid: pid_t
         do {

@@ -5,12 +5,12 @@ import PackageDescription
 let package = Package(
     name: "TeamSession",
     dependencies: [
-        .package(name: "ccorc", path: "../.."),
+        .package(name: "ccorc", path: "../..")
     ],
     targets: [
         .executableTarget(
             name: "TeamSession",
             dependencies: [.product(name: "CCOrcKit", package: "ccorc")],
-            path: "Sources/TeamSession"),
+            path: "Sources/TeamSession")
     ]
 )

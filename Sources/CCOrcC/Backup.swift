@@ -1,7 +1,8 @@
 import CCOrcHeader
 import CCOrcKit
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 // `ccorc_export`, `ccorc_import` and `ccorc_recover`: the same export document, import and
@@ -31,14 +32,17 @@ func readExportFiles(_ paths: [String]) throws -> [ExportedSession] {
 /// Exports sessions (`ccorc_export` in ccorc.h).
 @_cdecl("ccorc_export")
 public func cExport(
-    _ handle: OpaquePointer?, _ names: StringArrayPointer?, _ nameCount: Int, _ includeSecrets: Int32, _ export: ResultPointer?,
+    _ handle: OpaquePointer?, _ names: StringArrayPointer?, _ nameCount: Int, _ includeSecrets: Int32,
+    _ export: ResultPointer?,
     _ error: UnsafeMutablePointer<ccorc_error>?
 ) -> ccorc_status {
     exportedCall(export, error) {
         let manager = try SessionHandle.from(handle).manager
         let names = try sessionNames(names, count: nameCount)
         let secrets = includeSecrets != 0
-        let sessions = try waitFor { try await manager.exportWithDamage(names.isEmpty ? nil : names, includeSecrets: secrets).sessions }
+        let sessions = try waitFor {
+            try await manager.exportWithDamage(names.isEmpty ? nil : names, includeSecrets: secrets).sessions
+        }
         return SessionExportFormat.document(sessions, includeSecrets: secrets)
     }
 }
@@ -52,7 +56,8 @@ public func cImportOptionsInit(_ options: UnsafeMutablePointer<ccorc_import_opti
 /// Registers the sessions of export files (`ccorc_import` in ccorc.h).
 @_cdecl("ccorc_import")
 public func cImport(
-    _ handle: OpaquePointer?, _ paths: StringArrayPointer?, _ pathCount: Int, _ options: UnsafePointer<ccorc_import_options>?,
+    _ handle: OpaquePointer?, _ paths: StringArrayPointer?, _ pathCount: Int,
+    _ options: UnsafePointer<ccorc_import_options>?,
     _ result: ResultPointer?, _ error: UnsafeMutablePointer<ccorc_error>?
 ) -> ccorc_status {
     exportedCall(result, error) {
@@ -60,7 +65,8 @@ public func cImport(
         let paths = try stringArray(paths, count: pathCount, "paths")
         guard !paths.isEmpty else { throw BoundaryError.invalid("name at least one export file") }
         let options = try options.map { try initializedOptions($0, "ccorc_import_options_init") }
-        let create = (options?.create ?? 0) != 0, force = (options?.force ?? 0) != 0
+        let create = (options?.create ?? 0) != 0
+        let force = (options?.force ?? 0) != 0
         let sessions = try readExportFiles(paths)
         let imported = try waitFor { try await manager.importSessions(sessions, create: create, force: force) }
         return ImportedSession.jsonValue(imported)
@@ -69,7 +75,9 @@ public func cImport(
 
 /// Rebuilds missing registry entries from labels (`ccorc_recover` in ccorc.h).
 @_cdecl("ccorc_recover")
-public func cRecover(_ handle: OpaquePointer?, _ dryRun: Int32, _ report: ResultPointer?, _ error: UnsafeMutablePointer<ccorc_error>?) -> ccorc_status {
+public func cRecover(
+    _ handle: OpaquePointer?, _ dryRun: Int32, _ report: ResultPointer?, _ error: UnsafeMutablePointer<ccorc_error>?
+) -> ccorc_status {
     exportedCall(report, error) {
         let manager = try SessionHandle.from(handle).manager
         let dryRun = dryRun != 0

@@ -95,7 +95,9 @@ func exportedCall(_ error: UnsafeMutablePointer<ccorc_error>?, _ body: () throws
 }
 
 /// Runs one exported call that returns JSON: the result is NULL until `body` succeeds.
-func exportedCall(_ result: ResultPointer?, _ error: UnsafeMutablePointer<ccorc_error>?, _ body: () throws -> JSONValue) -> ccorc_status {
+func exportedCall(
+    _ result: ResultPointer?, _ error: UnsafeMutablePointer<ccorc_error>?, _ body: () throws -> JSONValue
+) -> ccorc_status {
     result?.pointee = nil
     return exportedCall(error) {
         guard let result else { throw BoundaryError.invalid("the result pointer must not be NULL") }
@@ -104,7 +106,9 @@ func exportedCall(_ result: ResultPointer?, _ error: UnsafeMutablePointer<ccorc_
 }
 
 /// Runs one bulk call: its JSON is delivered also when some names failed; the status is the first failure's.
-func exportedBulkCall(_ result: ResultPointer?, _ error: UnsafeMutablePointer<ccorc_error>?, _ body: () throws -> BulkOutcome) -> ccorc_status {
+func exportedBulkCall(
+    _ result: ResultPointer?, _ error: UnsafeMutablePointer<ccorc_error>?, _ body: () throws -> BulkOutcome
+) -> ccorc_status {
     result?.pointee = nil
     return exportedCall(error) {
         guard let result else { throw BoundaryError.invalid("the result pointer must not be NULL") }
@@ -119,9 +123,13 @@ func bulkOutcome(_ results: [(name: SessionName, error: Error?)], succeededKey: 
     let failures = results.compactMap { result in result.error.map { (result.name, $0) } }
     let json: JSONValue = [
         succeededKey: JSONValue(strings: results.filter { $0.error == nil }.map(\.name.rawValue)),
-        "failed": .array(failures.map { name, error in
-            ["name": .string(name.rawValue), "code": .int(Int64(status(of: error).rawValue)), "message": .string("\(error)")]
-        }),
+        "failed": .array(
+            failures.map { name, error in
+                [
+                    "name": .string(name.rawValue), "code": .int(Int64(status(of: error).rawValue)),
+                    "message": .string("\(error)"),
+                ]
+            }),
     ]
     return BulkOutcome(json: json, firstFailure: failures.first?.1)
 }
@@ -144,7 +152,9 @@ func waitFor<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) thro
 /// A required C string argument.
 func requiredString(_ pointer: UnsafePointer<CChar>?, _ what: String) throws -> String {
     guard let pointer else { throw BoundaryError.invalid("\(what) must not be NULL") }
-    guard let value = String(validatingCString: pointer) else { throw BoundaryError.invalid("\(what) is not valid UTF-8") }
+    guard let value = String(validatingCString: pointer) else {
+        throw BoundaryError.invalid("\(what) is not valid UTF-8")
+    }
     return value
 }
 
@@ -175,11 +185,15 @@ func sessionNames(_ pointer: StringArrayPointer?, count: Int) throws -> [Session
 /// struct of another layout is refused rather than read past its end. A struct that grew keeps
 /// accepting the size of an older header, from `oldestSize` up: only its first `size` bytes are
 /// read, and the fields beyond them keep their defaults (zero, NULL).
-func initializedOptions<Options>(_ pointer: UnsafePointer<Options>, _ initializer: String, oldestSize: Int? = nil) throws -> Options {
+func initializedOptions<Options>(
+    _ pointer: UnsafePointer<Options>, _ initializer: String, oldestSize: Int? = nil
+) throws -> Options {
     let size = UnsafeRawPointer(pointer).load(as: Int.self)
     if size == MemoryLayout<Options>.size { return pointer.pointee }
     guard let oldestSize, size >= oldestSize, size < MemoryLayout<Options>.size else {
-        throw BoundaryError.invalid("the options' size field is \(size), not \(MemoryLayout<Options>.size): initialize them with \(initializer)()")
+        throw BoundaryError.invalid(
+            "the options' size field is \(size), not \(MemoryLayout<Options>.size): initialize them with \(initializer)()"
+        )
     }
     let copy = UnsafeMutablePointer<Options>.allocate(capacity: 1)
     defer { copy.deallocate() }

@@ -13,13 +13,15 @@ final class SessionHandle {
         let home = try optionalString(options?.home, "home")
         let ccdk = try optionalString(options?.ccdk_path, "ccdk_path")
         let environment = ProcessEnvironment.current
-        let server: TmuxServer = tmuxSocket.map { .socket($0) } ?? tmuxServer.map { .named($0) } ?? .fromEnvironment(environment)
+        let server: TmuxServer =
+            tmuxSocket.map { .socket($0) } ?? tmuxServer.map { .named($0) } ?? .fromEnvironment(environment)
         try server.validate()
         let engine = try EngineClient(host: try engineHost.map { try EngineHost(dockerHost: $0) })
         let registry = try SessionRegistry(home: home ?? SessionRegistry.defaultHome(environment: environment))
         // The C ABI has no channel for warnings but stderr, where the CLI puts them too.
         for warning in registry.warnings { StandardStream.error.write("ccorc: warning: \(warning)\n") }
-        manager = SessionManager(engine: engine, tmux: TmuxControlClient(server: server), registry: registry, shellProgram: ccdk ?? "ccdk")
+        manager = SessionManager(
+            engine: engine, tmux: TmuxControlClient(server: server), registry: registry, shellProgram: ccdk ?? "ccdk")
     }
 
     /// The handle behind a C pointer; the caller keeps it open for the call's duration.
@@ -81,7 +83,10 @@ public func cLaunchOptionsInit(_ options: UnsafeMutablePointer<ccorc_launch_opti
 
 /// Opens a handle (`ccorc_open` in ccorc.h).
 @_cdecl("ccorc_open")
-public func cOpen(_ options: UnsafePointer<ccorc_options>?, _ handle: UnsafeMutablePointer<OpaquePointer?>?, _ error: UnsafeMutablePointer<ccorc_error>?) -> ccorc_status {
+public func cOpen(
+    _ options: UnsafePointer<ccorc_options>?, _ handle: UnsafeMutablePointer<OpaquePointer?>?,
+    _ error: UnsafeMutablePointer<ccorc_error>?
+) -> ccorc_status {
     handle?.pointee = nil
     return exportedCall(error) {
         guard let handle else { throw BoundaryError.invalid("the handle pointer must not be NULL") }

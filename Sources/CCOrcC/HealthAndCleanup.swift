@@ -16,10 +16,12 @@ struct CleanupRequest: Sendable {
 
     init(_ options: ccorc_cleanup_options) throws {
         selection.names = try sessionNames(options.names, count: options.name_count)
-        selection.patterns = try stringArray(options.patterns, count: options.pattern_count, "patterns").map(GlobPattern.init)
+        selection.patterns = try stringArray(options.patterns, count: options.pattern_count, "patterns").map(
+            GlobPattern.init)
         selection.stoppedOnly = options.stopped_only != 0
         guard options.older_than_seconds >= 0, options.older_than_seconds.isFinite else {
-            throw BoundaryError.invalid("older_than_seconds must be 0 (no age condition) or more, not \(options.older_than_seconds)")
+            throw BoundaryError.invalid(
+                "older_than_seconds must be 0 (no age condition) or more, not \(options.older_than_seconds)")
         }
         selection.olderThan = options.older_than_seconds > 0 ? options.older_than_seconds : nil
         selection.fixBroken = options.fix_broken != 0
@@ -27,11 +29,14 @@ struct CleanupRequest: Sendable {
         selection.orphans = options.orphans != 0
         dryRun = options.dry_run != 0
         keepVolumes = options.keep_volumes != 0
-        guard options.jobs >= 0 else { throw BoundaryError.invalid("jobs must be 0 (the default) or more, not \(options.jobs)") }
+        guard options.jobs >= 0 else {
+            throw BoundaryError.invalid("jobs must be 0 (the default) or more, not \(options.jobs)")
+        }
         jobs = options.jobs == 0 ? SessionManager.defaultCleanupJobs : Int(options.jobs)
         if selection.dropBroken && !selection.fixBroken { throw BoundaryError.invalid("drop goes with fix_broken") }
         guard !selection.isEmpty else {
-            throw BoundaryError.invalid("name sessions, give patterns, or ask for stopped-only, older-than, broken sessions or orphans")
+            throw BoundaryError.invalid(
+                "name sessions, give patterns, or ask for stopped-only, older-than, broken sessions or orphans")
         }
     }
 }
@@ -58,7 +63,8 @@ func cleanupSummary(_ manager: SessionManager, _ request: CleanupRequest) async 
 /// Health of sessions (`ccorc_health` in ccorc.h).
 @_cdecl("ccorc_health")
 public func cHealth(
-    _ handle: OpaquePointer?, _ names: StringArrayPointer?, _ nameCount: Int, _ report: ResultPointer?, _ error: UnsafeMutablePointer<ccorc_error>?
+    _ handle: OpaquePointer?, _ names: StringArrayPointer?, _ nameCount: Int, _ report: ResultPointer?,
+    _ error: UnsafeMutablePointer<ccorc_error>?
 ) -> ccorc_status {
     exportedCall(report, error) {
         let manager = try SessionHandle.from(handle).manager
@@ -76,12 +82,14 @@ public func cCleanupOptionsInit(_ options: UnsafeMutablePointer<ccorc_cleanup_op
 /// Removes sessions by name, pattern or stopped-only (`ccorc_cleanup` in ccorc.h).
 @_cdecl("ccorc_cleanup")
 public func cCleanup(
-    _ handle: OpaquePointer?, _ options: UnsafePointer<ccorc_cleanup_options>?, _ summary: ResultPointer?, _ error: UnsafeMutablePointer<ccorc_error>?
+    _ handle: OpaquePointer?, _ options: UnsafePointer<ccorc_cleanup_options>?, _ summary: ResultPointer?,
+    _ error: UnsafeMutablePointer<ccorc_error>?
 ) -> ccorc_status {
     exportedBulkCall(summary, error) {
         let manager = try SessionHandle.from(handle).manager
         guard let options else { throw BoundaryError.invalid("the cleanup options must not be NULL") }
-        let request = try CleanupRequest(try initializedOptions(options, "ccorc_cleanup_options_init", oldestSize: CleanupRequest.oldestSize))
+        let request = try CleanupRequest(
+            try initializedOptions(options, "ccorc_cleanup_options_init", oldestSize: CleanupRequest.oldestSize))
         return try waitFor { try await cleanupSummary(manager, request) }
     }
 }

@@ -6,7 +6,10 @@ import CCOrcKit
 
 /// Registered sessions with their live state (`ccorc_list_sessions` in ccorc.h).
 @_cdecl("ccorc_list_sessions")
-public func cListSessions(_ handle: OpaquePointer?, _ includeOrphans: Int32, _ sessions: ResultPointer?, _ error: UnsafeMutablePointer<ccorc_error>?) -> ccorc_status {
+public func cListSessions(
+    _ handle: OpaquePointer?, _ includeOrphans: Int32, _ sessions: ResultPointer?,
+    _ error: UnsafeMutablePointer<ccorc_error>?
+) -> ccorc_status {
     exportedCall(sessions, error) {
         let manager = try SessionHandle.from(handle).manager
         return try waitFor { try await manager.listing(includeOrphans: includeOrphans != 0).jsonValue }
@@ -15,7 +18,10 @@ public func cListSessions(_ handle: OpaquePointer?, _ includeOrphans: Int32, _ s
 
 /// One session in detail (`ccorc_session_info` in ccorc.h).
 @_cdecl("ccorc_session_info")
-public func cSessionInfo(_ handle: OpaquePointer?, _ name: UnsafePointer<CChar>?, _ session: ResultPointer?, _ error: UnsafeMutablePointer<ccorc_error>?) -> ccorc_status {
+public func cSessionInfo(
+    _ handle: OpaquePointer?, _ name: UnsafePointer<CChar>?, _ session: ResultPointer?,
+    _ error: UnsafeMutablePointer<ccorc_error>?
+) -> ccorc_status {
     exportedCall(session, error) {
         let manager = try SessionHandle.from(handle).manager
         let name = try sessionName(name)
@@ -26,14 +32,17 @@ public func cSessionInfo(_ handle: OpaquePointer?, _ name: UnsafePointer<CChar>?
 /// Launches sessions concurrently (`ccorc_launch` in ccorc.h).
 @_cdecl("ccorc_launch")
 public func cLaunch(
-    _ handle: OpaquePointer?, _ names: StringArrayPointer?, _ nameCount: Int, _ options: UnsafePointer<ccorc_launch_options>?,
+    _ handle: OpaquePointer?, _ names: StringArrayPointer?, _ nameCount: Int,
+    _ options: UnsafePointer<ccorc_launch_options>?,
     _ result: ResultPointer?, _ error: UnsafeMutablePointer<ccorc_error>?
 ) -> ccorc_status {
     exportedBulkCall(result, error) {
         let manager = try SessionHandle.from(handle).manager
         let names = try sessionNames(names, count: nameCount)
         guard !names.isEmpty else { throw BoundaryError.invalid("name at least one session") }
-        let launchOptions = try options.map { try LaunchOptions(try initializedOptions($0, "ccorc_launch_options_init")) } ?? LaunchOptions()
+        let launchOptions =
+            try options.map { try LaunchOptions(try initializedOptions($0, "ccorc_launch_options_init")) }
+            ?? LaunchOptions()
         let results = try waitFor { try await manager.launch(names, options: launchOptions) }
         return bulkOutcome(results, succeededKey: "launched")
     }
@@ -41,7 +50,10 @@ public func cLaunch(
 
 /// Brings a stopped session back (`ccorc_resume` in ccorc.h).
 @_cdecl("ccorc_resume")
-public func cResume(_ handle: OpaquePointer?, _ name: UnsafePointer<CChar>?, _ session: ResultPointer?, _ error: UnsafeMutablePointer<ccorc_error>?) -> ccorc_status {
+public func cResume(
+    _ handle: OpaquePointer?, _ name: UnsafePointer<CChar>?, _ session: ResultPointer?,
+    _ error: UnsafeMutablePointer<ccorc_error>?
+) -> ccorc_status {
     exportedCall(session, error) {
         let manager = try SessionHandle.from(handle).manager
         let name = try sessionName(name)
@@ -52,7 +64,8 @@ public func cResume(_ handle: OpaquePointer?, _ name: UnsafePointer<CChar>?, _ s
 /// Stops sessions (`ccorc_stop` in ccorc.h).
 @_cdecl("ccorc_stop")
 public func cStop(
-    _ handle: OpaquePointer?, _ names: StringArrayPointer?, _ nameCount: Int, _ timeoutSeconds: Int32, _ keepTmux: Int32,
+    _ handle: OpaquePointer?, _ names: StringArrayPointer?, _ nameCount: Int, _ timeoutSeconds: Int32,
+    _ keepTmux: Int32,
     _ result: ResultPointer?, _ error: UnsafeMutablePointer<ccorc_error>?
 ) -> ccorc_status {
     exportedBulkCall(result, error) {
@@ -67,10 +80,14 @@ public func cStop(
 
 /// Managed containers (`ccorc_list_containers` in ccorc.h).
 @_cdecl("ccorc_list_containers")
-public func cListContainers(_ handle: OpaquePointer?, _ every: Int32, _ containers: ResultPointer?, _ error: UnsafeMutablePointer<ccorc_error>?) -> ccorc_status {
+public func cListContainers(
+    _ handle: OpaquePointer?, _ every: Int32, _ containers: ResultPointer?, _ error: UnsafeMutablePointer<ccorc_error>?
+) -> ccorc_status {
     exportedCall(containers, error) {
         let engine = try SessionHandle.from(handle).manager.engine
-        return try waitFor { .array(try await engine.managedContainers(includingUnmanaged: every != 0).map(\.jsonValue)) }
+        return try waitFor {
+            .array(try await engine.managedContainers(includingUnmanaged: every != 0).map(\.jsonValue))
+        }
     }
 }
 

@@ -26,7 +26,8 @@ public enum CommandLineRunner {
         } catch let error as any CCOrcError {
             // An error with no case of its own used to be ArgumentParser's to print, which keeps
             // only its first line; it still does.
-            let message = error.codeName == "failed" ? firstLine(of: error.description) ?? error.description : error.description
+            let message =
+                error.codeName == "failed" ? firstLine(of: error.description) ?? error.description : error.description
             fail(programName, message, code: error.codeName, json: json, status: error.kind.exitStatus)
         } catch {
             // --help and --version are ArgumentParser's to print; a usage error is one line like
@@ -35,8 +36,9 @@ public enum CommandLineRunner {
             guard status != .success else { Root.exit(withError: error) }
             let message = firstLine(of: Root.message(for: error)) ?? "\(error)"
             let usage = status.rawValue == ExitCode.validationFailure.rawValue
-            fail(programName, usage && !json ? "\(message) (see `\(programName) --help`)" : message,
-                 code: usage ? "usage" : "failed", json: json, status: status.rawValue)
+            fail(
+                programName, usage && !json ? "\(message) (see `\(programName) --help`)" : message,
+                code: usage ? "usage" : "failed", json: json, status: status.rawValue)
         }
     }
 
@@ -45,7 +47,8 @@ public enum CommandLineRunner {
         text.split(separator: "\n").first.map(String.init)
     }
 
-    private static func fail(_ program: String, _ message: String, code: String, json: Bool, status: Int32 = 1) -> Never {
+    private static func fail(_ program: String, _ message: String, code: String, json: Bool, status: Int32 = 1) -> Never
+    {
         if json {
             print(JSONValue.object(["error": ["code": .string(code), "message": .string(message)]]).serialized())
         } else {
@@ -87,7 +90,8 @@ extension ErrorKind {
     public var exitStatus: Int32 {
         // Exhaustive: a kind added to the library needs its own decision here.
         switch self {
-        case .notFound, .alreadyExists, .conflict, .invalidInput, .engineUnreachable, .engine, .tmux, .registry, .session,
+        case .notFound, .alreadyExists, .conflict, .invalidInput, .engineUnreachable, .engine, .tmux, .registry,
+            .session,
             .unsupported, .internal:
             return EXIT_FAILURE
         }

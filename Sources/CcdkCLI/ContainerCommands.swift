@@ -6,11 +6,13 @@ import Glibc
 
 struct ListContainers: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "list", abstract: "List the containers ccorc and ccdk manage, team ones marked with their session.",
+        commandName: "list",
+        abstract: "List the containers ccorc and ccdk manage, team ones marked with their session.",
         aliases: ["ps"])
 
     @Flag(help: "Print JSON.") var json = false
-    @Flag(name: .customLong("every"), help: "List every container on the engine, not only managed ones.") var every = false
+    @Flag(name: .customLong("every"), help: "List every container on the engine, not only managed ones.") var every =
+        false
 
     func run() async throws {
         let engine = try EngineClient()
@@ -36,8 +38,10 @@ struct ContainerOptions: ParsableArguments {
     @Option(help: "Image (default: $CCORC_IMAGE or ccorc-agent:latest).") var image: String?
     @Option(help: "Memory limit, e.g. 512m or 4g.") var memory: String?
     @Option(help: "CPU limit, e.g. 0.5 or 2.") var cpus: String?
-    @Option(name: [.customShort("e"), .long], help: "Environment variable KEY=VALUE (repeatable).") var env: [String] = []
-    @Option(help: "Mount SOURCE:/path[:ro] (a source without a slash is a named volume; repeatable).") var mount: [String] = []
+    @Option(name: [.customShort("e"), .long], help: "Environment variable KEY=VALUE (repeatable).") var env: [String] =
+        []
+    @Option(help: "Mount SOURCE:/path[:ro] (a source without a slash is a named volume; repeatable).") var mount:
+        [String] = []
     @Option(name: [.customShort("w"), .long], help: "Working directory inside the container.") var workdir: String?
     @Option(help: "Network mode (default: $CCORC_NETWORK, else the engine's default).") var network: String?
     @Option(help: "Label KEY=VALUE (repeatable).") var label: [String] = []
@@ -99,11 +103,14 @@ struct RunContainer: AsyncParsableCommand {
         let spec = try options.spec(name: name, command: command)
         let engine = try EngineClient()
         guard try await engine.imageExists(spec.image) else {
-            throw CommandLineFailure("image \(spec.image) not found: import one with `ccdk image import` or `ccdk image busybox`, or pass --image")
+            throw CommandLineFailure(
+                "image \(spec.image) not found: import one with `ccdk image import` or `ccdk image busybox`, or pass --image"
+            )
         }
         guard detach else {
             let interactive = InteractiveOptions(
-                tty: LocalTerminal.isTerminal(STDIN_FILENO), stdin: true, detachKeys: try DetachKeys(terminal.detachKeys))
+                tty: LocalTerminal.isTerminal(STDIN_FILENO), stdin: true,
+                detachKeys: try DetachKeys(terminal.detachKeys))
             try finish(try await engine.runInteractive(spec, options: interactive), container: name)
             return
         }
@@ -130,14 +137,18 @@ struct StartContainers: AsyncParsableCommand {
 }
 
 struct StopContainers: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "stop", abstract: "Stop running containers (they persist).")
+    static let configuration = CommandConfiguration(
+        commandName: "stop", abstract: "Stop running containers (they persist).")
     @OptionGroup var targets: InstancesArguments
     @Option(name: [.customShort("t"), .long], help: "Seconds to wait before killing.") var time: Int?
 
     func run() async throws {
         let engine = try EngineClient()
         let time = self.time
-        try reportBulk(await forEachConcurrently(try targets.all(), width: 64) { try await engine.stopContainer($0, timeout: time) })
+        try reportBulk(
+            await forEachConcurrently(try targets.all(), width: 64) {
+                try await engine.stopContainer($0, timeout: time)
+            })
     }
 }
 
@@ -149,16 +160,22 @@ struct RestartContainers: AsyncParsableCommand {
     func run() async throws {
         let engine = try EngineClient()
         let time = self.time
-        try reportBulk(await forEachConcurrently(try targets.all(), width: 64) { try await engine.restartContainer($0, timeout: time) })
+        try reportBulk(
+            await forEachConcurrently(try targets.all(), width: 64) {
+                try await engine.restartContainer($0, timeout: time)
+            })
     }
 }
 
 struct RemoveContainers: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "rm", abstract: "Remove containers by name or by glob pattern (patterns match managed containers only).")
+        commandName: "rm",
+        abstract: "Remove containers by name or by glob pattern (patterns match managed containers only).")
     @OptionGroup var targets: InstancesArguments
     @Flag(name: [.customShort("f"), .long], help: "Remove running containers too.") var force = false
-    @Flag(name: [.customShort("v"), .long], help: "Also remove the containers' anonymous volumes (an image's VOLUME paths).") var volumes = false
+    @Flag(
+        name: [.customShort("v"), .long],
+        help: "Also remove the containers' anonymous volumes (an image's VOLUME paths).") var volumes = false
 
     func run() async throws {
         let engine = try EngineClient()
@@ -169,14 +186,20 @@ struct RemoveContainers: AsyncParsableCommand {
                 names.append(target)
                 continue
             }
-            if managed == nil { managed = try await engine.listContainers(all: true, filters: OwnershipLabels.managedFilter) }
+            if managed == nil {
+                managed = try await engine.listContainers(all: true, filters: OwnershipLabels.managedFilter)
+            }
             let pattern = try GlobPattern(target)
             let matches = managed!.filter { pattern.matches($0.name) }.map(\.name)
             if matches.isEmpty { printError("ccdk: no managed container matches \(target)") }
             names += matches
         }
-        let force = self.force, volumes = self.volumes
-        try reportBulk(await forEachConcurrently(names, width: 16) { try await engine.removeContainer($0, force: force, volumes: volumes) })
+        let force = self.force
+        let volumes = self.volumes
+        try reportBulk(
+            await forEachConcurrently(names, width: 16) {
+                try await engine.removeContainer($0, force: force, volumes: volumes)
+            })
     }
 }
 
@@ -220,28 +243,35 @@ struct Status: AsyncParsableCommand {
             ("State", details.state.rawValue + (details.state == .exited ? " (exit \(details.exitCode))" : "")),
             ("Memory", details.memory > 0 ? ResourceLimits.formatBytes(details.memory) : "unlimited"),
             ("CPUs", details.nanoCPUs > 0 ? ResourceLimits.formatCPUs(details.nanoCPUs) : "unlimited"),
-            ("Network", details.networkMode), ("Command", SecretMasking.maskArguments(details.command).joined(separator: " ")),
+            ("Network", details.networkMode),
+            ("Command", SecretMasking.maskArguments(details.command).joined(separator: " ")),
         ]
         if details.oomKilled { lines.append(("OOM killed", "yes")) }
         if let session = details.labels[OwnershipLabels.session] { lines.append(("Session", session)) }
         if let role = details.labels[OwnershipLabels.role] { lines.append(("Role", role)) }
-        for mount in details.mounts { lines.append(("Mount", "\(mount.source) -> \(mount.destination)\(mount.readWrite ? "" : " (ro)")")) }
+        for mount in details.mounts {
+            lines.append(("Mount", "\(mount.source) -> \(mount.destination)\(mount.readWrite ? "" : " (ro)")"))
+        }
         let width = lines.map(\.0.count).max() ?? 0
         for (key, value) in lines { print(key + ":" + String(repeating: " ", count: width - key.count + 2) + value) }
     }
 }
 
 struct Update: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "update", abstract: "Change a container's memory and CPU limits while it runs.")
+    static let configuration = CommandConfiguration(
+        commandName: "update", abstract: "Change a container's memory and CPU limits while it runs.")
     @OptionGroup var target: InstanceArguments
     @Option(help: "New memory limit, e.g. 512m or 4g.") var memory: String?
     @Option(help: "New CPU limit, e.g. 0.5 or 2.") var cpus: String?
 
     func run() async throws {
         guard memory != nil || cpus != nil else { throw ValidationError("give --memory and/or --cpus") }
-        let update = ResourceUpdate(memory: try memory.map(ResourceLimits.parseMemory), nanoCPUs: try cpus.map(ResourceLimits.parseCPUs))
+        let update = ResourceUpdate(
+            memory: try memory.map(ResourceLimits.parseMemory), nanoCPUs: try cpus.map(ResourceLimits.parseCPUs))
         let engine = try EngineClient()
-        for warning in try await engine.updateContainer(try target.name(), update) { printError("ccdk: warning: \(warning)") }
+        for warning in try await engine.updateContainer(try target.name(), update) {
+            printError("ccdk: warning: \(warning)")
+        }
         print(try target.name())
     }
 }
@@ -258,7 +288,10 @@ struct Stats: AsyncParsableCommand {
         var rows: [(String, ResourceUsage)] = []
         for name in try targets.all() {
             let details = try await engine.inspectContainer(name)
-            guard details.state.isUp else { throw CommandLineFailure("container \(details.name) is not running (start it with `ccdk start \(details.name)`)") }
+            guard details.state.isUp else {
+                throw CommandLineFailure(
+                    "container \(details.name) is not running (start it with `ccdk start \(details.name)`)")
+            }
             let usage: ResourceUsage
             do {
                 usage = try reader.usage(containerID: details.id, pid: details.pid, includePids: true)
@@ -268,19 +301,24 @@ struct Stats: AsyncParsableCommand {
             rows.append((details.name, usage))
         }
         if json {
-            printJSON(.array(rows.map { name, usage in
-                var object = usage.jsonValue.object ?? [:]
-                object["name"] = .string(name)
-                return .object(object)
-            }))
+            printJSON(
+                .array(
+                    rows.map { name, usage in
+                        var object = usage.jsonValue.object ?? [:]
+                        object["name"] = .string(name)
+                        return .object(object)
+                    }))
             return
         }
         var table = TextTable(headers: ["NAME", "MEM USAGE / LIMIT", "CPU TIME", "CPUS", "PIDS", "SOURCE"])
         for (name, usage) in rows {
             table.append([
-                name, ResourceLimits.formatBytes(usage.memoryUsage) + " / " + (usage.memoryLimit.map(ResourceLimits.formatBytes) ?? "unlimited"),
+                name,
+                ResourceLimits.formatBytes(usage.memoryUsage) + " / "
+                    + (usage.memoryLimit.map(ResourceLimits.formatBytes) ?? "unlimited"),
                 NumberFormatting.fixed(Double(usage.cpuUsageNanoseconds) / 1e9, digits: 2) + "s",
-                usage.cpuQuotaNanoCPUs.map(ResourceLimits.formatCPUs) ?? "unlimited", String(usage.pids.count), usage.source.rawValue,
+                usage.cpuQuotaNanoCPUs.map(ResourceLimits.formatCPUs) ?? "unlimited", String(usage.pids.count),
+                usage.source.rawValue,
             ])
         }
         print(table.render())

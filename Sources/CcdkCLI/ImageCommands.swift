@@ -31,7 +31,9 @@ struct ImportImage: AsyncParsableCommand {
         commandName: "import", abstract: "Import a root filesystem (a directory or a tarball) as a tagged image.")
     @Argument(help: "A root filesystem directory or tar archive.") var source: String
     @Option(name: [.customShort("t"), .long], help: "The image reference, REPO[:TAG].") var tag: String
-    @Option(name: [.customShort("c"), .long], help: "A Dockerfile instruction to apply, e.g. 'CMD [\"sh\"]' (repeatable).") var change: [String] = []
+    @Option(
+        name: [.customShort("c"), .long], help: "A Dockerfile instruction to apply, e.g. 'CMD [\"sh\"]' (repeatable).")
+    var change: [String] = []
 
     func run() async throws {
         guard FileManager.default.fileExists(atPath: source) else {
@@ -42,10 +44,14 @@ struct ImportImage: AsyncParsableCommand {
         let result: String
         if directoryExists(source) {
             // Archived while it is uploaded: the tree is never whole in memory.
-            result = try await engine.importImage(directory: source, repository: repository, tag: tagName, changes: change)
+            result = try await engine.importImage(
+                directory: source, repository: repository, tag: tagName, changes: change)
         } else {
-            guard let data = FileManager.default.contents(atPath: source) else { throw CommandLineFailure("cannot read \(source)") }
-            result = try await engine.importImage(tarball: Array(data), repository: repository, tag: tagName, changes: change)
+            guard let data = FileManager.default.contents(atPath: source) else {
+                throw CommandLineFailure("cannot read \(source)")
+            }
+            result = try await engine.importImage(
+                tarball: Array(data), repository: repository, tag: tagName, changes: change)
         }
         print("\(repository):\(tagName) \(result)")
     }
@@ -56,7 +62,8 @@ struct BusyboxImageCommand: AsyncParsableCommand {
         commandName: "busybox", abstract: "Make a minimal offline image from the host's static busybox.")
     @Option(name: [.customShort("t"), .long], help: "The image reference.") var tag = "ccorc-busybox:latest"
     @Option(help: "The static busybox binary.") var binary = BusyboxImage.defaultBinary
-    @Option(help: "Run as this non-root user (uid 1000), laid out like the agent image: HOME=/home/USER, VOLUME ~/.claude.")
+    @Option(
+        help: "Run as this non-root user (uid 1000), laid out like the agent image: HOME=/home/USER, VOLUME ~/.claude.")
     var user: String?
     @Flag(help: "Import again even if the image exists.") var force = false
 
@@ -84,7 +91,10 @@ struct ListImages: AsyncParsableCommand {
         var table = TextTable(headers: ["REFERENCE", "ID", "SIZE"])
         for image in images {
             for reference in image.repoTags.isEmpty ? ["<none>"] : image.repoTags {
-                table.append([reference, String(image.id.dropFirst("sha256:".count).prefix(12)), ResourceLimits.formatBytes(image.size)])
+                table.append([
+                    reference, String(image.id.dropFirst("sha256:".count).prefix(12)),
+                    ResourceLimits.formatBytes(image.size),
+                ])
             }
         }
         print(table.render())

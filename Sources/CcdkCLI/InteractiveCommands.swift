@@ -22,7 +22,8 @@ func finish(_ exitCode: Int?, container: String) throws {
 struct Exec: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "exec", abstract: "Run a command in a running container.",
-        discussion: "Input is forwarded when -i is given, or when it is a pipe or a file (not a terminal or /dev/null).")
+        discussion: "Input is forwarded when -i is given, or when it is a pipe or a file (not a terminal or /dev/null)."
+    )
     @Flag(name: .shortAndLong, help: "Allocate a TTY.") var tty = false
     @Flag(name: [.customShort("i"), .customLong("interactive")], help: "Forward input.") var interactive = false
     @Option(name: .shortAndLong, help: "User to run as.") var user: String?
@@ -35,12 +36,15 @@ struct Exec: AsyncParsableCommand {
     func run() async throws {
         guard !command.isEmpty else { throw ValidationError("give the command after --, e.g. ccdk exec NAME -- ls") }
         var options = InteractiveOptions(
-            tty: tty, stdin: interactive || LocalTerminal.isDataSource(STDIN_FILENO), detachKeys: try DetachKeys(terminal.detachKeys))
+            tty: tty, stdin: interactive || LocalTerminal.isDataSource(STDIN_FILENO),
+            detachKeys: try DetachKeys(terminal.detachKeys))
         options.user = user
         options.workingDirectory = workdir
         options.environment = env
         let engine = try EngineClient()
-        try finish(try await engine.execInteractive(container: container, command: command, options: options), container: container)
+        try finish(
+            try await engine.execInteractive(container: container, command: command, options: options),
+            container: container)
     }
 }
 
@@ -57,7 +61,9 @@ struct Shell: AsyncParsableCommand {
     // (and -u, --detach-keys) anywhere before `--`, and everything after `--` arrives untouched.
     @Argument(
         parsing: .remaining,
-        help: ArgumentHelp("NAME (unless -i), then an optional command; put the command after -- when a word of it starts with -.", valueName: "name-and-command"))
+        help: ArgumentHelp(
+            "NAME (unless -i), then an optional command; put the command after -- when a word of it starts with -.",
+            valueName: "name-and-command"))
     var rest: [String] = []
 
     /// One exec that picks the best shell inside the container, so choosing costs no round trip.
@@ -73,12 +79,15 @@ struct Shell: AsyncParsableCommand {
         options.user = user
         let engine = try EngineClient()
         let command = rest.isEmpty ? Shell.loginShell : rest
-        try finish(try await engine.execInteractive(container: container, command: command, options: options), container: container)
+        try finish(
+            try await engine.execInteractive(container: container, command: command, options: options),
+            container: container)
     }
 }
 
 struct Attach: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "attach", abstract: "Attach the terminal to a container's main process.")
+    static let configuration = CommandConfiguration(
+        commandName: "attach", abstract: "Attach the terminal to a container's main process.")
     @OptionGroup var target: InstanceArguments
     @Flag(help: "Do not forward input.") var noStdin = false
     @OptionGroup var terminal: TerminalOptions

@@ -18,12 +18,17 @@ struct Export: AsyncParsableCommand {
     @Argument(help: "Session names.") var names: [String] = []
     @Flag(help: "Export every registered session.") var all = false
     @Option(name: .shortAndLong, help: "A file, or a directory for one NAME.json per session.") var output: String?
-    @Flag(help: "Keep secret values (environment, agent command, cmd and entrypoint) in clear.") var includeSecrets = false
+    @Flag(help: "Keep secret values (environment, agent command, cmd and entrypoint) in clear.") var includeSecrets =
+        false
 
     func run() async throws {
-        guard all != !names.isEmpty else { throw ValidationError(all ? "name sessions or pass --all, not both" : "name sessions to export, or pass --all") }
+        guard all != !names.isEmpty else {
+            throw ValidationError(
+                all ? "name sessions or pass --all, not both" : "name sessions to export, or pass --all")
+        }
         let manager = try await Environment.manager()
-        let (sessions, damaged) = try await manager.exportWithDamage(all ? nil : try parseNames(names), includeSecrets: includeSecrets)
+        let (sessions, damaged) = try await manager.exportWithDamage(
+            all ? nil : try parseNames(names), includeSecrets: includeSecrets)
         warnAboutDamagedRows(damaged)
         guard let output else {
             print(SessionExportFormat.document(sessions, includeSecrets: includeSecrets).serialized(indent: 2))
@@ -76,15 +81,25 @@ struct Import: AsyncParsableCommand {
     @Flag(help: "Create missing containers and volumes as exported.") var create = false
     @Flag(help: "Replace the registry entries of existing names.") var force = false
     @Flag(help: "Read the earlier Python tool's team_contexts.json or sessions.json.") var legacy = false
-    @Option(help: "With --legacy: the image of contexts without containers (default: $CCORC_IMAGE or ccorc-agent:latest).") var image: String?
-    @Option(help: "With --legacy: their network mode (default: $CCORC_NETWORK, else the engine's default).") var network: String?
-    @Flag(help: "Print JSON: {\"imported\": [{\"name\", \"replaced\", \"createdContainers\", \"createdVolumes\", \"warnings\"}]}.") var json = false
+    @Option(
+        help: "With --legacy: the image of contexts without containers (default: $CCORC_IMAGE or ccorc-agent:latest).")
+    var image: String?
+    @Option(help: "With --legacy: their network mode (default: $CCORC_NETWORK, else the engine's default).")
+    var network: String?
+    @Flag(
+        help:
+            "Print JSON: {\"imported\": [{\"name\", \"replaced\", \"createdContainers\", \"createdVolumes\", \"warnings\"}]}."
+    ) var json = false
 
     func run() async throws {
         if legacy {
-            guard files.count <= 1, !create, !force, !json else { throw ValidationError("--legacy takes at most one FILE and no --create, --force or --json") }
+            guard files.count <= 1, !create, !force, !json else {
+                throw ValidationError("--legacy takes at most one FILE and no --create, --force or --json")
+            }
             let paths: [String]
-            do { paths = try files.first.map { [$0] } ?? LegacyRegistry.defaultPaths() } catch { throw CommandLineFailure("\(error)") }
+            do { paths = try files.first.map { [$0] } ?? LegacyRegistry.defaultPaths() } catch {
+                throw CommandLineFailure("\(error)")
+            }
             try await importLegacy(paths)
             return
         }
@@ -109,7 +124,8 @@ struct Import: AsyncParsableCommand {
         for session in imported {
             var line = (session.replaced ? "replaced " : "imported ") + session.name.rawValue
             if !session.createdContainers.isEmpty || !session.createdVolumes.isEmpty {
-                line += " (created \(session.createdContainers.count) container(s), \(session.createdVolumes.count) volume(s); start it with `ccorc resume \(session.name)`)"
+                line +=
+                    " (created \(session.createdContainers.count) container(s), \(session.createdVolumes.count) volume(s); start it with `ccorc resume \(session.name)`)"
             }
             print(line)
             for warning in session.warnings { printError("ccorc: warning: \(session.name): \(warning)") }
@@ -131,23 +147,33 @@ struct Import: AsyncParsableCommand {
         let withoutContainers = Set(report.withoutContainers)
         for name in report.added {
             if withoutContainers.contains(name) {
-                print("registered \(name) without containers (the earlier tool removed them when it stopped): create them with `ccorc cleanup --fix-broken \(name)`, then `ccorc resume \(name)`")
+                print(
+                    "registered \(name) without containers (the earlier tool removed them when it stopped): create them with `ccorc cleanup --fix-broken \(name)`, then `ccorc resume \(name)`"
+                )
             } else {
                 print("registered \(name)")
             }
         }
         for name in report.alreadyRegistered { print("already registered \(name)") }
-        for (key, reason) in report.invalid { printError("ccorc: skipped legacy session \(key.debugDescription): it \(reason)") }
-        print("\(report.added.count) added, \(report.alreadyRegistered.count) already registered, \(report.invalid.count) skipped")
+        for (key, reason) in report.invalid {
+            printError("ccorc: skipped legacy session \(key.debugDescription): it \(reason)")
+        }
+        print(
+            "\(report.added.count) added, \(report.alreadyRegistered.count) already registered, \(report.invalid.count) skipped"
+        )
     }
 }
 
 struct Recover: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Rebuild missing registry entries from the labels of ccorc's containers and volumes.",
-        discussion: "Existing entries are never overwritten. Costs two engine list calls and one inspect per session rebuilt.")
+        discussion:
+            "Existing entries are never overwritten. Costs two engine list calls and one inspect per session rebuilt.")
     @Flag(help: "Print what would be added without adding it.") var dryRun = false
-    @Flag(help: "Print JSON: {\"sessions\": [{\"name\", \"added\", \"image\", \"tmuxSession\", \"agents\", \"notes\"}], \"alreadyRegistered\", \"skipped\"}.") var json = false
+    @Flag(
+        help:
+            "Print JSON: {\"sessions\": [{\"name\", \"added\", \"image\", \"tmuxSession\", \"agents\", \"notes\"}], \"alreadyRegistered\", \"skipped\"}."
+    ) var json = false
 
     func run() async throws {
         let manager: SessionManager
@@ -167,11 +193,15 @@ struct Recover: AsyncParsableCommand {
         for session in report.sessions {
             let record = session.record
             let verb = dryRun ? "would add" : session.added ? "added" : "left"
-            print("\(verb) \(record.name) (\(record.agents.count) agent(s): \(record.agents.map(\.role.rawValue).joined(separator: ", ")); image \(record.image))")
+            print(
+                "\(verb) \(record.name) (\(record.agents.count) agent(s): \(record.agents.map(\.role.rawValue).joined(separator: ", ")); image \(record.image))"
+            )
             for note in session.notes { printError("ccorc: \(record.name): \(note)") }
         }
         for (label, reason) in report.skipped { printError("ccorc: skipped \(label.debugDescription): \(reason)") }
-        if report.sessions.isEmpty { print("nothing to recover (\(report.alreadyRegistered.count) labelled session(s) already registered)") }
+        if report.sessions.isEmpty {
+            print("nothing to recover (\(report.alreadyRegistered.count) labelled session(s) already registered)")
+        }
     }
 }
 

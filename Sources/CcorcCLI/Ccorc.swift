@@ -35,7 +35,8 @@ enum Environment {
 
     /// The `ccdk` beside this executable, which the agent windows run.
     static func ccdkPath() -> String {
-        let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        let executable =
+            (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
         return URL(fileURLWithPath: executable).deletingLastPathComponent().appendingPathComponent("ccdk").path
     }
 
@@ -51,7 +52,8 @@ enum Environment {
         let registry = try registry(faults: faults)
         _ = await negotiated
         return SessionManager(
-            engine: engine, tmux: TmuxControlClient(server: tmuxServer(), faults: faults), registry: registry, shellProgram: ccdkPath(),
+            engine: engine, tmux: TmuxControlClient(server: tmuxServer(), faults: faults), registry: registry,
+            shellProgram: ccdkPath(),
             faults: faults)
     }
 
@@ -96,19 +98,23 @@ func parseNames(_ names: [String]) throws -> [SessionName] {
 }
 
 struct Launch: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Create team sessions (several names launch concurrently).")
+    static let configuration = CommandConfiguration(
+        abstract: "Create team sessions (several names launch concurrently).")
     @Argument(help: "Session names.") var names: [String] = []
-    @Option(name: .customLong("session-name"), help: "A session name (the same as a positional NAME).") var sessionName: [String] = []
+    @Option(name: .customLong("session-name"), help: "A session name (the same as a positional NAME).") var sessionName:
+        [String] = []
     @Option(help: "Comma-separated agent roles.") var agents = "leader,researcher,writer"
     @Option(help: "Image (default: $CCORC_IMAGE or ccorc-agent:latest).") var image: String?
-    @Option(help: "Command each agent window runs in its container (default: $CCORC_AGENT_COMMAND or claude).") var agentCommand: String?
+    @Option(help: "Command each agent window runs in its container (default: $CCORC_AGENT_COMMAND or claude).")
+    var agentCommand: String?
     @Option(name: .customLong("container-memory"), help: "Memory limit per container, e.g. 4g.") var memory: String?
     @Option(name: .customLong("container-cpus"), help: "CPU limit per container, e.g. 2.") var cpus: String?
     @Option(help: "Mount SOURCE:/path[:ro] (repeatable).") var mount: [String] = []
     @Option(help: "Environment variable KEY=VALUE (repeatable).") var env: [String] = []
     @Option(help: "Working directory inside the containers.") var workdir: String?
     @Option(help: "Network mode (default: $CCORC_NETWORK, else the engine's default).") var network: String?
-    @Option(help: "Where each agent's state volume is mounted (default: ~/.claude of the image's user).") var stateDir: String?
+    @Option(help: "Where each agent's state volume is mounted (default: ~/.claude of the image's user).") var stateDir:
+        String?
     @Flag(help: "Replace an existing tmux session of the same name.") var force = false
     @Flag(help: "Do not attach at the end.") var detach = false
 
@@ -152,14 +158,18 @@ struct Launch: AsyncParsableCommand {
 }
 
 struct Resume: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Bring a session back (its stopped containers, its tmux session or missing windows) and attach to it.")
+    static let configuration = CommandConfiguration(
+        abstract: "Bring a session back (its stopped containers, its tmux session or missing windows) and attach to it."
+    )
     @Argument(help: "Session name.") var name: String
     @Flag(help: "Do not attach at the end.") var detach = false
 
     func run() async throws {
         let session = try parseNames([name])[0]
         let status = try await Environment.manager().resume(session)
-        print("resumed \(session): \(status.runningCount)/\(status.agents.count) running, tmux \(status.tmux == nil ? "✗" : "✓")")
+        print(
+            "resumed \(session): \(status.runningCount)/\(status.agents.count) running, tmux \(status.tmux == nil ? "✗" : "✓")"
+        )
         if !detach, LocalTerminal.isTerminal(STDIN_FILENO) { try attachTerminal(to: status.record.tmuxSession) }
     }
 }
@@ -172,13 +182,17 @@ struct Attach: AsyncParsableCommand {
     func run() async throws {
         let session = try parseNames([name])[0]
         let status = try await Environment.manager().status(of: session)
-        guard status.tmux != nil else { throw CommandLineFailure("session \(session) has no tmux session (bring it back with `ccorc resume \(session)`)") }
+        guard status.tmux != nil else {
+            throw CommandLineFailure(
+                "session \(session) has no tmux session (bring it back with `ccorc resume \(session)`)")
+        }
         try attachTerminal(to: status.record.tmuxSession)
     }
 }
 
 struct Stop: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Stop sessions: containers stop (and persist), tmux sessions close.")
+    static let configuration = CommandConfiguration(
+        abstract: "Stop sessions: containers stop (and persist), tmux sessions close.")
     @Argument(help: "Session names.") var names: [String] = []
     @Flag(help: "Stop every registered session.") var all = false
     @Option(help: "Seconds to wait before killing a container.") var time: Int?

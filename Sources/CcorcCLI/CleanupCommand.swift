@@ -23,7 +23,8 @@ struct Cleanup: AsyncParsableCommand {
     @Flag(help: "With --fix-broken: remove the broken sessions instead.") var drop = false
     @Flag(help: "Containers and volumes labelled by ccorc that no session claims.") var orphans = false
     @Flag(help: "Pick sessions from a numbered list.") var interactive = false
-    @Flag(help: "Also remove the containers of imported legacy sessions, which ccorc did not make.") var includeLegacy = false
+    @Flag(help: "Also remove the containers of imported legacy sessions, which ccorc did not make.") var includeLegacy =
+        false
     @Flag(help: "Keep the sessions' named state volumes.") var keepVolumes = false
     @Flag(help: "Print the plan and change nothing.") var dryRun = false
     @Flag(name: .shortAndLong, help: "Do not ask for confirmation.") var yes = false
@@ -72,7 +73,9 @@ struct Cleanup: AsyncParsableCommand {
         let control = CleanupControl()
         let interrupts = InterruptWatch(saying: "stopping: letting requests in flight finish") { control.stop() }
         let display = ProgressDisplay(json: json)
-        let report = await manager.cleanup(plan, keepVolumes: keepVolumes, jobs: jobs, control: control) { display.show($0) }
+        let report = await manager.cleanup(plan, keepVolumes: keepVolumes, jobs: jobs, control: control) {
+            display.show($0)
+        }
         interrupts.cancel()
         display.end()
         if json {
@@ -88,7 +91,9 @@ struct Cleanup: AsyncParsableCommand {
         var selection = CleanupSelection()
         selection.names = try parseNames(sessions + names)
         selection.patterns = try pattern.map { text in
-            do { return try GlobPattern(text) } catch { throw CommandLineFailure("invalid --pattern \"\(text)\": \(error)") }
+            do { return try GlobPattern(text) } catch {
+                throw CommandLineFailure("invalid --pattern \"\(text)\": \(error)")
+            }
         }
         selection.stoppedOnly = stoppedOnly
         selection.olderThan = try olderThan.map(CleanupSelection.parseDuration)
@@ -98,13 +103,20 @@ struct Cleanup: AsyncParsableCommand {
         selection.allSessions = interactive
         selection.includeLegacy = includeLegacy
         if drop && !fixBroken { throw CommandLineFailure("--drop goes with --fix-broken") }
-        if json && interactive { throw CommandLineFailure("--interactive prints a table and asks: it does not go with --json") }
-        if json && !(yes || dryRun) { throw CommandLineFailure("--json cannot ask for confirmation: add --yes, or --dry-run for the plan") }
+        if json && interactive {
+            throw CommandLineFailure("--interactive prints a table and asks: it does not go with --json")
+        }
+        if json && !(yes || dryRun) {
+            throw CommandLineFailure("--json cannot ask for confirmation: add --yes, or --dry-run for the plan")
+        }
         if selection.isEmpty {
-            throw CommandLineFailure("choose what to clean up: --remove NAME, --pattern GLOB, --stopped-only, --older-than DURATION, --fix-broken, --orphans or --interactive")
+            throw CommandLineFailure(
+                "choose what to clean up: --remove NAME, --pattern GLOB, --stopped-only, --older-than DURATION, --fix-broken, --orphans or --interactive"
+            )
         }
         if interactive && !(LocalTerminal.isTerminal(STDIN_FILENO) && LocalTerminal.isTerminal(STDOUT_FILENO)) {
-            throw CommandLineFailure("--interactive needs a terminal; select sessions with --remove, --pattern or --stopped-only instead")
+            throw CommandLineFailure(
+                "--interactive needs a terminal; select sessions with --remove, --pattern or --stopped-only instead")
         }
         return selection
     }
@@ -117,7 +129,8 @@ struct Cleanup: AsyncParsableCommand {
             let record = item.status.record
             table.append([
                 String(index + 1), record.name.rawValue, "\(item.runningCount)/\(item.containers.count) running",
-                item.status.tmux == nil ? "✗" : "✓", age(record.createdAt), age(record.lastResumedAt ?? record.createdAt),
+                item.status.tmux == nil ? "✗" : "✓", age(record.createdAt),
+                age(record.lastResumedAt ?? record.createdAt),
                 item.diskBytes.map(ResourceLimits.formatBytes) ?? "-",
             ])
         }
@@ -132,7 +145,8 @@ struct Cleanup: AsyncParsableCommand {
 
     private func confirm(_ plan: CleanupPlan) throws {
         guard LocalTerminal.isTerminal(STDIN_FILENO) else {
-            throw CommandLineFailure("not a terminal: refusing to clean up without confirmation (pass --yes, or --dry-run to see the plan)")
+            throw CommandLineFailure(
+                "not a terminal: refusing to clean up without confirmation (pass --yes, or --dry-run to see the plan)")
         }
         print("Proceed? [y/N] ", terminator: "")
         fflush(nil)
@@ -147,33 +161,43 @@ struct Cleanup: AsyncParsableCommand {
         if !removals.isEmpty {
             let volumes = keepVolumes ? 0 : removals.reduce(0) { $0 + $1.volumes.count }
             let disk = plan.diskBytes.map { ", frees \(ResourceLimits.formatBytes($0)) of writable layers" } ?? ""
-            print("Remove \(removals.count) session(s): \(removals.reduce(0) { $0 + $1.containers.count }) containers "
-                  + "(\(removals.reduce(0) { $0 + $1.runningCount }) running), \(volumes) volumes, "
-                  + "\(removals.filter { $0.status.tmux != nil }.count) tmux sessions\(disk)")
+            print(
+                "Remove \(removals.count) session(s): \(removals.reduce(0) { $0 + $1.containers.count }) containers "
+                    + "(\(removals.reduce(0) { $0 + $1.runningCount }) running), \(volumes) volumes, "
+                    + "\(removals.filter { $0.status.tmux != nil }.count) tmux sessions\(disk)")
             var table = TextTable(headers: ["NAME", "CONTAINERS", "VOLUMES", "TMUX", "DISK"])
             for item in removals {
                 table.append([
-                    item.name.rawValue, "\(item.containers.count) (\(item.runningCount) running)", keepVolumes ? "kept" : String(item.volumes.count),
+                    item.name.rawValue, "\(item.containers.count) (\(item.runningCount) running)",
+                    keepVolumes ? "kept" : String(item.volumes.count),
                     item.status.tmux == nil ? "-" : "✓", item.diskBytes.map(ResourceLimits.formatBytes) ?? "-",
                 ])
             }
             print(table.render())
             for item in removals where !item.legacyContainers.isEmpty {
-                print("Remove containers ccorc did not make (--include-legacy): \(item.name): \(item.legacyContainers.map(\.name).joined(separator: ", "))")
+                print(
+                    "Remove containers ccorc did not make (--include-legacy): \(item.name): \(item.legacyContainers.map(\.name).joined(separator: ", "))"
+                )
             }
         }
         if !repairs.isEmpty {
             print("Repair \(repairs.count) broken session(s): recreate their missing containers")
             var table = TextTable(headers: ["NAME", "MISSING", "NOTE"])
             for item in repairs {
-                table.append([item.name.rawValue, item.status.missingAgents.map(\.record.containerName).joined(separator: ", "),
-                              item.blocker.map { "cannot repair: \($0)" } ?? "state volumes reattached"])
+                table.append([
+                    item.name.rawValue, item.status.missingAgents.map(\.record.containerName).joined(separator: ", "),
+                    item.blocker.map { "cannot repair: \($0)" } ?? "state volumes reattached",
+                ])
             }
             print(table.render())
         }
         if !plan.orphanContainers.isEmpty || !plan.orphanVolumes.isEmpty {
-            print("Remove orphans (labelled by ccorc, claimed by no session): \(plan.orphanContainers.count) containers, \(plan.orphanVolumes.count) volumes")
-            for container in plan.orphanContainers { print("  container \(container.name) (\(container.state.rawValue))") }
+            print(
+                "Remove orphans (labelled by ccorc, claimed by no session): \(plan.orphanContainers.count) containers, \(plan.orphanVolumes.count) volumes"
+            )
+            for container in plan.orphanContainers {
+                print("  container \(container.name) (\(container.state.rawValue))")
+            }
             for volume in plan.orphanVolumes { print("  volume \(volume.name)") }
         }
         for (name, reason) in plan.skipped { print("Skip \(name): \(reason)") }
@@ -182,10 +206,11 @@ struct Cleanup: AsyncParsableCommand {
     private func printSummary(_ report: CleanupReport) {
         let counts = report.counts
         let rate = report.elapsed > 0 ? Double(report.containersRemoved) / report.elapsed : 0
-        print("removed \(counts.removed), repaired \(counts.repaired), skipped \(counts.skipped), failed \(counts.failed) "
-            + "(\(report.containersRemoved) containers, \(report.volumesRemoved) volumes) "
-            + "in \(NumberFormatting.fixed(report.elapsed, digits: 1)) s, \(NumberFormatting.fixed(rate, digits: 0)) containers/s"
-            + (report.interrupted ? "; interrupted: run the same command again to finish" : ""))
+        print(
+            "removed \(counts.removed), repaired \(counts.repaired), skipped \(counts.skipped), failed \(counts.failed) "
+                + "(\(report.containersRemoved) containers, \(report.volumesRemoved) volumes) "
+                + "in \(NumberFormatting.fixed(report.elapsed, digits: 1)) s, \(NumberFormatting.fixed(rate, digits: 0)) containers/s"
+                + (report.interrupted ? "; interrupted: run the same command again to finish" : ""))
     }
 }
 
@@ -228,9 +253,10 @@ private final class ProgressDisplay: Sendable {
             let rate = progress.elapsed > 0 ? Double(progress.finished) / progress.elapsed : 0
             let eta = rate > 0 ? Double(progress.total - progress.finished) / rate : 0
             let bar = String(repeating: "=", count: filled) + String(repeating: " ", count: width - filled)
-            StandardStream.error.write("\r\u{1B}[K[\(bar)] \(progress.finished)/\(progress.total)  "
-                + "\(NumberFormatting.fixed(rate, digits: 1))/s  \(progress.containersRemoved) containers  "
-                + "ETA \(NumberFormatting.fixed(eta, digits: 0))s")
+            StandardStream.error.write(
+                "\r\u{1B}[K[\(bar)] \(progress.finished)/\(progress.total)  "
+                    + "\(NumberFormatting.fixed(rate, digits: 1))/s  \(progress.containersRemoved) containers  "
+                    + "ETA \(NumberFormatting.fixed(eta, digits: 0))s")
         }
     }
 
@@ -252,9 +278,9 @@ private final class ProgressDisplay: Sendable {
     }
 }
 
-private extension CleanupResult {
+extension CleanupResult {
     /// Whether a progress bar should also print it as a line.
-    var isNoteworthy: Bool {
+    fileprivate var isNoteworthy: Bool {
         if case .removed = outcome { return false }
         if case .skipped = outcome { return false }
         return true

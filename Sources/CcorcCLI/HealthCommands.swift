@@ -25,12 +25,18 @@ struct Health: AsyncParsableCommand {
         // `--watch SECONDS`: a number right after --watch is the interval, not a session name.
         let raw = CommandLine.arguments
         if watch, let flag = raw.firstIndex(of: "--watch"), flag + 1 < raw.count, let seconds = Double(raw[flag + 1]),
-           let index = names.firstIndex(of: raw[flag + 1]) {
-            guard seconds.isFinite, seconds > 0, seconds <= 86_400 else { throw ValidationError("--watch needs a number of seconds between 0 and 86400") }
+            let index = names.firstIndex(of: raw[flag + 1])
+        {
+            guard seconds.isFinite, seconds > 0, seconds <= 86_400 else {
+                throw ValidationError("--watch needs a number of seconds between 0 and 86400")
+            }
             interval = seconds
             names.remove(at: index)
         }
-        guard all != !names.isEmpty else { throw ValidationError(all ? "name sessions or pass --all, not both" : "name sessions to check, or pass --all") }
+        guard all != !names.isEmpty else {
+            throw ValidationError(
+                all ? "name sessions or pass --all, not both" : "name sessions to check, or pass --all")
+        }
         let sessions = all ? nil : try parseNames(names)
         let depth: HealthCheckDepth = all ? .bounded : .full
         let manager = try await Environment.manager()
@@ -52,10 +58,14 @@ struct Health: AsyncParsableCommand {
         if !report.isSound { throw ExitStatus(1) }
     }
 
-    private func watchHealth(_ manager: SessionManager, _ sessions: [SessionName]?, depth: HealthCheckDepth, interval: Double) async throws -> Never {
+    private func watchHealth(
+        _ manager: SessionManager, _ sessions: [SessionName]?, depth: HealthCheckDepth, interval: Double
+    ) async throws -> Never {
         let onTerminal = LocalTerminal.isTerminal(STDOUT_FILENO)
         var previous: HealthReport?
-        for try await report in manager.healthUpdates(of: sessions, depth: depth, interval: .milliseconds(Int(interval * 1000))) {
+        for try await report in manager.healthUpdates(
+            of: sessions, depth: depth, interval: .milliseconds(Int(interval * 1000)))
+        {
             var output: String
             if json {
                 output = report.jsonValue.serialized() + "\n"
@@ -79,29 +89,47 @@ enum HealthText {
         var blocks: [String] = []
         for session in report.sessions {
             var lines = ["\(session.name): \(session.verdict.rawValue)"]
-            var table = TextTable(headers: ["ROLE", "CONTAINER", "STATE", "MEMORY", "CPU", "AGENT", "STATE DIR", "EXIT", "RESTARTS"])
+            var table = TextTable(headers: [
+                "ROLE", "CONTAINER", "STATE", "MEMORY", "CPU", "AGENT", "STATE DIR", "EXIT", "RESTARTS",
+            ])
             for container in session.containers {
-                let memory = container.usage.map { usage in
-                    ResourceLimits.formatBytes(usage.memoryUsage) + (usage.memoryLimit.map { " / " + ResourceLimits.formatBytes($0) } ?? "")
-                } ?? "-"
-                let cpu = cpuPercent[container.name].map { NumberFormatting.fixed($0, digits: 1) + "%" }
-                    ?? container.usage.map { NumberFormatting.fixed(Double($0.cpuUsageNanoseconds) / 1e9, digits: 2) + "s" } ?? "-"
+                let memory =
+                    container.usage.map { usage in
+                        ResourceLimits.formatBytes(usage.memoryUsage)
+                            + (usage.memoryLimit.map { " / " + ResourceLimits.formatBytes($0) } ?? "")
+                    } ?? "-"
+                let cpu =
+                    cpuPercent[container.name].map { NumberFormatting.fixed($0, digits: 1) + "%" }
+                    ?? container.usage.map {
+                        NumberFormatting.fixed(Double($0.cpuUsageNanoseconds) / 1e9, digits: 2) + "s"
+                    } ?? "-"
                 var exit = container.exitCode.map(String.init) ?? "-"
-                if container.oomKilled == true || (container.oomKills ?? 0) > 0 { exit += " (OOM\(container.oomKills.map { $0 > 0 ? " ×\($0)" : "" } ?? ""))" }
+                if container.oomKilled == true || (container.oomKills ?? 0) > 0 {
+                    exit += " (OOM\(container.oomKills.map { $0 > 0 ? " ×\($0)" : "" } ?? ""))"
+                }
                 table.append([
                     container.role.rawValue, container.name, container.state, memory, cpu, mark(container.agentRunning),
-                    mark(container.stateDirectoryExists ?? container.volumeExists), exit, container.restartCount.map(String.init) ?? "-",
+                    mark(container.stateDirectoryExists ?? container.volumeExists), exit,
+                    container.restartCount.map(String.init) ?? "-",
                 ])
             }
             lines.append(table.render())
             let tmux = session.tmux
-            lines.append(tmux.present
-                ? "tmux: ✓ \(tmux.session) (\(tmux.windowCount) windows, \(tmux.attachedClients) attached)"
-                    + (tmux.windows.isEmpty ? "" : ": " + tmux.windows.map { "\($0.window) \($0.present && $0.paneDead != true && $0.runsAgentShell != false ? "✓" : "✗")" }.joined(separator: ", "))
-                    + (tmux.extraWindows.isEmpty ? "" : "; extra: " + tmux.extraWindows.joined(separator: ", "))
-                : "tmux: ✗ \(tmux.session)")
+            lines.append(
+                tmux.present
+                    ? "tmux: ✓ \(tmux.session) (\(tmux.windowCount) windows, \(tmux.attachedClients) attached)"
+                        + (tmux.windows.isEmpty
+                            ? ""
+                            : ": "
+                                + tmux.windows.map {
+                                    "\($0.window) \($0.present && $0.paneDead != true && $0.runsAgentShell != false ? "✓" : "✗")"
+                                }.joined(separator: ", "))
+                        + (tmux.extraWindows.isEmpty ? "" : "; extra: " + tmux.extraWindows.joined(separator: ", "))
+                    : "tmux: ✗ \(tmux.session)")
             for issue in session.issues {
-                lines.append("  \(issue.severity == .broken ? "✗" : "!") \(issue.subject): \(issue.message)" + (issue.fix.map { "; fix: \($0)" } ?? ""))
+                lines.append(
+                    "  \(issue.severity == .broken ? "✗" : "!") \(issue.subject): \(issue.message)"
+                        + (issue.fix.map { "; fix: \($0)" } ?? ""))
             }
             blocks.append(lines.joined(separator: "\n"))
         }

@@ -16,7 +16,8 @@ func age(_ date: Date) -> String {
 }
 
 struct List: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "List registered team sessions (see `ccdk list` for every container).")
+    static let configuration = CommandConfiguration(
+        abstract: "List registered team sessions (see `ccdk list` for every container).")
     @Flag(name: .shortAndLong, help: "Show each agent's container.") var verbose = false
     @Flag(help: "Also show containers labelled by ccorc that no session claims.") var all = false
     @Flag(help: "Print JSON.") var json = false
@@ -29,14 +30,16 @@ struct List: AsyncParsableCommand {
             printJSON(listing.jsonValue)
             return
         }
-        let sessions = listing.sessions, orphans = listing.orphans ?? []
+        let sessions = listing.sessions
+        let orphans = listing.orphans ?? []
         var table = TextTable(headers: ["NAME", "CREATED", "CONTAINERS", "TMUX", "STATUS"])
         // --verbose: each session's agents under headings of their own, indented below it; one
         // table for all agents, so that their columns line up from session to session.
         var agentTable = TextTable(headers: ["ROLE", "CONTAINER", "STATE", "ENGINE STATUS", "WINDOW", "IMAGE"])
         for session in sessions {
             table.append([
-                session.record.name.rawValue, age(session.record.createdAt), "\(session.runningCount)/\(session.agents.count) running",
+                session.record.name.rawValue, age(session.record.createdAt),
+                "\(session.runningCount)/\(session.agents.count) running",
                 session.tmux == nil ? "✗" : "✓", session.condition.words,
             ])
             guard verbose else { continue }
@@ -52,7 +55,9 @@ struct List: AsyncParsableCommand {
             }
         }
         if verbose {
-            print(Self.interleave(sessions: table.render(), agents: agentTable.render(), counts: sessions.map(\.agents.count)))
+            print(
+                Self.interleave(
+                    sessions: table.render(), agents: agentTable.render(), counts: sessions.map(\.agents.count)))
         } else {
             print(table.render())
         }
@@ -100,16 +105,24 @@ struct Info: AsyncParsableCommand {
             printJSON(details.jsonValue)
             return
         }
-        let status = details.status, panes = details.panes
+        let status = details.status
+        let panes = details.panes
         let record = status.record
         print("Session:   \(record.name) (\(record.status.rawValue))")
         print("Created:   \(record.createdAt)   Last resumed: \(record.lastResumedAt.map { "\($0)" } ?? "never")")
         print("Image:     \(record.image)   Agent command: \(SecretMasking.maskCommand(record.agentCommand))")
-        print("Limits:    memory \(record.memoryBytes.map(ResourceLimits.formatBytes) ?? "unlimited"), cpus \(record.nanoCPUs.map(ResourceLimits.formatCPUs) ?? "unlimited")")
-        print("tmux:      \(status.tmux.map { "\($0.name) (\($0.windows) windows, \($0.attached) attached)" } ?? "✗ (bring it back with `ccorc resume \(record.name)`)")")
+        print(
+            "Limits:    memory \(record.memoryBytes.map(ResourceLimits.formatBytes) ?? "unlimited"), cpus \(record.nanoCPUs.map(ResourceLimits.formatCPUs) ?? "unlimited")"
+        )
+        print(
+            "tmux:      \(status.tmux.map { "\($0.name) (\($0.windows) windows, \($0.attached) attached)" } ?? "✗ (bring it back with `ccorc resume \(record.name)`)")"
+        )
         var table = TextTable(headers: ["ROLE", "CONTAINER", "STATE", "VOLUME", "WINDOW"])
         for agent in status.agents {
-            table.append([agent.record.role.rawValue, agent.record.containerName, agent.state, agent.record.stateVolume, agent.record.tmuxWindow ?? "-"])
+            table.append([
+                agent.record.role.rawValue, agent.record.containerName, agent.state, agent.record.stateVolume,
+                agent.record.tmuxWindow ?? "-",
+            ])
         }
         print(table.render())
         if !panes.isEmpty {

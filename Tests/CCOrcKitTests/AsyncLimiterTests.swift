@@ -1,7 +1,8 @@
 import Foundation
-import Testing
-@testable import CCOrcKit
 import Synchronization
+import Testing
+
+@testable import CCOrcKit
 
 /// Counts the bodies running at once and the most ever seen.
 final class Occupancy: Sendable {
@@ -95,7 +96,9 @@ func eventually(timeout: Duration = .seconds(10), _ condition: () -> Bool) async
                 }
             }
             let saturated = await eventually { occupancy.now == slots && limiter.waiting == total - slots }
-            #expect(saturated, "\(occupancy.now) running and \(limiter.waiting) waiting, expected \(slots) and \(total - slots)")
+            #expect(
+                saturated,
+                "\(occupancy.now) running and \(limiter.waiting) waiting, expected \(slots) and \(total - slots)")
             gate.open()
         }
         #expect(occupancy.most == slots)
@@ -116,7 +119,9 @@ func eventually(timeout: Duration = .seconds(10), _ condition: () -> Bool) async
         }
         #expect(await eventually { holding.withLock { $0 } })
         let order = ArrivalLog()
-        let arrivals: [(label: String, priority: Int)] = [("c5", 5), ("a1", 1), ("b3", 3), ("a1-later", 1), ("z0", 0), ("b3-later", 3), ("c5-later", 5)]
+        let arrivals: [(label: String, priority: Int)] = [
+            ("c5", 5), ("a1", 1), ("b3", 3), ("a1-later", 1), ("z0", 0), ("b3-later", 3), ("c5-later", 5),
+        ]
         var waiters: [Task<Void, Never>] = []
         for (index, arrival) in arrivals.enumerated() {
             waiters.append(Task { await limiter.run(priority: arrival.priority) { _ = order.append(arrival.label) } })

@@ -1,24 +1,35 @@
 import Foundation
-import Testing
-@testable import CCOrcKit
 import Synchronization
+import Testing
+
+@testable import CCOrcKit
 
 /// The engine requests of a cleanup: what counts as done, and how a removal the engine already
 /// has under way is waited out.
 @Suite struct CleanupRequestsTests {
     /// What dockerd 20.10 answers to a DELETE of a container it is already removing.
     static let inProgress = EngineError(
-        .conflict, "removal of container 3f1c0a9e2b7d is already in progress", status: 409, operation: "DELETE /containers/3f1c0a9e2b7d")
-    static let gone = EngineError(.notFound, "No such container: 3f1c0a9e2b7d", status: 404, operation: "DELETE /containers/3f1c0a9e2b7d")
+        .conflict, "removal of container 3f1c0a9e2b7d is already in progress", status: 409,
+        operation: "DELETE /containers/3f1c0a9e2b7d")
+    static let gone = EngineError(
+        .notFound, "No such container: 3f1c0a9e2b7d", status: 404, operation: "DELETE /containers/3f1c0a9e2b7d")
 
-    func requests(width: Int = 1, control: CleanupControl = CleanupControl(), patience: Duration = .seconds(10)) -> EngineRequests {
-        EngineRequests(limiter: AsyncLimiter(width: width), control: control, removalPoll: .milliseconds(2), removalPatience: patience)
+    func requests(
+        width: Int = 1, control: CleanupControl = CleanupControl(), patience: Duration = .seconds(10)
+    ) -> EngineRequests {
+        EngineRequests(
+            limiter: AsyncLimiter(width: width), control: control, removalPoll: .milliseconds(2),
+            removalPatience: patience)
     }
 
     @Test func recognisesTheEnginesRemovalInProgress() {
         #expect(Self.inProgress.isRemovalInProgress)
-        #expect(!EngineError(.conflict, "conflict: unable to remove volume: volume is in use - [3f1c0a9e2b7d]", status: 409).isRemovalInProgress)
-        #expect(!EngineError(.conflict, "Conflict. The container name \"/x\" is already in use", status: 409).isRemovalInProgress)
+        #expect(
+            !EngineError(.conflict, "conflict: unable to remove volume: volume is in use - [3f1c0a9e2b7d]", status: 409)
+                .isRemovalInProgress)
+        #expect(
+            !EngineError(.conflict, "Conflict. The container name \"/x\" is already in use", status: 409)
+                .isRemovalInProgress)
         #expect(!EngineError(.server, "removal of container x is already in progress", status: 500).isRemovalInProgress)
     }
 
@@ -37,7 +48,8 @@ import Synchronization
 
     @Test func otherConflictsAndNonRemovalsFailAtOnce() async {
         let attempts = Mutex(0)
-        let inUse = EngineError(.conflict, "conflict: unable to remove volume: volume is in use - [3f1c0a9e2b7d]", status: 409)
+        let inUse = EngineError(
+            .conflict, "conflict: unable to remove volume: volume is in use - [3f1c0a9e2b7d]", status: 409)
         await #expect(throws: EngineError.self) {
             try await requests().run { () async throws -> Void in
                 attempts.withLock { $0 += 1 }

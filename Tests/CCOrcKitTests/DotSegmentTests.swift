@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import CCOrcKit
 
 /// `.` and `..` as a name must not reach another endpoint: libcurl collapses them as dot
@@ -13,7 +14,9 @@ import Testing
     @Test(arguments: [".", ".."])
     func aDotNameIsRefusedBeforeAnyRequest(_ name: String) async throws {
         let engine = try offlineClient()
-        await #expect { try await engine.path("/containers/\(engine.pathSegment(name))/json", query: [], versioned: true) } throws: { error in
+        await #expect {
+            try await engine.path("/containers/\(engine.pathSegment(name))/json", query: [], versioned: true)
+        } throws: { error in
             (error as? EngineError)?.code == .notFound && "\(error)" == "No such container: \(name)"
         }
         await #expect { _ = try await engine.inspectContainer(name) } throws: { error in
@@ -26,7 +29,11 @@ import Testing
 
     @Test func namesWithDotsInsideStillPass() async throws {
         let engine = try offlineClient()
-        #expect(try await engine.path("/containers/\(engine.pathSegment("a.b"))/json", query: [], versioned: true) == "/v1.41/containers/a.b/json")
-        #expect(try await engine.path("/containers/\(engine.pathSegment("..."))/json", query: [], versioned: true) == "/v1.41/containers/.../json")
+        #expect(
+            try await engine.path("/containers/\(engine.pathSegment("a.b"))/json", query: [], versioned: true)
+                == "/v1.41/containers/a.b/json")
+        #expect(
+            try await engine.path("/containers/\(engine.pathSegment("..."))/json", query: [], versioned: true)
+                == "/v1.41/containers/.../json")
     }
 }

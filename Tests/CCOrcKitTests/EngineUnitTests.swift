@@ -1,7 +1,8 @@
 import Foundation
-import Testing
-@testable import CCOrcKit
 import Synchronization
+import Testing
+
+@testable import CCOrcKit
 
 @Suite struct EngineUnitTests {
     @Test func demultiplexesFramesAcrossChunkBoundaries() {
@@ -9,7 +10,9 @@ import Synchronization
         func frame(_ stream: UInt8, _ text: String) -> [UInt8] {
             let payload = Array(text.utf8)
             let n = payload.count
-            return [stream, 0, 0, 0, UInt8(n >> 24 & 0xff), UInt8(n >> 16 & 0xff), UInt8(n >> 8 & 0xff), UInt8(n & 0xff)] + payload
+            return [
+                stream, 0, 0, 0, UInt8(n >> 24 & 0xff), UInt8(n >> 16 & 0xff), UInt8(n >> 8 & 0xff), UInt8(n & 0xff),
+            ] + payload
         }
         frames = frame(1, "hello\n") + frame(2, "oops\n") + frame(1, String(repeating: "x", count: 300))
         var demux = StreamDemultiplexer(raw: false)
@@ -27,7 +30,11 @@ import Synchronization
         #expect(demux.feed(Array("abc".utf8)) == [StreamFrame(stream: .stdout, payload: Array("abc".utf8))])
     }
 
-    @Test(arguments: [("512m", 536_870_912), ("4g", 4_294_967_296), ("1.5g", 1_610_612_736), ("64k", 65_536), ("100", 100), ("2GiB", 2_147_483_648), ("16M", 16_777_216)] as [(String, Int64)])
+    @Test(
+        arguments: [
+            ("512m", 536_870_912), ("4g", 4_294_967_296), ("1.5g", 1_610_612_736), ("64k", 65_536), ("100", 100),
+            ("2GiB", 2_147_483_648), ("16M", 16_777_216),
+        ] as [(String, Int64)])
     func parsesMemorySizes(_ text: String, _ bytes: Int64) throws {
         #expect(try ResourceLimits.parseMemory(text) == bytes)
     }
@@ -123,11 +130,13 @@ import Synchronization
 }
 
 @Suite struct SupportTests {
-    @Test(arguments: [
-        ("feature-*", "feature-auth", true), ("feature-*", "hotfix-auth", false), ("a?c", "abc", true), ("a?c", "ac", false),
-        ("[ab]x", "bx", true), ("[!ab]x", "bx", false), ("[a-c]*", "cat", true), ("*-team-*", "x-team-2025", true),
-        ("*", "", true), ("a*b*c", "aXbYbZc", true), ("a*b*c", "aXbYbZ", false),
-    ] as [(String, String, Bool)])
+    @Test(
+        arguments: [
+            ("feature-*", "feature-auth", true), ("feature-*", "hotfix-auth", false), ("a?c", "abc", true),
+            ("a?c", "ac", false),
+            ("[ab]x", "bx", true), ("[!ab]x", "bx", false), ("[a-c]*", "cat", true), ("*-team-*", "x-team-2025", true),
+            ("*", "", true), ("a*b*c", "aXbYbZc", true), ("a*b*c", "aXbYbZ", false),
+        ] as [(String, String, Bool)])
     func matchesGlobs(_ pattern: String, _ name: String, _ expected: Bool) throws {
         #expect(try GlobPattern(pattern).matches(name) == expected)
     }
@@ -153,9 +162,14 @@ import Synchronization
     }
 
     @Test func runsWithBoundedConcurrency() async {
-        let inFlight = Mutex(0), peak = Mutex(0)
+        let inFlight = Mutex(0)
+        let peak = Mutex(0)
         let results = await forEachConcurrently(Array(0..<50), width: 4) { item in
-            inFlight.withLock { $0 += 1; let now = $0; peak.withLock { $0 = max($0, now) } }
+            inFlight.withLock {
+                $0 += 1
+                let now = $0
+                peak.withLock { $0 = max($0, now) }
+            }
             try await Task.sleep(for: .milliseconds(2))
             inFlight.withLock { $0 -= 1 }
             if item == 7 { throw EngineError(.conflict, "seven") }

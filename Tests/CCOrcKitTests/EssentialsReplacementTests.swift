@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import CCOrcKit
 
 /// The libc-based helpers that keep the C library clear of FoundationEssentials (all of it but
@@ -39,7 +40,8 @@ import Testing
 
     @Test func rejectsMalformedTimes() {
         let bad = [
-            "", "garbage", "2026-11-30", "2026-11-30T06:49Z", "2026-11-30T06:49:22", "2026-13-01T00:00:00Z", "2026-11-30 06:49:22Z",
+            "", "garbage", "2026-11-30", "2026-11-30T06:49Z", "2026-11-30T06:49:22", "2026-13-01T00:00:00Z",
+            "2026-11-30 06:49:22Z",
         ]
         for text in bad {
             #expect(RFC3339.parse(text) == nil, "\(text)")
@@ -57,12 +59,15 @@ import Testing
 
     @Test func formatsAsFoundationsISO8601Style() {
         var dates = Self.recordedTimes.compactMap(RFC3339.parse)
-        dates += [0, 0.999, -0.5, -1, 1_796_021_362.999999, 951_868_800, 4_102_444_800, -2_208_988_800].map(Date.init(timeIntervalSince1970:))
+        dates += [0, 0.999, -0.5, -1, 1_796_021_362.999999, 951_868_800, 4_102_444_800, -2_208_988_800].map(
+            Date.init(timeIntervalSince1970:))
         var generator = SystemRandomNumberGenerator()
         for _ in 0..<500 { dates.append(Date(timeIntervalSince1970: Double.random(in: -2e9...4e9, using: &generator))) }
         for date in dates {
             #expect(RFC3339.format(date) == date.formatted(.iso8601), "\(date.timeIntervalSince1970)")
-            #expect(RFC3339.parse(RFC3339.format(date)) == Date(timeIntervalSince1970: date.timeIntervalSince1970.rounded(.down)))
+            #expect(
+                RFC3339.parse(RFC3339.format(date))
+                    == Date(timeIntervalSince1970: date.timeIntervalSince1970.rounded(.down)))
         }
         #expect(RFC3339.format(Date(timeIntervalSince1970: 1_796_021_362.123456789)) == "2026-11-30T06:49:22Z")
     }
@@ -74,7 +79,8 @@ import Testing
             let date = Date(timeIntervalSince1970: seconds)
             let parts = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second], from: date)
             func two(_ value: Int?) -> String { value.map { $0 < 10 ? "0\($0)" : "\($0)" } ?? "00" }
-            let expected = "\(parts.year ?? 0)\(two(parts.month))\(two(parts.day))T\(two(parts.hour))\(two(parts.minute))\(two(parts.second))Z"
+            let expected =
+                "\(parts.year ?? 0)\(two(parts.month))\(two(parts.day))T\(two(parts.hour))\(two(parts.minute))\(two(parts.second))Z"
             #expect(RFC3339.compactUTC(date) == expected)
         }
         #expect(RFC3339.compactUTC(Date(timeIntervalSince1970: 1_796_021_362)) == "20261130T064922Z")
@@ -94,12 +100,15 @@ import Testing
         }
         // Foundation ignored a trailing zone and rolled February 30th over; neither is guessed at
         // now (times with a zone go to `parse`).
-        for text in ["2024-05-01T12:34:56Z", "2024-02-30T00:00:00"] { #expect(RFC3339.parseLocal(text) == nil, "\(text)") }
+        for text in ["2024-05-01T12:34:56Z", "2024-02-30T00:00:00"] {
+            #expect(RFC3339.parseLocal(text) == nil, "\(text)")
+        }
     }
 
     @Test func base64DecodesAsDataDid() {
         let samples = [
-            "", "YQ==", "YWI=", "YWJj", "eyJuYW1lIjoiY2xhdWRlIiwic2l6ZSI6NDA5NiwibW9kZSI6MjE0NzQ4NDY1Mn0=", "+/+/", "AAEC/w==",
+            "", "YQ==", "YWI=", "YWJj", "eyJuYW1lIjoiY2xhdWRlIiwic2l6ZSI6NDA5NiwibW9kZSI6MjE0NzQ4NDY1Mn0=", "+/+/",
+            "AAEC/w==",
             "YQ", "YQ=", "Y===", "YQ==YQ==", "YW Jj", "YWJj\n", "Y!Jj", "=YWJ", "ä===",
         ]
         for sample in samples {
@@ -127,10 +136,12 @@ import Testing
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let large = (0..<200_000).map { UInt8(truncatingIfNeeded: $0 &* 31) }
-        FileManager.default.createFile(atPath: directory + "/large", contents: Data(large))
-        FileManager.default.createFile(atPath: directory + "/empty", contents: Data())
-        try FileManager.default.createSymbolicLink(atPath: directory + "/link", withDestinationPath: directory + "/large")
-        try FileManager.default.createSymbolicLink(atPath: directory + "/dangling", withDestinationPath: directory + "/missing")
+        #expect(FileManager.default.createFile(atPath: directory + "/large", contents: Data(large)))
+        #expect(FileManager.default.createFile(atPath: directory + "/empty", contents: Data()))
+        try FileManager.default.createSymbolicLink(
+            atPath: directory + "/link", withDestinationPath: directory + "/large")
+        try FileManager.default.createSymbolicLink(
+            atPath: directory + "/dangling", withDestinationPath: directory + "/missing")
         for name in ["", "/large", "/empty", "/link", "/dangling", "/missing"] {
             let path = directory + name
             #expect(fileExists(path) == FileManager.default.fileExists(atPath: path), "\(name)")
@@ -155,7 +166,10 @@ import Testing
     }
 
     @Test func textSearchMatchesFoundation() {
-        let haystacks = ["", "abc", "no server running on /tmp/x", "-----BEGIN KEY-----x-----END KEY-----", "a<masked>b<masked>", "ééé", "aaa"]
+        let haystacks = [
+            "", "abc", "no server running on /tmp/x", "-----BEGIN KEY-----x-----END KEY-----", "a<masked>b<masked>",
+            "ééé", "aaa",
+        ]
         let needles = ["a", "aa", "abc", "://", "-----", "<masked>", "é", "no server running", "zz"]
         for haystack in haystacks {
             for needle in needles {
@@ -164,7 +178,9 @@ import Testing
                 #expect(haystack.contains(needle) == (expected != nil), "\(haystack) / \(needle)")
                 #expect(haystack.dropFirst().firstRange(of: needle) == haystack.dropFirst().range(of: needle))
                 #expect(haystack.replacing(needle, with: "#") == haystack.replacingOccurrences(of: needle, with: "#"))
-                #expect(SecretMasking.markerCount(in: haystack) == haystack.components(separatedBy: SecretMasking.marker).count - 1)
+                #expect(
+                    SecretMasking.markerCount(in: haystack) == haystack.components(separatedBy: SecretMasking.marker)
+                        .count - 1)
             }
         }
     }

@@ -1,7 +1,7 @@
-@testable import CCOrcKit
+import Foundation
 import Testing
 
-import Foundation
+@testable import CCOrcKit
 
 /// Reading `CCORC_FAIL_AT`, `CCORC_FAIL_STEP` and `CCORC_STEP_TRACE`, the testing hook that fails
 /// session steps on purpose.
@@ -16,7 +16,9 @@ struct FaultInjectionTests {
 
     @Test("points with and without an action")
     func points() throws {
-        let faults = try FaultInjection(environment: ["CCORC_FAIL_AT": "launch.tmux-window, launch.commit:kill,launch.volumes:fail"])
+        let faults = try FaultInjection(environment: [
+            "CCORC_FAIL_AT": "launch.tmux-window, launch.commit:kill,launch.volumes:fail"
+        ])
         #expect(faults.actions == [.launchTmuxWindow: .fail, .launchCommit: .kill, .launchVolumes: .fail])
         #expect(throws: SessionError.self) { try faults.check(.launchTmuxWindow) }
         try faults.check(.launchStart)
@@ -25,7 +27,8 @@ struct FaultInjectionTests {
     @Test("a misspelt point or action is refused, naming the known points")
     func refused() {
         #expect { try FaultInjection(environment: ["CCORC_FAIL_AT": "launch.comit"]) } throws: { error in
-            (error as? SessionError)?.code == .invalidArgument && "\(error)".contains("known: launch.prepare-tmux, launch.volumes")
+            (error as? SessionError)?.code == .invalidArgument
+                && "\(error)".contains("known: launch.prepare-tmux, launch.volumes")
         }
         #expect { try FaultInjection(environment: ["CCORC_FAIL_AT": "launch.commit:explode"]) } throws: { error in
             "\(error)" == "CCORC_FAIL_AT: unknown action \"explode\" for launch.commit (fail, kill or interrupt)"
@@ -58,6 +61,8 @@ struct FaultInjectionTests {
         let faults = try FaultInjection(environment: ["CCORC_STEP_TRACE": path])
         #expect(faults.failure(of: .engine, "GET /containers/json") == nil)
         #expect(faults.failure(of: .registry, "removing 1 session(s)") == nil)
-        #expect(try String(contentsOfFile: path, encoding: .utf8) == "1 engine GET /containers/json\n2 registry removing 1 session(s)\n")
+        #expect(
+            try String(contentsOfFile: path, encoding: .utf8)
+                == "1 engine GET /containers/json\n2 registry removing 1 session(s)\n")
     }
 }

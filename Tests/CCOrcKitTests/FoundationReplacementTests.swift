@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import CCOrcKit
 
 /// The helpers that stand in for Foundation in the shipped products give what Foundation gave.
@@ -16,18 +17,23 @@ import Testing
             #expect(Path.lastComponent(path) == (path as NSString).lastPathComponent, "lastComponent(\(path))")
             #expect(Path.parent(path) == (path as NSString).deletingLastPathComponent, "parent(\(path))")
             for component in ["", "b", "b/", "/b", "b/c", ".json"] {
-                #expect(Path.join(path, component) == (path as NSString).appendingPathComponent(component), "join(\(path), \(component))")
+                #expect(
+                    Path.join(path, component) == (path as NSString).appendingPathComponent(component),
+                    "join(\(path), \(component))")
             }
         }
     }
 
     @Test func trimmingMatchesCharacterSets() {
         let samples = [
-            "", " ", "  a b  ", "\ta\t", "\n a \r\n", "\u{00A0}x\u{3000}", "\u{2028}x\u{85}", "\u{0B}\u{0C}y", "z", " \n ",
+            "", " ", "  a b  ", "\ta\t", "\n a \r\n", "\u{00A0}x\u{3000}", "\u{2028}x\u{85}", "\u{0B}\u{0C}y", "z",
+            " \n ",
             "\r\n", "é ", " 512m ",
         ]
         for sample in samples {
-            #expect(sample.trimmingWhitespace() == sample.trimmingCharacters(in: .whitespaces), "\(Array(sample.unicodeScalars))")
+            #expect(
+                sample.trimmingWhitespace() == sample.trimmingCharacters(in: .whitespaces),
+                "\(Array(sample.unicodeScalars))")
             #expect(
                 sample.trimmingWhitespaceAndNewlines() == sample.trimmingCharacters(in: .whitespacesAndNewlines),
                 "\(Array(sample.unicodeScalars))")
@@ -36,7 +42,9 @@ import Testing
     }
 
     @Test func numberFormattingMatchesStringFormat() {
-        let values: [Double] = [0, 0.5, 1, 1.5, 1.25, 2.675, 64, 1023.999, 0.001, 1e-7, 123456789, 1e21, -3.5, 99.95, 0.05]
+        let values: [Double] = [
+            0, 0.5, 1, 1.5, 1.25, 2.675, 64, 1023.999, 0.001, 1e-7, 123_456_789, 1e21, -3.5, 99.95, 0.05,
+        ]
         for value in values {
             for digits in 0...2 {
                 #expect(NumberFormatting.fixed(value, digits: digits) == String(format: "%.\(digits)f", value))

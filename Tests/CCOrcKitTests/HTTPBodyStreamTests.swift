@@ -1,7 +1,8 @@
 import Foundation
-import Testing
-@testable import CCOrcKit
 import Synchronization
+import Testing
+
+@testable import CCOrcKit
 
 /// The request body that libcurl's read callback pulls while a producer thread makes it.
 @Suite struct HTTPBodyStreamTests {
@@ -37,7 +38,10 @@ import Synchronization
     @Test func aProducerFailureAbortsTheReader() throws {
         let pieces = Mutex(0)
         let stream = HTTPBodyStream {
-            let count = pieces.withLock { $0 += 1; return $0 }
+            let count = pieces.withLock {
+                $0 += 1
+                return $0
+            }
             if count == 3 { throw TarError(.unreadable, "cannot read x: Permission denied") }
             return [UInt8(count)]
         }
@@ -61,7 +65,9 @@ import Synchronization
         #expect(stream.start())
         var buffer = [UInt8](repeating: 0, count: 16)
         let woken = DispatchSemaphore(value: 0)
-        #expect(buffer.withUnsafeMutableBytes { stream.read(into: $0, wait: false, whenReady: { woken.signal() }) } == .pending)
+        #expect(
+            buffer.withUnsafeMutableBytes { stream.read(into: $0, wait: false, whenReady: { woken.signal() }) }
+                == .pending)
         gate.signal()
         #expect(woken.wait(timeout: .now() + 5) == .success)
         #expect(buffer.withUnsafeMutableBytes { stream.read(into: $0, wait: false) } == .end)

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import CCOrcKit
 
 /// The pure parts of health, export and legacy import: no engine, no tmux.
@@ -19,8 +20,14 @@ struct HealthParsingTests {
         ]
         #expect(HealthAssessment.agentProcesses(processes, mainPID: 100, agentCommand: "sh").map(\.pid) == [200, 300])
         // Inline assignments before the program are not the program.
-        #expect(HealthAssessment.agentProcesses(processes, mainPID: 100, agentCommand: "ANTHROPIC_API_KEY=sk-x A_B=1 node x").map(\.pid) == [301])
-        #expect(HealthAssessment.agentProcesses(processes, mainPID: 100, agentCommand: "claude --resume").map(\.pid) == [300])
+        #expect(
+            HealthAssessment.agentProcesses(
+                processes, mainPID: 100, agentCommand: "ANTHROPIC_API_KEY=sk-x A_B=1 node x"
+            ).map(\.pid) == [301])
+        #expect(
+            HealthAssessment.agentProcesses(processes, mainPID: 100, agentCommand: "claude --resume").map(\.pid) == [
+                300
+            ])
         #expect(HealthAssessment.agentProcesses(Array(processes.prefix(3)), mainPID: 100, agentCommand: "sh").isEmpty)
     }
 
@@ -30,7 +37,8 @@ struct HealthParsingTests {
     }
 
     @Test func exportMasksUnlessSecretsAreIncluded() {
-        #expect(SessionExportFormat.environment(["A_KEY=v=w", "B=c"], includeSecrets: false) == ["A_KEY=<masked>", "B=c"])
+        #expect(
+            SessionExportFormat.environment(["A_KEY=v=w", "B=c"], includeSecrets: false) == ["A_KEY=<masked>", "B=c"])
         #expect(SessionExportFormat.environment(["A_KEY=v"], includeSecrets: true) == ["A_KEY=v"])
     }
 
@@ -43,12 +51,16 @@ struct HealthParsingTests {
                 return error.description
             }
         }
-        #expect(refusal("[1,2") .hasPrefix("f.json: not a ccorc export: the JSON is truncated or damaged"))
+        #expect(refusal("[1,2").hasPrefix("f.json: not a ccorc export: the JSON is truncated or damaged"))
         #expect(refusal("{\"format\": \"other\"}") == "f.json: not a ccorc export (no \"format\": \"ccorc-export\")")
-        #expect(refusal("{\"format\": \"ccorc-export\", \"schemaVersion\": 2, \"sessions\": []}")
-            == "f.json: export schema version 2 is not supported; this ccorc reads version 1")
-        #expect(refusal("{\"format\": \"ccorc-export\", \"schemaVersion\": 1, \"sessions\": [{\"name\": \"a\", \"registry\": {\"name\": \"a.b\"}}]}")
-            == "f.json: session 1 (a): invalid session name \"a.b\"")
+        #expect(
+            refusal("{\"format\": \"ccorc-export\", \"schemaVersion\": 2, \"sessions\": []}")
+                == "f.json: export schema version 2 is not supported; this ccorc reads version 1")
+        #expect(
+            refusal(
+                "{\"format\": \"ccorc-export\", \"schemaVersion\": 1, \"sessions\": [{\"name\": \"a\", \"registry\": {\"name\": \"a.b\"}}]}"
+            )
+                == "f.json: session 1 (a): invalid session name \"a.b\"")
         #expect(refusal("{\"format\": \"ccorc-export\", \"schemaVersion\": 1, \"sessions\": []}") == "accepted")
     }
 
@@ -63,8 +75,11 @@ struct HealthParsingTests {
 
     @Test func recoveryLabelsRoundTripTheCreationTime() {
         let created = Date(timeIntervalSince1970: 1_732_000_123.456789)
-        let record = SessionRecord(name: SessionName(rawValue: "s")!, createdAt: created, image: "img", agentCommand: "sh", environment: ["A=1", "B=2=3"])
-        let agent = AgentRecord(role: AgentRole(rawValue: "r")!, containerName: "s-r", stateVolume: "s-r-state", position: 2)
+        let record = SessionRecord(
+            name: SessionName(rawValue: "s")!, createdAt: created, image: "img", agentCommand: "sh",
+            environment: ["A=1", "B=2=3"])
+        let agent = AgentRecord(
+            role: AgentRole(rawValue: "r")!, containerName: "s-r", stateVolume: "s-r-state", position: 2)
         let labels = AgentLabels.labels(record, agent)
         #expect(labels[RecoveryLabels.createdAt].flatMap(Double.init) == created.timeIntervalSince1970)
         #expect(labels[RecoveryLabels.environmentKeys] == "A,B" && labels[RecoveryLabels.position] == "2")

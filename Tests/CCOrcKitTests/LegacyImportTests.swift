@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import CCOrcKit
 
 /// The pure part of `import --legacy`: entries of the Python tool's two registry formats, as it
@@ -75,12 +76,17 @@ struct LegacyImportTests {
         """
 
     private static let image = AgentImage(
-        reference: "ccorc-agent:latest", id: "sha256:0123", config: ImageConfig(user: "agent", environment: ["HOME=/home/agent"]),
+        reference: "ccorc-agent:latest", id: "sha256:0123",
+        config: ImageConfig(user: "agent", environment: ["HOME=/home/agent"]),
         stateDirectory: "/home/agent/.claude", volumeTargets: [])
 
-    private func view(_ listing: String = LegacyImportTests.listing, image: Result<AgentImage, SessionError>? = .success(LegacyImportTests.image)) throws -> LegacyRegistry.EngineView {
+    private func view(
+        _ listing: String = LegacyImportTests.listing,
+        image: Result<AgentImage, SessionError>? = .success(LegacyImportTests.image)
+    ) throws -> LegacyRegistry.EngineView {
         let containers = try JSONValue.parse(listing).array!.map(ContainerSummary.init(json:))
-        return LegacyRegistry.EngineView(containers: containers, recreateImage: image, networkMode: "none", agentCommand: "claude")
+        return LegacyRegistry.EngineView(
+            containers: containers, recreateImage: image, networkMode: "none", agentCommand: "claude")
     }
 
     /// Why `body` refused its entry; nil when it made a row.
@@ -103,14 +109,16 @@ struct LegacyImportTests {
 
     @Test func contextsFindTheirContainersByLabelIgnoringCase() throws {
         let entries = try #require(try JSONValue.parse(Self.teamContexts).object)
-        let record = try LegacyRegistry.record(key: "alpha", entry: entries["alpha"]!, format: .teamContexts, engine: try view())
+        let record = try LegacyRegistry.record(
+            key: "alpha", entry: entries["alpha"]!, format: .teamContexts, engine: try view())
         #expect(record.isLegacy)
         #expect(record.agents.map(\.role.rawValue) == ["Leader", "Developer"])
         #expect(record.agents.map(\.containerName) == ["ccbox-alpha-leader", "ccbox-alpha-developer"])
         #expect(record.agents.map(\.model) == ["opus", "sonnet"])
         #expect(record.image == "ccbox:latest")
         #expect(record.agents.allSatisfy { $0.containerID == nil && $0.stateVolume.isEmpty })
-        let local = try #require(Calendar.current.date(from: DateComponents(year: 2025, month: 8, day: 10, hour: 14, minute: 3, second: 12)))
+        let local = try #require(
+            Calendar.current.date(from: DateComponents(year: 2025, month: 8, day: 10, hour: 14, minute: 3, second: 12)))
         #expect(abs(record.createdAt.timeIntervalSince(local) - 0.123456) < 1e-4)
         #expect(record.config["legacy"] == entries["alpha"], "the entry is kept as written")
     }
@@ -118,24 +126,38 @@ struct LegacyImportTests {
     @Test func aContextWithoutContainersIsRecordedForARepair() throws {
         let entries = try #require(try JSONValue.parse(Self.teamContexts).object)
         // `beta`'s only labelled container lacks the schema label, so the tool would not count it.
-        let record = try LegacyRegistry.record(key: "beta", entry: entries["beta"]!, format: .teamContexts, engine: try view())
+        let record = try LegacyRegistry.record(
+            key: "beta", entry: entries["beta"]!, format: .teamContexts, engine: try view())
         #expect(!record.isLegacy && record.config["origin"]?.string == LegacyRegistry.recreatedOrigin)
-        #expect(record.image == "ccorc-agent:latest" && record.networkMode == "none" && record.stateDirectory == "/home/agent/.claude")
-        #expect(record.agents == [AgentRecord(
-            role: try AgentRole("Architect"), containerName: "beta-Architect", containerID: nil, stateVolume: "beta-Architect-state",
-            model: "sonnet", tmuxWindow: "Architect", position: 0)])
+        #expect(
+            record.image == "ccorc-agent:latest" && record.networkMode == "none"
+                && record.stateDirectory == "/home/agent/.claude")
+        #expect(
+            record.agents == [
+                AgentRecord(
+                    role: try AgentRole("Architect"), containerName: "beta-Architect", containerID: nil,
+                    stateVolume: "beta-Architect-state",
+                    model: "sonnet", tmuxWindow: "Architect", position: 0)
+            ])
         #expect(record.updatedAt == record.createdAt, "a null updated_at")
 
         let missing = try view(image: .failure(SessionError(.imageMissing, "image ccorc-agent:latest not found")))
-        #expect(reason { () throws(EntryError) in try LegacyRegistry.record(key: "beta", entry: entries["beta"]!, format: .teamContexts, engine: missing) }
-            == "has no containers left, and the image to recreate them from is missing: image ccorc-agent:latest not found")
+        #expect(
+            reason { () throws(EntryError) in
+                try LegacyRegistry.record(key: "beta", entry: entries["beta"]!, format: .teamContexts, engine: missing)
+            }
+                == "has no containers left, and the image to recreate them from is missing: image ccorc-agent:latest not found"
+        )
     }
 
     @Test func theOlderFormatStillNeedsContainerNames() throws {
         let entry: JSONValue = ["session_name": "old", "agents": [["name": "lead", "container_mode": "persistent"]]]
         let engine = try view()
-        #expect(reason { () throws(EntryError) in try LegacyRegistry.record(key: "old", entry: entry, format: .sessions, engine: engine) }
-            == "has agent lead without a container")
+        #expect(
+            reason { () throws(EntryError) in
+                try LegacyRegistry.record(key: "old", entry: entry, format: .sessions, engine: engine)
+            }
+                == "has agent lead without a container")
     }
 
     /// The registry that made the import report "0 added, 100 skipped": every context stopped.
@@ -150,7 +172,9 @@ struct LegacyImportTests {
         }
         #expect(LegacyRegistry.Format.detect(contexts) == .teamContexts)
         let engine = try view("[]")
-        let records = try contexts.keys.sorted().map { try LegacyRegistry.record(key: $0, entry: contexts[$0]!, format: .teamContexts, engine: engine) }
+        let records = try contexts.keys.sorted().map {
+            try LegacyRegistry.record(key: $0, entry: contexts[$0]!, format: .teamContexts, engine: engine)
+        }
         #expect(records.count == 100)
         #expect(records.allSatisfy { $0.config["origin"]?.string == LegacyRegistry.recreatedOrigin })
         #expect(records[0].agents.map(\.containerName) == ["ctx-0-Leader", "ctx-0-Developer"])

@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import Testing
+
 @testable import CCOrcKit
 
 /// A one-shot HTTP server on a Unix socket that answers every request with a canned reply, so
@@ -18,9 +19,13 @@ final class CannedReplyServer: @unchecked Sendable {
             raw.copyBytes(from: Array(path.utf8) + [0])
         }
         let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+            }
         }
-        guard bound == 0, listen(fd, 8) == 0 else { throw CgroupError(code: .unreadable, message: "cannot listen on \(path)") }
+        guard bound == 0, listen(fd, 8) == 0 else {
+            throw CgroupError(code: .unreadable, message: "cannot listen on \(path)")
+        }
         let listener = fd
         let bytes = Array(reply.utf8)
         Thread.detachNewThread {
@@ -50,7 +55,10 @@ final class CannedReplyServer: @unchecked Sendable {
 
     @Test func truncatedJSONIsAMalformedReply() async throws {
         let body = #"[{"Id":"abc","Names":["/x"#
-        let (engine, server) = try client(for: "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)")
+        let (engine, server) = try client(
+            for:
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)"
+        )
         await #expect {
             _ = try await engine.listContainers()
         } throws: { ($0 as? EngineError)?.code == .malformedReply }
@@ -66,7 +74,8 @@ final class CannedReplyServer: @unchecked Sendable {
     }
 
     @Test func anErrorWithoutJSONKeepsTheText() async throws {
-        let (engine, server) = try client(for: "HTTP/1.1 500 Internal Server Error\r\nContent-Length: 9\r\n\r\ndisk full")
+        let (engine, server) = try client(
+            for: "HTTP/1.1 500 Internal Server Error\r\nContent-Length: 9\r\n\r\ndisk full")
         do {
             _ = try await engine.inspectContainer("x")
             Issue.record("a 500 reply succeeded")

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import CCOrcKit
 
 /// The modes of the files ccorc writes, checked with stat(2) after each write.
@@ -12,7 +13,9 @@ import Testing
         let home = temporaryPath("home") + "/nested/ccorc"
         defer { try? FileManager.default.removeItem(atPath: (home as NSString).deletingLastPathComponent) }
         let registry = try SessionRegistry(home: home)
-        try registry.claim(SessionRecord(name: SessionName(rawValue: "modes")!, tmuxSession: "modes", image: "i", agentCommand: "claude"))
+        try registry.claim(
+            SessionRecord(
+                name: SessionName(rawValue: "modes")!, tmuxSession: "modes", image: "i", agentCommand: "claude"))
         #expect(PrivateFiles.mode(of: home) == 0o700)
         #expect(PrivateFiles.mode(of: home + "/registry.db") == 0o600)
         #expect(PrivateFiles.mode(of: home + "/registry.db-wal") == 0o600)
@@ -25,11 +28,14 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: home) }
         do {
             let registry = try SessionRegistry(home: home)
-            try registry.claim(SessionRecord(name: SessionName(rawValue: "modes")!, tmuxSession: "modes", image: "i", agentCommand: "claude"))
+            try registry.claim(
+                SessionRecord(
+                    name: SessionName(rawValue: "modes")!, tmuxSession: "modes", image: "i", agentCommand: "claude"))
         }
         // As an earlier ccorc, or a user's mkdir, left them.
         #expect(chmod(home, 0o755) == 0)
-        for file in ["registry.db", "registry.db-wal", "registry.db-shm"] where FileManager.default.fileExists(atPath: home + "/" + file) {
+        for file in ["registry.db", "registry.db-wal", "registry.db-shm"]
+        where FileManager.default.fileExists(atPath: home + "/" + file) {
             #expect(chmod(home + "/" + file, 0o644) == 0)
         }
         let registry = try SessionRegistry(home: home)
@@ -48,7 +54,9 @@ import Testing
         #expect(mkdir(home, 0o700) == 0 && chmod(home, 0o1777) == 0)
         let registry = try SessionRegistry(home: home)
         #expect(PrivateFiles.mode(of: home) == 0o1777)
-        #expect(registry.warnings.count == 1 && registry.warnings[0].contains(home) && registry.warnings[0].contains("shared"), "\(registry.warnings)")
+        #expect(
+            registry.warnings.count == 1 && registry.warnings[0].contains(home)
+                && registry.warnings[0].contains("shared"), "\(registry.warnings)")
         #expect(PrivateFiles.mode(of: home + "/registry.db") == 0o600)
     }
 
@@ -58,11 +66,15 @@ import Testing
         try PrivateFiles.createDirectory(directory + "/exports")
         #expect(PrivateFiles.mode(of: directory + "/exports") == 0o700)
         let file = directory + "/exports/s.json"
-        #expect(FileManager.default.createFile(atPath: file, contents: Data("old".utf8), attributes: [.posixPermissions: 0o644]))
+        #expect(
+            FileManager.default.createFile(
+                atPath: file, contents: Data("old".utf8), attributes: [.posixPermissions: 0o644]))
         try PrivateFiles.write(Array("new\n".utf8), to: file)
         #expect(PrivateFiles.mode(of: file) == 0o600)
         #expect(try String(contentsOfFile: file, encoding: .utf8) == "new\n")
-        #expect(try FileManager.default.contentsOfDirectory(atPath: directory + "/exports") == ["s.json"], "no temporary file left")
+        #expect(
+            try FileManager.default.contentsOfDirectory(atPath: directory + "/exports") == ["s.json"],
+            "no temporary file left")
         #expect(throws: PrivateFileError.self) { try PrivateFiles.write([], to: directory + "/missing/s.json") }
     }
 }

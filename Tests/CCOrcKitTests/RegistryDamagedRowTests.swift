@@ -1,13 +1,19 @@
 import Foundation
 import Testing
+
 @testable import CCOrcKit
 
 /// How registry-wide reads treat rows that cannot be decoded, and how `forget` drops them.
 @Suite struct RegistryDamagedRowTests {
     private static func record(_ name: String) -> SessionRecord {
         SessionRecord(
-            name: SessionName(rawValue: name)!, createdAt: Date(timeIntervalSince1970: 1), image: "busybox", agentCommand: "sh",
-            agents: [AgentRecord(role: AgentRole(rawValue: "leader")!, containerName: "\(name)-leader", containerID: nil, stateVolume: "\(name)-leader-state", model: nil, tmuxWindow: nil, position: 0)])
+            name: SessionName(rawValue: name)!, createdAt: Date(timeIntervalSince1970: 1), image: "busybox",
+            agentCommand: "sh",
+            agents: [
+                AgentRecord(
+                    role: AgentRole(rawValue: "leader")!, containerName: "\(name)-leader", containerID: nil,
+                    stateVolume: "\(name)-leader-state", model: nil, tmuxWindow: nil, position: 0)
+            ])
     }
 
     /// A registry holding good rows `a` and `b`, and one damaged row made by `damage` (SQL run
@@ -24,7 +30,8 @@ import Testing
     }
 
     private static func withHome<T>(_ body: (String) throws -> T) throws -> T {
-        let home = FileManager.default.temporaryDirectory.appendingPathComponent("ccorc-damaged-\(UUID().uuidString)").path
+        let home = FileManager.default.temporaryDirectory.appendingPathComponent("ccorc-damaged-\(UUID().uuidString)")
+            .path
         defer { try? FileManager.default.removeItem(atPath: home) }
         return try body(home)
     }
@@ -33,7 +40,10 @@ import Testing
         ("UPDATE sessions SET config = '{not json' WHERE name = 'c'", "c", "bad config"),
         ("UPDATE sessions SET environment = '[1,2' WHERE name = 'c'", "c", "bad environment"),
         ("UPDATE sessions SET mounts = '[1]' WHERE name = 'c'", "c", "bad mounts"),
-        ("PRAGMA ignore_check_constraints = ON; UPDATE sessions SET status = 'exploded' WHERE name = 'c'", "c", "unknown status"),
+        (
+            "PRAGMA ignore_check_constraints = ON; UPDATE sessions SET status = 'exploded' WHERE name = 'c'", "c",
+            "unknown status"
+        ),
         ("UPDATE sessions SET name = 'Not A Name!' WHERE name = 'c'", "Not A Name!", "invalid name"),
         ("UPDATE agents SET role = 'BAD ROLE' WHERE session = 'c'", "c", "an agent has an invalid role \"BAD ROLE\""),
     ])
@@ -46,7 +56,10 @@ import Testing
             #expect(rows.damaged == [DamagedRegistryRow(key: key, reason: reason)])
             #expect(try registry.allSessions().map(\.name.rawValue) == ["a", "b"])
             let quoted = key == "c" ? "c" : "'\(key)'"
-            #expect(rows.damaged[0].warning == "registry row \"\(key)\" is damaged (\(reason)) and was skipped; drop it with `ccorc forget \(quoted)`")
+            #expect(
+                rows.damaged[0].warning
+                    == "registry row \"\(key)\" is damaged (\(reason)) and was skipped; drop it with `ccorc forget \(quoted)`"
+            )
 
             // Read on its own, a damaged row with a valid name is an error naming the fix.
             if let name = SessionName(rawValue: key) {
@@ -55,7 +68,9 @@ import Testing
                     Issue.record("reading a damaged row succeeded")
                 } catch let error as RegistryError {
                     #expect(error.code == .corrupt)
-                    #expect(error.message == "the registry row \"\(key)\" is damaged (\(reason)); drop it with `ccorc forget \(key)`")
+                    #expect(
+                        error.message
+                            == "the registry row \"\(key)\" is damaged (\(reason)); drop it with `ccorc forget \(key)`")
                     #expect(!error.message.contains("\n"))
                 }
             }
@@ -82,12 +97,17 @@ import Testing
             #expect(rows.sessions.map(\.name.rawValue) == ["a", "b"])
             #expect(rows.damaged.map(\.key) == ["c"])
             try registry.forget(["a", "c"])
-            #expect(try registry.rows() == RegistryRows(sessions: [try #require(try registry.session(named: SessionName(rawValue: "b")!))], damaged: []))
+            #expect(
+                try registry.rows()
+                    == RegistryRows(
+                        sessions: [try #require(try registry.session(named: SessionName(rawValue: "b")!))], damaged: [])
+            )
         }
     }
 
     @Test func noDamagedMessageSuggestsACommandThatDoesNotExist() {
-        let error = RegistryError.damagedRow(DamagedRegistryRow(key: "x y", reason: "bad config"), path: "/r/registry.db")
+        let error = RegistryError.damagedRow(
+            DamagedRegistryRow(key: "x y", reason: "bad config"), path: "/r/registry.db")
         #expect(error.message == "the registry row \"x y\" is damaged (bad config); drop it with `ccorc forget 'x y'`")
         #expect(!error.message.contains("ccorc remove"))
     }

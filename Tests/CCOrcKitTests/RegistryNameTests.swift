@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import CCOrcKit
 
 @Suite struct RegistryNameTests {
@@ -36,7 +37,10 @@ import Testing
             _ = try SessionName("a.b")
             Issue.record("accepted a.b")
         } catch {
-            #expect(error.description == "invalid session name \"a.b\": must be 1-63 characters of A-Z, a-z, 0-9, '_' and '-', starting with a letter or digit")
+            #expect(
+                error.description
+                    == "invalid session name \"a.b\": must be 1-63 characters of A-Z, a-z, 0-9, '_' and '-', starting with a letter or digit"
+            )
         }
         do {
             _ = try AgentRole("x y")
@@ -56,7 +60,8 @@ import Testing
     }
 
     @Test func defaultHomeFollowsTheEnvironment() {
-        #expect(SessionRegistry.defaultHome(environment: ["CCORC_HOME": "/srv/ccorc", "HOME": "/home/u"]) == "/srv/ccorc")
+        #expect(
+            SessionRegistry.defaultHome(environment: ["CCORC_HOME": "/srv/ccorc", "HOME": "/home/u"]) == "/srv/ccorc")
         #expect(SessionRegistry.defaultHome(environment: ["CCORC_HOME": "", "HOME": "/home/u"]) == "/home/u/.ccorc")
         #expect(SessionRegistry.defaultHome(environment: ["HOME": "/home/u"]) == "/home/u/.ccorc")
     }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import CCOrcKit
 
 /// A private registry directory, removed when the test ends.
@@ -23,7 +24,9 @@ private func name(_ value: String) -> SessionName { SessionName(rawValue: value)
 private func role(_ value: String) -> AgentRole { AgentRole(rawValue: value)! }
 
 /// A record with every field set; dates are whole unix microseconds so they survive storage exactly.
-private func fullRecord(_ session: String, agents roles: [String] = ["leader", "researcher", "writer"]) -> SessionRecord {
+private func fullRecord(
+    _ session: String, agents roles: [String] = ["leader", "researcher", "writer"]
+) -> SessionRecord {
     SessionRecord(
         name: name(session),
         tmuxSession: "$\(session.count)",
@@ -42,7 +45,8 @@ private func fullRecord(_ session: String, agents roles: [String] = ["leader", "
         status: .ready,
         agents: roles.enumerated().map { index, value in
             AgentRecord(
-                role: role(value), containerName: "\(session)-\(value)", containerID: String(repeating: "\(index)", count: 64),
+                role: role(value), containerName: "\(session)-\(value)",
+                containerID: String(repeating: "\(index)", count: 64),
                 stateVolume: "\(session)-\(value)-state", model: index == 0 ? "opus" : nil,
                 tmuxWindow: "@\(index)", position: index)
         })
@@ -352,7 +356,8 @@ private func fullRecord(_ session: String, agents roles: [String] = ["leader", "
         #expect(all.count == 1000)
         #expect(all.reduce(0) { $0 + $1.agents.count } == 3000)
         #expect(all == expected)
-        print("registry of 1,000 sessions / 3,000 agents: open \(opening), allSessions first \(first), best of 5 \(best)")
+        print(
+            "registry of 1,000 sessions / 3,000 agents: open \(opening), allSessions first \(first), best of 5 \(best)")
     }
 }
 

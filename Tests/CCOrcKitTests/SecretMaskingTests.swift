@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import CCOrcKit
 
 private let masked = SecretMasking.marker
@@ -57,7 +58,9 @@ private let masked = SecretMasking.marker
         // By value: only the URL's password, wherever it is.
         Entry(entry: "DATABASE_URL=postgres://u:s3cr3t@host/db", shown: "DATABASE_URL=postgres://u:\(masked)@host/db"),
         Entry(entry: "REDIS_URL=redis://:pw@cache:6379/0", shown: "REDIS_URL=redis://:\(masked)@cache:6379/0"),
-        Entry(entry: "MIRRORS=http://a:b@one/ http://c:d@two/", shown: "MIRRORS=http://a:\(masked)@one/ http://c:\(masked)@two/"),
+        Entry(
+            entry: "MIRRORS=http://a:b@one/ http://c:d@two/",
+            shown: "MIRRORS=http://a:\(masked)@one/ http://c:\(masked)@two/"),
         Entry(entry: "HOMEPAGE=https://example.com/a@b:c", shown: "HOMEPAGE=https://example.com/a@b:c"),
         Entry(entry: "PROXY=http://user@proxy:8080", shown: "PROXY=http://user@proxy:8080"),
         // By value: well-known key formats, as whole words.
@@ -84,7 +87,10 @@ private let masked = SecretMasking.marker
     /// Command lines (the agent command, cmd and entrypoint, `/proc/PID/cmdline`) and what is shown.
     static let commands: [(String, String)] = [
         ("ANTHROPIC_API_KEY=sk-live-123 claude", "ANTHROPIC_API_KEY=\(masked) claude"),
-        ("env DB_PASS='two words' GIT_AUTHOR_NAME=Ada claude --resume", "env DB_PASS=\(masked) GIT_AUTHOR_NAME=Ada claude --resume"),
+        (
+            "env DB_PASS='two words' GIT_AUTHOR_NAME=Ada claude --resume",
+            "env DB_PASS=\(masked) GIT_AUTHOR_NAME=Ada claude --resume"
+        ),
         ("export GH_PAT=\"a b\"; claude", "export GH_PAT=\(masked); claude"),
         ("A=1 B_SECRET=2 C=3 claude", "A=1 B_SECRET=\(masked) C=3 claude"),
         ("claude --api-key=xyz123 --model opus", "claude --api-key=\(masked) --model opus"),
@@ -102,24 +108,39 @@ private let masked = SecretMasking.marker
             #expect(SecretMasking.maskCommand(command) == shown, "\(command)")
             #expect(SecretMasking.maskCommand(shown) == shown, "idempotent: \(shown)")
         }
-        #expect(SecretMasking.maskArguments(["sh", "-c", "ANTHROPIC_API_KEY=sk-live-123 claude"]) == ["sh", "-c", "ANTHROPIC_API_KEY=\(masked) claude"])
-        #expect(SecretMasking.maskArguments(["run", "--env=DB_PASS=x", "-e", "MODE=1"]) == ["run", "--env=DB_PASS=\(masked)", "-e", "MODE=1"])
+        #expect(
+            SecretMasking.maskArguments(["sh", "-c", "ANTHROPIC_API_KEY=sk-live-123 claude"]) == [
+                "sh", "-c", "ANTHROPIC_API_KEY=\(masked) claude",
+            ])
+        #expect(
+            SecretMasking.maskArguments(["run", "--env=DB_PASS=x", "-e", "MODE=1"]) == [
+                "run", "--env=DB_PASS=\(masked)", "-e", "MODE=1",
+            ])
     }
 
     @Test func maskedNamesAreReportedByName() {
-        #expect(SecretMasking.maskedNames(inCommand: "ANTHROPIC_API_KEY=\(masked) MODE=1 claude") == ["ANTHROPIC_API_KEY"])
+        #expect(
+            SecretMasking.maskedNames(inCommand: "ANTHROPIC_API_KEY=\(masked) MODE=1 claude") == ["ANTHROPIC_API_KEY"])
         #expect(SecretMasking.maskedNames(inCommand: "psql postgres://u:\(masked)@db/x") == ["a value"])
         #expect(SecretMasking.maskedNames(inCommand: "claude") == [])
-        #expect(SecretMasking.maskedNames(inEnvironment: ["A=1", "DB_PASS=\(masked)", "U=postgres://u:\(masked)@h"]) == ["DB_PASS", "U"])
+        #expect(
+            SecretMasking.maskedNames(inEnvironment: ["A=1", "DB_PASS=\(masked)", "U=postgres://u:\(masked)@h"]) == [
+                "DB_PASS", "U",
+            ])
     }
 
     // MARK: - Where the rule applies
 
     private static func record(agentCommand: String = "ANTHROPIC_API_KEY=sk-live-123 claude") -> SessionRecord {
         SessionRecord(
-            name: SessionName(rawValue: "mask")!, tmuxSession: "mask", image: "ccorc-busybox:latest", agentCommand: agentCommand,
+            name: SessionName(rawValue: "mask")!, tmuxSession: "mask", image: "ccorc-busybox:latest",
+            agentCommand: agentCommand,
             environment: ["DB_PASS=hunter2", "MODE=fast"], config: ["stateDirectory": "/home/agent/.claude"],
-            agents: [AgentRecord(role: AgentRole(rawValue: "leader")!, containerName: "mask-leader", stateVolume: "mask-leader-state", position: 0)])
+            agents: [
+                AgentRecord(
+                    role: AgentRole(rawValue: "leader")!, containerName: "mask-leader",
+                    stateVolume: "mask-leader-state", position: 0)
+            ])
     }
 
     @Test func labelsCarryTheAgentCommandMasked() throws {
@@ -127,7 +148,8 @@ private let masked = SecretMasking.marker
         defer { try? FileManager.default.removeItem(atPath: home) }
         let manager = SessionManager(
             engine: try EngineClient(host: EngineHost(dockerHost: "unix:///nonexistent/ccorc-test.sock")),
-            tmux: TmuxControlClient(server: .named("ccorc-mask-unused")), registry: try SessionRegistry(home: home), shellProgram: "ccdk")
+            tmux: TmuxControlClient(server: .named("ccorc-mask-unused")), registry: try SessionRegistry(home: home),
+            shellProgram: "ccdk")
         let record = Self.record()
         let spec = manager.containerSpec(record, record.agents[0], mounts: [])
         #expect(spec.labels[RecoveryLabels.agentCommand] == "ANTHROPIC_API_KEY=\(masked) claude")
@@ -138,15 +160,21 @@ private let masked = SecretMasking.marker
 
     @Test func recoverSaysWhatTheMaskedLabelCost() throws {
         let labels = [
-            OwnershipLabels.session: "mask", OwnershipLabels.role: "leader", OwnershipLabels.schema: SessionManager.labelSchema,
+            OwnershipLabels.session: "mask", OwnershipLabels.role: "leader",
+            OwnershipLabels.schema: SessionManager.labelSchema,
             RecoveryLabels.agentCommand: "ANTHROPIC_API_KEY=\(masked) claude",
         ]
         func volume(_ labels: [String: String]) throws -> Volume {
-            try Volume(json: ["Name": "mask-leader-state", "Driver": "local", "Labels": .object(labels.mapValues { .string($0) })])
+            try Volume(json: [
+                "Name": "mask-leader-state", "Driver": "local", "Labels": .object(labels.mapValues { .string($0) }),
+            ])
         }
-        let (record, notes) = SessionManager.rebuild(SessionName(rawValue: "mask")!, containers: [], volumes: [try volume(labels)], details: nil)
+        let (record, notes) = SessionManager.rebuild(
+            SessionName(rawValue: "mask")!, containers: [], volumes: [try volume(labels)], details: nil)
         #expect(record.agentCommand == "ANTHROPIC_API_KEY=\(masked) claude")
-        #expect(notes.contains { $0.contains("ANTHROPIC_API_KEY masked") && $0.contains("ccorc import --force") }, "\(notes)")
+        #expect(
+            notes.contains { $0.contains("ANTHROPIC_API_KEY masked") && $0.contains("ccorc import --force") },
+            "\(notes)")
         let (plain, plainNotes) = SessionManager.rebuild(
             SessionName(rawValue: "mask")!, containers: [],
             volumes: [try volume(labels.merging([RecoveryLabels.agentCommand: "claude"]) { $1 })],
@@ -157,7 +185,8 @@ private let masked = SecretMasking.marker
     @Test func sessionJSONShowsTheAgentCommandMasked() {
         let status = SessionStatus(record: Self.record(), agents: [], tmux: nil)
         #expect(status.jsonValue["agentCommand"]?.string == "ANTHROPIC_API_KEY=\(masked) claude")
-        let process = ContainerProcess(pid: 7, parentPID: 1, commandLine: ["sh", "-c", "ANTHROPIC_API_KEY=sk-live-123 claude"])
+        let process = ContainerProcess(
+            pid: 7, parentPID: 1, commandLine: ["sh", "-c", "ANTHROPIC_API_KEY=sk-live-123 claude"])
         #expect(process.jsonValue["command"]?.stringArray == ["sh", "-c", "ANTHROPIC_API_KEY=\(masked) claude"])
     }
 
@@ -166,11 +195,15 @@ private let masked = SecretMasking.marker
         record.environment = ["DB_PASS=\(masked)", "DATABASE_URL=postgres://u:\(masked)@h/db", "MODE=fast"]
         let registry: JSONValue = [
             "name": "mask", "tmuxSession": "mask", "createdAt": 1, "updatedAt": 1, "image": "ccorc-busybox:latest",
-            "agentCommand": .string(record.agentCommand), "mounts": [], "environment": JSONValue(strings: record.environment),
+            "agentCommand": .string(record.agentCommand), "mounts": [],
+            "environment": JSONValue(strings: record.environment),
             "config": [:], "status": "ready",
-            "agents": [["role": "leader", "containerName": "mask-leader", "stateVolume": "mask-leader-state", "position": 0]],
+            "agents": [
+                ["role": "leader", "containerName": "mask-leader", "stateVolume": "mask-leader-state", "position": 0]
+            ],
         ]
-        let file = SessionExportFormat.document([["name": "mask", "registry": registry, "containers": [], "volumes": []]], includeSecrets: false)
+        let file = SessionExportFormat.document(
+            [["name": "mask", "registry": registry, "containers": [], "volumes": []]], includeSecrets: false)
         let sessions = try SessionManager.parseExport(Array(file.serialized().utf8), source: "mask.json")
         #expect(sessions[0].maskedVariables[""] == ["DB_PASS", "DATABASE_URL"])
         #expect(sessions[0].maskedInAgentCommand == ["ANTHROPIC_API_KEY"])

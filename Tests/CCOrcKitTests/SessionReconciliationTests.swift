@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import CCOrcKit
 
 /// Registry rows, listed containers and tmux sessions reconciled into what `ccorc list` shows.
@@ -11,7 +12,8 @@ struct SessionReconciliationTests {
 
     @Test func everyContainerUpWithTmuxIsRunning() {
         let record = Fixture.record("s")
-        let status = SessionReconciliation.statuses([record], containers: Fixture.containers(of: record), tmuxSessions: [Fixture.tmux("s")])[0]
+        let status = SessionReconciliation.statuses(
+            [record], containers: Fixture.containers(of: record), tmuxSessions: [Fixture.tmux("s")])[0]
         #expect(status.condition == .running && status.condition.words == "running")
         #expect(status.agents.map(\.state) == ["running", "running"] && status.runningCount == 2)
         #expect(status.tmux?.name == "s")
@@ -21,25 +23,34 @@ struct SessionReconciliationTests {
         let record = Fixture.record("s")
         #expect(condition(record, Fixture.containers(of: record, state: "exited"), tmux: false) == .stopped)
         // Created and dead count as stopped too.
-        let mixed = [Fixture.container("s-lead", id: "id-s-lead", state: "created", session: "s"),
-                     Fixture.container("s-dev", id: "id-s-dev", state: "dead", session: "s")]
+        let mixed = [
+            Fixture.container("s-lead", id: "id-s-lead", state: "created", session: "s"),
+            Fixture.container("s-dev", id: "id-s-dev", state: "dead", session: "s"),
+        ]
         #expect(condition(record, mixed, tmux: false) == .stopped)
     }
 
     @Test func disagreeingSidesArePartlyRunning() {
         let record = Fixture.record("s")
-        let oneUp = [Fixture.container("s-lead", state: "running", session: "s"), Fixture.container("s-dev", state: "exited", session: "s")]
+        let oneUp = [
+            Fixture.container("s-lead", state: "running", session: "s"),
+            Fixture.container("s-dev", state: "exited", session: "s"),
+        ]
         #expect(condition(record, oneUp, tmux: true) == .partlyRunning)
         #expect(condition(record, Fixture.containers(of: record), tmux: false) == .partlyRunning)
         #expect(condition(record, Fixture.containers(of: record, state: "exited"), tmux: true) == .partlyRunning)
-        #expect(condition(record, Fixture.containers(of: record, state: "paused"), tmux: true).words == "partly running")
+        #expect(
+            condition(record, Fixture.containers(of: record, state: "paused"), tmux: true).words == "partly running")
     }
 
     @Test func aMissingContainerIsBroken() {
         let record = Fixture.record("s")
-        let status = SessionReconciliation.statuses([record], containers: [Fixture.container("s-lead", session: "s")], tmuxSessions: [Fixture.tmux("s")])[0]
+        let status = SessionReconciliation.statuses(
+            [record], containers: [Fixture.container("s-lead", session: "s")], tmuxSessions: [Fixture.tmux("s")])[0]
         #expect(status.condition == .broken)
-        #expect(status.missingAgents.map(\.record.containerName) == ["s-dev"] && status.agents.map(\.state) == ["running", "missing"])
+        #expect(
+            status.missingAgents.map(\.record.containerName) == ["s-dev"]
+                && status.agents.map(\.state) == ["running", "missing"])
     }
 
     @Test func aLaunchingRowIsLaunchingWhateverItHas() {
@@ -51,9 +62,13 @@ struct SessionReconciliationTests {
     @Test func aContainerWithTheNameButAnotherOwnerIsNotTheSessions() {
         let record = Fixture.record("s")
         // Someone else's container that happens to be called s-dev: labelled for another session, or unlabelled with another ID.
-        let others = [Fixture.container("s-lead", session: "s"), Fixture.container("s-dev", id: "foreign", session: "other")]
+        let others = [
+            Fixture.container("s-lead", session: "s"), Fixture.container("s-dev", id: "foreign", session: "other"),
+        ]
         #expect(condition(record, others, tmux: true) == .broken)
-        let unlabelled = [Fixture.container("s-lead", session: "s"), Fixture.container("s-dev", id: "foreign", session: nil)]
+        let unlabelled = [
+            Fixture.container("s-lead", session: "s"), Fixture.container("s-dev", id: "foreign", session: nil),
+        ]
         #expect(condition(record, unlabelled, tmux: true) == .broken)
         // The very container the registry recorded is the session's even without the label.
         let recorded = [Fixture.container("s-lead", session: "s"), Fixture.container("s-dev", session: nil)]
@@ -62,26 +77,32 @@ struct SessionReconciliationTests {
 
     @Test func aLegacySessionOwnsUnlabelledContainersByName() {
         let record = Fixture.record("old", legacy: true)
-        let containers = [Fixture.container("old-lead", id: "x1", session: nil), Fixture.container("old-dev", id: "x2", session: nil)]
+        let containers = [
+            Fixture.container("old-lead", id: "x1", session: nil), Fixture.container("old-dev", id: "x2", session: nil),
+        ]
         #expect(condition(record, containers, tmux: true) == .running)
         // But not one that ccorc labelled for another session.
-        #expect(condition(record, [containers[0], Fixture.container("old-dev", id: "x2", session: "new")], tmux: true) == .broken)
+        #expect(
+            condition(record, [containers[0], Fixture.container("old-dev", id: "x2", session: "new")], tmux: true)
+                == .broken)
     }
 
     @Test func agentsComeInWindowOrder() {
         var record = Fixture.record("s", roles: ["a", "b", "c"])
         record.agents.reverse()
-        let status = SessionReconciliation.statuses([record], containers: Fixture.containers(of: record), tmuxSessions: [])[0]
+        let status = SessionReconciliation.statuses(
+            [record], containers: Fixture.containers(of: record), tmuxSessions: [])[0]
         #expect(status.agents.map(\.record.role.rawValue) == ["a", "b", "c"])
     }
 
     @Test func orphansAreLabelledAndUnclaimed() {
         let records = [Fixture.record("s")]
-        let containers = Fixture.containers(of: records[0]) + [
-            Fixture.container("gone-lead", session: "gone"),  // its session is not registered
-            Fixture.container("s-old", session: "s"),  // registered session: not an orphan
-            Fixture.container("mine", session: nil),  // not ccorc's at all
-        ]
+        let containers =
+            Fixture.containers(of: records[0]) + [
+                Fixture.container("gone-lead", session: "gone"),  // its session is not registered
+                Fixture.container("s-old", session: "s"),  // registered session: not an orphan
+                Fixture.container("mine", session: nil),  // not ccorc's at all
+            ]
         #expect(SessionReconciliation.orphanContainers(containers, records: records).map(\.name) == ["gone-lead"])
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import CCOrcKit
 
 /// Switch the current client only when it is on the session's server; attach everywhere else.
@@ -12,11 +13,15 @@ import Testing
     }
 
     @Test func aClientOfTheSameServerSwitches() {
-        #expect(TmuxHandOff.choose(tmuxVariable: "/tmp/tmux-0/ccorc,4242,3", serverSocket: ccorcSocket, sameSocket: ==) == .switchClient)
+        #expect(
+            TmuxHandOff.choose(tmuxVariable: "/tmp/tmux-0/ccorc,4242,3", serverSocket: ccorcSocket, sameSocket: ==)
+                == .switchClient)
     }
 
     @Test func aClientOfAnotherServerAttachesNested() {
-        #expect(TmuxHandOff.choose(tmuxVariable: "/tmp/tmux-0/default,4242,0", serverSocket: ccorcSocket, sameSocket: ==) == .attach)
+        #expect(
+            TmuxHandOff.choose(tmuxVariable: "/tmp/tmux-0/default,4242,0", serverSocket: ccorcSocket, sameSocket: ==)
+                == .attach)
     }
 
     @Test func theSocketOfTMUXIsEverythingBeforeItsLastTwoFields() {
@@ -31,7 +36,8 @@ import Testing
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ccorc-handoff-\(getpid())").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let socket = directory + "/sock", link = directory + "/link"
+        let socket = directory + "/sock"
+        let link = directory + "/link"
         #expect(FileManager.default.createFile(atPath: socket, contents: nil))
         #expect(symlink(socket, link) == 0)
         #expect(TmuxHandOff.choose(tmuxVariable: "\(socket),1,0", serverSocket: link) == .switchClient)

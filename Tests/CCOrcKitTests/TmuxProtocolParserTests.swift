@@ -1,5 +1,6 @@
-@testable import CCOrcKit
 import Testing
+
+@testable import CCOrcKit
 
 /// The control-mode parser, fed transcripts recorded from tmux 3.3a.
 @Suite("tmux control-mode parser")
@@ -37,21 +38,25 @@ struct TmuxProtocolParserTests {
         """#
 
     static let expected: [TmuxProtocolEvent] = [
-        .reply(TmuxReply(time: 1795646800, number: 259, flags: 0, succeeded: true, lines: [])),
+        .reply(TmuxReply(time: 1_795_646_800, number: 259, flags: 0, succeeded: true, lines: [])),
         .notification(.windowAdd(windowID: "@0")),
         .notification(.sessionsChanged),
         .notification(.sessionChanged(sessionID: "$0", name: "rec")),
-        .reply(TmuxReply(time: 1795646801, number: 265, flags: 1, succeeded: true, lines: ["$0 rec"])),
-        .reply(TmuxReply(time: 1795646801, number: 266, flags: 1, succeeded: false, lines: ["can't find session: nope"])),
-        .reply(TmuxReply(time: 1795646801, number: 267, flags: 1, succeeded: true, lines: [])),
-        .notification(.subscriptionChanged(TmuxSubscriptionChange(
-            name: "win", sessionID: "$0", windowID: nil, windowIndex: nil, paneID: nil, value: "1"))),
-        .reply(TmuxReply(time: 1795646802, number: 268, flags: 1, succeeded: true, lines: [])),
-        .reply(TmuxReply(time: 1795646802, number: 269, flags: 1, succeeded: true, lines: [])),
+        .reply(TmuxReply(time: 1_795_646_801, number: 265, flags: 1, succeeded: true, lines: ["$0 rec"])),
+        .reply(
+            TmuxReply(time: 1_795_646_801, number: 266, flags: 1, succeeded: false, lines: ["can't find session: nope"])
+        ),
+        .reply(TmuxReply(time: 1_795_646_801, number: 267, flags: 1, succeeded: true, lines: [])),
+        .notification(
+            .subscriptionChanged(
+                TmuxSubscriptionChange(
+                    name: "win", sessionID: "$0", windowID: nil, windowIndex: nil, paneID: nil, value: "1"))),
+        .reply(TmuxReply(time: 1_795_646_802, number: 268, flags: 1, succeeded: true, lines: [])),
+        .reply(TmuxReply(time: 1_795_646_802, number: 269, flags: 1, succeeded: true, lines: [])),
         .notification(.output(paneID: "%0", data: Array(#"printf "a\\\\b\\001\\n""#.utf8) + [13, 10])),
         .notification(.unlinkedWindowAdd(windowID: "@1")),
         .notification(.sessionsChanged),
-        .reply(TmuxReply(time: 1795646803, number: 274, flags: 1, succeeded: true, lines: [])),
+        .reply(TmuxReply(time: 1_795_646_803, number: 274, flags: 1, succeeded: true, lines: [])),
         .notification(.sessionsChanged),
         .notification(.sessionsChanged),
         .notification(.exit(reason: nil)),
@@ -83,31 +88,42 @@ struct TmuxProtocolParserTests {
     @Test("output lines inside a block may look like protocol lines")
     func blockContentsAreOpaque() {
         var parser = TmuxProtocolParser()
-        let events = parser.feed(Array("""
-            %begin 10 5 1
-            %1\t@1\t0
-            %end 10 4 1
-            %error 11 5 1
-            %begin 10 6 1
-            %exit
-            %end 10 5 1
+        let events = parser.feed(
+            Array(
+                """
+                %begin 10 5 1
+                %1\t@1\t0
+                %end 10 4 1
+                %error 11 5 1
+                %begin 10 6 1
+                %exit
+                %end 10 5 1
 
-            """.utf8))
-        #expect(events == [.reply(TmuxReply(
-            time: 10, number: 5, flags: 1, succeeded: true,
-            lines: ["%1\t@1\t0", "%end 10 4 1", "%error 11 5 1", "%begin 10 6 1", "%exit"]))])
+                """.utf8))
+        #expect(
+            events == [
+                .reply(
+                    TmuxReply(
+                        time: 10, number: 5, flags: 1, succeeded: true,
+                        lines: ["%1\t@1\t0", "%end 10 4 1", "%error 11 5 1", "%begin 10 6 1", "%exit"]))
+            ])
     }
 
     @Test("octal escapes in %output are decoded to bytes, invalid ones kept")
     func outputEscapes() {
-        #expect(TmuxProtocolParser.unescapeOutput(Array(#"a\134b\000\377\033[0m"#.utf8)) == Array("a\\b".utf8) + [0, 255, 27] + Array("[0m".utf8))
+        #expect(
+            TmuxProtocolParser.unescapeOutput(Array(#"a\134b\000\377\033[0m"#.utf8)) == Array("a\\b".utf8) + [
+                0, 255, 27,
+            ] + Array("[0m".utf8))
         #expect(TmuxProtocolParser.unescapeOutput(Array(#"\9\12"#.utf8)) == Array(#"\9\12"#.utf8))
         #expect(TmuxProtocolParser.unescapeOutput(Array(#"\400"#.utf8)) == Array(#"\400"#.utf8))
         var parser = TmuxProtocolParser()
-        #expect(parser.feed(Array("%output %12 ét\\303\\251\\015\\012\n".utf8))
-            == [.notification(.output(paneID: "%12", data: Array("ét".utf8) + [0xC3, 0xA9, 13, 10]))])
-        #expect(parser.feed(Array("%extended-output %3 1234 : hi\\012\n".utf8))
-            == [.notification(.extendedOutput(paneID: "%3", ageMilliseconds: 1234, data: Array("hi\n".utf8)))])
+        #expect(
+            parser.feed(Array("%output %12 ét\\303\\251\\015\\012\n".utf8))
+                == [.notification(.output(paneID: "%12", data: Array("ét".utf8) + [0xC3, 0xA9, 13, 10]))])
+        #expect(
+            parser.feed(Array("%extended-output %3 1234 : hi\\012\n".utf8))
+                == [.notification(.extendedOutput(paneID: "%3", ageMilliseconds: 1234, data: Array("hi\n".utf8)))])
     }
 
     @Test("every notification of tmux 3.3a has a case")
@@ -116,7 +132,10 @@ struct TmuxProtocolParserTests {
             ("%pause %4", .pause(paneID: "%4")),
             ("%continue %4", .continue(paneID: "%4")),
             ("%session-changed $3 name with spaces", .sessionChanged(sessionID: "$3", name: "name with spaces")),
-            ("%client-session-changed /dev/pts/1 $2 s 2", .clientSessionChanged(client: "/dev/pts/1", sessionID: "$2", name: "s 2")),
+            (
+                "%client-session-changed /dev/pts/1 $2 s 2",
+                .clientSessionChanged(client: "/dev/pts/1", sessionID: "$2", name: "s 2")
+            ),
             ("%session-renamed $2 new name", .sessionRenamed(sessionID: "$2", name: "new name")),
             ("%session-window-changed $2 @7", .sessionWindowChanged(sessionID: "$2", windowID: "@7")),
             ("%client-detached client-99", .clientDetached(client: "client-99")),
@@ -125,17 +144,31 @@ struct TmuxProtocolParserTests {
             ("%unlinked-window-close @8", .unlinkedWindowClose(windowID: "@8")),
             ("%unlinked-window-renamed @8 top", .unlinkedWindowRenamed(windowID: "@8", name: "top")),
             ("%window-pane-changed @7 %9", .windowPaneChanged(windowID: "@7", paneID: "%9")),
-            ("%layout-change @7 b25f,80x24,0,0,2 b25f,80x24,0,0,2 *", .layoutChange(windowID: "@7", layout: "b25f,80x24,0,0,2 b25f,80x24,0,0,2 *")),
+            (
+                "%layout-change @7 b25f,80x24,0,0,2 b25f,80x24,0,0,2 *",
+                .layoutChange(windowID: "@7", layout: "b25f,80x24,0,0,2 b25f,80x24,0,0,2 *")
+            ),
             ("%pane-mode-changed %9", .paneModeChanged(paneID: "%9")),
             ("%paste-buffer-changed buffer0", .pasteBufferChanged(name: "buffer0")),
             ("%paste-buffer-deleted buffer0", .pasteBufferDeleted(name: "buffer0")),
             ("%message hello there", .message("hello there")),
-            ("%config-error /root/.tmux.conf:1: unknown command: x", .configError("/root/.tmux.conf:1: unknown command: x")),
+            (
+                "%config-error /root/.tmux.conf:1: unknown command: x",
+                .configError("/root/.tmux.conf:1: unknown command: x")
+            ),
             ("%exit server exited unexpectedly", .exit(reason: "server exited unexpectedly")),
-            ("%subscription-changed dead $1 @2 0 %3 : 1 : x", .subscriptionChanged(TmuxSubscriptionChange(
-                name: "dead", sessionID: "$1", windowID: "@2", windowIndex: 0, paneID: "%3", value: "1 : x"))),
-            ("%subscription-changed w $1 @2 3 - : ", .subscriptionChanged(TmuxSubscriptionChange(
-                name: "w", sessionID: "$1", windowID: "@2", windowIndex: 3, paneID: nil, value: ""))),
+            (
+                "%subscription-changed dead $1 @2 0 %3 : 1 : x",
+                .subscriptionChanged(
+                    TmuxSubscriptionChange(
+                        name: "dead", sessionID: "$1", windowID: "@2", windowIndex: 0, paneID: "%3", value: "1 : x"))
+            ),
+            (
+                "%subscription-changed w $1 @2 3 - : ",
+                .subscriptionChanged(
+                    TmuxSubscriptionChange(
+                        name: "w", sessionID: "$1", windowID: "@2", windowIndex: 3, paneID: nil, value: ""))
+            ),
             ("%some-future-thing a b", .unknown(line: "%some-future-thing a b")),
         ]
         for (line, expected) in lines {
@@ -147,16 +180,18 @@ struct TmuxProtocolParserTests {
     @Test("malformed and unexpected lines are reported, never fatal")
     func malformedLines() {
         var parser = TmuxProtocolParser()
-        let events = parser.feed(Array("""
-            hello
-            %end 1 2 1
-            %session-changed
-            %subscription-changed x $1 - - - 1
-            %output
-            %begin 1 2
-            %begin 5 6 1
-            partial output
-            """.utf8))
+        let events = parser.feed(
+            Array(
+                """
+                hello
+                %end 1 2 1
+                %session-changed
+                %subscription-changed x $1 - - - 1
+                %output
+                %begin 1 2
+                %begin 5 6 1
+                partial output
+                """.utf8))
         #expect(events.count == 6)
         for event in events {
             guard case .notification(.protocolViolation) = event else {
@@ -174,12 +209,17 @@ struct TmuxProtocolParserTests {
     @Test("a carriage return before a newline is data, not part of the line ending")
     func carriageReturnIsData() {
         var parser = TmuxProtocolParser()
-        #expect(parser.feed(Array("%begin 1 2 1\r\nx\r\n%end 1 2 1\n".utf8))
-            == [.notification(.protocolViolation(line: "%begin 1 2 1\r", reason: "malformed %begin guard line"))]
-            + [.notification(.protocolViolation(line: "x\r", reason: "line outside a reply block does not start with %"))]
-            + [.notification(.protocolViolation(line: "%end 1 2 1", reason: "%end without %begin"))])
-        #expect(parser.feed(Array("%begin 1 2 1\n\r\n%end 1 2 1\n".utf8))
-            == [.reply(TmuxReply(time: 1, number: 2, flags: 1, succeeded: true, lines: ["\r"]))])
+        #expect(
+            parser.feed(Array("%begin 1 2 1\r\nx\r\n%end 1 2 1\n".utf8))
+                == [.notification(.protocolViolation(line: "%begin 1 2 1\r", reason: "malformed %begin guard line"))]
+                + [
+                    .notification(
+                        .protocolViolation(line: "x\r", reason: "line outside a reply block does not start with %"))
+                ]
+                + [.notification(.protocolViolation(line: "%end 1 2 1", reason: "%end without %begin"))])
+        #expect(
+            parser.feed(Array("%begin 1 2 1\n\r\n%end 1 2 1\n".utf8))
+                == [.reply(TmuxReply(time: 1, number: 2, flags: 1, succeeded: true, lines: ["\r"]))])
     }
 }
 

@@ -90,11 +90,13 @@ struct TmuxQuotingTests {
         let uid = getuid()
         #expect(TmuxServer.named("x").socketPath(environment: [:]) == "/tmp/tmux-\(uid)/x")
         // tmux takes a TMUX_TMPDIR that does not resolve as unset.
-        #expect(TmuxServer.named("x").socketPath(environment: ["TMUX_TMPDIR": "/nonexistent/t/"]) == "/tmp/tmux-\(uid)/x")
+        #expect(
+            TmuxServer.named("x").socketPath(environment: ["TMUX_TMPDIR": "/nonexistent/t/"]) == "/tmp/tmux-\(uid)/x")
         #expect(TmuxServer.named("x").socketPath(environment: ["TMUX_TMPDIR": ""]) == "/tmp/tmux-\(uid)/x")
         #expect(TmuxServer.default.socketPath(environment: [:]) == "/tmp/tmux-\(uid)/default")
         #expect(TmuxServer.default.socketPath(environment: ["TMUX": "/tmp/tmux-5/work,123,4"]) == "/tmp/tmux-5/work")
-        #expect(TmuxServer.named("x").socketPath(environment: ["TMUX": "/tmp/tmux-5/work,123,4"]) == "/tmp/tmux-\(uid)/x")
+        #expect(
+            TmuxServer.named("x").socketPath(environment: ["TMUX": "/tmp/tmux-5/work,123,4"]) == "/tmp/tmux-\(uid)/x")
         #expect(TmuxServer.socket("/s/p").socketPath(environment: [:]) == "/s/p")
         #expect(throws: TmuxError.self) { try TmuxServer.named("a/b").validate() }
     }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import CCOrcKit
 
 /// tmux's per-user socket directory: found and made the way tmux 3.3a does, and refused where
@@ -7,7 +8,9 @@ import Testing
 @Suite struct TmuxSocketDirectoryTests {
     /// A fresh directory to serve as `TMUX_TMPDIR`, removed after `body`.
     private func withTemporaryDirectory(_ body: (String) throws -> Void) throws {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("ccorc-tmuxdir-\(getpid())-\(UInt32.random(in: 0..<UInt32.max))").path
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "ccorc-tmuxdir-\(getpid())-\(UInt32.random(in: 0..<UInt32.max))"
+        ).path
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: false)
         defer { try? FileManager.default.removeItem(atPath: path) }
         try body(path)
@@ -38,13 +41,17 @@ import Testing
             let directory = "\(base)/tmux-\(getuid())"
             #expect(mkdir(directory, 0o755) == 0)
             chmod(directory, 0o755)
-            let error = #expect(throws: TmuxError.self) { try TmuxServer.named("x").prepareSocketDirectory(environment: ["TMUX_TMPDIR": base]) }
+            let error = #expect(throws: TmuxError.self) {
+                try TmuxServer.named("x").prepareSocketDirectory(environment: ["TMUX_TMPDIR": base])
+            }
             #expect(error?.code == .socketDirectory)
             #expect(error?.message.contains("unsafe permissions") == true)
             #expect(error?.message.contains("chmod 700 \(directory)") == true)
             // Group access alone is what tmux allows.
             chmod(directory, 0o770)
-            #expect(throws: Never.self) { try TmuxServer.named("x").prepareSocketDirectory(environment: ["TMUX_TMPDIR": base]) }
+            #expect(throws: Never.self) {
+                try TmuxServer.named("x").prepareSocketDirectory(environment: ["TMUX_TMPDIR": base])
+            }
         }
     }
 
@@ -53,7 +60,9 @@ import Testing
             let directory = "\(base)/tmux-\(getuid())"
             #expect(mkdir(directory, 0o700) == 0)
             #expect(chown(directory, 4242, 4242) == 0, "the tests run as root")
-            let error = #expect(throws: TmuxError.self) { try TmuxServer.default.prepareSocketDirectory(environment: ["TMUX_TMPDIR": base]) }
+            let error = #expect(throws: TmuxError.self) {
+                try TmuxServer.default.prepareSocketDirectory(environment: ["TMUX_TMPDIR": base])
+            }
             #expect(error?.message.contains("owner uid 4242") == true)
         }
     }
@@ -62,7 +71,9 @@ import Testing
         try withTemporaryDirectory { base in
             let directory = "\(base)/tmux-\(getuid())"
             #expect(FileManager.default.createFile(atPath: directory, contents: Data()))
-            let error = #expect(throws: TmuxError.self) { try TmuxServer.named("x").prepareSocketDirectory(environment: ["TMUX_TMPDIR": base]) }
+            let error = #expect(throws: TmuxError.self) {
+                try TmuxServer.named("x").prepareSocketDirectory(environment: ["TMUX_TMPDIR": base])
+            }
             #expect(error?.message.contains("is not a directory") == true)
         }
     }
@@ -74,7 +85,9 @@ import Testing
             defer { try? FileManager.default.removeItem(atPath: link) }
             let resolved = try #require(realpath(base, nil))
             defer { free(resolved) }
-            #expect(TmuxServer.named("x").socketPath(environment: ["TMUX_TMPDIR": link]) == "\(String(cString: resolved))/tmux-\(getuid())/x")
+            #expect(
+                TmuxServer.named("x").socketPath(environment: ["TMUX_TMPDIR": link])
+                    == "\(String(cString: resolved))/tmux-\(getuid())/x")
         }
     }
 
@@ -82,7 +95,9 @@ import Testing
         try withTemporaryDirectory { base in
             #expect(TmuxServer.socket(base + "/s").socketDirectory() == nil)
             try TmuxServer.socket(base + "/s").prepareSocketDirectory()
-            let error = #expect(throws: TmuxError.self) { try TmuxServer.socket(base + "/missing/s").prepareSocketDirectory() }
+            let error = #expect(throws: TmuxError.self) {
+                try TmuxServer.socket(base + "/missing/s").prepareSocketDirectory()
+            }
             #expect(error?.code == .socketDirectory)
             #expect(error?.message.contains("\(base)/missing") == true)
         }

@@ -1,8 +1,9 @@
-@testable import CCOrcC
 import CCOrcHeader
-@testable import CCOrcKit
 import CLISupport
 import Testing
+
+@testable import CCOrcC
+@testable import CCOrcKit
 
 /// Every error case of the driver, with the `--json` code, exit status and C status it has always
 /// had: the classification in `ErrorKinds.swift` and the two mappings from kinds must keep them.
@@ -23,7 +24,8 @@ import Testing
     }
 
     static func session(_ code: SessionError.Code, _ kind: ErrorKind, _ status: ccorc_status) -> Expectation {
-        Expectation(error: SessionError(code, "session step failed"), kind: kind, codeName: code.rawValue, status: status)
+        Expectation(
+            error: SessionError(code, "session step failed"), kind: kind, codeName: code.rawValue, status: status)
     }
 
     static func registry(_ code: RegistryError.Code, _ kind: ErrorKind, _ status: ccorc_status) -> Expectation {
@@ -35,7 +37,8 @@ import Testing
     }
 
     static func tar(_ code: TarError.Code) -> Expectation {
-        Expectation(error: TarError(code, "cannot archive"), kind: .internal, codeName: "archive", status: CCORC_ERR_INTERNAL)
+        Expectation(
+            error: TarError(code, "cannot archive"), kind: .internal, codeName: "archive", status: CCORC_ERR_INTERNAL)
     }
 
     static let table: [Expectation] = [
@@ -82,27 +85,61 @@ import Testing
         tmux(.timedOut, .tmux, CCORC_ERR_TMUX),
         tmux(.closed, .tmux, CCORC_ERR_TMUX),
 
-        tar(.notFound), tar(.notADirectory), tar(.unreadable), tar(.changed), tar(.vanished), tar(.unrepresentable), tar(.other),
+        tar(.notFound), tar(.notADirectory), tar(.unreadable), tar(.changed), tar(.vanished), tar(.unrepresentable),
+        tar(.other),
 
-        Expectation(error: CgroupError(code: .notFound, message: "no cgroup"), kind: .engine, codeName: "cgroup", status: CCORC_ERR_ENGINE),
-        Expectation(error: CgroupError(code: .unreadable, message: "unreadable"), kind: .engine, codeName: "cgroup", status: CCORC_ERR_ENGINE),
-        Expectation(error: TransportError(code: .couldNotConnect, message: "no"), kind: .engine, codeName: "failed", status: CCORC_ERR_ENGINE),
-        Expectation(error: TransportError(code: .timedOut, message: "slow"), kind: .engine, codeName: "failed", status: CCORC_ERR_ENGINE),
-        Expectation(error: TransportError(code: .cancelled, message: "stop"), kind: .engine, codeName: "failed", status: CCORC_ERR_ENGINE),
-        Expectation(error: TransportError(code: .requestBodyFailed, message: "body"), kind: .engine, codeName: "failed", status: CCORC_ERR_ENGINE),
-        Expectation(error: TransportError(code: .replyTooLarge, message: "big"), kind: .engine, codeName: "failed", status: CCORC_ERR_ENGINE),
-        Expectation(error: TransportError(code: .other, message: "curl"), kind: .engine, codeName: "failed", status: CCORC_ERR_ENGINE),
+        Expectation(
+            error: CgroupError(code: .notFound, message: "no cgroup"), kind: .engine, codeName: "cgroup",
+            status: CCORC_ERR_ENGINE),
+        Expectation(
+            error: CgroupError(code: .unreadable, message: "unreadable"), kind: .engine, codeName: "cgroup",
+            status: CCORC_ERR_ENGINE),
+        Expectation(
+            error: TransportError(code: .couldNotConnect, message: "no"), kind: .engine, codeName: "failed",
+            status: CCORC_ERR_ENGINE),
+        Expectation(
+            error: TransportError(code: .timedOut, message: "slow"), kind: .engine, codeName: "failed",
+            status: CCORC_ERR_ENGINE),
+        Expectation(
+            error: TransportError(code: .cancelled, message: "stop"), kind: .engine, codeName: "failed",
+            status: CCORC_ERR_ENGINE),
+        Expectation(
+            error: TransportError(code: .requestBodyFailed, message: "body"), kind: .engine, codeName: "failed",
+            status: CCORC_ERR_ENGINE),
+        Expectation(
+            error: TransportError(code: .replyTooLarge, message: "big"), kind: .engine, codeName: "failed",
+            status: CCORC_ERR_ENGINE),
+        Expectation(
+            error: TransportError(code: .other, message: "curl"), kind: .engine, codeName: "failed",
+            status: CCORC_ERR_ENGINE),
         Expectation(error: JSONError(message: "bad"), kind: .internal, codeName: "failed", status: CCORC_ERR_INTERNAL),
-        Expectation(error: FileReadError(description: "cannot read x"), kind: .internal, codeName: "failed", status: CCORC_ERR_INTERNAL),
-        Expectation(error: PrivateFileError("open", "/x", errno: 13), kind: .internal, codeName: "failed", status: CCORC_ERR_INTERNAL),
-        Expectation(error: ExportFileError("f.json", "bad"), kind: .internal, codeName: "failed", status: CCORC_ERR_INTERNAL),
-        Expectation(error: LegacyImportError(description: "bad"), kind: .internal, codeName: "failed", status: CCORC_ERR_INTERNAL),
-        Expectation(error: DamagedRegistryRow(key: "x", reason: "bad config"), kind: .internal, codeName: "failed", status: CCORC_ERR_INTERNAL),
+        Expectation(
+            error: FileReadError(description: "cannot read x"), kind: .internal, codeName: "failed",
+            status: CCORC_ERR_INTERNAL),
+        Expectation(
+            error: PrivateFileError("open", "/x", errno: 13), kind: .internal, codeName: "failed",
+            status: CCORC_ERR_INTERNAL),
+        Expectation(
+            error: ExportFileError("f.json", "bad"), kind: .internal, codeName: "failed", status: CCORC_ERR_INTERNAL),
+        Expectation(
+            error: LegacyImportError(description: "bad"), kind: .internal, codeName: "failed",
+            status: CCORC_ERR_INTERNAL),
+        Expectation(
+            error: DamagedRegistryRow(key: "x", reason: "bad config"), kind: .internal, codeName: "failed",
+            status: CCORC_ERR_INTERNAL),
 
-        Expectation(error: BoundaryError.invalid("NULL"), kind: .invalidInput, codeName: "failed", status: CCORC_ERR_INVALID_ARGUMENT),
-        Expectation(error: BoundaryError(.notFound, "no file"), kind: .notFound, codeName: "failed", status: CCORC_ERR_NOT_FOUND),
-        Expectation(error: BoundaryError(.internal, "out of memory"), kind: .internal, codeName: "failed", status: CCORC_ERR_INTERNAL),
-        Expectation(error: CommandLineFailure("--drop goes with --fix-broken"), kind: .internal, codeName: "failed", status: CCORC_ERR_INTERNAL),
+        Expectation(
+            error: BoundaryError.invalid("NULL"), kind: .invalidInput, codeName: "failed",
+            status: CCORC_ERR_INVALID_ARGUMENT),
+        Expectation(
+            error: BoundaryError(.notFound, "no file"), kind: .notFound, codeName: "failed", status: CCORC_ERR_NOT_FOUND
+        ),
+        Expectation(
+            error: BoundaryError(.internal, "out of memory"), kind: .internal, codeName: "failed",
+            status: CCORC_ERR_INTERNAL),
+        Expectation(
+            error: CommandLineFailure("--drop goes with --fix-broken"), kind: .internal, codeName: "failed",
+            status: CCORC_ERR_INTERNAL),
     ]
 
     @Test(arguments: table) func classification(_ row: Expectation) {

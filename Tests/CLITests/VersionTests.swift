@@ -1,6 +1,7 @@
 import ArgumentParser
 import FoundationEssentials
 import Testing
+
 @testable import CcdkCLI
 @testable import CcorcCLI
 
@@ -9,10 +10,12 @@ import Testing
 @Suite struct VersionTests {
     /// The version as the header's text spells it, read the way the Makefile reads it.
     static func headerVersion() throws -> String {
-        let package = URL(filePath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let package = URL(filePath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
         let header = String(decoding: try Data(contentsOf: package.appending(path: "include/ccorc.h")), as: UTF8.self)
         let prefix = "#define CCORC_VERSION \""
-        let line = try #require(header.split(separator: "\n").first { $0.hasPrefix(prefix) }, "include/ccorc.h defines CCORC_VERSION")
+        let line = try #require(
+            header.split(separator: "\n").first { $0.hasPrefix(prefix) }, "include/ccorc.h defines CCORC_VERSION")
         let version = line.dropFirst(prefix.count).prefix { $0 != "\"" }
         #expect(!version.isEmpty && version.split(separator: ".").count == 3, "CCORC_VERSION is x.y.z: \(line)")
         return String(version)

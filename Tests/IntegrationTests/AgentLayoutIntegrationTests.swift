@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import CCOrcKit
 
 /// Sessions on an image laid out like the real agent image (`images/agent`): a non-root user
@@ -9,7 +10,8 @@ import Testing
 @Suite(.serialized) struct AgentLayoutIntegrationTests {
     /// Imports a busybox image as `reference` in the agent layout, runs `body`, removes the image.
     private func withImage(
-        _ reference: String, _ engine: EngineClient, user: String = "agent", changes: [String] = [], rootfs: [UInt8]? = nil,
+        _ reference: String, _ engine: EngineClient, user: String = "agent", changes: [String] = [],
+        rootfs: [UInt8]? = nil,
         _ body: () async throws -> Void
     ) async throws {
         if let rootfs {
@@ -41,7 +43,9 @@ import Testing
 
     private func expectGone(_ engine: EngineClient, volumes: some Sequence<String>) async throws {
         for volume in volumes {
-            await #expect(throws: EngineError.self, "volume \(volume) is left behind") { _ = try await engine.inspectVolume(volume) }
+            await #expect(throws: EngineError.self, "volume \(volume) is left behind") {
+                _ = try await engine.inspectVolume(volume)
+            }
         }
     }
 
@@ -57,13 +61,18 @@ import Testing
                 // The state directory came from the image, and it is the named volume that holds it.
                 let mounts = try await mountedVolumes(bed.engine, leader)
                 #expect(mounts == ["/home/agent/.claude": leader + "-state"], "nothing anonymous: \(mounts)")
-                #expect(try await bed.engine.inspectContainer(leader).labels[RecoveryLabels.stateDirectory] == "/home/agent/.claude")
+                #expect(
+                    try await bed.engine.inspectContainer(leader).labels[RecoveryLabels.stateDirectory]
+                        == "/home/agent/.claude")
 
                 // Day 1: the agent user writes into its ~/.claude.
-                let write = try bed.ccdk("exec", leader, "--", "sh", "-c", "id -u; echo day1 > ~/.claude/note; stat -c %u ~/.claude/note")
+                let write = try bed.ccdk(
+                    "exec", leader, "--", "sh", "-c", "id -u; echo day1 > ~/.claude/note; stat -c %u ~/.claude/note")
                 #expect(write.status == 0, "\(write.stderr)")
                 #expect(write.stdout == "1000\n1000\n")
-                func note() throws -> String { try bed.ccdk("exec", leader, "--", "cat", "/home/agent/.claude/note").stdout }
+                func note() throws -> String {
+                    try bed.ccdk("exec", leader, "--", "cat", "/home/agent/.claude/note").stdout
+                }
 
                 // Day 2: stop and resume.
                 #expect(try bed.ccorc("stop", name, "--time", "1").status == 0)
@@ -110,7 +119,9 @@ import Testing
                 let cleanup = try Products.run("ccorc", ["cleanup", "--remove", name, "--yes"], environment: fresh)
                 #expect(cleanup.status == 0, "\(cleanup.stderr)")
                 try await expectGone(bed.engine, volumes: everyVolume)
-                #expect(try await bed.engine.listVolumes(filters: ["label": ["\(OwnershipLabels.session)=\(name)"]]).isEmpty)
+                #expect(
+                    try await bed.engine.listVolumes(filters: ["label": ["\(OwnershipLabels.session)=\(name)"]]).isEmpty
+                )
             }
         }
     }
@@ -121,14 +132,19 @@ import Testing
             // USER without HOME: the home is agent's in the image's /etc/passwd. One more VOLUME
             // than the state directory, which must get a named volume rather than an anonymous one.
             let rootfs = try BusyboxImage.rootfsArchive(user: "agent")
-            try await withImage(image, bed.engine, changes: ["USER agent", "VOLUME /var/cache/agent", "CMD [\"sh\"]"], rootfs: rootfs) {
+            try await withImage(
+                image, bed.engine, changes: ["USER agent", "VOLUME /var/cache/agent", "CMD [\"sh\"]"], rootfs: rootfs
+            ) {
                 #expect(try await bed.engine.inspectImage(image).config.environmentValue("HOME") == nil)
                 let name = bed.prefix + "-p"
                 let leader = name + "-leader"
                 let launch = try bed.ccorc("launch", name, "--detach", "--image", image, "--agents", "leader")
                 #expect(launch.status == 0, "\(launch.stderr)")
                 let mounts = try await mountedVolumes(bed.engine, leader)
-                #expect(mounts == ["/home/agent/.claude": leader + "-state", "/var/cache/agent": leader + "-var-cache-agent"])
+                #expect(
+                    mounts == [
+                        "/home/agent/.claude": leader + "-state", "/var/cache/agent": leader + "-var-cache-agent",
+                    ])
                 let volume = try await bed.engine.inspectVolume(leader + "-var-cache-agent")
                 #expect(volume.labels[OwnershipLabels.session] == name)
                 #expect(volume.labels[RecoveryLabels.volumeTarget] == "/var/cache/agent")
@@ -138,13 +154,17 @@ import Testing
                 // Both volumes survive a repair; the plan counts both.
                 try await bed.engine.removeContainer(leader, force: true)
                 let plan = try bed.ccorc("cleanup", "--fix-broken", name, "--dry-run", "--json")
-                #expect(try JSONValue.parse(plan.stdout)["sessions"]?.array?.first?["volumes"]?.stringArray?.sorted() == mounts.values.sorted())
+                #expect(
+                    try JSONValue.parse(plan.stdout)["sessions"]?.array?.first?["volumes"]?.stringArray?.sorted()
+                        == mounts.values.sorted())
                 let repair = try bed.ccorc("cleanup", "--fix-broken", name, "--yes")
                 #expect(repair.status == 0, "\(repair.stdout)\(repair.stderr)")
                 #expect(try await mountedVolumes(bed.engine, leader) == mounts)
 
                 // `recover` rebuilds the row with the image volume from the labels alone.
-                for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: bed.home + "/registry.db" + suffix) }
+                for suffix in ["", "-wal", "-shm"] {
+                    try? FileManager.default.removeItem(atPath: bed.home + "/registry.db" + suffix)
+                }
                 #expect(try bed.ccorc("list", "--json").stdout.contains(name) == false)
                 let recovered = try bed.ccorc("recover")
                 #expect(recovered.status == 0, "\(recovered.stderr)")

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import CCOrcKit
 
 /// `ccorc attach NAME` typed into a real tmux pane: from a client of ccorc's own tmux server it
@@ -9,7 +10,8 @@ import Testing
     /// (the pane keeps the `TMUX` and `TMUX_PANE` its own server gave it).
     private func typedAttach(_ bed: SessionTestbed, _ name: String) -> String {
         let quote = { (text: String) in "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'" }
-        return "env CCORC_HOME=\(quote(bed.home)) CCORC_TMUX_SERVER=\(quote(bed.tmuxName)) \(quote(Products.directory + "/ccorc")) attach \(name); echo ccorc-exit-$?"
+        return
+            "env CCORC_HOME=\(quote(bed.home)) CCORC_TMUX_SERVER=\(quote(bed.tmuxName)) \(quote(Products.directory + "/ccorc")) attach \(name); echo ccorc-exit-$?"
     }
 
     /// Types `line` into the first pane of `session` on `tmux`'s server and presses Enter.
@@ -51,8 +53,11 @@ import Testing
 
             let sessions = try waitForClients(ccorcTmux, [name])
             let screen = (try? outer.run("capture-pane", "-p", "-t", "=user:")) ?? ""
-            #expect(sessions == [name], "a nested client on ccorc's server shows the session; the outer pane shows:\n\(screen)")
-            #expect(try outer.run("display-message", "-p", "-t", "=user:", "#{pane_current_command}") == "tmux\n",
+            #expect(
+                sessions == [name],
+                "a nested client on ccorc's server shows the session; the outer pane shows:\n\(screen)")
+            #expect(
+                try outer.run("display-message", "-p", "-t", "=user:", "#{pane_current_command}") == "tmux\n",
                 "the nested client runs in the user's pane")
         }
     }
@@ -77,7 +82,9 @@ import Testing
 
             let sessions = try waitForClients(ccorcTmux, [name])
             let screen = (try? ccorcTmux.run("capture-pane", "-p", "-t", "=home:")) ?? ""
-            #expect(sessions == [name], "the one client moved to the session, no second one was nested; the pane shows:\n\(screen)")
+            #expect(
+                sessions == [name],
+                "the one client moved to the session, no second one was nested; the pane shows:\n\(screen)")
         }
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import CCOrcKit
 
 /// `--help` and `-h` on every subcommand of both CLIs print that subcommand's usage and exit 0,
@@ -48,9 +49,11 @@ import Testing
 
     @Test(arguments: ["ccdk", "ccorc"]) func everySubcommandPrintsItsUsage(program: String) throws {
         let all = try Self.subcommands(of: program)
-        let expected = program == "ccdk" ? ["shell", "exec", "run", "image build", "image ls"] : ["launch", "health", "cleanup"]
+        let expected =
+            program == "ccdk" ? ["shell", "exec", "run", "image build", "image ls"] : ["launch", "health", "cleanup"]
         for name in expected {
-            #expect(all.contains { $0.description == name }, "\(program) \(name) is among the subcommands found: \(all)")
+            #expect(
+                all.contains { $0.description == name }, "\(program) \(name) is among the subcommands found: \(all)")
         }
         for subcommand in all {
             // After a positional word too: that is where a passthrough argument used to swallow it.
@@ -61,7 +64,8 @@ import Testing
                 #expect(result.stderr.isEmpty, "\(line): \(result.stderr)")
                 let usage = result.stdout.split(separator: "\n").first { $0.hasPrefix("USAGE: ") }
                 let named = "USAGE: " + ([program] + subcommand.canonical).joined(separator: " ")
-                #expect(usage.map { $0 == named || $0.hasPrefix(named + " ") } == true, "\(line) printed \(result.stdout)")
+                #expect(
+                    usage.map { $0 == named || $0.hasPrefix(named + " ") } == true, "\(line) printed \(result.stdout)")
             }
         }
         #expect(!FileManager.default.fileExists(atPath: Self.isolation["CCORC_HOME"]!), "help opened no registry")

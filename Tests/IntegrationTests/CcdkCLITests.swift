@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import CCOrcKit
 
 /// Whole `ccdk` command lines against the real engine.
@@ -9,7 +10,10 @@ import Testing
     @Test func runListLimitUpdateStopRemove() async throws {
         try await TestEngine.isolated("cli") { engine, prefix in
             let name = prefix + "-dev"
-            let run = try Products.run("ccdk", ["run", "-d", name, "--memory", "64m", "--cpus", "0.5", "--", "sh", "-c", "echo ready; sleep 1000"], environment: environment)
+            let run = try Products.run(
+                "ccdk",
+                ["run", "-d", name, "--memory", "64m", "--cpus", "0.5", "--", "sh", "-c", "echo ready; sleep 1000"],
+                environment: environment)
             #expect(run.status == 0, "\(run.stderr)")
             #expect(run.stdout == name + "\n")
 
@@ -91,18 +95,24 @@ import Testing
             #expect(json.status == 1)
             #expect(try JSONValue.parse(json.stdout)["error"]?["code"]?.string == "notFound")
 
-            let badMemory = try Products.run("ccdk", ["run", "-d", prefix + "-x", "--memory", "4x"], environment: environment)
+            let badMemory = try Products.run(
+                "ccdk", ["run", "-d", prefix + "-x", "--memory", "4x"], environment: environment)
             #expect(badMemory.status == 1)
             #expect(badMemory.stderr.contains("invalid memory size \"4x\""))
-            let badCPUs = try Products.run("ccdk", ["run", "-d", prefix + "-x", "--cpus", "-1"], environment: environment)
+            let badCPUs = try Products.run(
+                "ccdk", ["run", "-d", prefix + "-x", "--cpus", "-1"], environment: environment)
             #expect(badCPUs.status != 0)
 
-            let noImage = try Products.run("ccdk", ["run", "-d", prefix + "-x", "--image", "ccorc-none:0"], environment: environment)
+            let noImage = try Products.run(
+                "ccdk", ["run", "-d", prefix + "-x", "--image", "ccorc-none:0"], environment: environment)
             #expect(noImage.status == 1)
             #expect(noImage.stderr.contains("image ccorc-none:0 not found"))
-            #expect(try await engine.listContainers(all: true, filters: ["name": ["^/" + prefix]]).isEmpty, "nothing half-created")
+            #expect(
+                try await engine.listContainers(all: true, filters: ["name": ["^/" + prefix]]).isEmpty,
+                "nothing half-created")
 
-            let unreachable = try Products.run("ccdk", ["list"], environment: ["DOCKER_HOST": "unix:///tmp/ccorc-nothing-here.sock"])
+            let unreachable = try Products.run(
+                "ccdk", ["list"], environment: ["DOCKER_HOST": "unix:///tmp/ccorc-nothing-here.sock"])
             #expect(unreachable.status == 1)
             #expect(unreachable.stderr.hasPrefix("ccdk: cannot reach the Docker engine"))
             #expect(unreachable.stderr.split(separator: "\n").count == 1)
@@ -157,13 +167,16 @@ import Testing
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             defer { try? FileManager.default.removeItem(atPath: directory) }
             try Data(try BusyboxImage.rootfsArchive()).write(to: URL(fileURLWithPath: directory + "/rootfs.tar"))
-            try Data("FROM scratch\nADD rootfs.tar /\nENV PATH=/bin\nCMD [\"sh\"]\n".utf8).write(to: URL(fileURLWithPath: directory + "/Dockerfile"))
+            try Data("FROM scratch\nADD rootfs.tar /\nENV PATH=/bin\nCMD [\"sh\"]\n".utf8).write(
+                to: URL(fileURLWithPath: directory + "/Dockerfile"))
             let tag = "\(prefix):built"
             let build = try Products.run("ccdk", ["image", "build", directory, "-t", tag])
             #expect(build.status == 0, "\(build.stderr)")
             #expect(build.stdout.contains("Step 2/4 : ADD rootfs.tar /"), "progress is shown")
             #expect(try await engine.imageExists(tag))
-            let run = try Products.run("ccdk", ["run", prefix + "-built", "--image", tag, "--network", "none", "--", "sh", "-c", "echo built-ok"])
+            let run = try Products.run(
+                "ccdk",
+                ["run", prefix + "-built", "--image", tag, "--network", "none", "--", "sh", "-c", "echo built-ok"])
             #expect(run.stdout == "built-ok\n")
 
             try Data("FROM scratch\nRUN /bin/false\n".utf8).write(to: URL(fileURLWithPath: directory + "/Broken"))

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import CCOrcKit
 
 extension SessionTestbed {
@@ -9,16 +10,22 @@ extension SessionTestbed {
     func plant(_ name: String, createdAt: Date = Date(), running: Bool = false) async throws {
         let tmux = self.tmux
         defer { tmux.close() }
-        let manager = SessionManager(engine: engine, tmux: tmux, registry: try SessionRegistry(home: home), shellProgram: Products.directory + "/ccdk")
+        let manager = SessionManager(
+            engine: engine, tmux: tmux, registry: try SessionRegistry(home: home),
+            shellProgram: Products.directory + "/ccdk")
         let sessionName = try SessionName(name)
         let roles = LaunchOptions().roles
         var record = SessionRecord(
-            name: sessionName, tmuxSession: name, createdAt: createdAt, updatedAt: createdAt, lastResumedAt: nil, image: TestEngine.image,
-            agentCommand: "sh", memoryBytes: nil, nanoCPUs: nil, networkMode: "none", mounts: [], environment: [], workingDirectory: nil,
+            name: sessionName, tmuxSession: name, createdAt: createdAt, updatedAt: createdAt, lastResumedAt: nil,
+            image: TestEngine.image,
+            agentCommand: "sh", memoryBytes: nil, nanoCPUs: nil, networkMode: "none", mounts: [], environment: [],
+            workingDirectory: nil,
             config: ["stateDirectory": "/root/.claude"], status: .launching,
             agents: roles.enumerated().map { index, role in
-                AgentRecord(role: role, containerName: SessionManager.containerName(sessionName, role), containerID: nil,
-                            stateVolume: SessionManager.volumeName(sessionName, role), model: nil, tmuxWindow: role.rawValue, position: index)
+                AgentRecord(
+                    role: role, containerName: SessionManager.containerName(sessionName, role), containerID: nil,
+                    stateVolume: SessionManager.volumeName(sessionName, role), model: nil, tmuxWindow: role.rawValue,
+                    position: index)
             })
         try manager.registry.claim(record)
         for index in record.agents.indices {
@@ -40,14 +47,17 @@ extension SessionTestbed {
     /// The session labels of the labelled containers and volumes under this testbed's prefix.
     func labelledSessions() async throws -> (containers: [String], volumes: [String]) {
         let filters = ["label": [OwnershipLabels.session]]
-        let containers = try await engine.listContainers(all: true, filters: filters).compactMap { $0.labels[OwnershipLabels.session] }
+        let containers = try await engine.listContainers(all: true, filters: filters).compactMap {
+            $0.labels[OwnershipLabels.session]
+        }
         let volumes = try await engine.listVolumes(filters: filters).compactMap { $0.labels[OwnershipLabels.session] }
         return (containers.filter { $0.hasPrefix(prefix) }, volumes.filter { $0.hasPrefix(prefix) })
     }
 
     /// Selected session names of a `cleanup --dry-run --json` run.
     func planned(_ arguments: String...) throws -> (sessions: [String: String], orphans: [String]) {
-        let result = try Products.run("ccorc", ["cleanup", "--dry-run", "--json"] + arguments, environment: environment)
+        let result = try Products.run(
+            "ccorc", ["cleanup", "--dry-run", "--json"] + arguments, environment: environment)
         #expect(result.status == 0, "\(arguments): \(result.stderr)")
         let plan = try JSONValue.parse(result.stdout)
         var sessions: [String: String] = [:]
@@ -67,9 +77,12 @@ extension SessionTestbed {
             try await bed.plant("\(p)-old", createdAt: Date().addingTimeInterval(-10 * 86400))
             // An orphan: labelled by ccorc, claimed by no row.
             var orphan = TestEngine.spec("\(p)-lost-leader")
-            orphan.labels = [OwnershipLabels.managed: "true", OwnershipLabels.session: "\(p)-lost", OwnershipLabels.role: "leader"]
+            orphan.labels = [
+                OwnershipLabels.managed: "true", OwnershipLabels.session: "\(p)-lost", OwnershipLabels.role: "leader",
+            ]
             _ = try await bed.engine.createContainer(orphan)
-            _ = try await bed.engine.createVolume(name: "\(p)-lost-leader-state", labels: [OwnershipLabels.session: "\(p)-lost"])
+            _ = try await bed.engine.createVolume(
+                name: "\(p)-lost-leader-state", labels: [OwnershipLabels.session: "\(p)-lost"])
             // Foreign containers: one named like an agent of a session, one running.
             var lookalike = TestEngine.spec("\(p)-old-reviewer")
             lookalike.labels = [:]
@@ -79,23 +92,35 @@ extension SessionTestbed {
             try await bed.engine.startContainer(try await bed.engine.createContainer(foreign))
             let foreignNames = ["\(p)-old-reviewer", "\(p)-stop-sidecar"]
 
-            let before = try await bed.engine.listContainers(all: true, filters: ["name": ["^/" + p]]).map(\.id).sorted()
-            #expect(try bed.planned("--stopped-only").sessions == ["\(p)-stop": "remove", "\(p)-broken": "remove", "\(p)-old": "remove"])
+            let before = try await bed.engine.listContainers(all: true, filters: ["name": ["^/" + p]]).map(\.id)
+                .sorted()
+            #expect(
+                try bed.planned("--stopped-only").sessions == [
+                    "\(p)-stop": "remove", "\(p)-broken": "remove", "\(p)-old": "remove",
+                ])
             #expect(try bed.planned("--older-than", "7d").sessions == ["\(p)-old": "remove"])
             #expect(try bed.planned("--stopped-only", "--pattern", "\(p)-o*").sessions == ["\(p)-old": "remove"])
-            #expect(try bed.planned("--pattern", "\(p)-r*", "--pattern", "\(p)-s*").sessions == ["\(p)-run": "remove", "\(p)-stop": "remove"])
+            #expect(
+                try bed.planned("--pattern", "\(p)-r*", "--pattern", "\(p)-s*").sessions == [
+                    "\(p)-run": "remove", "\(p)-stop": "remove",
+                ])
             #expect(try bed.planned("--remove", "\(p)-run").sessions == ["\(p)-run": "remove"])
             #expect(try bed.planned("--fix-broken").sessions == ["\(p)-broken": "repair"])
             #expect(try bed.planned("--fix-broken", "--drop").sessions == ["\(p)-broken": "remove"])
             let orphans = try bed.planned("--orphans", "--pattern", "\(p)-lost")
             #expect(orphans.sessions.isEmpty && orphans.orphans == ["\(p)-lost-leader", "\(p)-lost-leader-state"])
-            #expect(try await bed.engine.listContainers(all: true, filters: ["name": ["^/" + p]]).map(\.id).sorted() == before, "dry runs change nothing")
+            #expect(
+                try await bed.engine.listContainers(all: true, filters: ["name": ["^/" + p]]).map(\.id).sorted()
+                    == before, "dry runs change nothing")
             #expect(try bed.registered().count == 4)
 
             let repaired = try bed.ccorc("cleanup", "--fix-broken", "--yes")
             #expect(repaired.status == 0, "\(repaired.stderr)")
             #expect(repaired.stdout.contains("repaired \(p)-broken: \(p)-broken-writer recreated"))
-            #expect(try bed.list().first { $0["name"]?.string == "\(p)-broken" }?["agents"]?.array?.allSatisfy { $0["state"]?.string == "stopped" } == true)
+            #expect(
+                try bed.list().first { $0["name"]?.string == "\(p)-broken" }?["agents"]?.array?.allSatisfy {
+                    $0["state"]?.string == "stopped"
+                } == true)
 
             let old = try bed.ccorc("cleanup", "--older-than", "7d", "--yes")
             #expect(old.status == 0, "\(old.stderr)")
@@ -104,7 +129,9 @@ extension SessionTestbed {
             let stopped = try bed.ccorc("cleanup", "--stopped-only", "--pattern", "\(p)-*", "--yes", "--json")
             #expect(stopped.status == 0, "\(stopped.stderr)")
             let counts = try JSONValue.parse(stopped.stdout)["counts"]
-            #expect(counts?["removed"] == 2 && counts?["containers"] == 6 && counts?["volumes"] == 6 && counts?["failed"] == 0)
+            #expect(
+                counts?["removed"] == 2 && counts?["containers"] == 6 && counts?["volumes"] == 6
+                    && counts?["failed"] == 0)
             #expect(try bed.registered() == ["\(p)-run"])
 
             #expect(try bed.ccorc("cleanup", "--orphans", "--pattern", "\(p)-lost", "--yes").status == 0)
@@ -115,7 +142,8 @@ extension SessionTestbed {
             #expect(try bed.registered().isEmpty)
             let left = try await bed.labelledSessions()
             #expect(left.containers.isEmpty && left.volumes.isEmpty, "\(left)")
-            let survivors = try await bed.engine.listContainers(all: true, filters: ["name": ["^/" + p]]).map(\.name).sorted()
+            let survivors = try await bed.engine.listContainers(all: true, filters: ["name": ["^/" + p]]).map(\.name)
+                .sorted()
             #expect(survivors == foreignNames, "only the foreign containers survive")
 
             let again = try bed.ccorc("cleanup", "--pattern", "\(p)-*", "--yes")
@@ -131,21 +159,29 @@ extension SessionTestbed {
             // The plan sees the registry as it was before the launch claimed its name, and the
             // engine after the launch made its containers and volumes.
             let before = try FileManager.default.url(
-                for: .itemReplacementDirectory, in: .userDomainMask, appropriateFor: URL(fileURLWithPath: bed.home), create: true).path
+                for: .itemReplacementDirectory, in: .userDomainMask, appropriateFor: URL(fileURLWithPath: bed.home),
+                create: true
+            ).path
             defer { try? FileManager.default.removeItem(atPath: before) }
             try await bed.plant(name)
             let tmux = bed.tmux
             defer { tmux.close() }
-            let stale = SessionManager(engine: bed.engine, tmux: tmux, registry: try SessionRegistry(home: before), shellProgram: Products.directory + "/ccdk")
+            let stale = SessionManager(
+                engine: bed.engine, tmux: tmux, registry: try SessionRegistry(home: before),
+                shellProgram: Products.directory + "/ccdk")
             var selection = CleanupSelection()
             selection.orphans = true
             selection.patterns = [try GlobPattern(name)]
             let plan = try await stale.planCleanup(selection)
             #expect(plan.orphanContainers.count == 3 && plan.orphanVolumes.count == 3, "the race is reproduced")
-            let manager = SessionManager(engine: bed.engine, tmux: tmux, registry: try SessionRegistry(home: bed.home), shellProgram: Products.directory + "/ccdk")
+            let manager = SessionManager(
+                engine: bed.engine, tmux: tmux, registry: try SessionRegistry(home: bed.home),
+                shellProgram: Products.directory + "/ccdk")
             let report = await manager.cleanup(plan)
             #expect(report.containersRemoved == 0 && report.volumesRemoved == 0)
-            #expect(report.results.allSatisfy { if case .skipped = $0.outcome { true } else { false } }, "\(report.results)")
+            #expect(
+                report.results.allSatisfy { if case .skipped = $0.outcome { true } else { false } }, "\(report.results)"
+            )
             let left = try await bed.labelledSessions()
             #expect(left.containers == [name, name, name] && left.volumes == [name, name, name])
         }
@@ -171,7 +207,9 @@ extension SessionTestbed {
         try await SessionTestbed.with("kill") { bed in
             let p = bed.prefix
             func plant(_ numbers: Range<Int>) async throws {
-                let planted = await forEachConcurrently(numbers.map { "\(p)-s\($0)" }, width: 6) { try await bed.plant($0, running: $0.hasSuffix("0")) }
+                let planted = await forEachConcurrently(numbers.map { "\(p)-s\($0)" }, width: 6) {
+                    try await bed.plant($0, running: $0.hasSuffix("0"))
+                }
                 try #require(planted.allSatisfy { $0.error == nil }, "\(planted.compactMap(\.error))")
             }
             try await plant(0..<30)
@@ -183,7 +221,9 @@ extension SessionTestbed {
             func nothingUntracked() async throws {
                 let rows = try bed.registered()
                 let left = try await bed.labelledSessions()
-                #expect(Set(left.containers).isSubset(of: rows) && Set(left.volumes).isSubset(of: rows), "untracked: \(left)")
+                #expect(
+                    Set(left.containers).isSubset(of: rows) && Set(left.volumes).isSubset(of: rows),
+                    "untracked: \(left)")
             }
             /// Labelled containers, labelled volumes and registry rows: every step of a cleanup
             /// takes one away, so it shrinks as long as any session is left.
@@ -194,7 +234,9 @@ extension SessionTestbed {
             func startCleanup() throws -> pid_t {
                 let environment = bed.environment.map { "\($0.key)=\($0.value)" }
                 return try tmuxSpawnWithCleanSignals(
-                    ["/usr/bin/env"] + environment + [Products.directory + "/ccorc", "cleanup", "--pattern", "\(p)-s*", "--yes", "--jobs", "1"])
+                    ["/usr/bin/env"] + environment + [
+                        Products.directory + "/ccorc", "cleanup", "--pattern", "\(p)-s*", "--yes", "--jobs", "1",
+                    ])
             }
             /// Waits until the footprint is below what it was before the cleanup started: reachable
             /// whenever a session is left, however few.
@@ -229,7 +271,9 @@ extension SessionTestbed {
             let interrupted = wait(first)
             try await nothingUntracked()
             let rows = try bed.registered()
-            print("Ctrl-C: \(interrupted.status.map { "exit status \($0)" } ?? "signal \(interrupted.signal ?? 0)"), \(rows.count) sessions left")
+            print(
+                "Ctrl-C: \(interrupted.status.map { "exit status \($0)" } ?? "signal \(interrupted.signal ?? 0)"), \(rows.count) sessions left"
+            )
             if interrupted.status == 130 {
                 #expect(!rows.isEmpty, "an interrupted cleanup leaves the sessions it did not start")
                 #expect(rows.isDisjoint(with: emptiedFirst), "a session emptied before the signal loses its row too")
@@ -256,13 +300,18 @@ extension SessionTestbed {
             defer { proxy.stop() }
             var environment = bed.environment
             environment["DOCKER_HOST"] = "unix://" + proxy.socketPath
-            let rerun = try Products.run("ccorc", ["cleanup", "--pattern", "\(p)-s*", "--yes"], environment: environment)
+            let rerun = try Products.run(
+                "ccorc", ["cleanup", "--pattern", "\(p)-s*", "--yes"], environment: environment)
             #expect(rerun.status == 0, "\(rerun.stderr)")
-            print("rerun: \(proxy.traffic().requests.filter { $0.status == 409 }.count) replies of 409 (a removal still in progress) waited out")
+            print(
+                "rerun: \(proxy.traffic().requests.filter { $0.status == 409 }.count) replies of 409 (a removal still in progress) waited out"
+            )
             #expect(try bed.registered().isEmpty)
             let gone = try await bed.labelledSessions()
             #expect(gone.containers.isEmpty && gone.volumes.isEmpty)
-            #expect(try await bed.engine.listContainers(all: true, filters: ["name": ["^/\(p)-s1-leader2"]]).count == 1, "the foreign container survives")
+            #expect(
+                try await bed.engine.listContainers(all: true, filters: ["name": ["^/\(p)-s1-leader2"]]).count == 1,
+                "the foreign container survives")
         }
     }
 
@@ -273,16 +322,21 @@ extension SessionTestbed {
             let p = bed.prefix
             // 12 sessions: 36 containers (6 running) and 36 volumes, all wanted at once.
             let names = (0..<12).map { "\(p)-j\($0)" }
-            let planted = await forEachConcurrently(names, width: 6) { try await bed.plant($0, running: $0.hasSuffix("0")) }
+            let planted = await forEachConcurrently(names, width: 6) {
+                try await bed.plant($0, running: $0.hasSuffix("0"))
+            }
             try #require(planted.allSatisfy { $0.error == nil }, "\(planted.compactMap(\.error))")
             let proxy = try CountingEngineProxy(upstream: bed.engine.host.socketPath)
             defer { proxy.stop() }
             var environment = bed.environment
             environment["DOCKER_HOST"] = "unix://" + proxy.socketPath
 
-            let result = try Products.run("ccorc", ["cleanup", "--pattern", "\(p)-j*", "--yes", "--jobs", String(jobs)], environment: environment)
+            let result = try Products.run(
+                "ccorc", ["cleanup", "--pattern", "\(p)-j*", "--yes", "--jobs", String(jobs)], environment: environment)
             #expect(result.status == 0, "\(result.stderr)")
-            #expect(result.stdout.contains("removed 12, repaired 0, skipped 0, failed 0 (36 containers, 36 volumes)"), "\(result.stdout)")
+            #expect(
+                result.stdout.contains("removed 12, repaired 0, skipped 0, failed 0 (36 containers, 36 volumes)"),
+                "\(result.stdout)")
             #expect(try bed.registered().isEmpty)
 
             let traffic = proxy.traffic()
@@ -296,11 +350,15 @@ extension SessionTestbed {
             // limit; from the first removal on, every request counts.
             let planning = traffic.requests.filter { $0.method != "DELETE" }
             let firstRemoval = removals.map(\.began).min() ?? 0
-            #expect(planning.allSatisfy { ($0.ended ?? Int.max) < firstRemoval }, "the plan is done before the removals start")
+            #expect(
+                planning.allSatisfy { ($0.ended ?? Int.max) < firstRemoval },
+                "the plan is done before the removals start")
             let most = traffic.maxInFlight(from: { $0.method == "DELETE" })
             #expect(most <= jobs, "\(most) requests in flight with --jobs \(jobs)")
             #expect(most == jobs, "the removals never reached \(jobs) in flight (\(most))")
-            print("--jobs \(jobs): at most \(most) in flight from the first removal on (\(traffic.maxInFlight()) over the whole run, \(traffic.requests.count) requests)")
+            print(
+                "--jobs \(jobs): at most \(most) in flight from the first removal on (\(traffic.maxInFlight()) over the whole run, \(traffic.requests.count) requests)"
+            )
         }
     }
 
@@ -314,11 +372,17 @@ extension SessionTestbed {
             defer { proxy.stop() }
             var environment = bed.environment
             environment["DOCKER_HOST"] = "unix://" + proxy.socketPath
-            for jobs in [["--jobs", "0"], ["--jobs", "-1"], ["--jobs=-3"], ["--jobs", "abc"], ["--jobs", "2.5"], ["--jobs", ""], ["--jobs", "4x"]] {
+            for jobs in [
+                ["--jobs", "0"], ["--jobs", "-1"], ["--jobs=-3"], ["--jobs", "abc"], ["--jobs", "2.5"], ["--jobs", ""],
+                ["--jobs", "4x"],
+            ] {
                 let value = jobs.count == 2 ? jobs[1] : String(jobs[0].dropFirst("--jobs=".count))
-                let result = try Products.run("ccorc", ["cleanup", "--pattern", "\(p)-*", "--yes"] + jobs, environment: environment)
+                let result = try Products.run(
+                    "ccorc", ["cleanup", "--pattern", "\(p)-*", "--yes"] + jobs, environment: environment)
                 #expect(result.status == 1, "\(jobs): \(result.stderr)")
-                #expect(result.stderr == "ccorc: --jobs must be a whole number of at least 1, not \"\(value)\"\n", "\(jobs)")
+                #expect(
+                    result.stderr == "ccorc: --jobs must be a whole number of at least 1, not \"\(value)\"\n", "\(jobs)"
+                )
                 #expect(result.stdout.isEmpty, "\(jobs): \(result.stdout)")
             }
             #expect(proxy.traffic().requests.isEmpty, "no request reached the engine")
@@ -331,7 +395,9 @@ extension SessionTestbed {
         try await SessionTestbed.with("repair") { bed in
             let name = bed.prefix + "-r"
             #expect(try bed.ccorc("launch", name, "--detach").status == 0)
-            #expect(try bed.ccdk("exec", name + "-leader", "--", "sh", "-c", "echo kept > /root/.claude/memory").status == 0)
+            #expect(
+                try bed.ccdk("exec", name + "-leader", "--", "sh", "-c", "echo kept > /root/.claude/memory").status == 0
+            )
             #expect(try bed.ccorc("stop", name, "--time", "1").status == 0)
             try await bed.engine.removeContainer(name + "-leader", force: true)
             #expect(try bed.ccorc("resume", name, "--detach").status == 1)
@@ -354,7 +420,9 @@ extension SessionTestbed {
             try await bed.engine.removeContainer(bed.prefix + "-gone-writer", force: true)
             let blocked = try bed.ccorc("cleanup", "--fix-broken", "--pattern", bed.prefix + "-gone", "--yes")
             #expect(blocked.status == 1)
-            #expect(blocked.stderr.contains("image ccorc-no-such-image:1 no longer exists") && blocked.stderr.contains("--drop"), "\(blocked.stderr)")
+            #expect(
+                blocked.stderr.contains("image ccorc-no-such-image:1 no longer exists")
+                    && blocked.stderr.contains("--drop"), "\(blocked.stderr)")
             let dropped = try bed.ccorc("cleanup", "--fix-broken", "--drop", "--yes")
             #expect(dropped.status == 0, "\(dropped.stderr)")
             #expect(try bed.registered() == [name])
@@ -368,10 +436,12 @@ extension SessionTestbed {
             let terminal = ScratchTmux(socketName: p + "-term")
             defer { terminal.kill() }
             let environment = bed.environment.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
-            try terminal.run("new-session", "-d", "-x", "160", "-y", "40", "-s", "t",
-                             "env \(environment) \(Products.directory)/ccorc cleanup --interactive --pattern '\(p)-*'; sleep 600")
+            try terminal.run(
+                "new-session", "-d", "-x", "160", "-y", "40", "-s", "t",
+                "env \(environment) \(Products.directory)/ccorc cleanup --interactive --pattern '\(p)-*'; sleep 600")
             var screen = try terminal.waitForScreen("t") { $0.contains("Sessions to clean up") }
-            #expect(screen.contains("\(p)-a") && screen.contains("\(p)-c") && screen.contains("0/3 running"), "\(screen)")
+            #expect(
+                screen.contains("\(p)-a") && screen.contains("\(p)-c") && screen.contains("0/3 running"), "\(screen)")
             try terminal.run("send-keys", "-t", "t", "1 3", "Enter")
             screen = try terminal.waitForScreen("t") { $0.contains("Proceed? [y/N]") }
             #expect(screen.contains("Remove 2 session(s)"), "\(screen)")

@@ -1,7 +1,8 @@
 import Foundation
-import Testing
-@testable import CCOrcKit
 import Synchronization
+import Testing
+
+@testable import CCOrcKit
 
 /// A Unix-socket proxy between a program under test and the engine that records every HTTP
 /// request passing through it, so that a test can count the requests in flight.
@@ -120,10 +121,15 @@ final class CountingEngineProxy: @unchecked Sendable {
     private func loop() {
         var connections: [Connection] = []
         while true {
-            var fds = [pollfd(fd: wakePipe.read, events: Int16(POLLIN), revents: 0), pollfd(fd: listener, events: Int16(POLLIN), revents: 0)]
+            var fds = [
+                pollfd(fd: wakePipe.read, events: Int16(POLLIN), revents: 0),
+                pollfd(fd: listener, events: Int16(POLLIN), revents: 0),
+            ]
             for connection in connections {
-                fds.append(pollfd(fd: connection.clientOpen ? connection.client : -1, events: Int16(POLLIN), revents: 0))
-                fds.append(pollfd(fd: connection.upstreamOpen ? connection.upstream : -1, events: Int16(POLLIN), revents: 0))
+                fds.append(
+                    pollfd(fd: connection.clientOpen ? connection.client : -1, events: Int16(POLLIN), revents: 0))
+                fds.append(
+                    pollfd(fd: connection.upstreamOpen ? connection.upstream : -1, events: Int16(POLLIN), revents: 0))
             }
             guard poll(&fds, nfds_t(fds.count), -1) >= 0 || errno == EINTR else { break }
             if fds[0].revents != 0 { break }
@@ -205,10 +211,14 @@ final class CountingEngineProxy: @unchecked Sendable {
             return
         }
         let bytes = buffer[..<count]
-        connection.responses.feed(bytes, decide: { head in
-            let method = connection.unanswered.first.map { index in log.withLock { $0.requests[index].method } } ?? ""
-            return head.responseBody(toMethod: method)
-        }) { event in
+        connection.responses.feed(
+            bytes,
+            decide: { head in
+                let method =
+                    connection.unanswered.first.map { index in log.withLock { $0.requests[index].method } } ?? ""
+                return head.responseBody(toMethod: method)
+            }
+        ) { event in
             guard let index = connection.unanswered.first else { return }
             switch event {
             case .began:
@@ -284,7 +294,8 @@ struct HTTPScanner {
             }
             for line in lines.dropFirst() {
                 guard let colon = line.firstIndex(of: ":") else { continue }
-                headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+                headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(
+                    in: .whitespaces)
             }
         }
 
@@ -310,7 +321,9 @@ struct HTTPScanner {
 
     /// How a message's body is delimited.
     enum Body {
-        case none, length(Int), chunked, untilClose
+        case none
+        case length(Int)
+        case chunked, untilClose
         /// A 1xx response: another head follows for the same request.
         case interim
         /// A 101 response: the connection carries something else from now on.
@@ -327,7 +340,11 @@ struct HTTPScanner {
     }
 
     private enum Phase {
-        case idle, head, body(Int), chunkSize, chunkData(Int), chunkEnd, trailers, untilClose, tunnel
+        case idle, head
+        case body(Int)
+        case chunkSize
+        case chunkData(Int)
+        case chunkEnd, trailers, untilClose, tunnel
     }
 
     let kind: Kind

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import CCOrcKit
 
 /// The crash-point sweep: every mutating command is killed (SIGKILL) at each of its steps in turn,
@@ -28,12 +29,15 @@ import Testing
     }
 
     @Test(arguments: Mode.allCases) func launch(mode: Mode) async throws {
-        try await sweep("launch", mode: mode) { _ in [] } command: { sweep in
+        try await sweep("launch", mode: mode) { _ in
+            []
+        } command: { sweep in
             ["launch", sweep.session, "--detach"]
         } finish: { sweep, _ in
             // A launch that died leaves its row `launching` and what it made, for cleanup to remove.
             if let row = try sweep.row(sweep.session), row.status == .launching {
-                try sweep.expectSuccess(sweep.bed.ccorc("cleanup", "--remove", sweep.session, "--yes"), "cleanup of the half-made session")
+                try sweep.expectSuccess(
+                    sweep.bed.ccorc("cleanup", "--remove", sweep.session, "--yes"), "cleanup of the half-made session")
             }
             if try sweep.row(sweep.session) == nil {
                 try sweep.expectSuccess(sweep.bed.ccorc("launch", sweep.session, "--detach"), "the launch again")
@@ -89,7 +93,8 @@ import Testing
     @Test(arguments: Mode.allCases) func cleanupPattern(mode: Mode) async throws {
         try await sweep("pattern", mode: mode) { sweep in
             let (running, stopped) = (sweep.session, sweep.bed.prefix + "-c2")
-            try sweep.expectSuccess(sweep.bed.ccorc("launch", running, stopped, sweep.bystander, "--detach"), "setting up")
+            try sweep.expectSuccess(
+                sweep.bed.ccorc("launch", running, stopped, sweep.bystander, "--detach"), "setting up")
             try sweep.expectSuccess(sweep.bed.ccorc("stop", stopped, "--time", "1"), "setting up")
             return [sweep.bystander]
         } command: { sweep in
@@ -101,7 +106,8 @@ import Testing
                 #expect(try sweep.row(name) == nil, "\(sweep.where): \(name)'s row is gone")
                 let left = try await sweep.bed.engineHolding(sessions: [name]).filter { $0.contains(" \(name)-") }
                 #expect(left.isEmpty, "\(sweep.where): \(name) left \(left)")
-                #expect(try await sweep.tmux.hasSession(name) == false, "\(sweep.where): \(name)'s tmux session is gone")
+                #expect(
+                    try await sweep.tmux.hasSession(name) == false, "\(sweep.where): \(name)'s tmux session is gone")
             }
             try await sweep.expectRunning(sweep.bystander)
         }
@@ -132,7 +138,9 @@ import Testing
 
         func expectSuccess(_ result: CommandResult, _ what: String) throws {
             guard result.status == 0 else {
-                throw TestFailure("\(self.where): \(what) exited \(result.status.description)\(result.signal.map { " (signal \($0))" } ?? ""): \(result.stderr)\(result.stdout)")
+                throw TestFailure(
+                    "\(self.where): \(what) exited \(result.status.description)\(result.signal.map { " (signal \($0))" } ?? ""): \(result.stderr)\(result.stdout)"
+                )
             }
         }
 
@@ -140,8 +148,11 @@ import Testing
         func expectRunning(_ name: String) async throws {
             let record = try #require(try row(name), "\(self.where): \(name) is registered")
             #expect(record.status == .ready, "\(self.where): \(name) is \(record.status)")
-            let containers = try await bed.engine.listContainers(all: true, filters: ["label": ["\(OwnershipLabels.session)=\(name)"]])
-            #expect(containers.count == 3 && containers.allSatisfy { $0.state == .running }, "\(self.where): \(name): \(containers.map { "\($0.name) \($0.state)" })")
+            let containers = try await bed.engine.listContainers(
+                all: true, filters: ["label": ["\(OwnershipLabels.session)=\(name)"]])
+            #expect(
+                containers.count == 3 && containers.allSatisfy { $0.state == .running },
+                "\(self.where): \(name): \(containers.map { "\($0.name) \($0.state)" })")
             try expectRecordedIDs(record, containers)
             let windows = try await self.tmux.listPanes(session: name).map(\.windowName)
             #expect(Set(windows) == ["leader", "researcher", "writer"], "\(self.where): \(name)'s windows: \(windows)")
@@ -152,16 +163,23 @@ import Testing
         func expectStopped(_ name: String, tmux: Bool? = false) async throws {
             let record = try #require(try row(name), "\(self.where): \(name) is registered")
             #expect(record.status == .ready, "\(self.where): \(name) is \(record.status)")
-            let containers = try await bed.engine.listContainers(all: true, filters: ["label": ["\(OwnershipLabels.session)=\(name)"]])
-            #expect(containers.count == 3 && containers.allSatisfy { !$0.state.isUp }, "\(self.where): \(name): \(containers.map { "\($0.name) \($0.state)" })")
+            let containers = try await bed.engine.listContainers(
+                all: true, filters: ["label": ["\(OwnershipLabels.session)=\(name)"]])
+            #expect(
+                containers.count == 3 && containers.allSatisfy { !$0.state.isUp },
+                "\(self.where): \(name): \(containers.map { "\($0.name) \($0.state)" })")
             try expectRecordedIDs(record, containers)
-            if let tmux { #expect(try await self.tmux.hasSession(name) == tmux, "\(self.where): \(name)'s tmux session") }
+            if let tmux {
+                #expect(try await self.tmux.hasSession(name) == tmux, "\(self.where): \(name)'s tmux session")
+            }
         }
 
         private func expectRecordedIDs(_ record: SessionRecord, _ containers: [ContainerSummary]) throws {
             let actual = Dictionary(containers.map { ($0.name, $0.id) }, uniquingKeysWith: { first, _ in first })
             for agent in record.agents {
-                #expect(agent.containerID == actual[agent.containerName], "\(self.where): the registry records \(agent.containerName)'s ID")
+                #expect(
+                    agent.containerID == actual[agent.containerName],
+                    "\(self.where): the registry records \(agent.containerName)'s ID")
             }
         }
     }
@@ -210,7 +228,9 @@ import Testing
             for step in 1...steps {
                 sweep.step = step
                 do {
-                    try await run(sweep, arguments, setUp: setUp, finish: finish, complete: complete, foreignID: foreignID, foreignVolume: foreignVolume)
+                    try await run(
+                        sweep, arguments, setUp: setUp, finish: finish, complete: complete, foreignID: foreignID,
+                        foreignVolume: foreignVolume)
                 } catch {
                     throw TestFailure("\(sweep.where): \(error)")
                 }
@@ -221,7 +241,8 @@ import Testing
     /// One run of the sweep: the population, the command with its fault, the invariants, the
     /// finished job, the invariants again; then the population is cleared.
     private func run(
-        _ sweep: Sweep, _ arguments: [String], setUp: (Sweep) async throws -> [String], finish: (Sweep, [String]) async throws -> Void,
+        _ sweep: Sweep, _ arguments: [String], setUp: (Sweep) async throws -> [String],
+        finish: (Sweep, [String]) async throws -> Void,
         complete: (Sweep) async throws -> Void, foreignID: String, foreignVolume: Volume
     ) async throws {
         let bed = sweep.bed
@@ -232,21 +253,30 @@ import Testing
             #expect(result.signal == SIGKILL || result.status == 0, "\(sweep.where): \(result.status) \(result.stderr)")
         case .interrupt:
             // Before the command has anything to undo, Ctrl-C simply ends it (SIGINT's default).
-            #expect(result.status == 130 || result.status == 0 || result.signal == SIGINT, "\(sweep.where): \(result.status) \(result.stderr)")
+            #expect(
+                result.status == 130 || result.status == 0 || result.signal == SIGINT,
+                "\(sweep.where): \(result.status) \(result.stderr)")
             if result.status == 130 && arguments[0] == "launch" {
                 #expect(try sweep.row(sweep.session) == nil, "\(sweep.where): an interrupted launch removes its row")
-                #expect(try await bed.engineHolding(sessions: [sweep.session]).filter { $0.contains(" \(sweep.session)-") }.isEmpty,
-                        "\(sweep.where): an interrupted launch removes what it made")
+                #expect(
+                    try await bed.engineHolding(sessions: [sweep.session]).filter { $0.contains(" \(sweep.session)-") }
+                        .isEmpty,
+                    "\(sweep.where): an interrupted launch removes what it made")
             }
         case .fail:
             if result.status != 0 {
                 let lines = result.stderr.split(separator: "\n")
-                #expect(!lines.isEmpty && lines.allSatisfy { $0.hasPrefix("ccorc: ") || $0.hasPrefix("failed ") }, "\(sweep.where): \(result.stderr)")
+                #expect(
+                    !lines.isEmpty && lines.allSatisfy { $0.hasPrefix("ccorc: ") || $0.hasPrefix("failed ") },
+                    "\(sweep.where): \(result.stderr)")
                 if arguments[0] != "cleanup" { #expect(lines.count == 1, "\(sweep.where): one line: \(result.stderr)") }
                 if arguments[0] == "stop" && result.stderr.contains("closing tmux session") {
                     // tmux first, or nothing: the agents keep running under their open windows.
-                    let containers = try await bed.engine.listContainers(all: true, filters: ["label": ["\(OwnershipLabels.session)=\(sweep.session)"]])
-                    #expect(containers.count == 3 && containers.allSatisfy { $0.state == .running }, "\(sweep.where): \(containers.map(\.state))")
+                    let containers = try await bed.engine.listContainers(
+                        all: true, filters: ["label": ["\(OwnershipLabels.session)=\(sweep.session)"]])
+                    #expect(
+                        containers.count == 3 && containers.allSatisfy { $0.state == .running },
+                        "\(sweep.where): \(containers.map(\.state))")
                     #expect(try await sweep.tmux.hasSession(sweep.session), "\(sweep.where): the tmux session stays")
                 }
             }
@@ -262,13 +292,17 @@ import Testing
     private func stateVolumes(_ bed: SessionTestbed, of sessions: [String]) async throws -> [String: Set<String>] {
         var volumes: [String: Set<String>] = [:]
         for session in sessions {
-            let labelled = try await bed.engine.listVolumes(filters: ["label": ["\(OwnershipLabels.session)=\(session)"]])
+            let labelled = try await bed.engine.listVolumes(filters: [
+                "label": ["\(OwnershipLabels.session)=\(session)"]
+            ])
             volumes[session] = Set(labelled.map { "\($0.name) \($0.createdAt)" })
         }
         return volumes
     }
 
-    private func expectInvariants(_ sweep: Sweep, kept: [String: Set<String>], foreignID: String, foreignVolume: Volume) async throws {
+    private func expectInvariants(
+        _ sweep: Sweep, kept: [String: Set<String>], foreignID: String, foreignVolume: Volume
+    ) async throws {
         let bed = sweep.bed
         let registered = Set(try SessionRegistry(home: bed.home).rows().sessions.map(\.name.rawValue))
         let orphanPlan = try bed.ccorc("cleanup", "--orphans", "--dry-run", "--json")
@@ -278,21 +312,27 @@ import Testing
 
         // Nothing untracked.
         let label = ["label": [OwnershipLabels.session]]
-        let containers = try await bed.engine.listContainers(all: true, filters: label).filter { $0.name.hasPrefix(bed.prefix) }
+        let containers = try await bed.engine.listContainers(all: true, filters: label).filter {
+            $0.name.hasPrefix(bed.prefix)
+        }
         let volumes = try await bed.engine.listVolumes(filters: label).filter { $0.name.hasPrefix(bed.prefix) }
-        for (name, session) in containers.map({ ($0.name, $0.labels[OwnershipLabels.session]!) }) + volumes.map({ ($0.name, $0.labels[OwnershipLabels.session]!) }) {
+        for (name, session) in containers.map({ ($0.name, $0.labels[OwnershipLabels.session]!) })
+            + volumes.map({ ($0.name, $0.labels[OwnershipLabels.session]!) })
+        {
             #expect(registered.contains(session) || shown.contains(name), "\(sweep.where): \(name) is untracked")
         }
         let unlabelled = try await bed.engine.listContainers(all: true, filters: ["name": ["^/" + bed.prefix]])
             .filter { $0.labels[OwnershipLabels.session] == nil && $0.id != foreignID }
         #expect(unlabelled.isEmpty, "\(sweep.where): unlabelled containers made: \(unlabelled.map(\.name))")
         for session in try await sweep.tmux.listSessions() where session.name.hasPrefix(bed.prefix) {
-            #expect(registered.contains(session.name), "\(sweep.where): tmux session \(session.name) has no registry row")
+            #expect(
+                registered.contains(session.name), "\(sweep.where): tmux session \(session.name) has no registry row")
         }
 
         // Nothing foreign touched.
         let foreign = try await bed.engine.inspectContainer(sweep.foreignName)
-        #expect(foreign.id == foreignID && foreign.state == .created, "\(sweep.where): the foreign container was touched")
+        #expect(
+            foreign.id == foreignID && foreign.state == .created, "\(sweep.where): the foreign container was touched")
         let volume = try await bed.engine.inspectVolume(foreignVolume.name)
         #expect(volume.createdAt == foreignVolume.createdAt, "\(sweep.where): the foreign volume was replaced")
 
@@ -314,8 +354,12 @@ import Testing
         let label = ["label": [OwnershipLabels.session]]
         // A removal the killed command asked for may still be under way (409): go round again.
         for _ in 0..<50 {
-            let containers = try await bed.engine.listContainers(all: true, filters: label).filter { $0.name.hasPrefix(prefix) }
-            _ = await forEachConcurrently(containers) { try await bed.engine.removeContainer($0.id, force: true, volumes: true) }
+            let containers = try await bed.engine.listContainers(all: true, filters: label).filter {
+                $0.name.hasPrefix(prefix)
+            }
+            _ = await forEachConcurrently(containers) {
+                try await bed.engine.removeContainer($0.id, force: true, volumes: true)
+            }
             let volumes = try await bed.engine.listVolumes(filters: label).filter { $0.name.hasPrefix(prefix) }
             _ = await forEachConcurrently(volumes) { try await bed.engine.removeVolume($0.name, force: true) }
             if containers.isEmpty && volumes.isEmpty { break }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import CCOrcKit
 
 /// One damaged registry row among good ones: registry-wide commands skip it with a warning,
@@ -8,11 +9,13 @@ import Testing
     @Test func aDamagedRowIsSkippedWarnedAboutAndForgotten() async throws {
         try await SessionTestbed.with("dmg") { bed in
             let p = bed.prefix
-            let good = ["\(p)-a", "\(p)-b"], bad = "\(p)-c"
+            let good = ["\(p)-a", "\(p)-b"]
+            let bad = "\(p)-c"
             for name in good + [bad] { try await bed.plant(name) }
             let raw = try SQLiteDatabase(path: bed.home + "/registry.db")
             try raw.execute("UPDATE sessions SET config = '{not json' WHERE name = '\(bad)'", "damaging a row")
-            let warning = "ccorc: warning: registry row \"\(bad)\" is damaged (bad config) and was skipped; drop it with `ccorc forget \(bad)`"
+            let warning =
+                "ccorc: warning: registry row \"\(bad)\" is damaged (bad config) and was skipped; drop it with `ccorc forget \(bad)`"
 
             let list = try bed.ccorc("list")
             #expect(list.status == 0, "\(list.stderr)")
@@ -45,11 +48,15 @@ import Testing
 
             let health = try bed.ccorc("health", "--all", "--json")
             let checked = try JSONValue.parse(health.stdout)
-            #expect(checked["warnings"]?.array?.compactMap { $0["row"]?.string } == [bad], "\(health.stdout)\(health.stderr)")
+            #expect(
+                checked["warnings"]?.array?.compactMap { $0["row"]?.string } == [bad],
+                "\(health.stdout)\(health.stderr)")
 
             let stop = try bed.ccorc("stop", "--all", "--time", "1")
             #expect(stop.status == 0, "\(stop.stderr)")
-            #expect(stop.stdout.contains("stopped \(good[0])") && stop.stdout.contains("stopped \(good[1])"), "\(stop.stdout)")
+            #expect(
+                stop.stdout.contains("stopped \(good[0])") && stop.stdout.contains("stopped \(good[1])"),
+                "\(stop.stdout)")
             #expect(stop.stderr.contains(warning), "\(stop.stderr)")
 
             // Named on its own, the row gives a one-line error with the fix.
@@ -57,7 +64,9 @@ import Testing
                 let result = try Products.run("ccorc", command, environment: bed.environment)
                 #expect(result.status == 1, "\(command): \(result.stdout)\(result.stderr)")
                 let lines = result.stderr.split(separator: "\n")
-                #expect(lines.count == 1 && result.stderr.contains("damaged (bad config)") && result.stderr.contains("`ccorc forget \(bad)`"), "\(command): \(result.stderr)")
+                #expect(
+                    lines.count == 1 && result.stderr.contains("damaged (bad config)")
+                        && result.stderr.contains("`ccorc forget \(bad)`"), "\(command): \(result.stderr)")
             }
 
             let unknown = try bed.ccorc("forget", "\(p)-missing", bad)
@@ -71,7 +80,9 @@ import Testing
             #expect(try bed.registered() == Set(good))
             // Only the row went: the containers and volumes are still there.
             let left = try await bed.labelledSessions()
-            #expect(left.containers.sorted() == before.containers.sorted() && left.volumes.sorted() == before.volumes.sorted())
+            #expect(
+                left.containers.sorted() == before.containers.sorted()
+                    && left.volumes.sorted() == before.volumes.sorted())
             #expect(left.containers.contains(bad))
         }
     }

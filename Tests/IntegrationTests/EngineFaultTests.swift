@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import CCOrcKit
 
 /// How the driver and `ccdk` cope with an engine that misbehaves (see `FaultEngine`).
@@ -31,7 +32,9 @@ import Testing
         defer { engine.stop() }
         let started = Date()
         // The outer bound only keeps a hang from stalling the suite; the driver's own is 30 s.
-        let result = try Products.run("ccdk", ["exec", "fault", "--", "true"], environment: engine.environment, launcher: ["/usr/bin/timeout", "-s", "KILL", "50"])
+        let result = try Products.run(
+            "ccdk", ["exec", "fault", "--", "true"], environment: engine.environment,
+            launcher: ["/usr/bin/timeout", "-s", "KILL", "50"])
         let elapsed = Date().timeIntervalSince(started)
         #expect(result.signal == nil, "killed after \(elapsed) s: ccdk waited for ever")
         #expect(result.status == 1)

@@ -1,7 +1,8 @@
 import Foundation
-import Testing
-@testable import CCOrcKit
 import Synchronization
+import Testing
+
+@testable import CCOrcKit
 
 @Suite(.serialized) struct EngineIntegrationTests {
     @Test func negotiatesAnAPIVersionTheEngineSpeaks() async throws {
@@ -12,7 +13,9 @@ import Synchronization
         #expect(!APIVersion.isOlder(EngineClient.maximumAPIVersion, than: chosen))
         // /info's image count is every image, intermediate ones too: the length of
         // /images/json?all=1, read on both sides of it so that a suite importing meanwhile shows.
-        func allImages() async throws -> Int { try await engine.json(.get, "/images/json", query: [("all", "1")]).array?.count ?? -1 }
+        func allImages() async throws -> Int {
+            try await engine.json(.get, "/images/json", query: [("all", "1")]).array?.count ?? -1
+        }
         var settled = false
         for _ in 0..<10 where !settled {
             let before = try await allImages()
@@ -53,10 +56,15 @@ import Synchronization
             #expect(atCreate.memoryUsage > 0)
             // The kernel's own file, read independently of the reader.
             if case .v1(let memory, _, _) = location {
-                #expect(SysFile.read(memory + "/memory.limit_in_bytes")?.trimmingCharacters(in: .whitespacesAndNewlines) == "67108864")
+                #expect(
+                    SysFile.read(memory + "/memory.limit_in_bytes")?.trimmingCharacters(in: .whitespacesAndNewlines)
+                        == "67108864")
             }
 
-            try await engine.updateContainer(id, ResourceUpdate(memory: try ResourceLimits.parseMemory("128m"), nanoCPUs: try ResourceLimits.parseCPUs("1.5")))
+            try await engine.updateContainer(
+                id,
+                ResourceUpdate(
+                    memory: try ResourceLimits.parseMemory("128m"), nanoCPUs: try ResourceLimits.parseCPUs("1.5")))
             let afterUpdate = try reader.usage(at: location)
             #expect(afterUpdate.memoryLimit == 134_217_728)
             #expect(afterUpdate.cpuQuotaNanoCPUs == 1_500_000_000)
@@ -168,30 +176,42 @@ import Synchronization
             let byName = try await engine.listContainers(all: true, filters: ["name": ["^/\(prefix)-1"]])
             #expect(Set(byName.map(\.name)) == Set(names.filter { $0.hasPrefix(prefix + "-1") }))
             _ = await forEachConcurrently(Array(names.prefix(3))) { try await engine.startContainer($0) }
-            let running = try await engine.listContainers(all: true, filters: ["label": ["ccorc.test.group=\(prefix)"], "status": ["running"]])
+            let running = try await engine.listContainers(
+                all: true, filters: ["label": ["ccorc.test.group=\(prefix)"], "status": ["running"]])
             #expect(Set(running.map(\.name)) == Set(names.prefix(3)))
             // 24 entries arrive in several chunks; a brief listing with one label keeps the rest.
-            let brief = try await engine.listContainers(all: true, filters: ["label": ["ccorc.test.group=\(prefix)"]], labels: ["ccorc.test.parity"], brief: true)
-            let full = Dictionary(uniqueKeysWithValues: try await engine.listContainers(all: true, filters: ["label": ["ccorc.test.group=\(prefix)"]]).map { ($0.id, $0) })
+            let brief = try await engine.listContainers(
+                all: true, filters: ["label": ["ccorc.test.group=\(prefix)"]], labels: ["ccorc.test.parity"],
+                brief: true)
+            let full = Dictionary(
+                uniqueKeysWithValues: try await engine.listContainers(
+                    all: true, filters: ["label": ["ccorc.test.group=\(prefix)"]]
+                ).map { ($0.id, $0) })
             #expect(brief.count == names.count)
             for container in brief {
                 let whole = try #require(full[container.id])
                 #expect(container.name == whole.name && container.state == whole.state)
                 // The status text carries an age ("Up 2 seconds") that moves between the two calls.
-                #expect(!container.status.isEmpty && container.status.split(separator: " ").first == whole.status.split(separator: " ").first,
-                        "\(container.status) / \(whole.status)")
+                #expect(
+                    !container.status.isEmpty
+                        && container.status.split(separator: " ").first == whole.status.split(separator: " ").first,
+                    "\(container.status) / \(whole.status)")
                 #expect(container.labels == ["ccorc.test.parity": whole.labels["ccorc.test.parity"]!])
                 #expect(container.image.isEmpty && container.command.isEmpty && !whole.image.isEmpty)
             }
-            let removed = await forEachConcurrently(names, width: 16) { try await engine.removeContainer($0, force: true) }
+            let removed = await forEachConcurrently(names, width: 16) {
+                try await engine.removeContainer($0, force: true)
+            }
             #expect(removed.allSatisfy { $0.error == nil })
-            #expect(try await engine.listContainers(all: true, filters: ["label": ["ccorc.test.group=\(prefix)"]]).isEmpty)
+            #expect(
+                try await engine.listContainers(all: true, filters: ["label": ["ccorc.test.group=\(prefix)"]]).isEmpty)
         }
     }
 
     @Test func volumesAndImages() async throws {
         try await TestEngine.isolated("vol") { engine, prefix in
-            let volume = try await engine.createVolume(name: prefix + "-state", labels: [OwnershipLabels.managed: "true", "ccorc.test": prefix])
+            let volume = try await engine.createVolume(
+                name: prefix + "-state", labels: [OwnershipLabels.managed: "true", "ccorc.test": prefix])
             #expect(volume.name == prefix + "-state")
             let listed = try await engine.listVolumes(filters: ["label": ["ccorc.test=\(prefix)"]])
             #expect(listed.map(\.name) == [prefix + "-state"])
@@ -208,7 +228,8 @@ import Synchronization
             try await engine.removeImage("\(tag):v1")
             #expect(try await engine.imageExists("\(tag):v1") == false)
             await #expect {
-                _ = try await engine.importImage(tarball: Array("not a tarball at all".utf8), repository: tag, tag: "bad")
+                _ = try await engine.importImage(
+                    tarball: Array("not a tarball at all".utf8), repository: tag, tag: "bad")
             } throws: { $0 is EngineError }
         }
     }

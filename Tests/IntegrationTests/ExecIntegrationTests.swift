@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import Testing
+
 @testable import CCOrcKit
 
 /// A private tmux server driven through its command line, to act as a person at a terminal.
@@ -20,11 +21,14 @@ struct ScratchTmux {
         // descriptors it was given; see `tmuxSpawnWithCleanSignals` for why not Process.
         let path = "/tmp/\(socketName)-\(UInt32.random(in: 0..<1_000_000)).out"
         defer { unlink(path) }
-        let pid = try tmuxSpawnWithCleanSignals(["/usr/bin/tmux", "-L", socketName, "-f", "/dev/null"] + arguments, stdoutPath: path)
+        let pid = try tmuxSpawnWithCleanSignals(
+            ["/usr/bin/tmux", "-L", socketName, "-f", "/dev/null"] + arguments, stdoutPath: path)
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
         let output = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
-        guard status == 0 else { throw TestFailure("tmux \(arguments.joined(separator: " ")) exited with wait status \(status)") }
+        guard status == 0 else {
+            throw TestFailure("tmux \(arguments.joined(separator: " ")) exited with wait status \(status)")
+        }
         return output
     }
 
@@ -79,10 +83,12 @@ struct ScratchTmux {
             }
             var bytes = [UInt8](repeating: 0, count: 10 << 20)
             for index in bytes.indices { bytes[index] = UInt8(truncatingIfNeeded: index &* 2_654_435_761 >> 7) }
-            FileManager.default.createFile(atPath: input, contents: Data(bytes))
+            #expect(FileManager.default.createFile(atPath: input, contents: Data(bytes)))
             let process = Process()
             process.executableURL = URL(fileURLWithPath: "/bin/sh")
-            process.arguments = ["-c", "\"$0\" exec \"$1\" -- cat < \"$2\" > \"$3\"", Products.directory + "/ccdk", name, input, output]
+            process.arguments = [
+                "-c", "\"$0\" exec \"$1\" -- cat < \"$2\" > \"$3\"", Products.directory + "/ccdk", name, input, output,
+            ]
             try process.run()
             process.waitUntilExit()
             #expect(process.terminationStatus == 0)
@@ -94,7 +100,9 @@ struct ScratchTmux {
         try await TestEngine.isolated("execerr") { engine, prefix in
             let missing = try Products.run("ccdk", ["exec", prefix + "-nope", "--", "true"])
             #expect(missing.status == 1)
-            #expect(missing.stderr == "ccdk: no such container \(prefix)-nope (create it with `ccdk run -d \(prefix)-nope`)\n")
+            #expect(
+                missing.stderr
+                    == "ccdk: no such container \(prefix)-nope (create it with `ccdk run -d \(prefix)-nope`)\n")
             let name = prefix + "-stopped"
             _ = try await engine.createContainer(TestEngine.spec(name))
             let stopped = try Products.run("ccdk", ["shell", name])
@@ -107,7 +115,8 @@ struct ScratchTmux {
         try await TestEngine.isolated("run") { engine, prefix in
             let name = prefix + "-tmp"
             let result = try Products.run(
-                "ccdk", ["run", name, "--", "sh", "-c", "read line; echo got $line; exit 4"], input: Array("hello\n".utf8),
+                "ccdk", ["run", name, "--", "sh", "-c", "read line; echo got $line; exit 4"],
+                input: Array("hello\n".utf8),
                 environment: ["CCORC_NETWORK": "none", "CCORC_IMAGE": TestEngine.image])
             #expect(result.status == 4)
             #expect(result.stdout == "got hello\n")
@@ -126,7 +135,8 @@ struct ScratchTmux {
     /// pane meanwhile. Returns the terminal modes before and after, and `directory/status` if the
     /// command wrote one.
     private func atATerminal(
-        _ prefix: String, run command: (_ directory: String) -> String, interact: (ScratchTmux) async throws -> Void = { _ in }
+        _ prefix: String, run command: (_ directory: String) -> String,
+        interact: (ScratchTmux) async throws -> Void = { _ in }
     ) async throws -> (before: String, after: String, status: String?) {
         let tmux = ScratchTmux()
         defer { tmux.kill() }
@@ -134,7 +144,8 @@ struct ScratchTmux {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
         // `after` appears whole (written aside, then renamed), so its existence is the signal.
-        let script = "stty -g > \(directory)/before; \(command(directory)); stty -g > \(directory)/after.tmp; mv \(directory)/after.tmp \(directory)/after; sleep 60"
+        let script =
+            "stty -g > \(directory)/before; \(command(directory)); stty -g > \(directory)/after.tmp; mv \(directory)/after.tmp \(directory)/after; sleep 60"
         try tmux.run("new-session", "-d", "-s", "person", "-x", "100", "-y", "30", script)
         try await interact(tmux)
         let deadline = Date().addingTimeInterval(20)
@@ -142,14 +153,18 @@ struct ScratchTmux {
             try await Task.sleep(for: .milliseconds(50))
         }
         return (
-            try String(contentsOfFile: directory + "/before", encoding: .utf8), try String(contentsOfFile: directory + "/after", encoding: .utf8),
-            try? String(contentsOfFile: directory + "/status", encoding: .utf8))
+            try String(contentsOfFile: directory + "/before", encoding: .utf8),
+            try String(contentsOfFile: directory + "/after", encoding: .utf8),
+            try? String(contentsOfFile: directory + "/status", encoding: .utf8)
+        )
     }
 
     @Test func aPersonAtATerminal() async throws {
         try await TestEngine.isolated("tty") { engine, prefix in
             let name = try await runningContainer(engine, prefix)
-            let terminal = try await atATerminal(prefix, run: { "\(Products.directory)/ccdk shell \(name); echo $? > \($0)/status" }) { tmux in
+            let terminal = try await atATerminal(
+                prefix, run: { "\(Products.directory)/ccdk shell \(name); echo $? > \($0)/status" }
+            ) { tmux in
                 _ = try tmux.waitForScreen("person") { $0.contains("#") }
                 try tmux.run("send-keys", "-t", "person", "echo $((6*7))", "Enter")
                 #expect(try tmux.waitForScreen("person") { $0.contains("\n42") }.contains("\n42"))
@@ -167,7 +182,8 @@ struct ScratchTmux {
                 try tmux.run("send-keys", "-t", "person", "exit 3", "Enter")
             }
             #expect(terminal.status == "3\n")
-            #expect(!terminal.before.isEmpty && terminal.before == terminal.after, "the local terminal mode is restored")
+            #expect(
+                !terminal.before.isEmpty && terminal.before == terminal.after, "the local terminal mode is restored")
         }
     }
 
@@ -175,8 +191,10 @@ struct ScratchTmux {
         try await TestEngine.isolated("pipe") { engine, prefix in
             let name = try await runningContainer(engine, prefix)
             // `head -1` leaves after one line; ccdk's next write to the pipe raises SIGPIPE.
-            let terminal = try await atATerminal(prefix, run: { _ in "\(Products.directory)/ccdk exec -t -i \(name) -- yes | head -1" })
-            #expect(!terminal.before.isEmpty && terminal.before == terminal.after, "the local terminal mode is restored")
+            let terminal = try await atATerminal(
+                prefix, run: { _ in "\(Products.directory)/ccdk exec -t -i \(name) -- yes | head -1" })
+            #expect(
+                !terminal.before.isEmpty && terminal.before == terminal.after, "the local terminal mode is restored")
         }
     }
 
@@ -186,14 +204,16 @@ struct ScratchTmux {
             let tmux = ScratchTmux()
             defer { tmux.kill() }
             let marker = prefix.replacingOccurrences(of: "-", with: "")
-            let script = "\(Products.directory)/ccdk exec -t -i \(name) -- sh -c 'echo ready; exec sleep 4242\(marker.suffix(4))'; echo ccdk-ended=$?; sleep 60"
+            let script =
+                "\(Products.directory)/ccdk exec -t -i \(name) -- sh -c 'echo ready; exec sleep 4242\(marker.suffix(4))'; echo ccdk-ended=$?; sleep 60"
             try tmux.run("new-session", "-d", "-s", "person", "-x", "100", "-y", "30", script)
             _ = try tmux.waitForScreen("person") { $0.contains("ready") }
             try tmux.run("send-keys", "-t", "person", "C-p", "C-q")
             let screen = try tmux.waitForScreen("person") { $0.contains("ccdk-ended=0") }
             #expect(screen.contains("ccdk-ended=0"))
             let processes = try await engine.top(name)
-            #expect(processes.processes.contains { $0.joined(separator: " ").contains("sleep 4242" + marker.suffix(4)) })
+            #expect(
+                processes.processes.contains { $0.joined(separator: " ").contains("sleep 4242" + marker.suffix(4)) })
         }
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import CCOrcKit
 
 /// `ccorc health` against real containers and a real tmux server.
@@ -26,7 +27,9 @@ import Testing
     }
 
     private func issues(_ session: JSONValue) -> [String] {
-        (session["issues"]?.array ?? []).map { "\($0["subject"]?.string ?? ""): \($0["message"]?.string ?? "") -> \($0["fix"]?.string ?? "")" }
+        (session["issues"]?.array ?? []).map {
+            "\($0["subject"]?.string ?? ""): \($0["message"]?.string ?? "") -> \($0["fix"]?.string ?? "")"
+        }
     }
 
     @Test func healthyThenStopped() async throws {
@@ -71,8 +74,11 @@ import Testing
             #expect(stoppedStatus == 0)
             #expect(stopped["verdict"] == "stopped", "\(issues(stopped))")
             #expect(issues(stopped).isEmpty)
-            #expect(stopped["containers"]?.array?.allSatisfy { $0["state"] == "stopped" && $0["exitCode"]?.int == 0 && $0["stateDirectoryExists"] == true } == true,
-                    "a stopped container's state directory is found through the archive endpoint")
+            #expect(
+                stopped["containers"]?.array?.allSatisfy {
+                    $0["state"] == "stopped" && $0["exitCode"]?.int == 0 && $0["stateDirectoryExists"] == true
+                } == true,
+                "a stopped container's state directory is found through the archive endpoint")
             let (boundedStatus, boundedReport) = try health(bed, "--all")
             #expect(boundedStatus == 0)
             #expect(boundedReport["engineRequests"] == .int(2), "no inspect for stopped containers")
@@ -83,8 +89,11 @@ import Testing
 
     @Test func brokenSessions() async throws {
         try await SessionTestbed.with("hbad") { bed in
-            let removed = bed.prefix + "-rm", killedTmux = bed.prefix + "-tx", killedAgent = bed.prefix + "-ag"
-            let launch = try bed.ccorc("launch", removed, killedTmux, killedAgent, "--detach", "--agents", "leader,writer")
+            let removed = bed.prefix + "-rm"
+            let killedTmux = bed.prefix + "-tx"
+            let killedAgent = bed.prefix + "-ag"
+            let launch = try bed.ccorc(
+                "launch", removed, killedTmux, killedAgent, "--detach", "--agents", "leader,writer")
             #expect(launch.status == 0, "\(launch.stderr)")
             try await waitUntilHealthy(bed, killedAgent)
 
@@ -112,19 +121,29 @@ import Testing
             let gone = try session(report, removed)
             #expect(gone["verdict"] == "broken")
             #expect(gone["containers"]?.array?.first { $0["role"] == "writer" }?["state"] == "missing")
-            #expect(issues(gone).contains("\(removed)-writer: container is missing (removed behind ccorc's back) -> `ccorc cleanup --fix-broken \(removed)`"))
+            #expect(
+                issues(gone).contains(
+                    "\(removed)-writer: container is missing (removed behind ccorc's back) -> `ccorc cleanup --fix-broken \(removed)`"
+                ))
 
             let noTmux = try session(report, killedTmux)
             #expect(noTmux["verdict"] == "broken")
             #expect(noTmux["tmux"]?["present"] == false)
-            #expect(issues(noTmux).contains("\(killedTmux): tmux session is gone while its containers run -> `ccorc resume \(killedTmux)`"))
+            #expect(
+                issues(noTmux).contains(
+                    "\(killedTmux): tmux session is gone while its containers run -> `ccorc resume \(killedTmux)`"))
 
             let noAgent = try session(report, killedAgent)
             #expect(noAgent["verdict"] == "broken")
             let dead = try #require(noAgent["containers"]?.array?.first { $0["role"] == "leader" })
             #expect(dead["state"] == "running" && dead["agentRunning"] == false)
-            #expect(issues(noAgent).contains("\(killedAgent)-leader: agent command `sh` is not running -> `ccorc stop \(killedAgent) && ccorc resume \(killedAgent)`"))
-            #expect(try leaderWindow(report)?["present"] == false, "the agent's shell ended with it: \(noAgent.serialized())")
+            #expect(
+                issues(noAgent).contains(
+                    "\(killedAgent)-leader: agent command `sh` is not running -> `ccorc stop \(killedAgent) && ccorc resume \(killedAgent)`"
+                ))
+            #expect(
+                try leaderWindow(report)?["present"] == false,
+                "the agent's shell ended with it: \(noAgent.serialized())")
 
             // The fixes named work.
             #expect(try bed.ccorc("resume", killedTmux, "--detach").status == 0)
@@ -135,7 +154,9 @@ import Testing
     @Test func outOfMemoryIsBroken() async throws {
         try await SessionTestbed.with("hoom") { bed in
             let name = bed.prefix + "-oom"
-            #expect(try bed.ccorc("launch", name, "--detach", "--agents", "leader", "--container-memory", "16m").status == 0)
+            #expect(
+                try bed.ccorc("launch", name, "--detach", "--agents", "leader", "--container-memory", "16m").status == 0
+            )
             // A process that doubles a shell variable until the 16 MiB limit stops it.
             let hog = try bed.ccdk("exec", name + "-leader", "--", "sh", "-c", "x=a; while :; do x=$x$x; done")
             #expect(hog.status == 137, "killed by the kernel: \(hog.stderr)")
@@ -146,14 +167,20 @@ import Testing
             let leader = try #require(oom["containers"]?.array?.first)
             #expect((leader["oomKills"]?.int ?? 0) >= 1)
             #expect(leader["memoryLimit"]?.int == 16 << 20)
-            #expect(issues(oom).contains { $0.hasPrefix("\(name)-leader: the kernel killed") && $0.contains("memory limit of 16MiB") && $0.contains("ccdk update \(name)-leader --memory") })
+            #expect(
+                issues(oom).contains {
+                    $0.hasPrefix("\(name)-leader: the kernel killed") && $0.contains("memory limit of 16MiB")
+                        && $0.contains("ccdk update \(name)-leader --memory")
+                })
         }
     }
 
     @Test func unknownNamesAndWatch() async throws {
         try await SessionTestbed.with("hwatch") { bed in
             let missing = try bed.ccorc("health", bed.prefix + "-nope")
-            #expect(missing.status == 1 && missing.stderr == "ccorc: session \(bed.prefix)-nope not found (see `ccorc list`)\n")
+            #expect(
+                missing.status == 1
+                    && missing.stderr == "ccorc: session \(bed.prefix)-nope not found (see `ccorc list`)\n")
             #expect(try bed.ccorc("health").status != 0, "nothing to check")
 
             let name = bed.prefix + "-w"
@@ -172,7 +199,9 @@ import Testing
             process.terminate()
             process.waitUntilExit()
             #expect(lines.count == 3, "\(lines.count) reports in 20 s at 0.2 s")
-            #expect(try lines.allSatisfy { try JSONValue.parse(String($0))["verdict"] == "healthy" }, "\(lines.joined(separator: "\n"))")
+            #expect(
+                try lines.allSatisfy { try JSONValue.parse(String($0))["verdict"] == "healthy" },
+                "\(lines.joined(separator: "\n"))")
         }
     }
 
@@ -197,7 +226,9 @@ import Testing
             // One tmux change (a session of its own on the testbed's server), then nothing changes.
             let other = Process()
             other.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            other.arguments = ["tmux", "-L", bed.tmuxName, "new-session", "-d", "-s", bed.prefix + "-other", "sleep 60"]
+            other.arguments = [
+                "tmux", "-L", bed.tmuxName, "new-session", "-d", "-s", bed.prefix + "-other", "sleep 60",
+            ]
             try other.run()
             other.waitUntilExit()
             // 9 s at --watch 3: three ticks and the change, one more for a tick at the edge.

@@ -12,7 +12,9 @@ struct ReadmeCommandLine: Equatable, CustomStringConvertible {
     /// The words after the program, each split into its alternatives.
     var words: [[String]]
 
-    var description: String { "README.md:\(line): \(program) \(words.map { $0.joined(separator: "|") }.joined(separator: " "))" }
+    var description: String {
+        "README.md:\(line): \(program) \(words.map { $0.joined(separator: "|") }.joined(separator: " "))"
+    }
 
     /// The flags shown (`--foo`, `-x`), in order; nothing after a lone `--`, which hands the rest
     /// of the line to the container.
@@ -144,7 +146,9 @@ enum ReadmeUsage {
         for alternatives in command.words {
             guard pages.allSatisfy({ !$0.subcommands.isEmpty }) else { break }
             guard alternatives.allSatisfy({ !$0.hasPrefix("-") }) else {
-                return ["\(command): \(paths.map { $0.joined(separator: " ") }.joined(separator: ", ")) needs a subcommand"]
+                return [
+                    "\(command): \(paths.map { $0.joined(separator: " ") }.joined(separator: ", ")) needs a subcommand"
+                ]
             }
             var next: [[String]] = []
             for (path, page) in zip(paths, pages) {

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import CCOrcKit
 
 /// The README's usage blocks say what the CLIs do: every `ccorc` and `ccdk` command line in them
@@ -16,8 +17,11 @@ import Testing
 
         func page(_ path: [String]) throws -> HelpPage {
             if let page = pages[path] { return page }
-            let result = try Products.run(path[0], Array(path.dropFirst()) + ["--help"], environment: CLIHelpTests.isolation)
-            guard result.status == 0 else { throw TestFailure("\(path.joined(separator: " ")) --help exited \(result.status): \(result.stderr)") }
+            let result = try Products.run(
+                path[0], Array(path.dropFirst()) + ["--help"], environment: CLIHelpTests.isolation)
+            guard result.status == 0 else {
+                throw TestFailure("\(path.joined(separator: " ")) --help exited \(result.status): \(result.stderr)")
+            }
             let page = HelpPage(parsing: result.stdout)
             pages[path] = page
             return page
@@ -46,11 +50,12 @@ import Testing
             """
         let pages = HelpPages()
         let problems = try ReadmeUsage.commandLines(in: sample).map { try ReadmeUsage.problems($0, help: pages.page) }
-        #expect(problems == [
-            ["README.md:2: ccorc attach NAME --invented: --invented is not an option of ccorc attach"],
-            ["README.md:3: ccdk image list|shrink: ccdk image has no subcommand shrink"],
-            [],
-        ])
+        #expect(
+            problems == [
+                ["README.md:2: ccorc attach NAME --invented: --invented is not an option of ccorc attach"],
+                ["README.md:3: ccdk image list|shrink: ccdk image has no subcommand shrink"],
+                [],
+            ])
     }
 
     @Test func usageLinesAreFoundInBlocksWithTheirContinuationsAndWithoutComments() {
@@ -69,11 +74,12 @@ import Testing
             """
         let commands = ReadmeUsage.commandLines(in: sample)
         #expect(commands.map(\.line) == [4, 6, 6, 6, 8, 9, 10])
-        #expect(commands.map(\.flags) == [
-            ["--agents", "--image", "--container-memory", "--force"],
-            ["--all", "--output"], ["--create"], [],
-            ["-t"], ["-t", "-c"], ["-i"],
-        ])
+        #expect(
+            commands.map(\.flags) == [
+                ["--agents", "--image", "--container-memory", "--force"],
+                ["--all", "--output"], ["--create"], [],
+                ["-t"], ["-t", "-c"], ["-i"],
+            ])
         #expect(commands[4].words.prefix(1) == [["start", "stop"]])
         #expect(commands[5].words.prefix(2) == [["image"], ["import"]])
     }
@@ -92,7 +98,10 @@ import Testing
             return ReadmeUsage.problems(command) { pages[$0] ?? HelpPage() }
         }
         #expect(problems("ccdk start|stop [-t SECS] NAME...") == [])
-        #expect(problems("ccdk start|stop [--tim SECS] NAME...") == ["README.md:1: ccdk start|stop --tim SECS NAME...: --tim is not an option of ccdk start, ccdk stop"])
+        #expect(
+            problems("ccdk start|stop [--tim SECS] NAME...") == [
+                "README.md:1: ccdk start|stop --tim SECS NAME...: --tim is not an option of ccdk start, ccdk stop"
+            ])
         #expect(problems("ccdk image ls [--json]") == [])
         #expect(problems("ccdk image [--json]") == ["README.md:1: ccdk image --json: ccdk image needs a subcommand"])
         #expect(problems("ccdk imag list") == ["README.md:1: ccdk imag list: ccdk has no subcommand imag"])
@@ -100,24 +109,25 @@ import Testing
     }
 
     @Test func helpPagesListOptionColumnsAndSubcommandAliases() {
-        let page = HelpPage(parsing: """
-            OVERVIEW: Create and start a container.
+        let page = HelpPage(
+            parsing: """
+                OVERVIEW: Create and start a container.
 
-            USAGE: ccdk run [<options>] [<name>] -- [<command> ...]
+                USAGE: ccdk run [<options>] [<name>] -- [<command> ...]
 
-            OPTIONS:
-              -i, --instance <instance>
-                                      Container name.
-              -w, --workdir <workdir> Working directory inside the container, not --in-description.
-              --mount <mount>         Mount SOURCE:/path[:ro] (a source without a slash is
-                                      a named volume; --not-this-either).
-              -h, --help              Show help information.
+                OPTIONS:
+                  -i, --instance <instance>
+                                          Container name.
+                  -w, --workdir <workdir> Working directory inside the container, not --in-description.
+                  --mount <mount>         Mount SOURCE:/path[:ro] (a source without a slash is
+                                          a named volume; --not-this-either).
+                  -h, --help              Show help information.
 
-            SUBCOMMANDS:
-              list, ps                List the containers.
-              launch (default)        Launch.
+                SUBCOMMANDS:
+                  list, ps                List the containers.
+                  launch (default)        Launch.
 
-            """)
+                """)
         #expect(page.flags == ["-i", "--instance", "-w", "--workdir", "--mount", "-h", "--help"])
         #expect(page.subcommands == ["list", "ps", "launch"])
     }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import CCOrcKit
 
 /// A session launched with secrets in its environment and its agent command: none of them may
@@ -29,7 +30,8 @@ import Testing
             let name = bed.prefix + "-s"
             let launch = try bed.ccorc(
                 "launch", name, "--detach", "--agents", "leader,writer", "--env", "DB_PASS=hunter2pass",
-                "--env", "DATABASE_URL=postgres://u:s3cr3t@host/db", "--env", "GH_PAT=patvalue42", "--env", "AUTH=authvalue42",
+                "--env", "DATABASE_URL=postgres://u:s3cr3t@host/db", "--env", "GH_PAT=patvalue42", "--env",
+                "AUTH=authvalue42",
                 "--env", "SESSION_COOKIE=cookievalue42", "--env", "KEYBOARD_LAYOUT=us", "--env", "MODE=fast")
             #expect(launch.status == 0, "\(launch.stderr)")
 
@@ -61,10 +63,16 @@ import Testing
             var health = ""
             for _ in 0..<50 {
                 health = try bed.ccorc("health", name, "--json").stdout
-                if (try JSONValue.parse(health)["sessions"]?.array?.first?["containers"]?.array ?? []).allSatisfy({ $0["agentRunning"] == true }) { break }
+                if (try JSONValue.parse(health)["sessions"]?.array?.first?["containers"]?.array ?? []).allSatisfy({
+                    $0["agentRunning"] == true
+                }) {
+                    break
+                }
                 try await Task.sleep(for: .milliseconds(100))
             }
-            #expect(health.contains("ANTHROPIC_API_KEY=<masked>"), "the agent's command line is in the report, masked: \(health)")
+            #expect(
+                health.contains("ANTHROPIC_API_KEY=<masked>"),
+                "the agent's command line is in the report, masked: \(health)")
             expectNoSecret(health, "health --json")
             expectNoSecret(try bed.ccorc("health", name).stdout, "health")
 
@@ -72,10 +80,12 @@ import Testing
             for role in ["leader", "writer"] {
                 let container = "\(name)-\(role)"
                 let details = try await bed.engine.inspectContainer(container)
-                expectNoSecret(details.labels.map { "\($0.key)=\($0.value)" }.joined(separator: "\n"), "labels of \(container)")
+                expectNoSecret(
+                    details.labels.map { "\($0.key)=\($0.value)" }.joined(separator: "\n"), "labels of \(container)")
                 #expect(details.labels[RecoveryLabels.agentCommand] == "ANTHROPIC_API_KEY=<masked> sh; true")
                 let volume = try await bed.engine.inspectVolume(container + "-state")
-                expectNoSecret(volume.labels.map { "\($0.key)=\($0.value)" }.joined(separator: "\n"), "labels of its volume")
+                expectNoSecret(
+                    volume.labels.map { "\($0.key)=\($0.value)" }.joined(separator: "\n"), "labels of its volume")
                 expectNoSecret(try bed.ccdk("inspect", container, "--json").stdout, "ccdk inspect --json")
                 expectNoSecret(try bed.ccdk("inspect", container).stdout, "ccdk inspect")
             }
@@ -94,7 +104,9 @@ import Testing
             expectNoSecret(try bed.ccorc("export", name).stdout, "export to stdout")
             // A file that was there, wider, is replaced by a private one.
             let full = directory + "full.json"
-            #expect(FileManager.default.createFile(atPath: full, contents: Data("old".utf8), attributes: [.posixPermissions: 0o644]))
+            #expect(
+                FileManager.default.createFile(
+                    atPath: full, contents: Data("old".utf8), attributes: [.posixPermissions: 0o644]))
             let included = try bed.ccorc("export", name, "--include-secrets", "--output", full)
             #expect(included.status == 0, "\(included.stderr)")
             #expect(mode(full) == 0o600)
@@ -103,7 +115,9 @@ import Testing
 
             // recover rebuilds from the labels, and says what the masked label cost.
             #expect(try bed.ccorc("stop", name, "--time", "1").status == 0)
-            for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: bed.home + "/registry.db" + suffix) }
+            for suffix in ["", "-wal", "-shm"] {
+                try? FileManager.default.removeItem(atPath: bed.home + "/registry.db" + suffix)
+            }
             let recovered = try bed.ccorc("recover")
             #expect(recovered.status == 0, "\(recovered.stderr)")
             #expect(recovered.stderr.contains("ANTHROPIC_API_KEY masked"), "\(recovered.stdout)\(recovered.stderr)")
@@ -112,22 +126,29 @@ import Testing
             // An import of the masked export names what it lacks.
             let imported = try bed.ccorc("import", maskedFile, "--force")
             #expect(imported.status == 0, "\(imported.stderr)")
-            #expect(imported.stderr.contains("DB_PASS") && imported.stderr.contains("ANTHROPIC_API_KEY in the agent command"), "\(imported.stderr)")
+            #expect(
+                imported.stderr.contains("DB_PASS")
+                    && imported.stderr.contains("ANTHROPIC_API_KEY in the agent command"), "\(imported.stderr)")
 
             // Recreated from a full export of containers an earlier ccorc labelled in clear, the
             // containers get the secrets they need in their environment and none in their labels.
             #expect(try bed.ccorc("cleanup", "--remove", name, "--yes").status == 0)
-            let labelledInClear = fullText.replacingOccurrences(of: "\"ANTHROPIC_API_KEY=<masked> sh; true\"", with: "\"\(bed.agentCommand)\"")
+            let labelledInClear = fullText.replacingOccurrences(
+                of: "\"ANTHROPIC_API_KEY=<masked> sh; true\"", with: "\"\(bed.agentCommand)\"")
             #expect(labelledInClear != fullText)
             try labelledInClear.write(toFile: full, atomically: true, encoding: .utf8)
             let created = try bed.ccorc("import", full, "--create")
             #expect(created.status == 0, "\(created.stderr)")
             for role in ["leader", "writer"] {
                 let details = try await bed.engine.inspectContainer("\(name)-\(role)")
-                expectNoSecret(details.labels.map { "\($0.key)=\($0.value)" }.joined(separator: "\n"), "labels of the imported \(role)")
+                expectNoSecret(
+                    details.labels.map { "\($0.key)=\($0.value)" }.joined(separator: "\n"),
+                    "labels of the imported \(role)")
                 #expect(details.environment.contains("DB_PASS=hunter2pass"))
                 let volume = try await bed.engine.inspectVolume("\(name)-\(role)-state")
-                expectNoSecret(volume.labels.map { "\($0.key)=\($0.value)" }.joined(separator: "\n"), "labels of the imported volume")
+                expectNoSecret(
+                    volume.labels.map { "\($0.key)=\($0.value)" }.joined(separator: "\n"),
+                    "labels of the imported volume")
             }
             #expect(try bed.ccorc("cleanup", "--remove", name, "--yes").status == 0)
         }

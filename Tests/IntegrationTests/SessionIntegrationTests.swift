@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import CCOrcKit
 
 /// A private registry, a private tmux server and a unique name prefix for one test.
@@ -62,7 +63,9 @@ struct SessionTestbed {
             containers += try await engine.listContainers(all: true, filters: label)
             volumes += try await engine.listVolumes(filters: label)
         }
-        return Set(containers.map { "container \($0.name) \($0.id)" } + volumes.map { "volume \($0.name) \($0.createdAt)" }).sorted()
+        return Set(
+            containers.map { "container \($0.name) \($0.id)" } + volumes.map { "volume \($0.name) \($0.createdAt)" }
+        ).sorted()
     }
 
     /// The contents of `path` inside the existing `volume`, read through a container that mounts
@@ -82,7 +85,9 @@ struct SessionTestbed {
             throw error
         }
         try await engine.removeContainer(reader, force: true)
-        return try archive.flatMap { try TarReader.entries($0).first.map { String(decoding: $0.contents, as: UTF8.self) } }
+        return try archive.flatMap {
+            try TarReader.entries($0).first.map { String(decoding: $0.contents, as: UTF8.self) }
+        }
     }
 
     /// Runs `body`, then removes every container, volume, tmux server and registry file it made.
@@ -103,7 +108,8 @@ struct SessionTestbed {
     @Test func dayOneEndOfDayDayTwo() async throws {
         try await SessionTestbed.with("day") { bed in
             let name = bed.prefix + "-p"
-            let launch = try bed.ccorc("launch", name, "--detach", "--container-memory", "128m", "--container-cpus", "0.5")
+            let launch = try bed.ccorc(
+                "launch", name, "--detach", "--container-memory", "128m", "--container-cpus", "0.5")
             #expect(launch.status == 0, "\(launch.stderr)")
             var session = try #require(try bed.list().first { $0["name"]?.string == name })
             #expect(session["running"]?.int == 3 && session["total"]?.int == 3)
@@ -149,8 +155,11 @@ struct SessionTestbed {
             let info = try JSONValue.parse(try bed.ccorc("info", name, "--json").stdout)
             #expect(info["panes"]?.array?.count == 3)
             #expect(info["panes"]?.array?.allSatisfy { $0["dead"] == false && $0["command"]?.string == "ccdk" } == true)
-            #expect(info["volumes"] == JSONValue(strings: ["leader", "researcher", "writer"].map { "\(name)-\($0)-state" }))
-            #expect(try bed.ccorc("info", bed.prefix + "-nope").stderr == "ccorc: session \(bed.prefix)-nope not found (see `ccorc list`)\n")
+            #expect(
+                info["volumes"] == JSONValue(strings: ["leader", "researcher", "writer"].map { "\(name)-\($0)-state" }))
+            #expect(
+                try bed.ccorc("info", bed.prefix + "-nope").stderr
+                    == "ccorc: session \(bed.prefix)-nope not found (see `ccorc list`)\n")
         }
     }
 
@@ -171,7 +180,10 @@ struct SessionTestbed {
             #expect(writer?["state"]?.string == "missing")
             let refused = try bed.ccorc("resume", name, "--detach")
             #expect(refused.status == 1)
-            #expect(refused.stderr == "ccorc: session \(name) has missing containers: \(name)-writer (repair with `ccorc cleanup --fix-broken`)\n")
+            #expect(
+                refused.stderr
+                    == "ccorc: session \(name) has missing containers: \(name)-writer (repair with `ccorc cleanup --fix-broken`)\n"
+            )
             let table = try bed.ccorc("list")
             #expect(table.stdout.contains("broken"))
         }
@@ -182,7 +194,8 @@ struct SessionTestbed {
             let name = bed.prefix + "-s"
             #expect(try bed.ccorc("launch", name, "--detach", "--agents", "leader").status == 0)
             let down = try Products.run(
-                "ccorc", ["stop", name], environment: bed.environment.merging(["DOCKER_HOST": "unix:///nonexistent/ccorc.sock"]) { $1 })
+                "ccorc", ["stop", name],
+                environment: bed.environment.merging(["DOCKER_HOST": "unix:///nonexistent/ccorc.sock"]) { $1 })
             #expect(down.status == 1 && down.stderr.contains("cannot reach the Docker engine"), "\(down.stderr)")
             #expect(try await bed.tmux.hasSession(name), "the agents' windows are still there")
             #expect(try await bed.engine.inspectContainer(name + "-leader").state == .running)
@@ -205,8 +218,12 @@ struct SessionTestbed {
             let stop = try bed.ccorc("stop", name, "--time", "1")
             #expect(stop.status == 1)
             #expect(stop.stderr.contains("\(name): container \(worker) is not this session's"), "\(stop.stderr)")
-            #expect(try await bed.engine.inspectContainer(foreignID).state == .running, "the foreign container keeps running")
-            #expect(try await bed.engine.inspectContainer(name + "-leader").state != .running, "the session's own container stops")
+            #expect(
+                try await bed.engine.inspectContainer(foreignID).state == .running,
+                "the foreign container keeps running")
+            #expect(
+                try await bed.engine.inspectContainer(name + "-leader").state != .running,
+                "the session's own container stops")
         }
     }
 
@@ -214,7 +231,8 @@ struct SessionTestbed {
         try await SessionTestbed.with("stopall") { bed in
             let empty = try bed.ccorc("stop", "--all")
             #expect(empty.status != 0 && empty.stderr.contains("no sessions are registered"), "\(empty.stderr)")
-            let one = bed.prefix + "-a", two = bed.prefix + "-b"
+            let one = bed.prefix + "-a"
+            let two = bed.prefix + "-b"
             let launch = try bed.ccorc("launch", "--detach", one, two)
             #expect(launch.status == 0, "\(launch.stderr)")
             let stop = try bed.ccorc("stop", "--all", "--time", "1")
@@ -254,7 +272,8 @@ struct SessionTestbed {
             #expect(results.count == 10)
             #expect(results.filter { $0.status == 0 }.count == 1)
             let losers = results.filter { $0.status != 0 }
-            #expect(losers.allSatisfy { $0.stderr == "ccorc: session \(name) already exists\n" }, "\(losers.map(\.stderr))")
+            #expect(
+                losers.allSatisfy { $0.stderr == "ccorc: session \(name) already exists\n" }, "\(losers.map(\.stderr))")
             let session = try #require(try bed.list().first)
             #expect(session["running"]?.int == 3)
         }
@@ -276,7 +295,8 @@ struct SessionTestbed {
             #expect(conflict.stderr.contains("creating the containers failed"))
             let left = try await bed.engine.listContainers(all: true, filters: ["name": ["^/" + name]])
             #expect(left.map(\.name) == [name + "-researcher"], "only the foreign container remains")
-            #expect(try await bed.engine.listVolumes(filters: ["label": ["\(OwnershipLabels.session)=\(name)"]]).isEmpty)
+            #expect(
+                try await bed.engine.listVolumes(filters: ["label": ["\(OwnershipLabels.session)=\(name)"]]).isEmpty)
             #expect(try bed.list().isEmpty)
             #expect(try await bed.tmux.hasSession(name) == false)
 
@@ -303,16 +323,26 @@ struct SessionTestbed {
     ) async throws {
         #expect(result.status == 1, "\(result.stderr)", sourceLocation: sourceLocation)
         let lines = result.stderr.split(separator: "\n")
-        #expect(lines.count == 1 && result.stderr.hasPrefix("ccorc: launch \(name): \(step) failed: "), "\(result.stderr)", sourceLocation: sourceLocation)
+        #expect(
+            lines.count == 1 && result.stderr.hasPrefix("ccorc: launch \(name): \(step) failed: "), "\(result.stderr)",
+            sourceLocation: sourceLocation)
         let label = ["label": ["\(OwnershipLabels.session)=\(name)"]]
-        let containers = try await bed.engine.listContainers(all: true, filters: label)
+        let containers =
+            try await bed.engine.listContainers(all: true, filters: label)
             + bed.engine.listContainers(all: true, filters: ["name": ["^/" + name + "-"]])
         #expect(containers.isEmpty, "containers left: \(containers.map(\.name))", sourceLocation: sourceLocation)
-        let volumes = try await bed.engine.listVolumes(filters: label) + bed.engine.listVolumes(filters: ["name": [name + "-"]])
-        #expect(Set(volumes.map(\.name)) == Set(kept), "volumes left: \(volumes.map(\.name))", sourceLocation: sourceLocation)
-        #expect(try bed.list().allSatisfy { $0["name"]?.string != name }, "registry row left", sourceLocation: sourceLocation)
+        let volumes =
+            try await bed.engine.listVolumes(filters: label) + bed.engine.listVolumes(filters: ["name": [name + "-"]])
+        #expect(
+            Set(volumes.map(\.name)) == Set(kept), "volumes left: \(volumes.map(\.name))",
+            sourceLocation: sourceLocation)
+        #expect(
+            try bed.list().allSatisfy { $0["name"]?.string != name }, "registry row left",
+            sourceLocation: sourceLocation)
         let sessions = (try? ScratchTmux(socketName: bed.tmuxName).run("list-sessions", "-F", "#{session_name}")) ?? ""
-        #expect(!sessions.split(separator: "\n").contains(Substring(name)), "tmux session left", sourceLocation: sourceLocation)
+        #expect(
+            !sessions.split(separator: "\n").contains(Substring(name)), "tmux session left",
+            sourceLocation: sourceLocation)
     }
 
     @Test func launchWithoutWorkingTmuxRemovesItsStartedContainers() async throws {
@@ -320,15 +350,20 @@ struct SessionTestbed {
             let name = bed.prefix + "-t"
             // A PATH without tmux, and one whose tmux fails: the launch gets as far as tmux, after
             // its containers started (tmux is not needed before: no server runs yet).
-            let missing = bed.home + "-path-missing", failing = bed.home + "-path-failing"
+            let missing = bed.home + "-path-missing"
+            let failing = bed.home + "-path-failing"
             defer { for directory in [missing, failing] { try? FileManager.default.removeItem(atPath: directory) } }
-            for directory in [missing, failing] { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
+            for directory in [missing, failing] {
+                try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            }
             let script = failing + "/tmux"
-            try "#!/bin/sh\necho 'tmux: refused by the test' >&2\nexit 1\n".write(toFile: script, atomically: true, encoding: .utf8)
+            try "#!/bin/sh\necho 'tmux: refused by the test' >&2\nexit 1\n".write(
+                toFile: script, atomically: true, encoding: .utf8)
             _ = chmod(script, 0o755)
 
             for (path, cause) in [(missing, "cannot start tmux"), (failing, "tmux: refused by the test")] {
-                let failed = try bed.ccorc(environment: ["PATH": path], "launch", name, "--detach", "--agents", "leader,writer")
+                let failed = try bed.ccorc(
+                    environment: ["PATH": path], "launch", name, "--detach", "--agents", "leader,writer")
                 try await expectNothingLeft(bed, name, after: failed, step: "creating the tmux session")
                 #expect(failed.stderr.contains(cause), "\(failed.stderr)")
             }
@@ -359,18 +394,27 @@ struct SessionTestbed {
                 (.launchTmuxWindow, "creating the tmux session", "opening window writer: "),
                 (.launchCommit, "committing the registry entry", ""),
             ]
-            #expect(Set(steps.map(\.point)) == Set(FaultPoint.allCases.filter { $0.rawValue.hasPrefix("launch.") }), "every launch step is tried")
+            #expect(
+                Set(steps.map(\.point)) == Set(FaultPoint.allCases.filter { $0.rawValue.hasPrefix("launch.") }),
+                "every launch step is tried")
             for (point, step, within) in steps {
-                let failed = try bed.ccorc(environment: ["CCORC_FAIL_AT": point.rawValue], "launch", name, "--detach", "--agents", "leader,writer")
+                let failed = try bed.ccorc(
+                    environment: ["CCORC_FAIL_AT": point.rawValue], "launch", name, "--detach", "--agents",
+                    "leader,writer")
                 try await expectNothingLeft(bed, name, after: failed, step: step)
-                #expect(failed.stderr == "ccorc: launch \(name): \(step) failed: \(within)fault injected at \(point.rawValue) (CCORC_FAIL_AT)\n")
+                #expect(
+                    failed.stderr
+                        == "ccorc: launch \(name): \(step) failed: \(within)fault injected at \(point.rawValue) (CCORC_FAIL_AT)\n"
+                )
             }
-            #expect(try tmux.run("list-sessions", "-F", "#{session_name}") == bystander + "\n", "other tmux sessions stay")
+            #expect(
+                try tmux.run("list-sessions", "-F", "#{session_name}") == bystander + "\n", "other tmux sessions stay")
 
             let launched = try bed.ccorc("launch", name, "--detach", "--agents", "leader,writer")
             #expect(launched.status == 0, "\(launched.stderr)")
             let session = try #require(try bed.list().first { $0["name"]?.string == name })
-            #expect(session["status"] == "ready" && session["running"]?.int == 2 && session["tmux"]?["windows"]?.int == 2)
+            #expect(
+                session["status"] == "ready" && session["running"]?.int == 2 && session["tmux"]?["windows"]?.int == 2)
         }
     }
 
@@ -378,7 +422,9 @@ struct SessionTestbed {
         try await SessionTestbed.with("kept") { bed in
             let name = bed.prefix + "-k"
             #expect(try bed.ccorc("launch", name, "--detach", "--agents", "leader,writer").status == 0)
-            #expect(try bed.ccdk("exec", name + "-leader", "--", "sh", "-c", "echo remembered > /root/.claude/note").status == 0)
+            #expect(
+                try bed.ccdk("exec", name + "-leader", "--", "sh", "-c", "echo remembered > /root/.claude/note").status
+                    == 0)
             let cleanup = try bed.ccorc("cleanup", "--remove", name, "--keep-volumes", "--yes")
             #expect(cleanup.status == 0, "\(cleanup.stderr)")
             // The writer's volume goes too: the next launch creates that one, and must remove it again.
@@ -386,11 +432,17 @@ struct SessionTestbed {
             let keptName = name + "-leader-state"
             let kept = try await bed.engine.inspectVolume(keptName)
 
-            for (point, step) in [(FaultPoint.launchContainers, "creating the containers"), (.launchCommit, "committing the registry entry")] {
-                let failed = try bed.ccorc(environment: ["CCORC_FAIL_AT": point.rawValue], "launch", name, "--detach", "--agents", "leader,writer")
+            for (point, step) in [
+                (FaultPoint.launchContainers, "creating the containers"),
+                (.launchCommit, "committing the registry entry"),
+            ] {
+                let failed = try bed.ccorc(
+                    environment: ["CCORC_FAIL_AT": point.rawValue], "launch", name, "--detach", "--agents",
+                    "leader,writer")
                 try await expectNothingLeft(bed, name, after: failed, step: step, kept: [keptName])
                 let after = try await bed.engine.inspectVolume(keptName)
-                #expect(after.createdAt == kept.createdAt && after.labels == kept.labels, "the same volume, not a new one")
+                #expect(
+                    after.createdAt == kept.createdAt && after.labels == kept.labels, "the same volume, not a new one")
                 #expect(try await bed.volumeFile(keptName, "note") == "remembered\n")
             }
 
@@ -404,15 +456,22 @@ struct SessionTestbed {
         try await SessionTestbed.with("faulthook") { bed in
             let name = bed.prefix + "-k"
             let unknown = try bed.ccorc(environment: ["CCORC_FAIL_AT": "launch.nowhere"], "launch", name, "--detach")
-            #expect(unknown.status == 1 && unknown.stderr.hasPrefix("ccorc: CCORC_FAIL_AT: unknown fault point \"launch.nowhere\" (known: launch."), "\(unknown.stderr)")
+            #expect(
+                unknown.status == 1
+                    && unknown.stderr.hasPrefix(
+                        "ccorc: CCORC_FAIL_AT: unknown fault point \"launch.nowhere\" (known: launch."),
+                "\(unknown.stderr)")
             #expect(try await bed.engineHolding(sessions: [name]).isEmpty)
 
-            let killed = try bed.ccorc(environment: ["CCORC_FAIL_AT": "launch.commit:kill"], "launch", name, "--detach", "--agents", "leader")
+            let killed = try bed.ccorc(
+                environment: ["CCORC_FAIL_AT": "launch.commit:kill"], "launch", name, "--detach", "--agents", "leader")
             #expect(killed.signal == SIGKILL, "status \(killed.status): \(killed.stderr)")
             // A crash just before the commit leaves the claimed row, the running container and
             // the tmux session: what a crash sweep has to reconcile.
             let session = try #require(try bed.list().first { $0["name"]?.string == name })
-            #expect(session["status"] == "launching" && session["running"]?.int == 1 && session["tmux"]?["windows"]?.int == 1)
+            #expect(
+                session["status"] == "launching" && session["running"]?.int == 1
+                    && session["tmux"]?["windows"]?.int == 1)
         }
     }
 
@@ -423,7 +482,9 @@ struct SessionTestbed {
             // SIGINT as a user's Ctrl-C, sent by the process to itself as the step begins.
             let result = try bed.ccorc(environment: ["CCORC_FAIL_AT": point + ":interrupt"], "launch", name, "--detach")
             #expect(result.status == 130, "\(result.stderr)")
-            #expect(result.stderr.contains("ccorc: launch \(name): interrupted") && result.stderr.contains("what it made was removed"), "\(result.stderr)")
+            #expect(
+                result.stderr.contains("ccorc: launch \(name): interrupted")
+                    && result.stderr.contains("what it made was removed"), "\(result.stderr)")
             #expect(try await bed.engineHolding(sessions: [name]).isEmpty)
             #expect(try bed.list().allSatisfy { $0["name"]?.string != name }, "registry row left")
             #expect(try await bed.tmux.hasSession(name) == false)
@@ -441,15 +502,19 @@ struct SessionTestbed {
 
             // Every command can tell at once that nobody is launching it any more.
             let resume = try bed.ccorc("resume", name, "--detach")
-            #expect(resume.status == 1 && resume.stderr.contains("died before it finished") && resume.stderr.contains("ccorc cleanup --remove \(name)"), "\(resume.stderr)")
+            #expect(
+                resume.status == 1 && resume.stderr.contains("died before it finished")
+                    && resume.stderr.contains("ccorc cleanup --remove \(name)"), "\(resume.stderr)")
             let relaunch = try bed.ccorc("launch", name, "--detach")
             #expect(relaunch.status == 1 && relaunch.stderr.contains("its launch died"), "\(relaunch.stderr)")
             let health = try bed.ccorc("health", name, "--json")
-            #expect(try JSONValue.parse(health.stdout)["sessions"]?.array?.first?["issues"]?.array?.contains {
-                $0["message"]?.string?.contains("launch died") == true
-            } == true, "\(health.stdout)")
+            #expect(
+                try JSONValue.parse(health.stdout)["sessions"]?.array?.first?["issues"]?.array?.contains {
+                    $0["message"]?.string?.contains("launch died") == true
+                } == true, "\(health.stdout)")
             let cleanup = try bed.ccorc("cleanup", "--remove", name, "--yes")
-            #expect(cleanup.status == 0 && cleanup.stdout.contains("removed \(name)"), "\(cleanup.stdout)\(cleanup.stderr)")
+            #expect(
+                cleanup.status == 0 && cleanup.stdout.contains("removed \(name)"), "\(cleanup.stdout)\(cleanup.stderr)")
             #expect(try await bed.engineHolding(sessions: [name]).isEmpty)
             #expect(try bed.ccorc("launch", name, "--detach").status == 0)
         }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import CCOrcKit
 
 /// tmux windows as the spec uses them, and what `list` and `health` say about a session, against
@@ -7,8 +8,10 @@ import Testing
 @Suite(.serialized) struct SessionWindowsIntegrationTests {
     /// The session's windows by index: `INDEX NAME` each.
     private func windows(_ bed: SessionTestbed, _ name: String) throws -> [String] {
-        try ScratchTmux(socketName: bed.tmuxName).run("list-windows", "-t", "=\(name):", "-F", "#{window_index} #{window_name}")
-            .split(separator: "\n").map(String.init)
+        try ScratchTmux(socketName: bed.tmuxName).run(
+            "list-windows", "-t", "=\(name):", "-F", "#{window_index} #{window_name}"
+        )
+        .split(separator: "\n").map(String.init)
     }
 
     /// The window names in index order.
@@ -24,7 +27,9 @@ import Testing
     }
 
     private func issues(_ session: JSONValue) -> [String] {
-        (session["issues"]?.array ?? []).map { "\($0["subject"]?.string ?? ""): \($0["message"]?.string ?? "") -> \($0["fix"]?.string ?? "")" }
+        (session["issues"]?.array ?? []).map {
+            "\($0["subject"]?.string ?? ""): \($0["message"]?.string ?? "") -> \($0["fix"]?.string ?? "")"
+        }
     }
 
     /// Waits up to 15 s for the session to be healthy (its agent shells start a moment after launch).
@@ -70,7 +75,8 @@ import Testing
             #expect(try bed.ccorc("launch", name, "--detach").status == 0)
             #expect(try bed.ccorc("stop", name, "--time", "1").status == 0)
             // Killed after the tmux session and its first window, before the others.
-            let killed = try bed.ccorc(environment: ["CCORC_FAIL_AT": "resume.tmux-window:kill"], "resume", name, "--detach")
+            let killed = try bed.ccorc(
+                environment: ["CCORC_FAIL_AT": "resume.tmux-window:kill"], "resume", name, "--detach")
             #expect(killed.signal == SIGKILL, "\(killed.status) \(killed.stderr)")
             #expect(try windowNames(bed, name) == ["leader"])
             let rerun = try bed.ccorc("resume", name, "--detach")
@@ -85,7 +91,8 @@ import Testing
             let name = bed.prefix + "-x"
             #expect(try bed.ccorc("launch", name, "--detach").status == 0)
             try await waitUntilHealthy(bed, name)
-            try ScratchTmux(socketName: bed.tmuxName).run("new-window", "-d", "-t", "=\(name):", "-n", "monitoring", "sleep 600")
+            try ScratchTmux(socketName: bed.tmuxName).run(
+                "new-window", "-d", "-t", "=\(name):", "-n", "monitoring", "sleep 600")
 
             let (status, session) = try health(bed, name)
             #expect(status == 0, "\(issues(session))")
@@ -100,7 +107,10 @@ import Testing
             let (missingStatus, missing) = try health(bed, name)
             #expect(missingStatus == 1)
             #expect(missing["verdict"] == "broken")
-            #expect(issues(missing) == ["window writer: window is missing (closed, or its agent shell ended) -> `ccorc resume \(name)`"])
+            #expect(
+                issues(missing) == [
+                    "window writer: window is missing (closed, or its agent shell ended) -> `ccorc resume \(name)`"
+                ])
             #expect(try bed.ccorc("resume", name, "--detach").status == 0)
             try await waitUntilHealthy(bed, name)
         }
@@ -108,43 +118,67 @@ import Testing
 
     @Test func listAndHealthSayWhatEachSessionIs() async throws {
         try await SessionTestbed.with("wstat") { bed in
-            let running = bed.prefix + "-run", stopped = bed.prefix + "-stop", partly = bed.prefix + "-part", broken = bed.prefix + "-brk"
-            let launch = try bed.ccorc("launch", running, stopped, partly, broken, "--detach", "--agents", "leader,writer")
+            let running = bed.prefix + "-run"
+            let stopped = bed.prefix + "-stop"
+            let partly = bed.prefix + "-part"
+            let broken = bed.prefix + "-brk"
+            let launch = try bed.ccorc(
+                "launch", running, stopped, partly, broken, "--detach", "--agents", "leader,writer")
             #expect(launch.status == 0, "\(launch.stderr)")
             try await waitUntilHealthy(bed, running)
             #expect(try bed.ccorc("stop", stopped, "--time", "1").status == 0)
             #expect(try bed.ccdk("stop", "-t", "1", partly + "-writer").status == 0)
             try await bed.engine.removeContainer(broken + "-writer", force: true)
 
-            let conditions = Dictionary(uniqueKeysWithValues: try bed.list().map { ($0["name"]?.string ?? "", $0["condition"]?.string) })
+            let conditions = Dictionary(
+                uniqueKeysWithValues: try bed.list().map { ($0["name"]?.string ?? "", $0["condition"]?.string) })
             #expect(conditions == [running: "running", stopped: "stopped", partly: "partlyRunning", broken: "broken"])
 
             let list = try bed.ccorc("list")
             #expect(list.status == 0)
-            let statusColumn = Dictionary(uniqueKeysWithValues: list.stdout.split(separator: "\n").dropFirst().map { line in
-                let cells = line.split(separator: "   ").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-                return (cells.first ?? "", cells.last ?? "")
-            })
-            #expect(statusColumn == [running: "running", stopped: "stopped", partly: "partly running", broken: "broken"], "\(list.stdout)")
+            let statusColumn = Dictionary(
+                uniqueKeysWithValues: list.stdout.split(separator: "\n").dropFirst().map { line in
+                    let cells = line.split(separator: "   ").map { $0.trimmingCharacters(in: .whitespaces) }.filter {
+                        !$0.isEmpty
+                    }
+                    return (cells.first ?? "", cells.last ?? "")
+                })
+            #expect(
+                statusColumn == [running: "running", stopped: "stopped", partly: "partly running", broken: "broken"],
+                "\(list.stdout)")
 
             // --verbose: agents under headings of their own, indented below their session.
-            let verbose = try bed.ccorc("list", "--verbose").stdout.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+            let verbose = try bed.ccorc("list", "--verbose").stdout.split(
+                separator: "\n", omittingEmptySubsequences: false
+            ).map(String.init)
             #expect(verbose.first?.hasPrefix("NAME ") == true, "\(verbose)")
             let row = try #require(verbose.firstIndex { $0.hasPrefix(running + " ") }, "\(verbose)")
-            #expect(verbose[row + 1].hasPrefix("    ROLE ") && verbose[row + 1].contains("CONTAINER") && verbose[row + 1].contains("STATE"), "\(verbose)")
-            #expect(verbose[row + 2].hasPrefix("    leader ") && verbose[row + 2].contains(running + "-leader"), "\(verbose)")
-            #expect(verbose[row + 3].hasPrefix("    writer ") && verbose[row + 3].contains(running + "-writer"), "\(verbose)")
+            #expect(
+                verbose[row + 1].hasPrefix("    ROLE ") && verbose[row + 1].contains("CONTAINER")
+                    && verbose[row + 1].contains("STATE"), "\(verbose)")
+            #expect(
+                verbose[row + 2].hasPrefix("    leader ") && verbose[row + 2].contains(running + "-leader"),
+                "\(verbose)")
+            #expect(
+                verbose[row + 3].hasPrefix("    writer ") && verbose[row + 3].contains(running + "-writer"),
+                "\(verbose)")
 
             // Stopped on purpose is no issue; partly down without a stop is.
             let (stoppedStatus, stoppedHealth) = try health(bed, stopped)
             #expect(stoppedStatus == 0)
-            #expect(stoppedHealth["verdict"] == "stopped" && stoppedHealth["condition"] == "stopped", "\(issues(stoppedHealth))")
+            #expect(
+                stoppedHealth["verdict"] == "stopped" && stoppedHealth["condition"] == "stopped",
+                "\(issues(stoppedHealth))")
             #expect(issues(stoppedHealth).isEmpty)
             let stoppedText = try bed.ccorc("health", stopped)
-            #expect(stoppedText.status == 0 && stoppedText.stdout.hasPrefix("\(stopped): stopped\n"), "\(stoppedText.stdout)")
+            #expect(
+                stoppedText.status == 0 && stoppedText.stdout.hasPrefix("\(stopped): stopped\n"),
+                "\(stoppedText.stdout)")
             let (partlyStatus, partlyHealth) = try health(bed, partly)
             #expect(partlyStatus == 1)
-            #expect(partlyHealth["verdict"] == "degraded" && partlyHealth["condition"] == "partlyRunning", "\(issues(partlyHealth))")
+            #expect(
+                partlyHealth["verdict"] == "degraded" && partlyHealth["condition"] == "partlyRunning",
+                "\(issues(partlyHealth))")
             #expect(issues(partlyHealth).contains("\(partly)-writer: container is stopped -> `ccorc resume \(partly)`"))
         }
     }

@@ -1,7 +1,8 @@
 import Foundation
-import Testing
-@testable import CCOrcKit
 import Synchronization
+import Testing
+
+@testable import CCOrcKit
 
 /// The real engine the integration tests run against, and helpers to stay isolated on it.
 enum TestEngine {
@@ -14,7 +15,8 @@ enum TestEngine {
         do {
             try await engine.ping()
         } catch {
-            Issue.record("no Docker engine answers at \(engine.host): \(error). `make test` starts one with scripts/engine.sh.")
+            Issue.record(
+                "no Docker engine answers at \(engine.host): \(error). `make test` starts one with scripts/engine.sh.")
             throw error
         }
         if !(try await engine.imageExists(image)) {
@@ -61,23 +63,31 @@ enum TestEngine {
                 let (containers, volumes, images) = try await leftovers(engine, prefix: prefix)
                 if containers.isEmpty && volumes.isEmpty && images.isEmpty { return }
                 // A removal the engine already has in progress answers 409 until it is done: go round again.
-                _ = await forEachConcurrently(containers) { try await engine.removeContainer($0, force: true, volumes: true) }
+                _ = await forEachConcurrently(containers) {
+                    try await engine.removeContainer($0, force: true, volumes: true)
+                }
                 _ = await forEachConcurrently(volumes) { try await engine.removeVolume($0, force: true) }
                 _ = await forEachConcurrently(images) { try await engine.removeImage($0, force: true) }
                 if try await leftovers(engine, prefix: prefix) == ([], [], []) { return }
                 try await Task.sleep(for: .milliseconds(200))
             }
             let left = try await leftovers(engine, prefix: prefix)
-            Issue.record("left on the engine after the test: containers \(left.containers), volumes \(left.volumes), images \(left.images)")
+            Issue.record(
+                "left on the engine after the test: containers \(left.containers), volumes \(left.volumes), images \(left.images)"
+            )
         } catch {
             Issue.record("could not remove what the test made under \(prefix): \(error)")
         }
     }
 
     /// Containers (names), volumes and images (references) whose name starts with `prefix`.
-    private static func leftovers(_ engine: EngineClient, prefix: String) async throws -> (containers: [String], volumes: [String], images: [String]) {
+    private static func leftovers(
+        _ engine: EngineClient, prefix: String
+    ) async throws -> (containers: [String], volumes: [String], images: [String]) {
         let containers = try await engine.listContainers(all: true, filters: ["name": ["^/" + prefix]]).map(\.name)
-        let volumes = try await engine.listVolumes(filters: ["name": [prefix]]).map(\.name).filter { $0.hasPrefix(prefix) }
+        let volumes = try await engine.listVolumes(filters: ["name": [prefix]]).map(\.name).filter {
+            $0.hasPrefix(prefix)
+        }
         let images = try await engine.listImages().flatMap(\.repoTags).filter { $0.hasPrefix(prefix) }
         return (containers.sorted(), volumes.sorted(), images.sorted())
     }
@@ -102,21 +112,25 @@ enum Products {
     /// Where `swift build` put the executables: $CCORC_BIN_DIR, else .build/debug beside the package.
     static var directory: String {
         if let dir = ProcessInfo.processInfo.environment["CCORC_BIN_DIR"] { return dir }
-        let package = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let package = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
         return package.appendingPathComponent(".build/debug").path
     }
 
     /// Runs `program` with `arguments`, feeding `input` on stdin, with extra environment.
     /// - Parameter launcher: a command line that runs the program (e.g. `setpriv` with options).
     static func run(
-        _ program: String, _ arguments: [String], input: [UInt8]? = nil, environment: [String: String] = [:], launcher: [String] = []
+        _ program: String, _ arguments: [String], input: [UInt8]? = nil, environment: [String: String] = [:],
+        launcher: [String] = []
     ) throws -> CommandResult {
         let process = Process()
         let commandLine = launcher + [directory + "/" + program] + arguments
         process.executableURL = URL(fileURLWithPath: commandLine[0])
         process.arguments = Array(commandLine.dropFirst())
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        let out = Pipe(), err = Pipe(), inPipe = Pipe()
+        let out = Pipe()
+        let err = Pipe()
+        let inPipe = Pipe()
         process.standardOutput = out
         process.standardError = err
         process.standardInput = input == nil ? FileHandle.nullDevice : inPipe

@@ -45,7 +45,9 @@ struct TmuxControlClientTests {
             #expect(raw.contains("first 1") || raw.contains("second 1"))
             #expect(listed.allSatisfy { $0.attached == 0 })
             // tmux keeps whole seconds: both sessions were made since this test began.
-            #expect(listed.allSatisfy { $0.created >= testStarted.addingTimeInterval(-1) && $0.created <= Date() }, "\(listed.map(\.created)) vs \(testStarted)")
+            #expect(
+                listed.allSatisfy { $0.created >= testStarted.addingTimeInterval(-1) && $0.created <= Date() },
+                "\(listed.map(\.created)) vs \(testStarted)")
             #expect(listed.allSatisfy { $0.activity >= testStarted.addingTimeInterval(-1) && $0.activity <= Date() })
             #expect(try await client.hasSession("first"))
             #expect(try await client.hasSession("firs") == false)  // no prefix matching
@@ -79,7 +81,8 @@ struct TmuxControlClientTests {
     func hostileNames() async throws {
         try await TmuxTestServer.with { test, client in
             for name in Self.hostileNames {
-                let session = try await client.newSession(TmuxNewSessionOptions(name: name, windowName: "w $HOME \\ " + name))
+                let session = try await client.newSession(
+                    TmuxNewSessionOptions(name: name, windowName: "w $HOME \\ " + name))
                 #expect(session.name == name)
             }
             #expect(try test.sessionNames().sorted() == Self.hostileNames.sorted())
@@ -106,9 +109,10 @@ struct TmuxControlClientTests {
             let payload = "a;b 'c' \"d\" $HOME ${X} #e \\f ~g\nsecond line\t tab; kill-server"
             let output = directory.appendingPathComponent("out")
             let script = "printf '%s|%s|%s' \"$1\" \"$PWD\" \"$HOSTILE\" > \"$2\"; exec sleep 100"
-            _ = try await client.newSession(TmuxNewSessionOptions(
-                name: "cmd", command: ["sh", "-c", script, "sh", payload, output.path],
-                workingDirectory: directory.path, environment: ["HOSTILE": payload]))
+            _ = try await client.newSession(
+                TmuxNewSessionOptions(
+                    name: "cmd", command: ["sh", "-c", script, "sh", payload, output.path],
+                    workingDirectory: directory.path, environment: ["HOSTILE": payload]))
             let expected = "\(payload)|\(directory.path)|\(payload)"
             func written(_ file: URL) async -> String? {
                 _ = await tmuxEventually { (try? String(contentsOf: file, encoding: .utf8)) == expected }
@@ -118,13 +122,16 @@ struct TmuxControlClientTests {
 
             // The same through the pipe (the server exists now) and through new-window.
             let second = directory.appendingPathComponent("out2")
-            _ = try await client.newSession(TmuxNewSessionOptions(
-                name: "cmd2", command: ["sh", "-c", script, "sh", payload, second.path],
-                workingDirectory: directory.path, environment: ["HOSTILE": payload]))
+            _ = try await client.newSession(
+                TmuxNewSessionOptions(
+                    name: "cmd2", command: ["sh", "-c", script, "sh", payload, second.path],
+                    workingDirectory: directory.path, environment: ["HOSTILE": payload]))
             let third = directory.appendingPathComponent("out3")
-            let window = try await client.newWindow(session: "cmd2", TmuxNewWindowOptions(
-                name: "win #{x} ;y", command: ["sh", "-c", script, "sh", payload, third.path],
-                workingDirectory: directory.path, environment: ["HOSTILE": payload]))
+            let window = try await client.newWindow(
+                session: "cmd2",
+                TmuxNewWindowOptions(
+                    name: "win #{x} ;y", command: ["sh", "-c", script, "sh", payload, third.path],
+                    workingDirectory: directory.path, environment: ["HOSTILE": payload]))
             #expect(window.name == "win #{x} ;y")
             #expect(window.id.hasPrefix("@") && window.paneID.hasPrefix("%"))
             #expect(await written(second) == expected)
@@ -166,7 +173,10 @@ struct TmuxControlClientTests {
             #expect(flags.contains("1 ") && flags.contains("ignore-size") && flags.contains("no-output"))
 
             try await client.sendKeys(target: .session("user"), keys: ["echo visible-output-marker", "Enter"])
-            #expect(await tmuxEventually { (try? await client.capturePane(target: .session("user")))?.contains("visible-output-marker") == true })
+            #expect(
+                await tmuxEventually {
+                    (try? await client.capturePane(target: .session("user")))?.contains("visible-output-marker") == true
+                })
             try await Task.sleep(for: .milliseconds(200))
             #expect(try windowSize() == before)
             #expect(!recorder.notifications.contains { if case .output = $0 { return true } else { return false } })
@@ -184,7 +194,8 @@ struct TmuxControlClientTests {
             #expect(try test.sessionNames() == ["two"])
             #expect(try await client.listSessions().map(\.name) == ["two"])
             #expect(client.attachedSessionName == "two")
-            #expect(!recorder.notifications.contains { if case .disconnected = $0 { return true } else { return false } })
+            #expect(
+                !recorder.notifications.contains { if case .disconnected = $0 { return true } else { return false } })
 
             do {
                 try await client.killSession("missing")
@@ -231,14 +242,19 @@ struct TmuxControlClientTests {
         try await TmuxTestServer.with { _, client in
             _ = try await client.newSession(TmuxNewSessionOptions(name: "keeper", command: ["sleep", "100"]))
             try await client.setOption("remain-on-exit", value: "on", scope: .window, global: true)
-            _ = try await client.newSession(TmuxNewSessionOptions(name: "dies", windowName: "exit3", command: ["sh", "-c", "sleep 0.3; exit 3"]))
-            let window = try await client.newWindow(session: "dies", TmuxNewWindowOptions(name: "sleeper", command: ["sleep", "100"]))
+            _ = try await client.newSession(
+                TmuxNewSessionOptions(name: "dies", windowName: "exit3", command: ["sh", "-c", "sleep 0.3; exit 3"]))
+            let window = try await client.newWindow(
+                session: "dies", TmuxNewWindowOptions(name: "sleeper", command: ["sleep", "100"]))
             let running = try await client.listPanes(session: "dies")
             #expect(running.count == 2)
             #expect(running.allSatisfy { $0.pid > 0 && $0.id.hasPrefix("%") })
             #expect(running.first { $0.windowName == "sleeper" }?.id == window.paneID)
             #expect(running.first { $0.windowName == "sleeper" }?.currentCommand == "sleep")
-            #expect(await tmuxEventually { (try? await client.listPanes(session: "dies"))?.first { $0.windowName == "exit3" }?.isDead == true })
+            #expect(
+                await tmuxEventually {
+                    (try? await client.listPanes(session: "dies"))?.first { $0.windowName == "exit3" }?.isDead == true
+                })
             // tmux marks the pane dead when the pty closes and records the status when it reaps
             // the child. tmux 3.3a sometimes misses the SIGCHLD (seen in about one run in four with
             // the tmux CLI alone: the child stays a zombie, pane_dead_status stays empty) and reaps
@@ -247,9 +263,13 @@ struct TmuxControlClientTests {
             var reaped = false
             for attempt in 0..<10 where !reaped {
                 reaped = await tmuxEventually(timeout: 0.5) {
-                    (try? await client.listPanes(session: "dies"))?.first { $0.windowName == "exit3" }?.exitStatus != nil
+                    (try? await client.listPanes(session: "dies"))?.first { $0.windowName == "exit3" }?.exitStatus
+                        != nil
                 }
-                if !reaped { _ = try await client.newWindow(session: "keeper", TmuxNewWindowOptions(name: "reaper\(attempt)", command: ["true"])) }
+                if !reaped {
+                    _ = try await client.newWindow(
+                        session: "keeper", TmuxNewWindowOptions(name: "reaper\(attempt)", command: ["true"]))
+                }
             }
             #expect(reaped, "tmux never reaped the pane's process")
             let dead = try await client.listPanes(session: "dies").first { $0.windowName == "exit3" }
@@ -269,17 +289,26 @@ struct TmuxControlClientTests {
     @Test("send-keys, capture-pane, display-message and set-option")
     func keysAndCapture() async throws {
         try await TmuxTestServer.with { _, client in
-            _ = try await client.newSession(TmuxNewSessionOptions(name: "keys", command: ["cat"], width: 120, height: 30))
+            _ = try await client.newSession(
+                TmuxNewSessionOptions(name: "keys", command: ["cat"], width: 120, height: 30))
             let text = "a;b 'c' \"d\" $HOME #e ~f \\g {h}"
             try await client.sendKeys(target: .session("keys"), keys: [text], literal: true)
             try await client.sendKeys(target: .session("keys"), keys: ["Enter"])
-            #expect(await tmuxEventually {
-                let lines = (try? await client.capturePane(target: .session("keys")))?.split(separator: "\n").map(String.init) ?? []
-                return lines.filter { $0 == text }.count == 2  // echoed by the terminal, then by cat
-            })
-            #expect(try await client.displayMessage(target: .session("keys"), format: "#{window_width}x#{window_height}") == "120x30")
-            try await client.setOption("@ccorc-note", value: "x; kill-server #{session_name} $HOME", target: .session("keys"))
-            #expect(try await client.displayMessage(target: .session("keys"), format: "#{@ccorc-note}") == "x; kill-server #{session_name} $HOME")
+            #expect(
+                await tmuxEventually {
+                    let lines =
+                        (try? await client.capturePane(target: .session("keys")))?.split(separator: "\n").map(
+                            String.init) ?? []
+                    return lines.filter { $0 == text }.count == 2  // echoed by the terminal, then by cat
+                })
+            #expect(
+                try await client.displayMessage(target: .session("keys"), format: "#{window_width}x#{window_height}")
+                    == "120x30")
+            try await client.setOption(
+                "@ccorc-note", value: "x; kill-server #{session_name} $HOME", target: .session("keys"))
+            #expect(
+                try await client.displayMessage(target: .session("keys"), format: "#{@ccorc-note}")
+                    == "x; kill-server #{session_name} $HOME")
             for missing: TmuxTarget in [.session("missing"), "%999", "@999"] {
                 do {
                     let text = try await client.displayMessage(target: missing, format: "#{session_name}")
@@ -290,7 +319,9 @@ struct TmuxControlClientTests {
             }
             #expect(try await client.displayMessage(target: .session("keys"), format: "a:b\nc") == "a:b\nc")
             try await client.setOption("@pane-note", value: "-starts-with-dash", scope: .pane, target: .session("keys"))
-            #expect(try await client.displayMessage(target: .session("keys"), format: "#{@pane-note}") == "-starts-with-dash")
+            #expect(
+                try await client.displayMessage(target: .session("keys"), format: "#{@pane-note}")
+                    == "-starts-with-dash")
         }
     }
 
@@ -298,13 +329,18 @@ struct TmuxControlClientTests {
     func quotingRoundTrip() async throws {
         try await TmuxTestServer.with { _, client in
             _ = try await client.newSession(TmuxNewSessionOptions(name: "quote"))
-            var words = Self.hostileNames + [
-                "", " ", "a\nb", "x\ny", "tab\tz", "\r", "\u{1B}[31mred", "$HOME", "${HOME}", "~", "~root", "\\", "\\'",
-                "'\"'\"'", "#{session_name}", "#(echo hi)", "{", "}", "{ kill-server }", "a; kill-server", "a \\; kill-server",
-                "%if #{1}", "\u{7F}", "ünï ✓", "-", "--", "-g",
-            ]
+            var words =
+                Self.hostileNames + [
+                    "", " ", "a\nb", "x\ny", "tab\tz", "\r", "\u{1B}[31mred", "$HOME", "${HOME}", "~", "~root", "\\",
+                    "\\'",
+                    "'\"'\"'", "#{session_name}", "#(echo hi)", "{", "}", "{ kill-server }", "a; kill-server",
+                    "a \\; kill-server",
+                    "%if #{1}", "\u{7F}", "ünï ✓", "-", "--", "-g",
+                ]
             let alphabet = Array("ab ;#$~'\"\\{}%\n\t\u{1}é=-:.@/")
-            for _ in 0..<200 { words.append(String((0..<Int.random(in: 1...10)).map { _ in alphabet.randomElement()! })) }
+            for _ in 0..<200 {
+                words.append(String((0..<Int.random(in: 1...10)).map { _ in alphabet.randomElement()! }))
+            }
             var commands: [TmuxCommandLine] = []
             for (index, word) in words.enumerated() {
                 commands.append(TmuxCommandLine("set-option", "-t", "=quote:", "@v\(index)", word))
@@ -313,7 +349,9 @@ struct TmuxControlClientTests {
             let replies = try await client.run(commands)
             #expect(replies.allSatisfy { $0.succeeded })
             for (index, word) in words.enumerated() {
-                #expect(replies[2 * index + 1].text == word, "\(word.debugDescription) came back as \(replies[2 * index + 1].text.debugDescription)")
+                #expect(
+                    replies[2 * index + 1].text == word,
+                    "\(word.debugDescription) came back as \(replies[2 * index + 1].text.debugDescription)")
             }
             #expect(try await client.listSessions().map(\.name) == ["quote"])
         }
@@ -323,7 +361,9 @@ struct TmuxControlClientTests {
     func pipelining() async throws {
         try await TmuxTestServer.with { _, client in
             _ = try await client.newSession(TmuxNewSessionOptions(name: "pipe"))
-            var commands = (0..<100).map { TmuxCommandLine("display-message", "-p", "-t", "=pipe:", "n\($0) #{session_name}") }
+            var commands = (0..<100).map {
+                TmuxCommandLine("display-message", "-p", "-t", "=pipe:", "n\($0) #{session_name}")
+            }
             commands.insert(TmuxCommandLine("has-session", "-t", "=missing:"), at: 50)
             commands.insert(TmuxCommandLine("no-such-command"), at: 10)
             let replies = try await client.run(commands)
@@ -338,7 +378,9 @@ struct TmuxControlClientTests {
             // Concurrent callers share the pipe.
             try await withThrowingTaskGroup(of: (Int, String).self) { group in
                 for index in 0..<50 {
-                    group.addTask { (index, try await client.displayMessage(target: .session("pipe"), format: "c\(index)")) }
+                    group.addTask {
+                        (index, try await client.displayMessage(target: .session("pipe"), format: "c\(index)"))
+                    }
                 }
                 for try await (index, text) in group { #expect(text == "c\(index)") }
             }
@@ -352,18 +394,35 @@ struct TmuxControlClientTests {
             let recorder = TmuxNotificationRecorder(client.notifications)
             try test.tmux("new-session", "-d", "-s", "external", "sleep 100")
             #expect(await recorder.waitFor { $0 == .sessionsChanged } != nil)
-            #expect(await recorder.waitFor { if case .unlinkedWindowAdd = $0 { return true } else { return false } } != nil)
+            #expect(
+                await recorder.waitFor { if case .unlinkedWindowAdd = $0 { return true } else { return false } } != nil)
 
             let panes = try await client.listPanes(session: "external")
             let before = recorder.notifications.count
             try test.tmux("kill-pane", "-t", panes[0].id)
-            #expect(await recorder.waitFor { if case .unlinkedWindowClose = $0 { return true } else { return false } } != nil)
+            #expect(
+                await recorder.waitFor { if case .unlinkedWindowClose = $0 { return true } else { return false } }
+                    != nil)
             #expect(recorder.notifications.count > before)
 
             try await client.subscribe(name: "windows", format: "#{session_windows}")
-            #expect(await recorder.waitFor(timeout: 3) { if case .subscriptionChanged(let change) = $0 { return change.name == "windows" && change.value == "1" } else { return false } } != nil)
+            #expect(
+                await recorder.waitFor(timeout: 3) {
+                    if case .subscriptionChanged(let change) = $0 {
+                        return change.name == "windows" && change.value == "1"
+                    } else {
+                        return false
+                    }
+                } != nil)
             _ = try await client.newWindow(session: "watcher")
-            #expect(await recorder.waitFor(timeout: 3) { if case .subscriptionChanged(let change) = $0 { return change.name == "windows" && change.value == "2" } else { return false } } != nil)
+            #expect(
+                await recorder.waitFor(timeout: 3) {
+                    if case .subscriptionChanged(let change) = $0 {
+                        return change.name == "windows" && change.value == "2"
+                    } else {
+                        return false
+                    }
+                } != nil)
             #expect(await recorder.waitFor { if case .windowAdd = $0 { return true } else { return false } } != nil)
             try await client.unsubscribe(name: "windows")
         }
@@ -386,7 +445,17 @@ struct TmuxControlClientTests {
 
             // The server is killed from outside: reported, then "no sessions".
             try test.tmux("kill-server")
-            #expect(await recorder.waitFor { if case .disconnected(let error) = $0 { return error.code == .connectionLost && recorder.notifications.filter { if case .disconnected = $0 { return true } else { return false } }.count == 2 } else { return false } } != nil)
+            #expect(
+                await recorder.waitFor {
+                    if case .disconnected(let error) = $0 {
+                        return error.code == .connectionLost
+                            && recorder.notifications.filter {
+                                if case .disconnected = $0 { return true } else { return false }
+                            }.count == 2
+                    } else {
+                        return false
+                    }
+                } != nil)
             #expect(try await client.listSessions().isEmpty)
         }
     }

@@ -1,6 +1,7 @@
-@testable import CCOrcKit
 import Foundation
 import Synchronization
+
+@testable import CCOrcKit
 
 /// A private tmux server for one test (`tmux -L ccorc-test-…`), with a plain `tmux` command line
 /// beside the control client to check what tmux really holds. The server is killed at the end.
@@ -23,7 +24,9 @@ struct TmuxTestServer {
     func tmux(_ arguments: [String]) throws -> (status: Int32, output: String) {
         // A file, not a pipe, for stdout: a server started by this command keeps inherited
         // descriptors, and a pipe would not reach its end until the server exits.
-        let outputPath = FileManager.default.temporaryDirectory.appendingPathComponent("ccorc-tmux-out-\(UUID().uuidString)").path
+        let outputPath = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "ccorc-tmux-out-\(UUID().uuidString)"
+        ).path
         defer { unlink(outputPath) }
         let pid = try tmuxSpawnWithCleanSignals(["tmux", "-L", name] + arguments, stdoutPath: outputPath)
         var status: Int32 = 0
@@ -114,7 +117,9 @@ func tmuxEventually(timeout: Double = 5, _ condition: () async throws -> Bool) a
 ///
 /// Foundation's `Process` passes on the signal mask of the calling thread, where test threads
 /// block SIGTERM: a tmux server started that way never exits on `kill-server` (which is SIGTERM).
-func tmuxSpawnWithCleanSignals(_ arguments: [String], stdoutPath: String? = nil, stdinDescriptor: Int32? = nil) throws -> pid_t {
+func tmuxSpawnWithCleanSignals(
+    _ arguments: [String], stdoutPath: String? = nil, stdinDescriptor: Int32? = nil
+) throws -> pid_t {
     var actions = posix_spawn_file_actions_t()
     posix_spawn_file_actions_init(&actions)
     defer { posix_spawn_file_actions_destroy(&actions) }

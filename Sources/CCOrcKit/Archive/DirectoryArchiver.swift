@@ -46,7 +46,9 @@ public final class DirectoryArchiver {
             throw TarError(.unreadable, "cannot read \(directory): \(error.text)", path: directory, errno: error.errno)
         }
         guard let status else { throw TarError(.notFound, "\(directory): no such directory", path: directory) }
-        guard status.type == .directory else { throw TarError(.notADirectory, "\(directory) is not a directory", path: directory) }
+        guard status.type == .directory else {
+            throw TarError(.notADirectory, "\(directory) is not a directory", path: directory)
+        }
         do {
             pending = DirectoryArchiver.visitOrder(try FileTree.names(inDirectory: root, followLinks: true), under: [])
         } catch {
@@ -116,14 +118,17 @@ public final class DirectoryArchiver {
             default: break
             }
         }
-        guard let entry = TarEntry(path: relative, status: status, linkTarget: linkTarget, earlierPath: earlierPath) else { return }
+        guard let entry = TarEntry(path: relative, status: status, linkTarget: linkTarget, earlierPath: earlierPath)
+        else { return }
         if TarEntry.mayBeHardLinked(status) && earlierPath == nil { firstPaths[status.identity] = relative }
         chunk.append(try TarHeader.encode(entry))
     }
 
     /// Opens a regular file and writes its header from the open file's own metadata, so that the
     /// size in the header is the size of what is read.
-    private func startReading(_ relative: [UInt8], full: [UInt8], listed: FileStatus, into chunk: inout ChunkBuilder) throws(TarError) {
+    private func startReading(
+        _ relative: [UInt8], full: [UInt8], listed: FileStatus, into chunk: inout ChunkBuilder
+    ) throws(TarError) {
         let file: OpenFile
         do {
             file = try FileTree.openFile(full)
@@ -177,7 +182,9 @@ public final class DirectoryArchiver {
 
     /// Children of `parent` in the order the walk pops them: sorted bytewise, the first one last.
     private static func visitOrder(_ names: [[UInt8]], under parent: [UInt8]) -> [[UInt8]] {
-        names.sorted { $0.lexicographicallyPrecedes($1) }.reversed().map { parent.isEmpty ? $0 : parent + [UInt8(ascii: "/")] + $0 }
+        names.sorted { $0.lexicographicallyPrecedes($1) }.reversed().map {
+            parent.isEmpty ? $0 : parent + [UInt8(ascii: "/")] + $0
+        }
     }
 
     private func fullPath(_ relative: [UInt8]) -> [UInt8] {
@@ -191,11 +198,14 @@ public final class DirectoryArchiver {
     }
 
     private func unreadable(_ path: [UInt8], _ failure: SystemCallFailure) -> TarError {
-        TarError(.unreadable, "cannot read \(display(path)): \(failure.text)", path: display(path), errno: failure.errno)
+        TarError(
+            .unreadable, "cannot read \(display(path)): \(failure.text)", path: display(path), errno: failure.errno)
     }
 
     private func changedSize(_ path: [UInt8], expected: Int64, now: Int64) -> TarError {
-        TarError(.changed, "\(display(path)) changed size while being read (\(expected) bytes when opened, \(now) now)", path: display(path))
+        TarError(
+            .changed, "\(display(path)) changed size while being read (\(expected) bytes when opened, \(now) now)",
+            path: display(path))
     }
 }
 

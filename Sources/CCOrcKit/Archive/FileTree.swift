@@ -90,7 +90,9 @@ enum FileTree {
         while true {
             var buffer = [UInt8](repeating: 0, count: capacity)
             let length = withCPath(path) { cPath in
-                buffer.withUnsafeMutableBytes { readlink(cPath, $0.baseAddress!.assumingMemoryBound(to: CChar.self), capacity) }
+                buffer.withUnsafeMutableBytes {
+                    readlink(cPath, $0.baseAddress!.assumingMemoryBound(to: CChar.self), capacity)
+                }
             }
             if length < 0 { throw SystemCallFailure(errno: errno) }
             if length < capacity { return Array(buffer[..<length]) }
@@ -159,7 +161,8 @@ struct ChunkBuilder: ~Copyable {
     /// Makes room for `more` bytes after the current end.
     mutating func reserve(_ more: Int) {
         guard count + more > storage.count else { return }
-        let larger = UnsafeMutableRawBufferPointer.allocate(byteCount: max(storage.count * 2, count + more), alignment: 1)
+        let larger = UnsafeMutableRawBufferPointer.allocate(
+            byteCount: max(storage.count * 2, count + more), alignment: 1)
         larger.baseAddress!.copyMemory(from: storage.baseAddress!, byteCount: count)
         storage.deallocate()
         storage = larger
@@ -181,9 +184,12 @@ struct ChunkBuilder: ~Copyable {
 
     /// The bytes written, as an array.
     consuming func finish() -> [UInt8] {
-        let storage = self.storage, count = self.count
+        let storage = self.storage
+        let count = self.count
         return [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
-            if count > 0 { UnsafeMutableRawPointer(buffer.baseAddress!).copyMemory(from: storage.baseAddress!, byteCount: count) }
+            if count > 0 {
+                UnsafeMutableRawPointer(buffer.baseAddress!).copyMemory(from: storage.baseAddress!, byteCount: count)
+            }
             initialized = count
         }
     }

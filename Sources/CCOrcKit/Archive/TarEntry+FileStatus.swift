@@ -24,7 +24,9 @@ extension TarEntry {
         case .blockDevice: kind = .blockDevice(major: status.deviceMajor, minor: status.deviceMinor)
         case .fifo: kind = .fifo
         }
-        self.init(path: path, kind: kind, mode: status.permissions, uid: status.uid, gid: status.gid, modified: status.modified)
+        self.init(
+            path: path, kind: kind, mode: status.permissions, uid: status.uid, gid: status.gid,
+            modified: status.modified)
     }
 
     /// Whether another path may lead to the same file: a non-directory with more than one link.

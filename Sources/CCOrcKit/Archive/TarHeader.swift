@@ -23,16 +23,20 @@ public enum TarHeader {
     /// - Throws: `TarError.unrepresentable` for an empty path, a NUL byte, a negative ID or size.
     public static func encode(_ entry: TarEntry) throws(TarError) -> [UInt8] {
         guard !entry.path.isEmpty, !entry.path.contains(0) else {
-            throw TarError(.unrepresentable, "a tar member needs a path without NUL bytes: \(String(decoding: entry.path, as: UTF8.self))")
+            throw TarError(
+                .unrepresentable,
+                "a tar member needs a path without NUL bytes: \(String(decoding: entry.path, as: UTF8.self))")
         }
         guard entry.uid >= 0, entry.gid >= 0, entry.contentSize >= 0 else {
-            throw TarError(.unrepresentable, "negative owner or size for \(String(decoding: entry.path, as: UTF8.self))")
+            throw TarError(
+                .unrepresentable, "negative owner or size for \(String(decoding: entry.path, as: UTF8.self))")
         }
         var path = entry.path
         if entry.kind == .directory, path.last != slash { path.append(slash) }
 
         var records: [(key: String, value: [UInt8])] = []
-        let name: [UInt8], prefix: [UInt8]
+        let name: [UInt8]
+        let prefix: [UInt8]
         if let split = split(path) {
             (name, prefix) = split
         } else {
@@ -43,7 +47,8 @@ public enum TarHeader {
         switch entry.kind {
         case .hardLink(let target), .symbolicLink(let target):
             guard !target.contains(0) else {
-                throw TarError(.unrepresentable, "a link target with a NUL byte: \(String(decoding: entry.path, as: UTF8.self))")
+                throw TarError(
+                    .unrepresentable, "a link target with a NUL byte: \(String(decoding: entry.path, as: UTF8.self))")
             }
             linkTarget = target
             if target.count > 100 {
@@ -79,7 +84,9 @@ public enum TarHeader {
         switch entry.kind {
         case .characterDevice(let major, let minor), .blockDevice(let major, let minor):
             guard fits(Int64(major), width: 8), fits(Int64(minor), width: 8) else {
-                throw TarError(.unrepresentable, "device numbers too large for tar: \(String(decoding: entry.path, as: UTF8.self))")
+                throw TarError(
+                    .unrepresentable, "device numbers too large for tar: \(String(decoding: entry.path, as: UTF8.self))"
+                )
             }
             block.octal(Int64(major), at: 329, width: 8)
             block.octal(Int64(minor), at: 337, width: 8)
@@ -89,11 +96,14 @@ public enum TarHeader {
         block.sealChecksum()
 
         guard !records.isEmpty else { return block.bytes }
-        return extendedHeader(records, for: path, modified: fits(entry.modified, width: 12) ? entry.modified : 0) + block.bytes
+        return extendedHeader(records, for: path, modified: fits(entry.modified, width: 12) ? entry.modified : 0)
+            + block.bytes
     }
 
     /// The PAX extended header member that carries `records` for the member at `path`.
-    private static func extendedHeader(_ records: [(key: String, value: [UInt8])], for path: [UInt8], modified: Int64) -> [UInt8] {
+    private static func extendedHeader(
+        _ records: [(key: String, value: [UInt8])], for path: [UInt8], modified: Int64
+    ) -> [UInt8] {
         var data: [UInt8] = []
         for (key, value) in records { data += record(key, value) }
         // The member's own name is informative only; GNU tar and Go write the same shape.
@@ -163,7 +173,9 @@ private struct HeaderBlock {
     /// Zero-padded octal digits and a terminating NUL; the caller has checked that the value fits.
     mutating func octal(_ value: Int64, at offset: Int, width: Int) {
         let digits = Array(String(value, radix: 8).utf8)
-        put([UInt8](repeating: UInt8(ascii: "0"), count: width - 1 - digits.count) + digits + [0], at: offset, width: width)
+        put(
+            [UInt8](repeating: UInt8(ascii: "0"), count: width - 1 - digits.count) + digits + [0], at: offset,
+            width: width)
     }
 
     /// Writes the checksum: the sum of all bytes with the checksum field read as spaces, as six
@@ -172,6 +184,8 @@ private struct HeaderBlock {
         bytes.replaceSubrange(148..<156, with: [UInt8](repeating: UInt8(ascii: " "), count: 8))
         let sum = bytes.reduce(0) { $0 + Int64($1) }
         let digits = Array(String(sum, radix: 8).utf8)
-        bytes.replaceSubrange(148..<156, with: [UInt8](repeating: UInt8(ascii: "0"), count: 6 - digits.count) + digits + [0, UInt8(ascii: " ")])
+        bytes.replaceSubrange(
+            148..<156,
+            with: [UInt8](repeating: UInt8(ascii: "0"), count: 6 - digits.count) + digits + [0, UInt8(ascii: " ")])
     }
 }

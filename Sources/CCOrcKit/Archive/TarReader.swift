@@ -34,7 +34,9 @@ public struct TarReader {
             let type = Character(Unicode.Scalar(header[156] == 0 ? UInt8(ascii: "0") : header[156]))
             let size = Int(extended["size"] ?? "") ?? number(header[124..<136])
             let start = offset + 512
-            guard size >= 0, start + size <= archive.count else { throw TarError(message: "truncated tar member at byte \(offset)") }
+            guard size >= 0, start + size <= archive.count else {
+                throw TarError(message: "truncated tar member at byte \(offset)")
+            }
             let body = Array(archive[start..<start + size])
             offset = start + (size + 511) / 512 * 512
             switch type {
@@ -47,12 +49,16 @@ public struct TarReader {
                 break
             }
             var path = text(header[0..<100])
-            if header[257..<262].elementsEqual("ustar".utf8), header[345] != 0 { path = text(header[345..<500]) + "/" + path }
-            entries.append(Entry(
-                path: extended["path"] ?? path, type: type, mode: number(header[100..<108]), uid: Int(extended["uid"] ?? "") ?? number(header[108..<116]),
-                gid: Int(extended["gid"] ?? "") ?? number(header[116..<124]),
-                modified: Int(Double(extended["mtime"] ?? "") ?? Double(number(header[136..<148]))),
-                linkTarget: extended["linkpath"] ?? text(header[157..<257]), contents: type == "0" ? body : []))
+            if header[257..<262].elementsEqual("ustar".utf8), header[345] != 0 {
+                path = text(header[345..<500]) + "/" + path
+            }
+            entries.append(
+                Entry(
+                    path: extended["path"] ?? path, type: type, mode: number(header[100..<108]),
+                    uid: Int(extended["uid"] ?? "") ?? number(header[108..<116]),
+                    gid: Int(extended["gid"] ?? "") ?? number(header[116..<124]),
+                    modified: Int(Double(extended["mtime"] ?? "") ?? Double(number(header[136..<148]))),
+                    linkTarget: extended["linkpath"] ?? text(header[157..<257]), contents: type == "0" ? body : []))
             extended = [:]
         }
         return entries
@@ -70,7 +76,9 @@ public struct TarReader {
 
     private static func octal(_ field: ArraySlice<UInt8>) -> Int {
         field.reduce(into: 0) { value, byte in
-            if (UInt8(ascii: "0")...UInt8(ascii: "7")).contains(byte) { value = value * 8 + Int(byte - UInt8(ascii: "0")) }
+            if (UInt8(ascii: "0")...UInt8(ascii: "7")).contains(byte) {
+                value = value * 8 + Int(byte - UInt8(ascii: "0"))
+            }
         }
     }
 
@@ -80,11 +88,13 @@ public struct TarReader {
         var index = 0
         while index < body.count {
             guard let space = body[index...].firstIndex(of: UInt8(ascii: " ")),
-                  let length = Int(String(decoding: body[index..<space], as: UTF8.self)), length > 0, index + length <= body.count
+                let length = Int(String(decoding: body[index..<space], as: UTF8.self)), length > 0,
+                index + length <= body.count
             else { break }
             let record = body[(space + 1)..<(index + length - 1)]
             if let equals = record.firstIndex(of: UInt8(ascii: "=")) {
-                records[String(decoding: record[..<equals], as: UTF8.self)] = String(decoding: record[(equals + 1)...], as: UTF8.self)
+                records[String(decoding: record[..<equals], as: UTF8.self)] = String(
+                    decoding: record[(equals + 1)...], as: UTF8.self)
             }
             index += length
         }

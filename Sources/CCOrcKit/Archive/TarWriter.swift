@@ -14,9 +14,13 @@ public struct TarWriter {
 
     /// Adds a regular file, owned by `uid`:`gid` (root by default).
     public mutating func addFile(
-        _ path: String, contents: [UInt8], mode: Int = 0o644, uid: Int = 0, gid: Int = 0, modified: Date = Date(timeIntervalSince1970: 0)
+        _ path: String, contents: [UInt8], mode: Int = 0o644, uid: Int = 0, gid: Int = 0,
+        modified: Date = Date(timeIntervalSince1970: 0)
     ) throws {
-        try append(TarEntry(path, kind: .regularFile(size: Int64(contents.count)), mode: mode, uid: uid, gid: gid, modified: Self.seconds(modified)), contents: contents)
+        try append(
+            TarEntry(
+                path, kind: .regularFile(size: Int64(contents.count)), mode: mode, uid: uid, gid: gid,
+                modified: Self.seconds(modified)), contents: contents)
     }
 
     /// Adds a directory, owned by `uid`:`gid` (root by default).
@@ -32,20 +36,30 @@ public struct TarWriter {
     public mutating func addSymlink(
         _ path: String, target: String, uid: Int = 0, gid: Int = 0, modified: Date = Date(timeIntervalSince1970: 0)
     ) throws {
-        try append(TarEntry(path, kind: .symbolicLink(target: Array(target.utf8)), mode: 0o777, uid: uid, gid: gid, modified: Self.seconds(modified)))
+        try append(
+            TarEntry(
+                path, kind: .symbolicLink(target: Array(target.utf8)), mode: 0o777, uid: uid, gid: gid,
+                modified: Self.seconds(modified)))
     }
 
     /// Adds a hard link: a second path, `path`, to the file added earlier as `target`.
     public mutating func addHardLink(
-        _ path: String, target: String, mode: Int = 0o644, uid: Int = 0, gid: Int = 0, modified: Date = Date(timeIntervalSince1970: 0)
+        _ path: String, target: String, mode: Int = 0o644, uid: Int = 0, gid: Int = 0,
+        modified: Date = Date(timeIntervalSince1970: 0)
     ) throws {
-        try append(TarEntry(path, kind: .hardLink(target: Array(target.utf8)), mode: mode, uid: uid, gid: gid, modified: Self.seconds(modified)))
+        try append(
+            TarEntry(
+                path, kind: .hardLink(target: Array(target.utf8)), mode: mode, uid: uid, gid: gid,
+                modified: Self.seconds(modified)))
     }
 
     /// Adds any member; `contents` are a regular file's bytes and must have its size.
     public mutating func append(_ entry: TarEntry, contents: [UInt8] = []) throws {
         guard Int64(contents.count) == entry.contentSize else {
-            throw TarError(.unrepresentable, "\(String(decoding: entry.path, as: UTF8.self)): \(contents.count) bytes of contents for a size of \(entry.contentSize)")
+            throw TarError(
+                .unrepresentable,
+                "\(String(decoding: entry.path, as: UTF8.self)): \(contents.count) bytes of contents for a size of \(entry.contentSize)"
+            )
         }
         bytes += try TarHeader.encode(entry)
         bytes += contents

@@ -17,7 +17,10 @@ public struct ResourceUsage: Sendable, Equatable {
     public var source: Source
 
     /// Creates a reading; see the properties.
-    public init(memoryUsage: Int64, memoryLimit: Int64?, cpuUsageNanoseconds: UInt64, cpuQuotaNanoCPUs: Int64?, pids: [Int32], source: Source) {
+    public init(
+        memoryUsage: Int64, memoryLimit: Int64?, cpuUsageNanoseconds: UInt64, cpuQuotaNanoCPUs: Int64?, pids: [Int32],
+        source: Source
+    ) {
         self.memoryUsage = memoryUsage
         self.memoryLimit = memoryLimit
         self.cpuUsageNanoseconds = cpuUsageNanoseconds
@@ -66,11 +69,13 @@ public struct CgroupReader: Sendable {
     /// Finds the cgroup of container `id`; `pid` (its main process) is used when no known layout matches.
     public func locate(containerID id: String, pid: Int? = nil) -> CgroupLocation? {
         if isUnified {
-            for relative in ["system.slice/docker-\(id).scope", "docker/\(id)"] where directoryExists(root + "/" + relative) {
+            for relative in ["system.slice/docker-\(id).scope", "docker/\(id)"]
+            where directoryExists(root + "/" + relative) {
                 return .v2(root + "/" + relative)
             }
         } else {
-            for relative in ["docker/\(id)", "system.slice/docker-\(id).scope"] where directoryExists("\(root)/memory/\(relative)") {
+            for relative in ["docker/\(id)", "system.slice/docker-\(id).scope"]
+            where directoryExists("\(root)/memory/\(relative)") {
                 return .v1(
                     memory: "\(root)/memory/\(relative)",
                     cpu: controllerDirectory(["cpu", "cpu,cpuacct"], relative),
@@ -99,14 +104,20 @@ public struct CgroupReader: Sendable {
         guard let memory = byController["memory"] else { return nil }
         return .v1(
             memory: root + "/memory" + memory,
-            cpu: byController["cpu"].flatMap { path in ["cpu", "cpu,cpuacct"].map { "\(root)/\($0)\(path)" }.first(where: directoryExists) },
-            cpuacct: byController["cpuacct"].flatMap { path in ["cpuacct", "cpu,cpuacct"].map { "\(root)/\($0)\(path)" }.first(where: directoryExists) })
+            cpu: byController["cpu"].flatMap { path in
+                ["cpu", "cpu,cpuacct"].map { "\(root)/\($0)\(path)" }.first(where: directoryExists)
+            },
+            cpuacct: byController["cpuacct"].flatMap { path in
+                ["cpuacct", "cpu,cpuacct"].map { "\(root)/\($0)\(path)" }.first(where: directoryExists)
+            })
     }
 
     /// Reads memory use and limit, CPU time and quota, and optionally the pids, of container `id`.
     /// - Throws: `CgroupError.notFound` when no cgroup of the container is visible here (a stopped
     ///   container, a remote engine), `.unreadable` when its files cannot be parsed.
-    public func usage(containerID id: String, pid: Int? = nil, includeLimits: Bool = true, includePids: Bool = false) throws -> ResourceUsage {
+    public func usage(
+        containerID id: String, pid: Int? = nil, includeLimits: Bool = true, includePids: Bool = false
+    ) throws -> ResourceUsage {
         guard let location = locate(containerID: id, pid: pid) else {
             throw CgroupError(code: .notFound, message: "no cgroup found for container \(id.prefix(12)) under \(root)")
         }
@@ -117,18 +128,23 @@ public struct CgroupReader: Sendable {
     /// - Parameters:
     ///   - includeLimits: also read the memory limit and CPU quota (three more files).
     ///   - includePids: also read the pids (`cgroup.procs`).
-    public func usage(at location: CgroupLocation, includeLimits: Bool = true, includePids: Bool = false) throws -> ResourceUsage {
+    public func usage(
+        at location: CgroupLocation, includeLimits: Bool = true, includePids: Bool = false
+    ) throws -> ResourceUsage {
         switch location {
         case .v1(let memory, let cpu, let cpuacct):
             guard let used = SysFile.integer(memory + "/memory.usage_in_bytes") else {
                 throw CgroupError(code: .unreadable, message: "cannot read \(memory)/memory.usage_in_bytes")
             }
             let inactive = SysFile.field(memory + "/memory.stat", "total_inactive_file") ?? 0
-            let limit = includeLimits ? SysFile.integer(memory + "/memory.limit_in_bytes").flatMap { $0 >= 1 << 62 ? nil : $0 } : nil
+            let limit =
+                includeLimits
+                ? SysFile.integer(memory + "/memory.limit_in_bytes").flatMap { $0 >= 1 << 62 ? nil : $0 } : nil
             let cpuTime = cpuacct.flatMap { SysFile.integer($0 + "/cpuacct.usage") } ?? 0
             var quota: Int64?
             if includeLimits, let cpu, let quotaMicros = SysFile.integer(cpu + "/cpu.cfs_quota_us"), quotaMicros > 0,
-               let period = SysFile.integer(cpu + "/cpu.cfs_period_us"), period > 0 {
+                let period = SysFile.integer(cpu + "/cpu.cfs_period_us"), period > 0
+            {
                 quota = quotaMicros * 1_000_000_000 / period
             }
             return ResourceUsage(
@@ -143,12 +159,15 @@ public struct CgroupReader: Sendable {
             let cpuMicros = SysFile.field(path + "/cpu.stat", "usage_usec") ?? 0
             var quota: Int64?
             // cpu.max is "QUOTA PERIOD" or "max PERIOD".
-            if includeLimits, let fields = SysFile.read(path + "/cpu.max")?.split(whereSeparator: \.isWhitespace), fields.count == 2,
-               let quotaMicros = Int64(fields[0]), let period = Int64(fields[1]), period > 0 {
+            if includeLimits, let fields = SysFile.read(path + "/cpu.max")?.split(whereSeparator: \.isWhitespace),
+                fields.count == 2,
+                let quotaMicros = Int64(fields[0]), let period = Int64(fields[1]), period > 0
+            {
                 quota = quotaMicros * 1_000_000_000 / period
             }
             return ResourceUsage(
-                memoryUsage: max(0, used - inactive), memoryLimit: limit, cpuUsageNanoseconds: UInt64(max(0, cpuMicros)) * 1000,
+                memoryUsage: max(0, used - inactive), memoryLimit: limit,
+                cpuUsageNanoseconds: UInt64(max(0, cpuMicros)) * 1000,
                 cpuQuotaNanoCPUs: quota, pids: includePids ? pids(path) : [], source: .cgroupV2)
         }
     }
@@ -166,4 +185,3 @@ public struct CgroupReader: Sendable {
         }
     }
 }
-

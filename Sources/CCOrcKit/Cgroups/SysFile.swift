@@ -41,7 +41,8 @@ enum SysFile {
             var lineStart = 0
             while lineStart + key.count < bytes.count {
                 if bytes[lineStart + key.count] == UInt8(ascii: " "),
-                   memcmp(bytes.baseAddress! + lineStart, key.baseAddress!, key.count) == 0 {
+                    memcmp(bytes.baseAddress! + lineStart, key.baseAddress!, key.count) == 0
+                {
                     return parseInteger(bytes, from: lineStart + key.count + 1)
                 }
                 guard let newline = bytes[lineStart...].firstIndex(of: UInt8(ascii: "\n")) else { return nil }

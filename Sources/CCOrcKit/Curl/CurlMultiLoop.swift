@@ -81,7 +81,8 @@ final class CurlMultiLoop: @unchecked Sendable {
     private func run() {
         var running: Int32 = 0
         while true {
-            let (newTransfers, resumed, sweepCancelled, stop) = lock.withLock { _ -> ([CurlTransfer], [CurlTransfer], Bool, Bool) in
+            let (newTransfers, resumed, sweepCancelled, stop) = lock.withLock {
+                _ -> ([CurlTransfer], [CurlTransfer], Bool, Bool) in
                 defer {
                     pending.removeAll()
                     resumeRequested.removeAll()

@@ -21,7 +21,9 @@ public struct HTTPRequest: Sendable {
     public var timeout: Double?
 
     /// Creates a request; see the properties for the meaning of each argument.
-    public init(method: String, path: String, body: HTTPRequestBody? = nil, contentType: String? = nil, timeout: Double? = nil) {
+    public init(
+        method: String, path: String, body: HTTPRequestBody? = nil, contentType: String? = nil, timeout: Double? = nil
+    ) {
         self.method = method
         self.path = path
         self.body = body
@@ -214,7 +216,8 @@ final class CurlTransfer: @unchecked Sendable {
             try check(cshims_curl_easy_setopt_off(handle, CURLOPT_POSTFIELDSIZE_LARGE, -1))
             // Fewer, larger reads than the 64 KiB default; the stream keeps its own bounded buffer.
             try check(cshims_curl_easy_setopt_long(handle, CURLOPT_UPLOAD_BUFFERSIZE, 512 * 1024))
-            try check(cshims_curl_easy_setopt_read_cb(handle, curlReadCallback, Unmanaged.passUnretained(self).toOpaque()))
+            try check(
+                cshims_curl_easy_setopt_read_cb(handle, curlReadCallback, Unmanaged.passUnretained(self).toOpaque()))
         case nil:
             if request.method == "POST" || request.method == "PUT" {
                 try check(cshims_curl_easy_setopt_off(handle, CURLOPT_POSTFIELDSIZE_LARGE, 0))
@@ -300,9 +303,12 @@ final class CurlTransfer: @unchecked Sendable {
             return .failure(TransportError(bodyFailure: bodyFailure))
         }
         if replyTooLarge {
-            return .failure(TransportError(
-                code: .replyTooLarge,
-                message: "the reply body exceeded \(CurlTransfer.maximumBufferedReply / (1024 * 1024)) MiB, the most a buffered reply may hold"))
+            return .failure(
+                TransportError(
+                    code: .replyTooLarge,
+                    message:
+                        "the reply body exceeded \(CurlTransfer.maximumBufferedReply / (1024 * 1024)) MiB, the most a buffered reply may hold"
+                ))
         }
         if code == CURLE_WRITE_ERROR && sink != nil {
             // The sink asked to stop: a normal end for a followed stream.
@@ -320,17 +326,23 @@ final class CurlTransfer: @unchecked Sendable {
     }
 }
 
-private func curlWriteCallback(_ data: UnsafeMutablePointer<CChar>?, _ size: Int, _ count: Int, _ userdata: UnsafeMutableRawPointer?) -> Int {
+private func curlWriteCallback(
+    _ data: UnsafeMutablePointer<CChar>?, _ size: Int, _ count: Int, _ userdata: UnsafeMutableRawPointer?
+) -> Int {
     deliver(data, size * count, userdata) { $0.receive($1) }
 }
 
-private func curlReadCallback(_ data: UnsafeMutablePointer<CChar>?, _ size: Int, _ count: Int, _ userdata: UnsafeMutableRawPointer?) -> Int {
+private func curlReadCallback(
+    _ data: UnsafeMutablePointer<CChar>?, _ size: Int, _ count: Int, _ userdata: UnsafeMutableRawPointer?
+) -> Int {
     guard let data, let userdata else { return Int(CURL_READFUNC_ABORT) }
     let transfer = Unmanaged<CurlTransfer>.fromOpaque(userdata).takeUnretainedValue()
     return transfer.sendBody(UnsafeMutableRawBufferPointer(start: data, count: size * count))
 }
 
-private func curlHeaderCallback(_ data: UnsafeMutablePointer<CChar>?, _ size: Int, _ count: Int, _ userdata: UnsafeMutableRawPointer?) -> Int {
+private func curlHeaderCallback(
+    _ data: UnsafeMutablePointer<CChar>?, _ size: Int, _ count: Int, _ userdata: UnsafeMutableRawPointer?
+) -> Int {
     deliver(data, size * count, userdata) { $0.receiveHeader($1) }
 }
 

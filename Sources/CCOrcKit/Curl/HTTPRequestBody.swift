@@ -1,4 +1,3 @@
-
 /// What a request sends as its body.
 public enum HTTPRequestBody: Sendable {
     /// Bytes held in memory, sent with a `Content-Length`.
@@ -76,7 +75,9 @@ public final class HTTPBodyStream: @unchecked Sendable {
     /// - Parameters:
     ///   - wait: block until bytes, the end or a failure arrive (for a transfer on its own thread);
     ///     otherwise return `.pending` and call `whenReady` later from the producer thread.
-    func read(into buffer: UnsafeMutableRawBufferPointer, wait: Bool, whenReady: (@Sendable () -> Void)? = nil) -> ReadOutcome {
+    func read(
+        into buffer: UnsafeMutableRawBufferPointer, wait: Bool, whenReady: (@Sendable () -> Void)? = nil
+    ) -> ReadOutcome {
         condition.lock()
         defer { condition.unlock() }
         while true {

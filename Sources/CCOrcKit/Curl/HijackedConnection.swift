@@ -35,7 +35,10 @@ public final class HijackedConnection {
     /// - Parameter setupTimeout: seconds the whole setup may take (see `defaultSetupTimeout`).
     /// - Throws: `TransportError` when the connection fails or the setup times out (`.timedOut`);
     ///   `EngineError` with the engine's message when it answers with an error status instead of 101.
-    init(socketPath: String, method: String, path: String, body: [UInt8]?, setupTimeout: Double = HijackedConnection.defaultSetupTimeout) throws {
+    init(
+        socketPath: String, method: String, path: String, body: [UInt8]?,
+        setupTimeout: Double = HijackedConnection.defaultSetupTimeout
+    ) throws {
         easy = try CurlEasy()
         self.setupTimeout = setupTimeout
         setupOperation = "\(method) \(path)"
@@ -52,7 +55,9 @@ public final class HijackedConnection {
         try check(curl_easy_perform(handle))
         var fd: curl_socket_t = -1
         try check(cshims_curl_easy_getinfo_socket(handle, &fd))
-        guard fd >= 0 else { throw TransportError(code: .other, message: "libcurl reported no socket after connecting") }
+        guard fd >= 0 else {
+            throw TransportError(code: .other, message: "libcurl reported no socket after connecting")
+        }
         socket = fd
         leftover = []
 
@@ -67,7 +72,8 @@ public final class HijackedConnection {
         var headerEnd: Int?
         while headerEnd == nil {
             guard let chunk = try receive(maximum: 4096) else {
-                throw TransportError(code: .other, message: "the engine closed the connection before answering \(method) \(path)")
+                throw TransportError(
+                    code: .other, message: "the engine closed the connection before answering \(method) \(path)")
             }
             received += chunk
             headerEnd = HijackedConnection.find(terminator, in: received)
@@ -80,12 +86,14 @@ public final class HijackedConnection {
         let statusLine = header.split(separator: "\r\n").first.map(String.init) ?? ""
         let parts = statusLine.split(separator: " ")
         guard parts.count >= 2, parts[0].hasPrefix("HTTP/"), let status = Int(parts[1]) else {
-            throw EngineError(.malformedReply, "not an HTTP reply: \(statusLine.prefix(80))", operation: "\(method) \(path)")
+            throw EngineError(
+                .malformedReply, "not an HTTP reply: \(statusLine.prefix(80))", operation: "\(method) \(path)")
         }
         // 101 is the upgrade; engines that ignore the upgrade answer 200 and stream anyway.
         if status != 101 && status != 200 {
             let message = try readErrorMessage(header: header, status: status)
-            throw EngineError(EngineError.code(forStatus: status), message, status: status, operation: "\(method) \(path)")
+            throw EngineError(
+                EngineError.code(forStatus: status), message, status: status, operation: "\(method) \(path)")
         }
         setupDeadline = nil
     }
@@ -97,7 +105,9 @@ public final class HijackedConnection {
         let left = ContinuousClock.now.duration(to: deadline)
         guard left > .zero else {
             let seconds = setupTimeout.rounded() == setupTimeout ? String(Int(setupTimeout)) : String(setupTimeout)
-            throw TransportError(curlCode: CURLE_OPERATION_TIMEDOUT, detail: "timed out after \(seconds) s waiting for the engine to answer \(setupOperation)")
+            throw TransportError(
+                curlCode: CURLE_OPERATION_TIMEDOUT,
+                detail: "timed out after \(seconds) s waiting for the engine to answer \(setupOperation)")
         }
         let milliseconds = left.components.seconds * 1000 + left.components.attoseconds / 1_000_000_000_000_000
         return Int32(min(1000, max(1, milliseconds)))
@@ -106,7 +116,8 @@ public final class HijackedConnection {
     /// Reads the rest of an error reply's body (bounded) and extracts the engine's message.
     private func readErrorMessage(header: String, status: Int) throws -> String {
         var body = leftover
-        let length = header.split(separator: "\r\n").first { $0.lowercased().hasPrefix("content-length:") }
+        let length =
+            header.split(separator: "\r\n").first { $0.lowercased().hasPrefix("content-length:") }
             .flatMap { Int($0.split(separator: ":")[1].trimmingWhitespace()) } ?? body.count
         while body.count < min(length, 65_536), let chunk = try receive(maximum: 4096) { body += chunk }
         if let message = (try? JSONValue.parse(body))?["message"]?.string { return message }
@@ -116,7 +127,8 @@ public final class HijackedConnection {
 
     private static func find(_ needle: [UInt8], in haystack: [UInt8]) -> Int? {
         guard haystack.count >= needle.count else { return nil }
-        for start in 0...(haystack.count - needle.count) where haystack[start..<start + needle.count].elementsEqual(needle) {
+        for start in 0...(haystack.count - needle.count)
+        where haystack[start..<start + needle.count].elementsEqual(needle) {
             return start
         }
         return nil
@@ -178,10 +190,14 @@ public final class HijackedConnection {
 
     /// Waits until `terminal` (or -1 for none) has input, or the connection has input or, when
     /// `wantWrite`, room for output.
-    public func wait(terminal: Int32, wantWrite: Bool, timeoutMilliseconds: Int32) -> (terminal: Bool, readable: Bool, writable: Bool) {
+    public func wait(
+        terminal: Int32, wantWrite: Bool, timeoutMilliseconds: Int32
+    ) -> (terminal: Bool, readable: Bool, writable: Bool) {
         if hasBufferedInput { return (false, true, false) }
-        var terminalReady: Int32 = 0, connectionReady: Int32 = 0
-        _ = cshims_wait_two(terminal, 1, socket, wantWrite ? 3 : 1, timeoutMilliseconds, &terminalReady, &connectionReady)
+        var terminalReady: Int32 = 0
+        var connectionReady: Int32 = 0
+        _ = cshims_wait_two(
+            terminal, 1, socket, wantWrite ? 3 : 1, timeoutMilliseconds, &terminalReady, &connectionReady)
         return (terminalReady != 0, connectionReady & 5 != 0, connectionReady & 2 != 0)
     }
 

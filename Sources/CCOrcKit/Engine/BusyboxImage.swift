@@ -1,4 +1,3 @@
-
 /// A minimal image built offline from the host's static busybox: one binary plus a symlink per
 /// applet, a root user and a home directory. It is what the tests and the demo run, since no image
 /// registry can be assumed reachable.
@@ -33,9 +32,17 @@ public enum BusyboxImage {
         var group = "root:x:0:\n"
         if let user {
             guard let first = user.unicodeScalars.first, ("a"..."z").contains(first) || first == "_",
-                  user.count <= 32, user.unicodeScalars.allSatisfy({ ("a"..."z").contains($0) || ("0"..."9").contains($0) || "_-".unicodeScalars.contains($0) }),
-                  user != "root"
-            else { throw TarError(message: "user name \(user.debugDescription) is not usable: lowercase letters, digits, _ and -, starting with a letter or _") }
+                user.count <= 32,
+                user.unicodeScalars.allSatisfy({
+                    ("a"..."z").contains($0) || ("0"..."9").contains($0) || "_-".unicodeScalars.contains($0)
+                }),
+                user != "root"
+            else {
+                throw TarError(
+                    message:
+                        "user name \(user.debugDescription) is not usable: lowercase letters, digits, _ and -, starting with a letter or _"
+                )
+            }
             passwd += "\(user):x:\(userID):\(userID):\(user):/home/\(user):/bin/sh\n"
             group += "\(user):x:\(userID):\n"
             try tar.addDirectory("home/" + user, mode: 0o755, uid: userID, gid: userID)
@@ -51,10 +58,12 @@ public enum BusyboxImage {
     ///   - user: a non-root user the image runs as, in the agent image's layout; nil runs as root.
     ///   - changes: more Dockerfile instructions (`VOLUME /data`, `ENV K=V`) after the layout's own.
     public static func importImage(
-        into engine: EngineClient, reference: String, busybox: String = defaultBinary, user: String? = nil, changes: [String] = []
+        into engine: EngineClient, reference: String, busybox: String = defaultBinary, user: String? = nil,
+        changes: [String] = []
     ) async throws -> String {
         let (repository, tag) = ImageReference.split(reference)
-        let layout = user.map { ["USER \($0)", "ENV HOME=/home/\($0)", "WORKDIR /home/\($0)", "VOLUME /home/\($0)/.claude"] }
+        let layout =
+            user.map { ["USER \($0)", "ENV HOME=/home/\($0)", "WORKDIR /home/\($0)", "VOLUME /home/\($0)/.claude"] }
             ?? ["ENV HOME=/root", "WORKDIR /root"]
         return try await engine.importImage(
             tarball: try rootfsArchive(busybox: busybox, user: user), repository: repository, tag: tag,

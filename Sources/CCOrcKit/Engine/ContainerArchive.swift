@@ -1,4 +1,3 @@
-
 // Archive endpoint: HEAD and GET /containers/{id}/archive.
 
 /// A path inside a container, as the archive endpoint's `X-Docker-Container-Path-Stat` header
@@ -33,14 +32,16 @@ extension EngineClient {
             return nil
         }
         guard let encoded = reply.header("x-docker-container-path-stat"), let data = Base64.decode(encoded) else {
-            throw EngineError(.malformedReply, "archive reply without an X-Docker-Container-Path-Stat header", operation: operation)
+            throw EngineError(
+                .malformedReply, "archive reply without an X-Docker-Container-Path-Stat header", operation: operation)
         }
         let stat = try parse(data, operation: operation)
         guard let name = stat["name"]?.string, let mode = stat["mode"]?.int else {
             throw EngineError(.malformedReply, "path stat without name or mode", operation: operation)
         }
         return ContainerPathStat(
-            name: name, size: stat["size"]?.int ?? 0, mode: UInt32(truncatingIfNeeded: mode), linkTarget: stat["linkTarget"]?.string ?? "")
+            name: name, size: stat["size"]?.int ?? 0, mode: UInt32(truncatingIfNeeded: mode),
+            linkTarget: stat["linkTarget"]?.string ?? "")
     }
 
     /// Copies a path out of a container as a tar archive (`GET /containers/{id}/archive`); works

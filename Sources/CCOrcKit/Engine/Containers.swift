@@ -44,7 +44,9 @@ public struct ContainerSummary: Sendable {
     public var imageName: String { labels[OwnershipLabels.image] ?? image }
 
     /// The members of a list entry this type reads; the rest of the reply is not parsed.
-    static let listedKeys: Set<String> = ["Id", "Names", "Image", "Command", "Created", "State", "Status", "Labels", "SizeRw", "SizeRootFs"]
+    static let listedKeys: Set<String> = [
+        "Id", "Names", "Image", "Command", "Created", "State", "Status", "Labels", "SizeRw", "SizeRootFs",
+    ]
     /// The members a brief listing reads.
     static let briefKeys: Set<String> = ["Id", "Names", "State", "Status", "Labels"]
 
@@ -106,7 +108,10 @@ public struct MountSpec: Sendable, Equatable {
     }
 
     var json: JSONValue {
-        ["Type": .string(kind.rawValue), "Source": .string(source), "Target": .string(target), "ReadOnly": .bool(readOnly)]
+        [
+            "Type": .string(kind.rawValue), "Source": .string(source), "Target": .string(target),
+            "ReadOnly": .bool(readOnly),
+        ]
     }
 }
 
@@ -258,7 +263,9 @@ public struct ContainerDetails: Sendable {
 
     init(json: JSONValue) throws {
         guard let id = json["Id"]?.string, let state = json["State"], let config = json["Config"] else {
-            throw EngineError(.malformedReply, "container inspect reply without Id, State or Config", operation: "GET /containers/{id}/json")
+            throw EngineError(
+                .malformedReply, "container inspect reply without Id, State or Config",
+                operation: "GET /containers/{id}/json")
         }
         self.id = id
         let rawName = json["Name"]?.string ?? ""
@@ -350,14 +357,19 @@ extension EngineClient {
     ///   - brief: read only each container's ID, name, state, status and labels; its image and
     ///     command are left empty and its creation time is the epoch.
     public func listContainers(
-        all: Bool = true, filters: [String: [String]] = [:], size: Bool = false, labels: Set<String>? = nil, brief: Bool = false
+        all: Bool = true, filters: [String: [String]] = [:], size: Bool = false, labels: Set<String>? = nil,
+        brief: Bool = false
     ) async throws -> [ContainerSummary] {
         let projection = JSONProjection(
-            members: brief ? ContainerSummary.briefKeys : ContainerSummary.listedKeys, nestedMember: labels == nil ? nil : "Labels",
+            members: brief ? ContainerSummary.briefKeys : ContainerSummary.listedKeys,
+            nestedMember: labels == nil ? nil : "Labels",
             nestedKeys: labels ?? [])
-        let reply = try await json(.get, "/containers/json", query: [
-            ("all", EngineClient.flag(all)), ("size", size ? "1" : nil), ("filters", EngineClient.filtersQuery(filters)),
-        ], projection: projection)
+        let reply = try await json(
+            .get, "/containers/json",
+            query: [
+                ("all", EngineClient.flag(all)), ("size", size ? "1" : nil),
+                ("filters", EngineClient.filtersQuery(filters)),
+            ], projection: projection)
         guard let entries = reply.array else {
             throw EngineError(.malformedReply, "expected a list of containers", operation: "GET /containers/json")
         }
@@ -398,13 +410,17 @@ extension EngineClient {
     @discardableResult
     public func stopContainer(_ nameOrID: String, timeout: Int? = nil) async throws -> Bool {
         let wait = Double(timeout ?? 10) + 60
-        return try await send(.post, "/containers/\(pathSegment(nameOrID))/stop", query: [("t", timeout.map(String.init))], timeout: wait).status != 304
+        return try await send(
+            .post, "/containers/\(pathSegment(nameOrID))/stop", query: [("t", timeout.map(String.init))], timeout: wait
+        ).status != 304
     }
 
     /// Restarts a container (`POST /containers/{id}/restart`).
     public func restartContainer(_ nameOrID: String, timeout: Int? = nil) async throws {
         let wait = Double(timeout ?? 10) + 60
-        _ = try await send(.post, "/containers/\(pathSegment(nameOrID))/restart", query: [("t", timeout.map(String.init))], timeout: wait)
+        _ = try await send(
+            .post, "/containers/\(pathSegment(nameOrID))/restart", query: [("t", timeout.map(String.init))],
+            timeout: wait)
     }
 
     /// Sends a signal to a container's main process (`POST /containers/{id}/kill`).
@@ -417,9 +433,11 @@ extension EngineClient {
     ///   - force: kill it first if it is running.
     ///   - volumes: also remove its anonymous volumes.
     public func removeContainer(_ nameOrID: String, force: Bool = false, volumes: Bool = false) async throws {
-        _ = try await send(.delete, "/containers/\(pathSegment(nameOrID))", query: [
-            ("force", EngineClient.flag(force)), ("v", EngineClient.flag(volumes)),
-        ])
+        _ = try await send(
+            .delete, "/containers/\(pathSegment(nameOrID))",
+            query: [
+                ("force", EngineClient.flag(force)), ("v", EngineClient.flag(volumes)),
+            ])
     }
 
     /// Changes a container's limits while it runs (`POST /containers/{id}/update`).
@@ -442,7 +460,8 @@ extension EngineClient {
     /// Waits until a container stops (`POST /containers/{id}/wait`) and returns its exit code.
     /// - Parameter condition: `not-running` (default), `next-exit` or `removed`.
     public func waitContainer(_ nameOrID: String, condition: String = "not-running") async throws -> Int {
-        let reply = try await json(.post, "/containers/\(pathSegment(nameOrID))/wait", query: [("condition", condition)], timeout: nil)
+        let reply = try await json(
+            .post, "/containers/\(pathSegment(nameOrID))/wait", query: [("condition", condition)], timeout: nil)
         if let message = reply["Error"]?["Message"]?.string, !message.isEmpty {
             throw EngineError(.server, message, operation: "POST /containers/{id}/wait")
         }
@@ -465,13 +484,18 @@ extension EngineClient {
     /// Reads a container's logs (`GET /containers/{id}/logs`), delivering each frame to `receive`
     /// as it arrives; with `follow` this returns when the container stops or `receive` returns false.
     /// - Parameter tty: whether the container has a TTY (its log is then a raw stream, not multiplexed).
-    public func logs(_ nameOrID: String, options: LogOptions, tty: Bool, receive: @escaping @Sendable (StreamFrame) -> Bool) async throws {
+    public func logs(
+        _ nameOrID: String, options: LogOptions, tty: Bool, receive: @escaping @Sendable (StreamFrame) -> Bool
+    ) async throws {
         let demultiplexer = Mutex(StreamDemultiplexer(raw: tty))
-        _ = try await send(.get, "/containers/\(pathSegment(nameOrID))/logs", query: [
-            ("stdout", EngineClient.flag(options.stdout)), ("stderr", EngineClient.flag(options.stderr)),
-            ("follow", EngineClient.flag(options.follow)), ("timestamps", EngineClient.flag(options.timestamps)),
-            ("tail", options.tail.map(String.init) ?? "all"),
-        ], timeout: nil) { chunk in
+        _ = try await send(
+            .get, "/containers/\(pathSegment(nameOrID))/logs",
+            query: [
+                ("stdout", EngineClient.flag(options.stdout)), ("stderr", EngineClient.flag(options.stderr)),
+                ("follow", EngineClient.flag(options.follow)), ("timestamps", EngineClient.flag(options.timestamps)),
+                ("tail", options.tail.map(String.init) ?? "all"),
+            ], timeout: nil
+        ) { chunk in
             let frames = demultiplexer.withLock { $0.feed(chunk) }
             for frame in frames where !receive(frame) { return false }
             return true
@@ -481,15 +505,19 @@ extension EngineClient {
     /// One reading of a container's memory and CPU from the engine (`GET /containers/{id}/stats`,
     /// one-shot); the slow path, for engines whose cgroups are not readable here.
     public func oneShotStats(_ nameOrID: String) async throws -> ResourceUsage {
-        let reply = try await json(.get, "/containers/\(pathSegment(nameOrID))/stats", query: [("stream", "0"), ("one-shot", "1")])
+        let reply = try await json(
+            .get, "/containers/\(pathSegment(nameOrID))/stats", query: [("stream", "0"), ("one-shot", "1")])
         guard let memory = reply["memory_stats"], let cpu = reply["cpu_stats"] else {
-            throw EngineError(.malformedReply, "stats reply without memory_stats or cpu_stats", operation: "GET /containers/{id}/stats")
+            throw EngineError(
+                .malformedReply, "stats reply without memory_stats or cpu_stats",
+                operation: "GET /containers/{id}/stats")
         }
         let inactive = memory["stats"]?["total_inactive_file"]?.int ?? memory["stats"]?["inactive_file"]?.int ?? 0
         let usage = max(0, (memory["usage"]?.int ?? 0) - inactive)
         let limit = memory["limit"]?.int
         return ResourceUsage(
-            memoryUsage: usage, memoryLimit: limit, cpuUsageNanoseconds: UInt64(max(0, cpu["cpu_usage"]?["total_usage"]?.int ?? 0)),
+            memoryUsage: usage, memoryLimit: limit,
+            cpuUsageNanoseconds: UInt64(max(0, cpu["cpu_usage"]?["total_usage"]?.int ?? 0)),
             cpuQuotaNanoCPUs: nil, pids: [], source: .engineStats)
     }
 

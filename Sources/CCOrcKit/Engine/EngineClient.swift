@@ -60,7 +60,11 @@ public final class EngineClient: Sendable {
 
     /// The HTTP methods the Engine API uses.
     enum Method: String {
-        case get = "GET", post = "POST", delete = "DELETE", head = "HEAD", put = "PUT"
+        case get = "GET"
+        case post = "POST"
+        case delete = "DELETE"
+        case head = "HEAD"
+        case put = "PUT"
     }
 
     /// Builds the request path: `/vX.Y` + `path` + the percent-encoded query.
@@ -132,7 +136,8 @@ public final class EngineClient: Sendable {
         timeout: Double? = 120, versioned: Bool = true, projection: JSONProjection? = nil
     ) async throws -> JSONValue {
         let response = try await send(
-            method, path, query: query, body: body.map { .bytes($0.serializedBytes()) }, timeout: timeout, versioned: versioned)
+            method, path, query: query, body: body.map { .bytes($0.serializedBytes()) }, timeout: timeout,
+            versioned: versioned)
         return try parse(response.body, operation: "\(method.rawValue) \(path)", projection: projection)
     }
 
@@ -149,7 +154,9 @@ public final class EngineClient: Sendable {
     func classify(_ error: TransportError, operation: String) -> EngineError {
         switch error.code {
         case .couldNotConnect:
-            return EngineError(.unreachable, "nothing answers on \(host.socketPath) (\(error.message))", operation: operation, transport: error)
+            return EngineError(
+                .unreachable, "nothing answers on \(host.socketPath) (\(error.message))", operation: operation,
+                transport: error)
         case .cancelled:
             return EngineError(.cancelled, "request cancelled", operation: operation, transport: error)
         case .replyTooLarge:
@@ -163,9 +170,11 @@ public final class EngineClient: Sendable {
         guard response.status >= 400 else { return }
         // The engine's errors are `{"message": "..."}`; fall back to the raw text.
         let text = String(decoding: response.body, as: UTF8.self)
-        let message = (try? JSONValue.parse(response.body))?["message"]?.string
+        let message =
+            (try? JSONValue.parse(response.body))?["message"]?.string
             ?? (text.isEmpty ? "HTTP \(response.status)" : text.trimmingWhitespaceAndNewlines())
-        throw EngineError(EngineError.code(forStatus: response.status), message, status: response.status, operation: operation)
+        throw EngineError(
+            EngineError.code(forStatus: response.status), message, status: response.status, operation: operation)
     }
 
     /// Refuses a path with a `.` or `..` segment (a name of `.` or `..`) before any request.
@@ -199,7 +208,9 @@ public final class EngineClient: Sendable {
                 encoded.unicodeScalars.append(scalar)
             } else {
                 let hex = Array("0123456789ABCDEF".utf8)
-                encoded.unicodeScalars.append(contentsOf: [UInt8(ascii: "%"), hex[Int(byte >> 4)], hex[Int(byte & 0x0F)]].map(Unicode.Scalar.init))
+                encoded.unicodeScalars.append(
+                    contentsOf: [UInt8(ascii: "%"), hex[Int(byte >> 4)], hex[Int(byte & 0x0F)]].map(Unicode.Scalar.init)
+                )
             }
         }
         return encoded

@@ -43,7 +43,9 @@ public struct EngineError: Error, CustomStringConvertible, Sendable {
     public var transport: TransportError?
 
     /// Creates an error; see the properties for the meaning of each argument.
-    public init(_ code: Code, _ message: String, status: Int? = nil, operation: String? = nil, transport: TransportError? = nil) {
+    public init(
+        _ code: Code, _ message: String, status: Int? = nil, operation: String? = nil, transport: TransportError? = nil
+    ) {
         self.code = code
         self.message = message
         self.status = status
@@ -73,7 +75,8 @@ public struct EngineError: Error, CustomStringConvertible, Sendable {
     public var description: String {
         switch code {
         case .unreachable:
-            return "cannot reach the Docker engine: \(message) (is dockerd running? start it, or point DOCKER_HOST at its socket)"
+            return
+                "cannot reach the Docker engine: \(message) (is dockerd running? start it, or point DOCKER_HOST at its socket)"
         case .malformedReply:
             return "malformed reply from the Docker engine\(operation.map { " to \($0)" } ?? ""): \(message)"
         case .transport:

@@ -22,22 +22,27 @@ public struct EngineHost: Sendable, Equatable, CustomStringConvertible {
         if value.hasPrefix("unix://") {
             let path = String(value.dropFirst("unix://".count))
             guard path.hasPrefix("/") else {
-                throw EngineError(.unsupportedHost, "DOCKER_HOST=\(value): a unix:// address needs an absolute path, e.g. unix:///var/run/docker.sock")
+                throw EngineError(
+                    .unsupportedHost,
+                    "DOCKER_HOST=\(value): a unix:// address needs an absolute path, e.g. unix:///var/run/docker.sock")
             }
             self.init(socketPath: path)
         } else if value.hasPrefix("/") {
             self.init(socketPath: value)
         } else {
             let scheme = value.split(separator: ":", maxSplits: 1).first.map(String.init) ?? value
-            throw EngineError(.unsupportedHost, "DOCKER_HOST=\(value): the \(scheme) scheme is not supported yet; use unix:///path/to/docker.sock")
+            throw EngineError(
+                .unsupportedHost,
+                "DOCKER_HOST=\(value): the \(scheme) scheme is not supported yet; use unix:///path/to/docker.sock")
         }
     }
 
     /// The host named by the process environment's `DOCKER_HOST`.
-    public static func fromEnvironment(_ environment: [String: String] = ProcessEnvironment.current) throws -> EngineHost {
+    public static func fromEnvironment(
+        _ environment: [String: String] = ProcessEnvironment.current
+    ) throws -> EngineHost {
         try EngineHost(dockerHost: environment["DOCKER_HOST"])
     }
 
     public var description: String { "unix://" + socketPath }
 }
-

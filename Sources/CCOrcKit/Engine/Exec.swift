@@ -48,7 +48,8 @@ extension EngineClient {
     public func createExec(_ container: String, _ spec: ExecSpec) async throws -> String {
         let reply = try await json(.post, "/containers/\(pathSegment(container))/exec", body: spec.json)
         guard let id = reply["Id"]?.string else {
-            throw EngineError(.malformedReply, "exec create reply without an Id", operation: "POST /containers/{id}/exec")
+            throw EngineError(
+                .malformedReply, "exec create reply without an Id", operation: "POST /containers/{id}/exec")
         }
         return id
     }
@@ -58,9 +59,12 @@ extension EngineClient {
     /// (see `StreamDemultiplexer`).
     /// - Parameter setupTimeout: seconds until the engine must have switched protocols; the stream
     ///   itself has no timeout.
-    public func startExec(_ execID: String, tty: Bool, setupTimeout: Double = HijackedConnection.defaultSetupTimeout) async throws -> HijackedConnection {
+    public func startExec(
+        _ execID: String, tty: Bool, setupTimeout: Double = HijackedConnection.defaultSetupTimeout
+    ) async throws -> HijackedConnection {
         let body: JSONValue = ["Detach": false, "Tty": .bool(tty)]
-        return try await hijack(.post, "/exec/\(pathSegment(execID))/start", body: body.serializedBytes(), setupTimeout: setupTimeout)
+        return try await hijack(
+            .post, "/exec/\(pathSegment(execID))/start", body: body.serializedBytes(), setupTimeout: setupTimeout)
     }
 
     /// Reads an exec instance's state (`GET /exec/{id}/json`).
@@ -69,7 +73,9 @@ extension EngineClient {
         guard let running = reply["Running"]?.bool else {
             throw EngineError(.malformedReply, "exec inspect reply without Running", operation: "GET /exec/{id}/json")
         }
-        return ExecState(running: running, exitCode: running ? nil : reply["ExitCode"]?.int.map(Int.init), pid: Int(reply["Pid"]?.int ?? 0))
+        return ExecState(
+            running: running, exitCode: running ? nil : reply["ExitCode"]?.int.map(Int.init),
+            pid: Int(reply["Pid"]?.int ?? 0))
     }
 
     /// Waits until an exec instance has ended and returns its exit code; its stream having ended,
@@ -80,12 +86,14 @@ extension EngineClient {
             if !state.running, let code = state.exitCode { return code }
             try await Task.sleep(for: .milliseconds(attempt < 20 ? 1 : 10))
         }
-        throw EngineError(.server, "exec \(execID.prefix(12)) still running after its stream ended", operation: "GET /exec/{id}/json")
+        throw EngineError(
+            .server, "exec \(execID.prefix(12)) still running after its stream ended", operation: "GET /exec/{id}/json")
     }
 
     /// Sets an exec instance's terminal size (`POST /exec/{id}/resize`).
     public func resizeExec(_ execID: String, rows: Int, columns: Int) async throws {
-        _ = try await send(.post, "/exec/\(pathSegment(execID))/resize", query: [("h", String(rows)), ("w", String(columns))])
+        _ = try await send(
+            .post, "/exec/\(pathSegment(execID))/resize", query: [("h", String(rows)), ("w", String(columns))])
     }
 
     /// Attaches to a container's main process (`POST /containers/{id}/attach`, upgraded).
@@ -94,23 +102,32 @@ extension EngineClient {
     ///   - setupTimeout: seconds until the engine must have switched protocols; the stream itself
     ///     has no timeout.
     public func attachContainer(
-        _ container: String, stdin: Bool, logs: Bool = false, setupTimeout: Double = HijackedConnection.defaultSetupTimeout
+        _ container: String, stdin: Bool, logs: Bool = false,
+        setupTimeout: Double = HijackedConnection.defaultSetupTimeout
     ) async throws -> HijackedConnection {
-        let query = try await path("/containers/\(pathSegment(container))/attach", query: [
-            ("stream", "1"), ("stdin", EngineClient.flag(stdin)), ("stdout", "1"), ("stderr", "1"), ("logs", EngineClient.flag(logs)),
-        ], versioned: true)
+        let query = try await path(
+            "/containers/\(pathSegment(container))/attach",
+            query: [
+                ("stream", "1"), ("stdin", EngineClient.flag(stdin)), ("stdout", "1"), ("stderr", "1"),
+                ("logs", EngineClient.flag(logs)),
+            ], versioned: true)
         return try await hijack(.post, query, body: nil, prebuilt: true, setupTimeout: setupTimeout)
     }
 
     /// Sets a container's terminal size (`POST /containers/{id}/resize`).
     public func resizeContainer(_ container: String, rows: Int, columns: Int) async throws {
-        _ = try await send(.post, "/containers/\(pathSegment(container))/resize", query: [("h", String(rows)), ("w", String(columns))])
+        _ = try await send(
+            .post, "/containers/\(pathSegment(container))/resize", query: [("h", String(rows)), ("w", String(columns))])
     }
 
-    private func hijack(_ method: Method, _ path: String, body: [UInt8]?, prebuilt: Bool = false, setupTimeout: Double) async throws -> HijackedConnection {
+    private func hijack(
+        _ method: Method, _ path: String, body: [UInt8]?, prebuilt: Bool = false, setupTimeout: Double
+    ) async throws -> HijackedConnection {
         let fullPath = prebuilt ? path : try await self.path(path, query: [], versioned: true)
         do {
-            return try HijackedConnection(socketPath: host.socketPath, method: method.rawValue, path: fullPath, body: body, setupTimeout: setupTimeout)
+            return try HijackedConnection(
+                socketPath: host.socketPath, method: method.rawValue, path: fullPath, body: body,
+                setupTimeout: setupTimeout)
         } catch let error as TransportError {
             throw classify(error, operation: "\(method.rawValue) \(path)")
         }

@@ -1,4 +1,5 @@
 import Synchronization
+
 // Image endpoints: /images/json, /images/{name}/json, /images/{name}, /images/create?fromSrc=-, /build.
 
 /// An image as the engine lists or inspects it.
@@ -101,7 +102,9 @@ extension EngineClient {
     /// build's output to `progress` as it arrives.
     /// - Returns: the new image's ID.
     /// - Throws: `EngineError` with the builder's own message when a step fails.
-    public func buildImage(context: [UInt8], tag: String, dockerfile: String = "Dockerfile", progress: @escaping @Sendable (String) -> Void) async throws -> String {
+    public func buildImage(
+        context: [UInt8], tag: String, dockerfile: String = "Dockerfile", progress: @escaping @Sendable (String) -> Void
+    ) async throws -> String {
         try await buildImage(body: .bytes(context), tag: tag, dockerfile: dockerfile, progress: progress)
     }
 
@@ -111,16 +114,25 @@ extension EngineClient {
     /// - Throws: `TarError` before any request when `directory` is not a directory, and naming the
     ///   path when a file cannot be read as it was listed (the upload is then aborted);
     ///   `EngineError` with the builder's own message when a step fails.
-    public func buildImage(contextDirectory directory: String, tag: String, dockerfile: String = "Dockerfile", progress: @escaping @Sendable (String) -> Void) async throws -> String {
+    public func buildImage(
+        contextDirectory directory: String, tag: String, dockerfile: String = "Dockerfile",
+        progress: @escaping @Sendable (String) -> Void
+    ) async throws -> String {
         let archiver = try DirectoryArchiver(directory: directory)
-        return try await buildImage(body: .stream(HTTPBodyStream { try archiver.nextChunk() }), tag: tag, dockerfile: dockerfile, progress: progress)
+        return try await buildImage(
+            body: .stream(HTTPBodyStream { try archiver.nextChunk() }), tag: tag, dockerfile: dockerfile,
+            progress: progress)
     }
 
-    private func buildImage(body: HTTPRequestBody, tag: String, dockerfile: String, progress: @escaping @Sendable (String) -> Void) async throws -> String {
+    private func buildImage(
+        body: HTTPRequestBody, tag: String, dockerfile: String, progress: @escaping @Sendable (String) -> Void
+    ) async throws -> String {
         let parser = Mutex(ProgressMessages(operation: "POST /build"))
         let outcome = Mutex<(id: String?, error: String?)>((nil, nil))
-        _ = try await send(.post, "/build", query: [("t", tag), ("dockerfile", dockerfile), ("rm", "1"), ("forcerm", "1")],
-                           body: body, contentType: "application/x-tar", timeout: nil) { chunk in
+        _ = try await send(
+            .post, "/build", query: [("t", tag), ("dockerfile", dockerfile), ("rm", "1"), ("forcerm", "1")],
+            body: body, contentType: "application/x-tar", timeout: nil
+        ) { chunk in
             guard let messages = try? parser.withLock({ try $0.feed(chunk) }) else { return false }
             for message in messages {
                 if let text = message["stream"]?.string { progress(text) }
@@ -133,8 +145,13 @@ extension EngineClient {
             return true
         }
         let (id, error) = outcome.withLock { ($0.id, $0.error) }
-        if let error { throw EngineError(.invalidArgument, "build failed: \(error.trimmingWhitespaceAndNewlines())", operation: "POST /build") }
-        guard let id else { throw EngineError(.malformedReply, "build finished without an image ID", operation: "POST /build") }
+        if let error {
+            throw EngineError(
+                .invalidArgument, "build failed: \(error.trimmingWhitespaceAndNewlines())", operation: "POST /build")
+        }
+        guard let id else {
+            throw EngineError(.malformedReply, "build finished without an image ID", operation: "POST /build")
+        }
         return id
     }
 
@@ -144,7 +161,9 @@ extension EngineClient {
     ///   - repository, tag: the reference to give it.
     ///   - changes: Dockerfile instructions to apply, e.g. `CMD ["sh"]`.
     /// - Returns: the new image's ID.
-    public func importImage(tarball: [UInt8], repository: String, tag: String = "latest", changes: [String] = []) async throws -> String {
+    public func importImage(
+        tarball: [UInt8], repository: String, tag: String = "latest", changes: [String] = []
+    ) async throws -> String {
         try await importImage(body: .bytes(tarball), repository: repository, tag: tag, changes: changes)
     }
 
@@ -159,15 +178,22 @@ extension EngineClient {
     /// - Throws: `TarError` before any request when `directory` is not a directory, and naming the
     ///   path when a file cannot be read as it was listed: the upload is then aborted and the
     ///   engine makes no image.
-    public func importImage(directory: String, repository: String, tag: String = "latest", changes: [String] = []) async throws -> String {
+    public func importImage(
+        directory: String, repository: String, tag: String = "latest", changes: [String] = []
+    ) async throws -> String {
         let archiver = try DirectoryArchiver(directory: directory)
-        return try await importImage(body: .stream(HTTPBodyStream { try archiver.nextChunk() }), repository: repository, tag: tag, changes: changes)
+        return try await importImage(
+            body: .stream(HTTPBodyStream { try archiver.nextChunk() }), repository: repository, tag: tag,
+            changes: changes)
     }
 
-    private func importImage(body: HTTPRequestBody, repository: String, tag: String, changes: [String]) async throws -> String {
+    private func importImage(
+        body: HTTPRequestBody, repository: String, tag: String, changes: [String]
+    ) async throws -> String {
         var query: [(String, String?)] = [("fromSrc", "-"), ("repo", repository), ("tag", tag)]
         query += changes.map { ("changes", $0) }
-        let response = try await send(.post, "/images/create", query: query, body: body, contentType: "application/x-tar", timeout: 600)
+        let response = try await send(
+            .post, "/images/create", query: query, body: body, contentType: "application/x-tar", timeout: 600)
         let messages = try ProgressMessages.parse(response.body, operation: "POST /images/create")
         if let failure = messages.first(where: { $0["error"] != nil }) {
             throw EngineError(.server, failure["error"]?.string ?? "import failed", operation: "POST /images/create")
@@ -211,7 +237,13 @@ struct ProgressMessages {
             let byte = buffer[scanned]
             defer { scanned += 1 }
             if inString {
-                if escaped { escaped = false } else if byte == UInt8(ascii: "\\") { escaped = true } else if byte == UInt8(ascii: "\"") { inString = false }
+                if escaped {
+                    escaped = false
+                } else if byte == UInt8(ascii: "\\") {
+                    escaped = true
+                } else if byte == UInt8(ascii: "\"") {
+                    inString = false
+                }
                 continue
             }
             switch byte {

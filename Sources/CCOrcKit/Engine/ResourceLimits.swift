@@ -7,14 +7,18 @@ public enum ResourceLimits {
     /// - Throws: `EngineError.Code.invalidInput` for zero, negative or unparsable values.
     public static func parseMemory(_ text: String) throws -> Int64 {
         var body = text.trimmingWhitespace().lowercased()
-        let invalid = EngineError(.invalidInput, "invalid memory size \"\(text)\": use a positive number with an optional unit, e.g. 512m or 4g")
+        let invalid = EngineError(
+            .invalidInput,
+            "invalid memory size \"\(text)\": use a positive number with an optional unit, e.g. 512m or 4g")
         if body.hasSuffix("ib") { body.removeLast(2) } else if body.hasSuffix("b") { body.removeLast() }
         var multiplier: Double = 1
         if let unit = body.last, let power = ["k": 1, "m": 2, "g": 3, "t": 4][String(unit)] {
             multiplier = pow(1024, Double(power))
             body.removeLast()
         }
-        guard !body.isEmpty, body.allSatisfy({ $0.isNumber || $0 == "." }), let number = Double(body), number > 0 else { throw invalid }
+        guard !body.isEmpty, body.allSatisfy({ $0.isNumber || $0 == "." }), let number = Double(body), number > 0 else {
+            throw invalid
+        }
         let bytes = (number * multiplier).rounded()
         guard bytes >= 1, bytes < 9e18 else { throw invalid }
         return Int64(bytes)
@@ -24,7 +28,9 @@ public enum ResourceLimits {
     /// - Throws: `EngineError.Code.invalidInput` for zero, negative or unparsable values.
     public static func parseCPUs(_ text: String) throws -> Int64 {
         let body = text.trimmingWhitespace()
-        guard !body.isEmpty, body.allSatisfy({ $0.isNumber || $0 == "." }), let number = Double(body), number > 0, number <= 4096 else {
+        guard !body.isEmpty, body.allSatisfy({ $0.isNumber || $0 == "." }), let number = Double(body), number > 0,
+            number <= 4096
+        else {
             throw EngineError(.invalidInput, "invalid CPU count \"\(text)\": use a positive number such as 0.5 or 2")
         }
         let nano = (number * 1e9).rounded()
@@ -44,7 +50,9 @@ public enum ResourceLimits {
             index += 1
         }
         if index == 0 { return "\(bytes)B" }
-        return value.rounded() == value ? NumberFormatting.fixed(value, digits: 0) + units[index] : NumberFormatting.fixed(value, digits: 2) + units[index]
+        return value.rounded() == value
+            ? NumberFormatting.fixed(value, digits: 0) + units[index]
+            : NumberFormatting.fixed(value, digits: 2) + units[index]
     }
 
     /// Formats NanoCpus as a CPU count: `0.5`, `2`.

@@ -1,6 +1,8 @@
 /// Which stream a chunk of container output belongs to.
 public enum StreamKind: UInt8, Sendable {
-    case stdin = 0, stdout = 1, stderr = 2
+    case stdin = 0
+    case stdout = 1
+    case stderr = 2
 }
 
 /// A chunk of container output with its stream.

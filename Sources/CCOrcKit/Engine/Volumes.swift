@@ -27,7 +27,9 @@ public struct Volume: Sendable {
 
 extension EngineClient {
     /// Creates a named volume (`POST /volumes/create`); creating an existing name returns it.
-    public func createVolume(name: String, labels: [String: String] = [:], driver: String = "local") async throws -> Volume {
+    public func createVolume(
+        name: String, labels: [String: String] = [:], driver: String = "local"
+    ) async throws -> Volume {
         let body: JSONValue = ["Name": .string(name), "Driver": .string(driver), "Labels": JSONValue(strings: labels)]
         return try Volume(json: try await json(.post, "/volumes/create", body: body))
     }

@@ -74,7 +74,8 @@ extension TmuxError: CCOrcError {
         switch code {
         case .notFound: return .notFound
         case .invalidName, .invalidArgument: return .invalidInput
-        case .commandFailed, .serverNotRunning, .connectionLost, .protocolError, .spawnFailed, .socketDirectory, .timedOut, .closed:
+        case .commandFailed, .serverNotRunning, .connectionLost, .protocolError, .spawnFailed, .socketDirectory,
+            .timedOut, .closed:
             return .tmux
         }
     }

@@ -21,7 +21,9 @@ extension JSONValue {
         // A large list is parsed in runs of whole elements, one per core.
         let results = Mutex([Result<JSONValue, JSONError>?](repeating: nil, count: parts.count))
         DispatchQueue.concurrentPerform(iterations: parts.count) { index in
-            let result = Result { () throws(JSONError) in try load([UInt8(ascii: "[")] + projected[parts[index]] + [UInt8(ascii: "]")]) }
+            let result = Result { () throws(JSONError) in
+                try load([UInt8(ascii: "[")] + projected[parts[index]] + [UInt8(ascii: "]")])
+            }
             results.withLock { $0[index] = result }
         }
         var elements: [JSONValue] = []
@@ -50,9 +52,11 @@ extension JSONValue {
                 input.withMemoryRebound(to: CChar.self) { text in
                     output.withMemoryRebound(to: CChar.self) { out in
                         cuts.withUnsafeMutableBufferPointer { offsets in
-                            Int(cshims_json_project(
-                                text.baseAddress!, text.count, members, projection.nestedMember, nestedKeys, out.baseAddress!,
-                                offsets.baseAddress, offsets.count))
+                            Int(
+                                cshims_json_project(
+                                    text.baseAddress!, text.count, members, projection.nestedMember, nestedKeys,
+                                    out.baseAddress!,
+                                    offsets.baseAddress, offsets.count))
                         }
                     }
                 }
@@ -78,7 +82,8 @@ extension JSONValue {
             }
         }
         guard let root else {
-            throw JSONError(message: String(decoding: errorText.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
+            throw JSONError(
+                message: String(decoding: errorText.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
         }
         defer { cshims_json_decref(root) }
         return convert(root)

@@ -5,7 +5,8 @@ extension ImportedSession {
     /// `{"name","replaced","createdContainers","createdVolumes","warnings"}`.
     public var jsonValue: JSONValue {
         [
-            "name": .string(name.rawValue), "replaced": .bool(replaced), "createdContainers": JSONValue(strings: createdContainers),
+            "name": .string(name.rawValue), "replaced": .bool(replaced),
+            "createdContainers": JSONValue(strings: createdContainers),
             "createdVolumes": JSONValue(strings: createdVolumes), "warnings": JSONValue(strings: warnings),
         ]
     }
@@ -22,9 +23,13 @@ extension RecoveredSession {
         [
             "name": .string(record.name.rawValue), "added": .bool(added), "image": .string(record.image),
             "tmuxSession": .string(record.tmuxSession),
-            "agents": .array(record.agents.map { agent in
-                ["role": .string(agent.role.rawValue), "container": .string(agent.containerName), "volume": .string(agent.stateVolume)]
-            }),
+            "agents": .array(
+                record.agents.map { agent in
+                    [
+                        "role": .string(agent.role.rawValue), "container": .string(agent.containerName),
+                        "volume": .string(agent.stateVolume),
+                    ]
+                }),
             "notes": JSONValue(strings: notes),
         ]
     }

@@ -1,4 +1,3 @@
-
 // The documented `--json` shapes of a cleanup plan and its report.
 
 extension CleanupPlan {
@@ -8,17 +7,24 @@ extension CleanupPlan {
     public var jsonValue: JSONValue {
         let removals = items.filter { $0.action == .remove }
         var output: JSONValue = [
-            "sessions": .array(items.map { item in
-                [
-                    "name": .string(item.name.rawValue), "action": .string(item.action.rawValue), "running": .int(Int64(item.runningCount)),
-                    "containers": JSONValue(strings: item.containers.map(\.name)), "volumes": JSONValue(strings: item.volumes),
-                    "tmux": item.status.tmux.map { .string($0.name) } ?? .null, "disk": JSONValue(measuredDisk ? item.diskBytes : nil),
-                    "missing": JSONValue(strings: item.status.missingAgents.map(\.record.containerName)),
-                    "blocker": item.blocker.map { .string($0) } ?? .null,
-                    "legacyContainers": JSONValue(strings: item.legacyContainers.map(\.name)),
-                ]
-            }),
-            "orphans": ["containers": JSONValue(strings: orphanContainers.map(\.name)), "volumes": JSONValue(strings: orphanVolumes.map(\.name))],
+            "sessions": .array(
+                items.map { item in
+                    [
+                        "name": .string(item.name.rawValue), "action": .string(item.action.rawValue),
+                        "running": .int(Int64(item.runningCount)),
+                        "containers": JSONValue(strings: item.containers.map(\.name)),
+                        "volumes": JSONValue(strings: item.volumes),
+                        "tmux": item.status.tmux.map { .string($0.name) } ?? .null,
+                        "disk": JSONValue(measuredDisk ? item.diskBytes : nil),
+                        "missing": JSONValue(strings: item.status.missingAgents.map(\.record.containerName)),
+                        "blocker": item.blocker.map { .string($0) } ?? .null,
+                        "legacyContainers": JSONValue(strings: item.legacyContainers.map(\.name)),
+                    ]
+                }),
+            "orphans": [
+                "containers": JSONValue(strings: orphanContainers.map(\.name)),
+                "volumes": JSONValue(strings: orphanVolumes.map(\.name)),
+            ],
             "unknown": JSONValue(strings: unknownNames.map(\.rawValue)),
             "skipped": .array(skipped.map { ["name": .string($0.name.rawValue), "reason": .string($0.reason)] }),
             "totals": [
@@ -39,12 +45,13 @@ extension CleanupResult {
     /// `{"subject","name","outcome","detail","containers","volumes"}`; `detail` is the reason,
     /// the error or the repair notes.
     public var jsonValue: JSONValue {
-        let (outcome, detail): (String, JSONValue) = switch self.outcome {
-        case .removed: ("removed", .null)
-        case .repaired(let notes): ("repaired", JSONValue(strings: notes))
-        case .skipped(let reason): ("skipped", .string(reason))
-        case .failed(let message): ("failed", .string(message))
-        }
+        let (outcome, detail): (String, JSONValue) =
+            switch self.outcome {
+            case .removed: ("removed", .null)
+            case .repaired(let notes): ("repaired", JSONValue(strings: notes))
+            case .skipped(let reason): ("skipped", .string(reason))
+            case .failed(let message): ("failed", .string(message))
+            }
         return [
             "subject": .string(subject.rawValue), "name": .string(name), "outcome": .string(outcome), "detail": detail,
             "containers": .int(Int64(containersRemoved)), "volumes": .int(Int64(volumesRemoved)),
@@ -59,8 +66,10 @@ extension CleanupReport {
         return [
             "results": .array(results.map(\.jsonValue)),
             "counts": [
-                "removed": .int(Int64(counts.removed)), "repaired": .int(Int64(counts.repaired)), "skipped": .int(Int64(counts.skipped)),
-                "failed": .int(Int64(counts.failed)), "containers": .int(Int64(containersRemoved)), "volumes": .int(Int64(volumesRemoved)),
+                "removed": .int(Int64(counts.removed)), "repaired": .int(Int64(counts.repaired)),
+                "skipped": .int(Int64(counts.skipped)),
+                "failed": .int(Int64(counts.failed)), "containers": .int(Int64(containersRemoved)),
+                "volumes": .int(Int64(volumesRemoved)),
             ],
             "interrupted": .bool(interrupted), "seconds": .double(elapsed),
         ]

@@ -43,25 +43,32 @@ extension SessionExportFormat {
         let record = status.record
         let registry: JSONValue = [
             "name": .string(record.name.rawValue), "tmuxSession": .string(record.tmuxSession),
-            "createdAt": .double(record.createdAt.timeIntervalSince1970), "updatedAt": .double(record.updatedAt.timeIntervalSince1970),
+            "createdAt": .double(record.createdAt.timeIntervalSince1970),
+            "updatedAt": .double(record.updatedAt.timeIntervalSince1970),
             "lastResumedAt": record.lastResumedAt.map { .double($0.timeIntervalSince1970) } ?? .null,
-            "image": .string(record.image), "agentCommand": SessionExportFormat.command(record.agentCommand, includeSecrets: includeSecrets),
+            "image": .string(record.image),
+            "agentCommand": SessionExportFormat.command(record.agentCommand, includeSecrets: includeSecrets),
             "memoryBytes": JSONValue(record.memoryBytes), "nanoCpus": JSONValue(record.nanoCPUs),
             "networkMode": record.networkMode.map { .string($0) } ?? .null, "mounts": JSONValue(strings: record.mounts),
             "environment": SessionExportFormat.environment(record.environment, includeSecrets: includeSecrets),
             "workingDirectory": record.workingDirectory.map { .string($0) } ?? .null, "config": record.config,
             "status": .string(record.status.rawValue),
-            "agents": .array(record.agents.map { agent in
-                [
-                    "role": .string(agent.role.rawValue), "containerName": .string(agent.containerName),
-                    "containerId": agent.containerID.map { .string($0) } ?? .null, "stateVolume": .string(agent.stateVolume),
-                    "model": agent.model.map { .string($0) } ?? .null, "tmuxWindow": agent.tmuxWindow.map { .string($0) } ?? .null,
-                    "position": .int(Int64(agent.position)),
-                ]
-            }),
+            "agents": .array(
+                record.agents.map { agent in
+                    [
+                        "role": .string(agent.role.rawValue), "containerName": .string(agent.containerName),
+                        "containerId": agent.containerID.map { .string($0) } ?? .null,
+                        "stateVolume": .string(agent.stateVolume),
+                        "model": agent.model.map { .string($0) } ?? .null,
+                        "tmuxWindow": agent.tmuxWindow.map { .string($0) } ?? .null,
+                        "position": .int(Int64(agent.position)),
+                    ]
+                }),
         ]
         let containers: [JSONValue] = status.agents.map { agent in
-            var entry: [String: JSONValue] = ["role": .string(agent.record.role.rawValue), "name": .string(agent.record.containerName)]
+            var entry: [String: JSONValue] = [
+                "role": .string(agent.record.role.rawValue), "name": .string(agent.record.containerName),
+            ]
             guard let id = agent.container?.id, let detail = details[id] else {
                 entry["missing"] = true
                 return .object(entry)
@@ -72,27 +79,33 @@ extension SessionExportFormat {
             entry["id"] = .string(detail.id)
             entry["config"] = [
                 // By name: the container itself was created from the image's ID.
-                "image": .string(detail.imageName), "cmd": SessionExportFormat.arguments(config["Cmd"], includeSecrets: includeSecrets),
+                "image": .string(detail.imageName),
+                "cmd": SessionExportFormat.arguments(config["Cmd"], includeSecrets: includeSecrets),
                 "entrypoint": SessionExportFormat.arguments(config["Entrypoint"], includeSecrets: includeSecrets),
                 "env": SessionExportFormat.environment(detail.environment, includeSecrets: includeSecrets),
                 "labels": SessionExportFormat.labels(detail.labels, includeSecrets: includeSecrets),
                 "workingDir": .string(detail.workingDirectory),
                 "user": config["User"] ?? "", "tty": .bool(detail.tty), "openStdin": config["OpenStdin"] ?? false,
-                "stdinOnce": config["StdinOnce"] ?? false, "memory": .int(detail.memory), "memorySwap": .int(detail.memorySwap),
+                "stdinOnce": config["StdinOnce"] ?? false, "memory": .int(detail.memory),
+                "memorySwap": .int(detail.memorySwap),
                 "nanoCpus": .int(detail.nanoCPUs), "networkMode": .string(detail.networkMode),
                 "binds": host["Binds"] ?? .null,
-                "mounts": .array((host["Mounts"]?.array ?? []).map { mount in
-                    [
-                        "type": mount["Type"] ?? "volume", "source": mount["Source"] ?? "", "target": mount["Target"] ?? "",
-                        "readOnly": mount["ReadOnly"] ?? false,
-                    ]
-                }),
+                "mounts": .array(
+                    (host["Mounts"]?.array ?? []).map { mount in
+                        [
+                            "type": mount["Type"] ?? "volume", "source": mount["Source"] ?? "",
+                            "target": mount["Target"] ?? "",
+                            "readOnly": mount["ReadOnly"] ?? false,
+                        ]
+                    }),
                 "restartPolicy": [
-                    "name": host["RestartPolicy"]?["Name"] ?? "", "maximumRetryCount": host["RestartPolicy"]?["MaximumRetryCount"] ?? 0,
+                    "name": host["RestartPolicy"]?["Name"] ?? "",
+                    "maximumRetryCount": host["RestartPolicy"]?["MaximumRetryCount"] ?? 0,
                 ],
             ]
             entry["live"] = [
-                "state": .string(detail.state.rawValue), "exitCode": .int(Int64(detail.exitCode)), "oomKilled": .bool(detail.oomKilled),
+                "state": .string(detail.state.rawValue), "exitCode": .int(Int64(detail.exitCode)),
+                "oomKilled": .bool(detail.oomKilled),
                 "startedAt": JSONValue(date: detail.startedAt), "finishedAt": JSONValue(date: detail.finishedAt),
                 "restartCount": .int(Int64(detail.restartCount)),
             ]
@@ -107,8 +120,11 @@ extension SessionExportFormat {
             ]
         }
         return [
-            "name": .string(record.name.rawValue), "registry": registry, "containers": .array(containers), "volumes": .array(volumeEntries),
-            "tmux": status.tmux.map { ["session": .string($0.name), "id": .string($0.id), "windows": .int(Int64($0.windows))] } ?? .null,
+            "name": .string(record.name.rawValue), "registry": registry, "containers": .array(containers),
+            "volumes": .array(volumeEntries),
+            "tmux": status.tmux.map {
+                ["session": .string($0.name), "id": .string($0.id), "windows": .int(Int64($0.windows))]
+            } ?? .null,
         ]
     }
 }

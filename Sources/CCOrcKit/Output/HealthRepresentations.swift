@@ -1,10 +1,12 @@
-
 // The documented `ccorc health --json` shape, shared with the C ABI.
 
 extension HealthIssue {
     /// `{"severity","subject","message","fix"}`.
     public var jsonValue: JSONValue {
-        ["severity": .string(severity.rawValue), "subject": .string(subject), "message": .string(message), "fix": fix.map { .string($0) } ?? .null]
+        [
+            "severity": .string(severity.rawValue), "subject": .string(subject), "message": .string(message),
+            "fix": fix.map { .string($0) } ?? .null,
+        ]
     }
 }
 
@@ -12,7 +14,10 @@ extension ContainerProcess {
     /// `{"pid","ppid","command"}`, the command line masked by `SecretMasking` (`sh -c AGENT_COMMAND`
     /// carries the agent command's inline assignments).
     public var jsonValue: JSONValue {
-        ["pid": .int(Int64(pid)), "ppid": .int(Int64(parentPID)), "command": JSONValue(strings: SecretMasking.maskArguments(commandLine))]
+        [
+            "pid": .int(Int64(pid)), "ppid": .int(Int64(parentPID)),
+            "command": JSONValue(strings: SecretMasking.maskArguments(commandLine)),
+        ]
     }
 }
 
@@ -23,15 +28,18 @@ extension ContainerHealth {
     public var jsonValue: JSONValue {
         func optional(_ value: Bool?) -> JSONValue { value.map { .bool($0) } ?? .null }
         return [
-            "role": .string(role.rawValue), "name": .string(name), "id": id.map { .string($0) } ?? .null, "state": .string(state),
-            "exitCode": JSONValue(exitCode.map(Int64.init)), "oomKilled": optional(oomKilled), "oomKills": JSONValue(oomKills),
+            "role": .string(role.rawValue), "name": .string(name), "id": id.map { .string($0) } ?? .null,
+            "state": .string(state),
+            "exitCode": JSONValue(exitCode.map(Int64.init)), "oomKilled": optional(oomKilled),
+            "oomKills": JSONValue(oomKills),
             "restartCount": JSONValue(restartCount.map(Int64.init)), "startedAt": JSONValue(date: startedAt),
             "finishedAt": JSONValue(date: finishedAt), "memoryUsage": JSONValue(usage?.memoryUsage),
             "memoryLimit": JSONValue(usage?.memoryLimit),
             "cpuSeconds": usage.map { .double(Double($0.cpuUsageNanoseconds) / 1e9) } ?? .null,
             "usageSource": usage.map { .string($0.source.rawValue) } ?? .null,
             "agentRunning": optional(agentRunning), "agentProcesses": .array(agentProcesses.map(\.jsonValue)),
-            "stateDirectory": stateDirectory.map { .string($0) } ?? .null, "stateDirectoryExists": optional(stateDirectoryExists),
+            "stateDirectory": stateDirectory.map { .string($0) } ?? .null,
+            "stateDirectoryExists": optional(stateDirectoryExists),
             "volume": volume.isEmpty ? .null : .string(volume), "volumeExists": optional(volumeExists),
         ]
     }
@@ -64,7 +72,8 @@ extension SessionHealth {
     /// `{"name","verdict","condition","issues","containers","tmux"}`.
     public var jsonValue: JSONValue {
         [
-            "name": .string(name.rawValue), "verdict": .string(verdict.rawValue), "condition": .string(condition.rawValue),
+            "name": .string(name.rawValue), "verdict": .string(verdict.rawValue),
+            "condition": .string(condition.rawValue),
             "issues": .array(issues.map(\.jsonValue)),
             "containers": .array(containers.map(\.jsonValue)), "tmux": tmux.jsonValue,
         ]

@@ -26,7 +26,8 @@ extension ContainerSummary {
     public var jsonValue: JSONValue {
         [
             "id": .string(id), "name": .string(name), "image": .string(imageName), "state": .string(state.rawValue),
-            "status": .string(status), "created": JSONValue(date: created), "labels": JSONValue(strings: SecretMasking.maskLabels(labels)),
+            "status": .string(status), "created": JSONValue(date: created),
+            "labels": JSONValue(strings: SecretMasking.maskLabels(labels)),
             "session": labels[OwnershipLabels.session].map { .string($0) } ?? .null,
             "role": labels[OwnershipLabels.role].map { .string($0) } ?? .null,
         ]
@@ -42,12 +43,20 @@ extension ContainerDetails {
             "created": JSONValue(date: created), "state": .string(state.rawValue), "pid": .int(Int64(pid)),
             "exitCode": .int(Int64(exitCode)), "oomKilled": .bool(oomKilled), "error": .string(error),
             "startedAt": JSONValue(date: startedAt), "finishedAt": JSONValue(date: finishedAt),
-            "restartCount": .int(Int64(restartCount)), "command": JSONValue(strings: SecretMasking.maskArguments(command)),
-            "env": JSONValue(strings: SecretMasking.maskEnvironment(environment)), "labels": JSONValue(strings: SecretMasking.maskLabels(labels)),
+            "restartCount": .int(Int64(restartCount)),
+            "command": JSONValue(strings: SecretMasking.maskArguments(command)),
+            "env": JSONValue(strings: SecretMasking.maskEnvironment(environment)),
+            "labels": JSONValue(strings: SecretMasking.maskLabels(labels)),
             "workingDir": .string(workingDirectory), "tty": .bool(tty),
             "memory": memory > 0 ? .int(memory) : .null, "memorySwap": .int(memorySwap),
             "nanoCpus": nanoCPUs > 0 ? .int(nanoCPUs) : .null, "networkMode": .string(networkMode),
-            "mounts": .array(mounts.map { ["type": .string($0.type), "source": .string($0.source), "destination": .string($0.destination), "readWrite": .bool($0.readWrite)] }),
+            "mounts": .array(
+                mounts.map {
+                    [
+                        "type": .string($0.type), "source": .string($0.source), "destination": .string($0.destination),
+                        "readWrite": .bool($0.readWrite),
+                    ]
+                }),
         ]
     }
 }

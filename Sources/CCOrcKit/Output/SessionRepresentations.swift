@@ -1,4 +1,3 @@
-
 // The documented `--json` shapes of team sessions, shared by `ccorc` and the C ABI.
 
 extension SessionStatus {
@@ -8,19 +7,26 @@ extension SessionStatus {
     /// `SessionCondition`). `"agentCommand"` is masked by `SecretMasking`: the registry keeps it whole.
     public var jsonValue: JSONValue {
         [
-            "name": .string(record.name.rawValue), "status": .string(record.status.rawValue), "condition": .string(condition.rawValue),
+            "name": .string(record.name.rawValue), "status": .string(record.status.rawValue),
+            "condition": .string(condition.rawValue),
             "created": JSONValue(date: record.createdAt), "updated": JSONValue(date: record.updatedAt),
             "lastResumed": JSONValue(date: record.lastResumedAt), "image": .string(record.image),
-            "agentCommand": .string(SecretMasking.maskCommand(record.agentCommand)), "memory": JSONValue(record.memoryBytes),
-            "nanoCpus": JSONValue(record.nanoCPUs), "running": .int(Int64(runningCount)), "total": .int(Int64(agents.count)),
-            "tmux": tmux.map { ["id": .string($0.id), "windows": .int(Int64($0.windows)), "attached": .int(Int64($0.attached))] } ?? .null,
-            "agents": .array(agents.map { agent in
-                [
-                    "role": .string(agent.record.role.rawValue), "container": .string(agent.record.containerName),
-                    "containerId": agent.container.map { .string($0.id) } ?? .null, "state": .string(agent.state),
-                    "volume": .string(agent.record.stateVolume), "window": agent.record.tmuxWindow.map { .string($0) } ?? .null,
-                ]
-            }),
+            "agentCommand": .string(SecretMasking.maskCommand(record.agentCommand)),
+            "memory": JSONValue(record.memoryBytes),
+            "nanoCpus": JSONValue(record.nanoCPUs), "running": .int(Int64(runningCount)),
+            "total": .int(Int64(agents.count)),
+            "tmux": tmux.map {
+                ["id": .string($0.id), "windows": .int(Int64($0.windows)), "attached": .int(Int64($0.attached))]
+            } ?? .null,
+            "agents": .array(
+                agents.map { agent in
+                    [
+                        "role": .string(agent.record.role.rawValue), "container": .string(agent.record.containerName),
+                        "containerId": agent.container.map { .string($0.id) } ?? .null, "state": .string(agent.state),
+                        "volume": .string(agent.record.stateVolume),
+                        "window": agent.record.tmuxWindow.map { .string($0) } ?? .null,
+                    ]
+                }),
         ]
     }
 }
@@ -61,6 +67,8 @@ extension SessionListing {
 extension DamagedRegistryRow {
     /// `{"row": KEY, "reason": REASON, "message": ONE LINE, "fix": "ccorc forget KEY"}`.
     public var jsonValue: JSONValue {
-        .object(["row": .string(key), "reason": .string(reason), "message": .string(warning), "fix": .string(forgetCommand)])
+        .object([
+            "row": .string(key), "reason": .string(reason), "message": .string(warning), "fix": .string(forgetCommand),
+        ])
     }
 }

@@ -18,14 +18,18 @@ public struct TextTable {
         let cellWidths = ([headers] + rows).map { $0.map(TextTable.width) }
         var widths = cellWidths[0]
         for row in cellWidths.dropFirst() {
-            for (index, width) in row.enumerated() where index < widths.count { widths[index] = max(widths[index], width) }
+            for (index, width) in row.enumerated() where index < widths.count {
+                widths[index] = max(widths[index], width)
+            }
         }
         var text = ""
         for (cells, cellWidth) in zip([headers] + rows, cellWidths) {
             if !text.isEmpty { text += "\n" }
             for (index, cell) in cells.enumerated() {
                 text += cell
-                if index < cells.count - 1 { text += String(repeating: " ", count: widths[index] - cellWidth[index] + 3) }
+                if index < cells.count - 1 {
+                    text += String(repeating: " ", count: widths[index] - cellWidth[index] + 3)
+                }
             }
         }
         return text

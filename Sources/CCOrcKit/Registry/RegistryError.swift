@@ -96,13 +96,16 @@ extension RegistryError {
         switch primary {
         case SQLITE_BUSY, SQLITE_LOCKED:
             kind = .busy
-            text = "the registry at \(path) is locked by another ccorc process (\(message)) while \(operation); retry in a moment"
+            text =
+                "the registry at \(path) is locked by another ccorc process (\(message)) while \(operation); retry in a moment"
         case SQLITE_CORRUPT, SQLITE_NOTADB:
             kind = .corrupt
-            text = "the registry at \(path) is corrupt (\(message)) while \(operation); run `ccorc recover` after moving it aside"
+            text =
+                "the registry at \(path) is corrupt (\(message)) while \(operation); run `ccorc recover` after moving it aside"
         case SQLITE_IOERR, SQLITE_CANTOPEN, SQLITE_FULL, SQLITE_READONLY, SQLITE_PERM, SQLITE_NOLFS, SQLITE_AUTH:
             kind = .io
-            text = "cannot use the registry at \(path) (\(message)) while \(operation); check its permissions and free disk space"
+            text =
+                "cannot use the registry at \(path) (\(message)) while \(operation); check its permissions and free disk space"
         default:
             kind = .other
             text = "registry error while \(operation): \(message) (SQLite code \(code))"

@@ -1,4 +1,3 @@
-
 /// What a registry-wide read found: the sessions whose rows decode and the rows that do not.
 public struct RegistryRows: Sendable, Equatable {
     /// Every session whose row decodes, by name, with its agents.
@@ -39,7 +38,8 @@ public struct DamagedRegistryRow: Error, Sendable, Equatable, CustomStringConver
     public var description: String { warning }
 
     static func shellQuoted(_ text: String) -> String {
-        let plain = !text.isEmpty && text.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) }
+        let plain =
+            !text.isEmpty && text.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) }
         return plain ? text : "'" + text.replacing("'", with: "'\\''") + "'"
     }
 }

@@ -39,7 +39,7 @@ enum RegistrySchema {
             tmux_window    TEXT,
             PRIMARY KEY (session, role)
         ) WITHOUT ROWID;
-        """,
+        """
     ]
 
     static let sessionColumns = """
@@ -48,7 +48,8 @@ enum RegistrySchema {
         """
     static let agentColumns = "session, role, position, container_name, container_id, state_volume, model, tmux_window"
 
-    static let insertSession = "INSERT INTO sessions (\(sessionColumns)) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"
+    static let insertSession =
+        "INSERT INTO sessions (\(sessionColumns)) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"
     static let insertSessionIfAbsent = insertSession + " ON CONFLICT (name) DO NOTHING"
     static let updateSession = """
         UPDATE sessions SET tmux_session = ?2, created_at = ?3, updated_at = ?4, last_resumed_at = ?5, image = ?6, \

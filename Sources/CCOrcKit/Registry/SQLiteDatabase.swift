@@ -54,7 +54,8 @@ final class SQLiteDatabase {
 
     /// The error for a failed call on this connection, with `sqlite3_errmsg`'s text.
     func error(_ code: Int32, _ operation: String) -> RegistryError {
-        RegistryError.sqlite(code: code, message: String(cString: sqlite3_errmsg(handle)), path: path, operation: operation)
+        RegistryError.sqlite(
+            code: code, message: String(cString: sqlite3_errmsg(handle)), path: path, operation: operation)
     }
 
     /// Runs one or more statements that return no rows of interest (`sqlite3_exec`).
@@ -137,7 +138,8 @@ final class SQLiteStatement {
     deinit { sqlite3_finalize(handle) }
 
     private func error(_ code: Int32) -> RegistryError {
-        RegistryError.sqlite(code: code, message: String(cString: sqlite3_errmsg(connection)), path: path, operation: operation)
+        RegistryError.sqlite(
+            code: code, message: String(cString: sqlite3_errmsg(connection)), path: path, operation: operation)
     }
 
     private func check(_ code: Int32) throws(RegistryError) {

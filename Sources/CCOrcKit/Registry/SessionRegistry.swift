@@ -137,7 +137,7 @@ public final class SessionRegistry: Sendable {
                     statement throws(RegistryError) in try statement.step()
                 }
                 return
-            } catch where error.code == .busy && ContinuousClock.now < deadline {
+            } catch  where error.code == .busy && ContinuousClock.now < deadline {
                 sleepThread(seconds: pause)
                 pause = min(pause * 2, 0.05)
             }
@@ -296,7 +296,8 @@ extension SessionRegistry {
                 for key in keys where try !Self.delete(key: key, sql: RegistrySchema.deleteSession, in: database) {
                     // Thrown inside the transaction, which rolls back the rows already deleted.
                     throw RegistryError(
-                        .notFound, "no registry row \"\(key)\" (see `ccorc list`); nothing changed", path: database.path)
+                        .notFound, "no registry row \"\(key)\" (see `ccorc list`); nothing changed", path: database.path
+                    )
                 }
             }
         }
@@ -335,7 +336,8 @@ extension SessionRegistry {
     /// Replaces the agents of `name` (e.g. with new container ids after a recreate) and sets its
     /// `updatedAt` to `date`, in one transaction.
     /// - Throws: `.notFound` when `name` is not registered.
-    public func updateAgents(_ name: SessionName, _ agents: [AgentRecord], at date: Date = Date()) throws(RegistryError) {
+    public func updateAgents(_ name: SessionName, _ agents: [AgentRecord], at date: Date = Date()) throws(RegistryError)
+    {
         try Self.checkRoles(agents, of: name)
         try writing("updating the agents of \(name)") { database throws(RegistryError) in
             try database.transaction("updating the agents of \(name)") { () throws(RegistryError) in
@@ -373,7 +375,9 @@ extension SessionRegistry {
     }
 
     /// Runs an INSERT or UPDATE whose parameters are the session columns in order.
-    private static func write(_ record: SessionRecord, using sql: String, in database: SQLiteDatabase) throws(RegistryError) {
+    private static func write(
+        _ record: SessionRecord, using sql: String, in database: SQLiteDatabase
+    ) throws(RegistryError) {
         try database.withStatement(sql, "writing session \(record.name)") { statement throws(RegistryError) in
             try statement.bind(1, record.name.rawValue)
             try statement.bind(2, record.tmuxSession)
@@ -394,7 +398,9 @@ extension SessionRegistry {
         }
     }
 
-    private static func insertAgents(_ agents: [AgentRecord], of name: SessionName, in database: SQLiteDatabase) throws(RegistryError) {
+    private static func insertAgents(
+        _ agents: [AgentRecord], of name: SessionName, in database: SQLiteDatabase
+    ) throws(RegistryError) {
         for agent in agents {
             try database.withStatement(RegistrySchema.insertAgent, "writing agent \(agent.role) of \(name)") {
                 statement throws(RegistryError) in
@@ -411,7 +417,9 @@ extension SessionRegistry {
         }
     }
 
-    private static func replaceAgents(_ agents: [AgentRecord], of name: SessionName, in database: SQLiteDatabase) throws(RegistryError) {
+    private static func replaceAgents(
+        _ agents: [AgentRecord], of name: SessionName, in database: SQLiteDatabase
+    ) throws(RegistryError) {
         try database.withStatement(RegistrySchema.deleteAgents, "replacing the agents of \(name)") {
             statement throws(RegistryError) in
             try statement.bind(1, name.rawValue)
@@ -422,12 +430,15 @@ extension SessionRegistry {
 
     /// Deletes one session row with `sql` and, if it went, its agents (explicitly, so that the
     /// result does not depend on `foreign_keys`). Returns whether a row went.
-    private static func delete(_ name: SessionName, sql: String, in database: SQLiteDatabase) throws(RegistryError) -> Bool {
+    private static func delete(
+        _ name: SessionName, sql: String, in database: SQLiteDatabase
+    ) throws(RegistryError) -> Bool {
         try delete(key: name.rawValue, sql: sql, in: database)
     }
 
     /// `delete(_:sql:in:)` by the stored key, which need not be a valid session name.
-    private static func delete(key name: String, sql: String, in database: SQLiteDatabase) throws(RegistryError) -> Bool {
+    private static func delete(key name: String, sql: String, in database: SQLiteDatabase) throws(RegistryError) -> Bool
+    {
         try database.withStatement(sql, "deleting session \(name)") { statement throws(RegistryError) in
             try statement.bind(1, name)
             try statement.step()
@@ -451,7 +462,8 @@ extension SessionRegistry {
     public func session(named name: SessionName) throws(RegistryError) -> SessionRecord? {
         try withDatabase { database throws(RegistryError) in
             // One read transaction, so the session and its agents come from one snapshot.
-            try database.transaction(immediate: false, "reading session \(name)") { () throws(RegistryError) -> SessionRecord? in
+            try database.transaction(immediate: false, "reading session \(name)") {
+                () throws(RegistryError) -> SessionRecord? in
                 let found = try database.withStatement(RegistrySchema.selectSession, "reading session \(name)") {
                     statement throws(RegistryError) -> SessionRecord? in
                     try statement.bind(1, name.rawValue)
@@ -463,7 +475,9 @@ extension SessionRegistry {
                     }
                 }
                 guard var record = found else { return nil }
-                record.agents = try database.withStatement(RegistrySchema.selectAgentsOfSession, "reading the agents of \(name)") {
+                record.agents = try database.withStatement(
+                    RegistrySchema.selectAgentsOfSession, "reading the agents of \(name)"
+                ) {
                     statement throws(RegistryError) in
                     try statement.bind(1, name.rawValue)
                     var agents: [AgentRecord] = []
@@ -498,7 +512,8 @@ extension SessionRegistry {
     /// - Throws: `RegistryError` only when SQLite fails.
     public func rows() throws(RegistryError) -> RegistryRows {
         try withDatabase { database throws(RegistryError) in
-            try database.transaction(immediate: false, "reading the sessions") { () throws(RegistryError) -> RegistryRows in
+            try database.transaction(immediate: false, "reading the sessions") {
+                () throws(RegistryError) -> RegistryRows in
                 var agentsBySession: [String: [AgentRecord]] = [:]
                 var damagedAgents: [String: DamagedRegistryRow] = [:]
                 try database.withStatement(RegistrySchema.selectAllAgents, "reading the agents") {
@@ -577,7 +592,9 @@ extension SessionRegistry {
             agents: [])
     }
 
-    private static func agent(from row: SQLiteStatement) throws(DamagedRegistryRow) -> (session: String, agent: AgentRecord) {
+    private static func agent(
+        from row: SQLiteStatement
+    ) throws(DamagedRegistryRow) -> (session: String, agent: AgentRecord) {
         let session = row.text(0) ?? ""
         guard let role = AgentRole(rawValue: row.text(1) ?? "") else {
             throw DamagedRegistryRow(key: session, reason: "an agent has an invalid role \"\(row.text(1) ?? "")\"")

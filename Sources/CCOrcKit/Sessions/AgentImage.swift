@@ -1,6 +1,5 @@
 import FoundationEssentials
 
-
 /// What a launch learns from the agents' image before it creates anything: the ID containers are
 /// created from, where each agent keeps its state, and which of the image's `VOLUME` paths need a
 /// named volume of their own.
@@ -73,13 +72,16 @@ extension SessionManager {
     /// `SESSION-ROLE-` and the path's components joined by `-` (`/var/lib/data`: `var-lib-data`).
     /// Targets that would read the same get `-2`, `-3`, ... in the order given, so `targets` must
     /// come in the same order every time (the record keeps them sorted).
-    public static func imageVolumeNames(_ session: SessionName, _ role: AgentRole, targets: [String]) -> [(name: String, target: String)] {
+    public static func imageVolumeNames(
+        _ session: SessionName, _ role: AgentRole, targets: [String]
+    ) -> [(name: String, target: String)] {
         var used: Set<String> = ["state"]
         return targets.map { target in
             let words = target.split(separator: "/").map { word in
-                String(word.unicodeScalars.map { scalar in
-                    scalar.isASCIIAlphanumeric || "_.-".unicodeScalars.contains(scalar) ? Character(scalar) : "_"
-                })
+                String(
+                    word.unicodeScalars.map { scalar in
+                        scalar.isASCIIAlphanumeric || "_.-".unicodeScalars.contains(scalar) ? Character(scalar) : "_"
+                    })
             }
             let base = words.isEmpty ? "root" : words.joined(separator: "-")
             var suffix = base
@@ -106,12 +108,17 @@ extension SessionManager {
     }
 
     /// Every volume of an agent: its state volume, then one per uncovered image `VOLUME` path.
-    public func agentVolumes(_ record: SessionRecord, _ agent: AgentRecord) -> [(name: String, labels: [String: String])] {
+    public func agentVolumes(
+        _ record: SessionRecord, _ agent: AgentRecord
+    ) -> [(name: String, labels: [String: String])] {
         let now = Date()
-        let state = agent.stateVolume.isEmpty ? [] : [(name: agent.stateVolume, labels: AgentLabels.labels(record, agent, now: now))]
-        return state + imageVolumes(record, agent).map { volume in
-            (volume.name, AgentLabels.labels(record, agent, imageVolumeTarget: volume.target, now: now))
-        }
+        let state =
+            agent.stateVolume.isEmpty
+            ? [] : [(name: agent.stateVolume, labels: AgentLabels.labels(record, agent, now: now))]
+        return state
+            + imageVolumes(record, agent).map { volume in
+                (volume.name, AgentLabels.labels(record, agent, imageVolumeTarget: volume.target, now: now))
+            }
     }
 }
 
@@ -127,29 +134,36 @@ extension SessionManager {
     ///   - stateDirectory: `--state-dir`; nil derives it from the image.
     ///   - mounts: the session's extra mounts, which may cover an image `VOLUME`.
     /// - Throws: `SessionError(.imageMissing)` when the engine has no such image; engine errors.
-    public func agentImage(_ reference: String, stateDirectory: String?, mounts: [MountSpec]) async throws -> AgentImage {
+    public func agentImage(_ reference: String, stateDirectory: String?, mounts: [MountSpec]) async throws -> AgentImage
+    {
         let summary: ImageSummary
         do {
             summary = try await engine.inspectImage(reference)
         } catch let error as EngineError where error.code == .notFound {
-            throw SessionError(.imageMissing, "image \(reference) not found: build it with `ccdk image build`, import one with `ccdk image import` or `ccdk image busybox`, or pass --image")
+            throw SessionError(
+                .imageMissing,
+                "image \(reference) not found: build it with `ccdk image build`, import one with `ccdk image import` or `ccdk image busybox`, or pass --image"
+            )
         }
         let directory: String
         if let stateDirectory {
             directory = stateDirectory
         } else {
-            let passwd = AgentImage.needsPasswd(summary.config) ? try await readFile("/etc/passwd", ofImage: summary.id) : nil
+            let passwd =
+                AgentImage.needsPasswd(summary.config) ? try await readFile("/etc/passwd", ofImage: summary.id) : nil
             directory = AgentImage.defaultStateDirectory(home: AgentImage.homeDirectory(summary.config, passwd: passwd))
         }
         return AgentImage(
             reference: reference, id: summary.id, config: summary.config, stateDirectory: directory,
-            volumeTargets: AgentImage.uncoveredVolumes(summary.config.volumes, stateDirectory: directory, mounts: mounts))
+            volumeTargets: AgentImage.uncoveredVolumes(
+                summary.config.volumes, stateDirectory: directory, mounts: mounts))
     }
 
     /// A file of an image, read through a container that is never started; nil when the image
     /// has no such file.
     private func readFile(_ path: String, ofImage imageID: String) async throws -> String? {
-        var spec = ContainerSpec(image: imageID, name: "ccorc-probe-\(UInt64.random(in: 0...UInt64.max) & 0xFFFF_FFFF_FFFF)")
+        var spec = ContainerSpec(
+            image: imageID, name: "ccorc-probe-\(UInt64.random(in: 0...UInt64.max) & 0xFFFF_FFFF_FFFF)")
         // Never started: any command will do, but an image without CMD refuses to create without one.
         spec.command = ["/ccorc-probe"]
         spec.networkMode = "none"
@@ -165,6 +179,8 @@ extension SessionManager {
         // `volumes`: the image's VOLUME lines gave the probe anonymous volumes.
         try await engine.removeContainer(id, force: true, volumes: true)
         guard let archive else { return nil }
-        return try TarReader.entries(archive).first { $0.type == "0" }.map { String(decoding: $0.contents, as: UTF8.self) }
+        return try TarReader.entries(archive).first { $0.type == "0" }.map {
+            String(decoding: $0.contents, as: UTF8.self)
+        }
     }
 }

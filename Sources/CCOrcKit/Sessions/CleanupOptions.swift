@@ -42,7 +42,8 @@ public struct CleanupSelection: Sendable {
         let unit = trimmed.last.flatMap { units[$0] }
         let number = unit == nil ? trimmed : String(trimmed.dropLast())
         guard let value = Double(number), value >= 0, value.isFinite else {
-            throw SessionError(.invalidArgument, "invalid duration \"\(text)\": expected a number and a unit, e.g. 90m, 36h, 7d")
+            throw SessionError(
+                .invalidArgument, "invalid duration \"\(text)\": expected a number and a unit, e.g. 90m, 36h, 7d")
         }
         return value * (unit ?? 1)
     }

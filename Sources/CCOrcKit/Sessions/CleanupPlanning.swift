@@ -28,15 +28,19 @@ enum CleanupPlanner {
     /// A repair's image is not looked up here: see `imagesToLookUp` and `resolvingImages`.
     static func plan(_ selection: CleanupSelection, from inputs: CleanupInputs) -> CleanupPlan {
         let records = inputs.rows.sessions
-        let statuses = SessionReconciliation.statuses(records, containers: inputs.containers, tmuxSessions: inputs.tmuxSessions)
+        let statuses = SessionReconciliation.statuses(
+            records, containers: inputs.containers, tmuxSessions: inputs.tmuxSessions)
 
         // A damaged row still owns its containers and volumes: they must not look orphaned.
-        let claims = SessionClaims(records, damagedKeys: inputs.rows.damaged.map(\.key), includingVolumes: selection.orphans)
+        let claims = SessionClaims(
+            records, damagedKeys: inputs.rows.damaged.map(\.key), includingVolumes: selection.orphans)
         let registered = claims.sessions
         // A session's containers: those labelled with its name, and those the registry recorded by ID.
         var sessionByContainerID: [String: String] = [:]
         for record in records {
-            for agent in record.agents { if let id = agent.containerID { sessionByContainerID[id] = record.name.rawValue } }
+            for agent in record.agents {
+                if let id = agent.containerID { sessionByContainerID[id] = record.name.rawValue }
+            }
         }
         var containersBySession: [String: [ContainerSummary]] = [:]
         for container in inputs.containers {
@@ -59,15 +63,26 @@ enum CleanupPlanner {
         }
         var items: [CleanupPlan.Item] = []
         var skipped: [(name: SessionName, reason: String)] = []
-        let picksSessions = selection.allSessions || !scoped || selection.stoppedOnly || selection.olderThan != nil || selection.fixBroken
+        let picksSessions =
+            selection.allSessions || !scoped || selection.stoppedOnly || selection.olderThan != nil
+            || selection.fixBroken
         for status in statuses.sorted(by: { $0.record.name.rawValue < $1.record.name.rawValue }) where picksSessions {
             let record = status.record
             guard inScope(record.name.rawValue) else { continue }
             let owned = containersBySession[record.name.rawValue] ?? []
-            let running = owned.contains { $0.state.isUp } || status.agents.contains { $0.container?.state.isUp == true }
+            let running =
+                owned.contains { $0.state.isUp } || status.agents.contains { $0.container?.state.isUp == true }
             if selection.stoppedOnly && running { continue }
-            if let age = selection.olderThan, inputs.now.timeIntervalSince(max(record.createdAt, record.lastResumedAt ?? record.createdAt)) < age { continue }
-            if selection.fixBroken && ((status.missingAgents.isEmpty && status.staleContainerIDs.isEmpty) || record.isLegacy) { continue }
+            if let age = selection.olderThan,
+                inputs.now.timeIntervalSince(max(record.createdAt, record.lastResumedAt ?? record.createdAt)) < age
+            {
+                continue
+            }
+            if selection.fixBroken
+                && ((status.missingAgents.isEmpty && status.staleContainerIDs.isEmpty) || record.isLegacy)
+            {
+                continue
+            }
             if inputs.launchesUnderWay.contains(record.name) {
                 skipped.append((record.name, "it is being launched"))
                 continue
@@ -79,12 +94,18 @@ enum CleanupPlanner {
                 // Imported from the earlier tool: its containers are not ccorc's to remove unless
                 // the user says so, and dropping the row alone would leave them untracked.
                 guard selection.includeLegacy && record.isLegacy else {
-                    skipped.append((record.name, "its containers were not made by ccorc (\(foreign.map(\.name).joined(separator: ", "))): remove them with `ccdk rm -f`, or add --include-legacy, then run this again"))
+                    skipped.append(
+                        (
+                            record.name,
+                            "its containers were not made by ccorc (\(foreign.map(\.name).joined(separator: ", "))): remove them with `ccdk rm -f`, or add --include-legacy, then run this again"
+                        ))
                     continue
                 }
                 legacyContainers = foreign
             }
-            var item = CleanupPlan.Item(status: status, action: action, containers: owned + legacyContainers, volumes: volumesBySession[record.name.rawValue] ?? [])
+            var item = CleanupPlan.Item(
+                status: status, action: action, containers: owned + legacyContainers,
+                volumes: volumesBySession[record.name.rawValue] ?? [])
             item.legacyContainers = legacyContainers
             items.append(item)
         }
@@ -101,7 +122,8 @@ enum CleanupPlanner {
         }
         return CleanupPlan(
             items: items, orphanContainers: orphanContainers, orphanVolumes: orphanVolumes,
-            unknownNames: selection.names.filter { !registered.contains($0.rawValue) }, skipped: skipped, measuredDisk: inputs.measuredDisk,
+            unknownNames: selection.names.filter { !registered.contains($0.rawValue) }, skipped: skipped,
+            measuredDisk: inputs.measuredDisk,
             damaged: inputs.rows.damaged)
     }
 
@@ -118,7 +140,8 @@ enum CleanupPlanner {
             let image = plan.items[index].status.record.image
             plan.items[index].imageID = imageIDs[image]
             if imageIDs[image] == nil {
-                plan.items[index].blocker = "its image \(image) no longer exists; remove the session with `ccorc cleanup --fix-broken --drop --remove \(plan.items[index].name)`"
+                plan.items[index].blocker =
+                    "its image \(image) no longer exists; remove the session with `ccorc cleanup --fix-broken --drop --remove \(plan.items[index].name)`"
             }
         }
         return plan

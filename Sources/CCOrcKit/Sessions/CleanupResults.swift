@@ -77,8 +77,11 @@ public struct CleanupPlan: Sendable {
         for word in words {
             let bounds = word.split(separator: "-", omittingEmptySubsequences: false).map { Int($0) }
             guard (1...2).contains(bounds.count), let low = bounds.first ?? nil, let high = bounds.last ?? nil,
-                  low >= 1, low <= high, high <= count else {
-                throw SessionError(.invalidArgument, "invalid choice \"\(word)\": give numbers from 1 to \(count), ranges like 3-7, or all")
+                low >= 1, low <= high, high <= count
+            else {
+                throw SessionError(
+                    .invalidArgument,
+                    "invalid choice \"\(word)\": give numbers from 1 to \(count), ranges like 3-7, or all")
             }
             picked.formUnion((low - 1)...(high - 1))
         }

@@ -43,12 +43,16 @@ enum HealthAssessment {
         if facts.launchUnderWay {
             issues.add(.degraded, name, "its launch has not finished", fix: "wait for it")
         } else if record.status == .launching {
-            issues.add(.broken, name, "its launch died before it finished (the launching process is gone)",
-                       fix: "`ccorc cleanup --remove \(name)`, then launch it again")
+            issues.add(
+                .broken, name, "its launch died before it finished (the launching process is gone)",
+                fix: "`ccorc cleanup --remove \(name)`, then launch it again")
         }
-        let containers = status.agents.map { assessContainer($0, of: status, facts: facts, commands: commands, issues: &issues) }
+        let containers = status.agents.map {
+            assessContainer($0, of: status, facts: facts, commands: commands, issues: &issues)
+        }
         let tmux = assessTmux(facts, commands: commands, issues: &issues)
-        return SessionHealth(name: record.name, condition: status.condition, containers: containers, tmux: tmux, issues: issues.sorted)
+        return SessionHealth(
+            name: record.name, condition: status.condition, containers: containers, tmux: tmux, issues: issues.sorted)
     }
 
     /// The commands the fixes name, for one session.
@@ -90,7 +94,9 @@ enum HealthAssessment {
             volumeExists: agent.record.stateVolume.isEmpty ? nil : facts.volumes.contains(agent.record.stateVolume))
 
         guard let summary = agent.container else {
-            issues.add(.broken, container, "container is missing (removed behind ccorc's back)", fix: "`ccorc cleanup --fix-broken \(name)`")
+            issues.add(
+                .broken, container, "container is missing (removed behind ccorc's back)",
+                fix: "`ccorc cleanup --fix-broken \(name)`")
             return health
         }
         if let failure = facts.probeFailures[summary.id] {
@@ -102,40 +108,55 @@ enum HealthAssessment {
         if health.volumeExists == false {
             issues.add(.broken, health.volume, "state volume is missing", fix: recreate)
         } else if health.stateDirectoryExists == false, let directory = health.stateDirectory {
-            issues.add(.broken, container, "state directory \(directory) does not exist", fix: "`ccdk exec \(container) -- mkdir -p \(directory)`")
+            issues.add(
+                .broken, container, "state directory \(directory) does not exist",
+                fix: "`ccdk exec \(container) -- mkdir -p \(directory)`")
         }
         let limit = health.usage?.memoryLimit ?? details.flatMap { $0.memory > 0 ? $0.memory : nil }
         let limitText = limit.map { " of \(ResourceLimits.formatBytes($0))" } ?? ""
         switch summary.state {
         case .running:
             if let details, !record.isLegacy {
-                health.agentProcesses = agentProcesses(probe?.processes ?? [], mainPID: Int32(clamping: details.pid), agentCommand: record.agentCommand)
+                health.agentProcesses = agentProcesses(
+                    probe?.processes ?? [], mainPID: Int32(clamping: details.pid), agentCommand: record.agentCommand)
                 if probe?.usage != nil || !(probe?.processes.isEmpty ?? true) {
                     health.agentRunning = !health.agentProcesses.isEmpty
                 }
             }
             if health.agentRunning == false {
-                issues.add(.broken, container, "agent command `\(SecretMasking.maskCommand(record.agentCommand))` is not running", fix: commands.restart)
+                issues.add(
+                    .broken, container,
+                    "agent command `\(SecretMasking.maskCommand(record.agentCommand))` is not running",
+                    fix: commands.restart)
             }
             if let kills = health.oomKills, kills > 0 {
-                issues.add(.broken, container, "the kernel killed \(kills) process(es) for exceeding the memory limit\(limitText)",
-                           fix: "raise it with `ccdk update \(container) --memory SIZE`, then \(commands.restart)")
+                issues.add(
+                    .broken, container,
+                    "the kernel killed \(kills) process(es) for exceeding the memory limit\(limitText)",
+                    fix: "raise it with `ccdk update \(container) --memory SIZE`, then \(commands.restart)")
             } else if let usage = health.usage, let limit, limit > 0, Double(usage.memoryUsage) >= 0.9 * Double(limit) {
-                issues.add(.degraded, container, "memory use \(ResourceLimits.formatBytes(usage.memoryUsage)) is at \(usage.memoryUsage * 100 / limit)% of its limit\(limitText)",
-                           fix: "`ccdk update \(container) --memory SIZE`")
+                issues.add(
+                    .degraded, container,
+                    "memory use \(ResourceLimits.formatBytes(usage.memoryUsage)) is at \(usage.memoryUsage * 100 / limit)% of its limit\(limitText)",
+                    fix: "`ccdk update \(container) --memory SIZE`")
             }
             if let restarts = health.restartCount, restarts > 0 {
-                issues.add(.degraded, container, "the engine restarted it \(restarts) time(s)", fix: "see `ccdk logs \(container)`")
+                issues.add(
+                    .degraded, container, "the engine restarted it \(restarts) time(s)",
+                    fix: "see `ccdk logs \(container)`")
             }
         case .paused, .restarting:
             issues.add(.degraded, container, "container is \(summary.state.rawValue)", fix: commands.resume)
         case .created, .exited:
             if health.oomKilled == true {
-                issues.add(.broken, container, "the kernel killed it for exceeding the memory limit\(limitText)",
-                           fix: "raise it with `ccdk update \(container) --memory SIZE`, then \(commands.resume)")
+                issues.add(
+                    .broken, container, "the kernel killed it for exceeding the memory limit\(limitText)",
+                    fix: "raise it with `ccdk update \(container) --memory SIZE`, then \(commands.resume)")
             } else if let code = health.exitCode, code != 0 {
-                issues.add(.broken, container, "container exited with status \(code)\(code == 137 ? " (killed: out of memory or SIGKILL)" : "")",
-                           fix: "see `ccdk logs \(container)`, then \(commands.resume)")
+                issues.add(
+                    .broken, container,
+                    "container exited with status \(code)\(code == 137 ? " (killed: out of memory or SIGKILL)" : "")",
+                    fix: "see `ccdk logs \(container)`, then \(commands.resume)")
             } else if !stoppedOnPurpose {
                 issues.add(.degraded, container, "container is stopped", fix: commands.resume)
             }
@@ -150,13 +171,16 @@ enum HealthAssessment {
         let status = facts.status
         let record = status.record
         var tmuxHealth = TmuxHealth(
-            session: record.tmuxSession, present: status.tmux != nil, id: status.tmux?.id, windowCount: status.tmux?.windows ?? 0,
+            session: record.tmuxSession, present: status.tmux != nil, id: status.tmux?.id,
+            windowCount: status.tmux?.windows ?? 0,
             attachedClients: status.tmux?.attached ?? 0, windows: [])
         if status.tmux == nil {
             let running = status.runningCount > 0
             if status.condition != .stopped {
-                issues.add(running ? .broken : .degraded, record.tmuxSession,
-                           running ? "tmux session is gone while its containers run" : "tmux session is closed", fix: commands.resume)
+                issues.add(
+                    running ? .broken : .degraded, record.tmuxSession,
+                    running ? "tmux session is gone while its containers run" : "tmux session is closed",
+                    fix: commands.resume)
             }
             return tmuxHealth
         }
@@ -169,20 +193,27 @@ enum HealthAssessment {
             let matched = windows.present.first { $0.agent.role == agent.record.role }?.window
             let pane = matched.flatMap { window in panes.first { $0.windowID == window.id } }
             var window = WindowHealth(
-                role: agent.record.role, window: windowName, present: pane != nil, paneID: pane?.id, paneDead: pane?.isDead,
+                role: agent.record.role, window: windowName, present: pane != nil, paneID: pane?.id,
+                paneDead: pane?.isDead,
                 exitStatus: pane?.exitStatus, currentCommand: pane?.currentCommand, runsAgentShell: nil)
             if let pane {
                 window.runsAgentShell = runsAgentShell(pane, container: agent.record.containerName, facts: facts)
                 if pane.isDead {
-                    issues.add(.broken, "window \(windowName)", "pane is dead" + (pane.exitStatus.map { " (exit status \($0))" } ?? ""), fix: commands.restart)
+                    issues.add(
+                        .broken, "window \(windowName)",
+                        "pane is dead" + (pane.exitStatus.map { " (exit status \($0))" } ?? ""), fix: commands.restart)
                 } else if window.runsAgentShell == false {
-                    issues.add(.broken, "window \(windowName)", "pane runs `\(pane.currentCommand)`, not the agent's `ccdk shell`", fix: commands.restart)
+                    issues.add(
+                        .broken, "window \(windowName)",
+                        "pane runs `\(pane.currentCommand)`, not the agent's `ccdk shell`", fix: commands.restart)
                 }
             } else {
                 // A container that stops ends its window's shell: then the window is part of
                 // the same ordinary step back, not a failure of its own.
                 let severity: HealthVerdict = agent.state == "running" ? .broken : .degraded
-                issues.add(severity, "window \(windowName)", "window is missing (closed, or its agent shell ended)", fix: commands.resume)
+                issues.add(
+                    severity, "window \(windowName)", "window is missing (closed, or its agent shell ended)",
+                    fix: commands.resume)
             }
             tmuxHealth.windows.append(window)
         }
@@ -201,14 +232,17 @@ enum HealthAssessment {
     /// The exit code in a listed container's status text, `Exited (137) 5 minutes ago`.
     static func exitCode(_ container: ContainerSummary) -> Int? {
         guard container.state == .exited, let open = container.status.firstIndex(of: "("),
-              let close = container.status[open...].firstIndex(of: ")") else { return nil }
+            let close = container.status[open...].firstIndex(of: ")")
+        else { return nil }
         return Int(container.status[container.status.index(after: open)..<close])
     }
 
     /// The processes that run the agent command: outside the tree of the container's main
     /// process (the keep-alive and its children), whose command line is `sh -c AGENT_COMMAND` or
     /// the agent command's program (which `sh -c` execs into).
-    static func agentProcesses(_ processes: [ContainerProcess], mainPID: Int32, agentCommand: String) -> [ContainerProcess] {
+    static func agentProcesses(
+        _ processes: [ContainerProcess], mainPID: Int32, agentCommand: String
+    ) -> [ContainerProcess] {
         var mainTree: Set<Int32> = [mainPID]
         var grew = true
         while grew {
@@ -221,14 +255,17 @@ enum HealthAssessment {
         var words = agentCommand.split(separator: " ").map(String.init)
         if words.first == "exec" { words.removeFirst() }
         // Inline assignments (`ANTHROPIC_API_KEY=... claude`) are the shell's; the program follows them.
-        while let first = words.first, let equals = first.firstIndex(of: "="), first[..<equals].first.map({ $0.isLetter || $0 == "_" }) == true,
-              first[..<equals].allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") }) {
+        while let first = words.first, let equals = first.firstIndex(of: "="),
+            first[..<equals].first.map({ $0.isLetter || $0 == "_" }) == true,
+            first[..<equals].allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") })
+        {
             words.removeFirst()
         }
         let program = words.first.map { Path.lastComponent($0) }
         return processes.filter { process in
             guard !mainTree.contains(process.pid), let first = process.commandLine.first else { return false }
-            return process.commandLine == ["sh", "-c", agentCommand] || process.commandLine == ["/bin/sh", "-c", agentCommand]
+            return process.commandLine == ["sh", "-c", agentCommand]
+                || process.commandLine == ["/bin/sh", "-c", agentCommand]
                 || Path.lastComponent(first) == program
         }
     }

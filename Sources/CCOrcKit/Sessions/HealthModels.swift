@@ -166,7 +166,8 @@ public struct HealthReport: Sendable {
         var result: [String: Double] = [:]
         for session in sessions {
             for container in session.containers {
-                guard let now = container.usage?.cpuUsageNanoseconds, let then = before[container.name], now >= then else { continue }
+                guard let now = container.usage?.cpuUsageNanoseconds, let then = before[container.name], now >= then
+                else { continue }
                 result[container.name] = Double(now - then) / 1e9 / interval * 100
             }
         }
@@ -184,4 +185,3 @@ public enum HealthCheckDepth: Sendable {
     /// status text, their state directory from their volume).
     case bounded
 }
-

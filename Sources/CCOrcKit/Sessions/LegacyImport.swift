@@ -55,11 +55,15 @@ public enum LegacyRegistry {
     /// The files `import --legacy` reads without a path: those of `team_contexts.json` and
     /// `sessions.json` that exist, the newer first so that its entry wins a name both have.
     /// - Throws: `LegacyImportError` when neither exists.
-    public static func defaultPaths(environment: [String: String] = ProcessEnvironment.current) throws(LegacyImportError) -> [String] {
+    public static func defaultPaths(
+        environment: [String: String] = ProcessEnvironment.current
+    ) throws(LegacyImportError) -> [String] {
         let candidates = [defaultContextsPath(environment: environment), defaultPath(environment: environment)]
         let present = candidates.filter(fileExists)
         guard !present.isEmpty else {
-            throw LegacyImportError(description: "cannot read \(candidates[1]) or \(candidates[0]): neither exists (name the file to import)")
+            throw LegacyImportError(
+                description:
+                    "cannot read \(candidates[1]) or \(candidates[0]): neither exists (name the file to import)")
         }
         return present
     }
@@ -82,7 +86,10 @@ public enum LegacyRegistry {
         /// The command each recreated agent runs.
         var agentCommand: String
 
-        init(containers: [ContainerSummary], recreateImage: Result<AgentImage, SessionError>?, networkMode: String?, agentCommand: String) {
+        init(
+            containers: [ContainerSummary], recreateImage: Result<AgentImage, SessionError>?, networkMode: String?,
+            agentCommand: String
+        ) {
             byName = Dictionary(containers.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
             var byContext: [String: [ContainerSummary]] = [:]
             for container in containers where container.labels[LegacyLabels.schema] != nil {
@@ -119,7 +126,9 @@ public enum LegacyRegistry {
     /// left becomes a row of ccorc's own (`recreatedOrigin`): containers `NAME-ROLE` with state
     /// volumes, recorded but not yet created, for `cleanup --fix-broken` to create. Any other
     /// entry becomes a legacy row, whose containers are matched by name and never relabelled.
-    static func record(key: String, entry: JSONValue, format: Format, engine: EngineView) throws(EntryError) -> SessionRecord {
+    static func record(
+        key: String, entry: JSONValue, format: Format, engine: EngineView
+    ) throws(EntryError) -> SessionRecord {
         guard entry.object != nil else { throw EntryError("is not an object") }
         let rawName = sessionName(key: key, entry: entry, format: format)
         guard let name = SessionName(rawValue: rawName) else {
@@ -129,12 +138,16 @@ public enum LegacyRegistry {
         guard !tmuxSession.isEmpty, !tmuxSession.contains("."), !tmuxSession.contains(":") else {
             throw EntryError("has an invalid tmux session name \(tmuxSession.debugDescription)")
         }
-        guard let agentEntries = entry["agents"]?.array, !agentEntries.isEmpty else { throw EntryError("lists no agents") }
+        guard let agentEntries = entry["agents"]?.array, !agentEntries.isEmpty else {
+            throw EntryError("lists no agents")
+        }
         var agents: [AgentRecord] = []
         var found: [ContainerSummary] = []
         for (index, agent) in agentEntries.enumerated() {
             guard let rawRole = agent["name"]?.string, let role = AgentRole(rawValue: rawRole) else {
-                throw EntryError("has an agent with an invalid name \((agent["name"]?.string ?? "(none)").debugDescription) (\(AgentRole.rule))")
+                throw EntryError(
+                    "has an agent with an invalid name \((agent["name"]?.string ?? "(none)").debugDescription) (\(AgentRole.rule))"
+                )
             }
             if agents.contains(where: { $0.role == role }) { throw EntryError("lists agent \(role) twice") }
             var container = agent["container"]?.string.flatMap { $0.isEmpty ? nil : $0 }
@@ -147,16 +160,21 @@ public enum LegacyRegistry {
             } else if let named = engine.byName[container!] {
                 found.append(named)
             }
-            agents.append(AgentRecord(
-                role: role, containerName: container ?? SessionManager.containerName(name, role), containerID: nil, stateVolume: "",
-                model: agent["model"]?.string, tmuxWindow: nil, position: Int(agent["pane_index"]?.int ?? Int64(index))))
+            agents.append(
+                AgentRecord(
+                    role: role, containerName: container ?? SessionManager.containerName(name, role), containerID: nil,
+                    stateVolume: "",
+                    model: agent["model"]?.string, tmuxWindow: nil,
+                    position: Int(agent["pane_index"]?.int ?? Int64(index))))
         }
         let created = date(entry["created_at"]) ?? Date(timeIntervalSince1970: 0)
         let updated = date(entry["updated_at"]) ?? created
         let settings = entry["orchestrator_config"] ?? .null
         let namesContainers = agentEntries.contains { $0["container"]?.string?.isEmpty == false }
         if format == .teamContexts && found.isEmpty && !namesContainers {
-            return try recreatedRecord(name: name, tmuxSession: tmuxSession, created: created, updated: updated, entry: entry, agents: agents, engine: engine)
+            return try recreatedRecord(
+                name: name, tmuxSession: tmuxSession, created: created, updated: updated, entry: entry, agents: agents,
+                engine: engine)
         }
         let image = settings["image"]?.string ?? found.first?.image ?? ""
         return SessionRecord(
@@ -169,12 +187,14 @@ public enum LegacyRegistry {
     /// it (containers `NAME-ROLE`, state volumes `NAME-ROLE-state`, the image's state directory),
     /// with no container IDs, so that `cleanup --fix-broken` creates its containers.
     private static func recreatedRecord(
-        name: SessionName, tmuxSession: String, created: Date, updated: Date, entry: JSONValue, agents: [AgentRecord], engine: EngineView
+        name: SessionName, tmuxSession: String, created: Date, updated: Date, entry: JSONValue, agents: [AgentRecord],
+        engine: EngineView
     ) throws(EntryError) -> SessionRecord {
         let image: AgentImage
         switch engine.recreateImage {
         case .success(let found): image = found
-        case .failure(let error): throw EntryError("has no containers left, and the image to recreate them from is missing: \(error.message)")
+        case .failure(let error):
+            throw EntryError("has no containers left, and the image to recreate them from is missing: \(error.message)")
         case nil: throw EntryError("has no containers left, and no image was given to recreate them from")
         }
         var config = SessionManager.launchConfig(image).object ?? [:]

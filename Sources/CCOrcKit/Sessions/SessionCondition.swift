@@ -1,4 +1,3 @@
-
 /// What a session is, in one word: the STATUS column of `ccorc list`, the `"condition"` of its
 /// JSON, and what `health` starts from to tell a session stopped on purpose from one partly down.
 public enum SessionCondition: String, Sendable, CaseIterable {
@@ -27,7 +26,9 @@ public enum SessionCondition: String, Sendable, CaseIterable {
     /// `ccdk stop` of one agent or a closed tmux session leaves the two sides disagreeing. A
     /// paused or restarting container is neither running nor stopped, so it makes the session
     /// partly running.
-    public static func decide(registryStatus: SessionRecord.Status, agentStates: [String], tmuxPresent: Bool) -> SessionCondition {
+    public static func decide(
+        registryStatus: SessionRecord.Status, agentStates: [String], tmuxPresent: Bool
+    ) -> SessionCondition {
         if registryStatus == .launching { return .launching }
         if agentStates.contains("missing") { return .broken }
         if tmuxPresent && agentStates.allSatisfy({ $0 == "running" }) { return .running }
@@ -39,6 +40,7 @@ public enum SessionCondition: String, Sendable, CaseIterable {
 extension SessionStatus {
     /// The session's condition (see `SessionCondition.decide`).
     public var condition: SessionCondition {
-        SessionCondition.decide(registryStatus: record.status, agentStates: agents.map(\.state), tmuxPresent: tmux != nil)
+        SessionCondition.decide(
+            registryStatus: record.status, agentStates: agents.map(\.state), tmuxPresent: tmux != nil)
     }
 }

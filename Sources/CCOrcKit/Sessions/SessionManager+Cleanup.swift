@@ -13,17 +13,22 @@ extension SessionManager {
     /// Works out what `cleanup` would do for `selection`; changes nothing.
     /// - Parameter measureDisk: also ask the engine for the containers' writable-layer sizes
     ///   (slower: the engine walks each layer).
-    public func planCleanup(_ selection: CleanupSelection, measureDisk: Bool = false, now: Date = Date()) async throws -> CleanupPlan {
+    public func planCleanup(
+        _ selection: CleanupSelection, measureDisk: Bool = false, now: Date = Date()
+    ) async throws -> CleanupPlan {
         let filters = ["label": [OwnershipLabels.session]]
         let rows = try registry.rows()
         // Sessions imported from the legacy registry run in containers ccorc never labelled.
         let hasLegacy = rows.sessions.contains(where: \.isLegacy)
-        async let containerList = engine.listContainers(all: true, filters: hasLegacy ? [:] : filters, size: measureDisk)
+        async let containerList = engine.listContainers(
+            all: true, filters: hasLegacy ? [:] : filters, size: measureDisk)
         async let volumeList = engine.listVolumes(filters: filters)
         async let tmuxList = tmux.listSessions()
         let inputs = CleanupInputs(
-            rows: rows, containers: try await containerList, volumes: try await volumeList, tmuxSessions: try await tmuxList,
-            launchesUnderWay: Set(rows.sessions.filter { $0.launchIsUnderWay(now: now) }.map(\.name)), now: now, measuredDisk: measureDisk)
+            rows: rows, containers: try await containerList, volumes: try await volumeList,
+            tmuxSessions: try await tmuxList,
+            launchesUnderWay: Set(rows.sessions.filter { $0.launchIsUnderWay(now: now) }.map(\.name)), now: now,
+            measuredDisk: measureDisk)
         let plan = CleanupPlanner.plan(selection, from: inputs)
         var imageIDs: [String: String] = [:]
         for image in CleanupPlanner.imagesToLookUp(plan) { imageIDs[image] = try await engine.imageID(image) }
@@ -42,11 +47,14 @@ extension SessionManager {
         _ plan: CleanupPlan, keepVolumes: Bool = false, jobs: Int = SessionManager.defaultCleanupJobs,
         control: CleanupControl = CleanupControl(), progress: (@Sendable (CleanupProgress) -> Void)? = nil
     ) async -> CleanupReport {
-        let run = CleanupRun(total: plan.items.count + plan.orphanContainers.count + plan.orphanVolumes.count, progress: progress)
+        let run = CleanupRun(
+            total: plan.items.count + plan.orphanContainers.count + plan.orphanVolumes.count, progress: progress)
         let requests = EngineRequests(limiter: AsyncLimiter(width: jobs), control: control)
         let finisher = SessionFinisher(registry: registry, run: run)
         let removals = plan.items.filter { $0.action == .remove && $0.status.tmux != nil }
-        let tmuxFailures = control.isStopped || removals.isEmpty ? [:] : await closeTmuxFirst(removals.map(\.status.record.tmuxSession))
+        let tmuxFailures =
+            control.isStopped || removals.isEmpty
+            ? [:] : await closeTmuxFirst(removals.map(\.status.record.tmuxSession))
 
         // Enough sessions under way that the limiter, not a slow session, sets the pace (and no
         // overflow for an absurd `jobs`).
@@ -59,8 +67,10 @@ extension SessionManager {
             case .remove:
                 let tmuxSession = item.status.record.tmuxSession
                 if item.status.tmux != nil, let message = tmuxFailures[tmuxSession] {
-                    return run.finish(CleanupResult(
-                        subject: .session, name: item.name.rawValue, outcome: .failed("closing tmux session \(tmuxSession): \(message)")))
+                    return run.finish(
+                        CleanupResult(
+                            subject: .session, name: item.name.rawValue,
+                            outcome: .failed("closing tmux session \(tmuxSession): \(message)")))
                 }
                 let result = await self.dismantle(item, index: index, keepVolumes: keepVolumes, requests: requests)
                 if case .removed = result.outcome {
@@ -81,31 +91,49 @@ extension SessionManager {
             do {
                 let records = try registry.allSessions()
                 let claims = SessionClaims(records)
-                func isOrphan(_ subject: CleanupResult.Subject, _ stray: (id: String, name: String, labels: [String: String])) -> Bool {
-                    subject == .container ? claims.isOrphan(stray.labels, container: stray.name) : claims.isOrphan(stray.labels, volume: stray.name)
+                func isOrphan(
+                    _ subject: CleanupResult.Subject, _ stray: (id: String, name: String, labels: [String: String])
+                ) -> Bool {
+                    subject == .container
+                        ? claims.isOrphan(stray.labels, container: stray.name)
+                        : claims.isOrphan(stray.labels, volume: stray.name)
                 }
-                for (subject, strays) in [(CleanupResult.Subject.container, orphanContainers), (.volume, orphanVolumes)] {
+                for (subject, strays) in [
+                    (CleanupResult.Subject.container, orphanContainers), (.volume, orphanVolumes),
+                ] {
                     for stray in strays where !isOrphan(subject, stray) {
                         let owner = stray.labels[OwnershipLabels.session] ?? ""
-                        run.finish(CleanupResult(subject: subject, name: stray.name, outcome: .skipped("session \(owner) was registered after the plan was made")))
+                        run.finish(
+                            CleanupResult(
+                                subject: subject, name: stray.name,
+                                outcome: .skipped("session \(owner) was registered after the plan was made")))
                     }
                 }
                 orphanContainers.removeAll { !isOrphan(.container, $0) }
                 orphanVolumes.removeAll { !isOrphan(.volume, $0) }
             } catch {
-                for (subject, strays) in [(CleanupResult.Subject.container, orphanContainers), (.volume, orphanVolumes)] {
+                for (subject, strays) in [
+                    (CleanupResult.Subject.container, orphanContainers), (.volume, orphanVolumes),
+                ] {
                     for stray in strays {
-                        run.finish(CleanupResult(subject: subject, name: stray.name, outcome: .failed("reading the registry before removing orphans: \(error)")))
+                        run.finish(
+                            CleanupResult(
+                                subject: subject, name: stray.name,
+                                outcome: .failed("reading the registry before removing orphans: \(error)")))
                     }
                 }
                 orphanContainers = []
                 orphanVolumes = []
             }
         }
-        await removeStrays(orphanContainers.map { ($0.id, $0.name) }, as: .container, jobs: jobs, requests: requests, run: run) {
+        await removeStrays(
+            orphanContainers.map { ($0.id, $0.name) }, as: .container, jobs: jobs, requests: requests, run: run
+        ) {
             try await self.engine.removeContainer($0, force: true, volumes: true)
         }
-        await removeStrays(orphanVolumes.map { ($0.id, $0.name) }, as: .volume, jobs: jobs, requests: requests, run: run) {
+        await removeStrays(
+            orphanVolumes.map { ($0.id, $0.name) }, as: .volume, jobs: jobs, requests: requests, run: run
+        ) {
             try await self.engine.removeVolume($0, force: true)
         }
         return run.report(interrupted: control.isStopped && run.hasSkips)
@@ -113,15 +141,17 @@ extension SessionManager {
 
     /// Removes orphaned containers or volumes, each `(id, name)` a result of its own.
     private func removeStrays(
-        _ strays: [(id: String, name: String)], as subject: CleanupResult.Subject, jobs: Int, requests: EngineRequests, run: CleanupRun,
+        _ strays: [(id: String, name: String)], as subject: CleanupResult.Subject, jobs: Int, requests: EngineRequests,
+        run: CleanupRun,
         _ remove: @escaping @Sendable (String) async throws -> Void
     ) async {
         _ = await forEachConcurrently(strays, width: jobs) { stray in
             do {
                 try await requests.run { try await remove(stray.id) }
-                run.finish(CleanupResult(
-                    subject: subject, name: stray.name, outcome: .removed,
-                    containersRemoved: subject == .container ? 1 : 0, volumesRemoved: subject == .volume ? 1 : 0))
+                run.finish(
+                    CleanupResult(
+                        subject: subject, name: stray.name, outcome: .removed,
+                        containersRemoved: subject == .container ? 1 : 0, volumesRemoved: subject == .volume ? 1 : 0))
             } catch {
                 run.finish(CleanupResult(subject: subject, name: stray.name, outcome: CleanupResult.Outcome(error)))
             }
@@ -130,15 +160,21 @@ extension SessionManager {
 
     /// Removes a session's containers, then its volumes. `.removed` means both are gone and the
     /// tmux session and registry row may go.
-    private func dismantle(_ item: CleanupPlan.Item, index: Int, keepVolumes: Bool, requests: EngineRequests) async -> CleanupResult {
+    private func dismantle(
+        _ item: CleanupPlan.Item, index: Int, keepVolumes: Bool, requests: EngineRequests
+    ) async -> CleanupResult {
         let name = item.name.rawValue
         let containerErrors = await forEachConcurrently(item.containers, width: item.containers.count) { container in
-            try await requests.run(for: index) { try await self.engine.removeContainer(container.id, force: true, volumes: true) }
+            try await requests.run(for: index) {
+                try await self.engine.removeContainer(container.id, force: true, volumes: true)
+            }
         }
         let removedContainers = containerErrors.filter { $0.error == nil }.count
         if let failure = containerErrors.first(where: { $0.error != nil }) {
-            return CleanupResult(subject: .session, name: name, outcome: CleanupResult.Outcome(failure.error!, doing: "removing container \(failure.item.name)"),
-                                 containersRemoved: removedContainers)
+            return CleanupResult(
+                subject: .session, name: name,
+                outcome: CleanupResult.Outcome(failure.error!, doing: "removing container \(failure.item.name)"),
+                containersRemoved: removedContainers)
         }
         var removedVolumes = 0
         if !keepVolumes {
@@ -147,21 +183,29 @@ extension SessionManager {
             }
             removedVolumes = volumeErrors.filter { $0.error == nil }.count
             if let failure = volumeErrors.first(where: { $0.error != nil }) {
-                return CleanupResult(subject: .session, name: name, outcome: CleanupResult.Outcome(failure.error!, doing: "removing volume \(failure.item)"),
-                                     containersRemoved: removedContainers, volumesRemoved: removedVolumes)
+                return CleanupResult(
+                    subject: .session, name: name,
+                    outcome: CleanupResult.Outcome(failure.error!, doing: "removing volume \(failure.item)"),
+                    containersRemoved: removedContainers, volumesRemoved: removedVolumes)
             }
         }
-        return CleanupResult(subject: .session, name: name, outcome: .removed, containersRemoved: removedContainers, volumesRemoved: removedVolumes)
+        return CleanupResult(
+            subject: .session, name: name, outcome: .removed, containersRemoved: removedContainers,
+            volumesRemoved: removedVolumes)
     }
 
     /// Recreates a broken session's missing containers from its registry entry, each with its
     /// named state volume (created again if that is gone too), and records their IDs.
     private func repair(_ item: CleanupPlan.Item, requests: EngineRequests) async -> CleanupResult {
         let record = item.status.record
-        func failed(_ message: String) -> CleanupResult { CleanupResult(subject: .session, name: record.name.rawValue, outcome: .failed(message)) }
+        func failed(_ message: String) -> CleanupResult {
+            CleanupResult(subject: .session, name: record.name.rawValue, outcome: .failed(message))
+        }
         if let blocker = item.blocker { return failed("cannot repair: \(blocker)") }
         let mounts: [MountSpec]
-        do { mounts = try record.mounts.map(MountSpec.init(parsing:)) } catch { return failed("cannot repair: \(error)") }
+        do { mounts = try record.mounts.map(MountSpec.init(parsing:)) } catch {
+            return failed("cannot repair: \(error)")
+        }
         let stateDirectory = record.stateDirectory
         let notes = Mutex<[String]>([])
         let recreated = Mutex<[String: String]>([:])
@@ -173,9 +217,12 @@ extension SessionManager {
             // The state volume and the image's volumes: each made again (empty) if it is gone
             // too, so that the engine does not make it unlabelled.
             for volume in self.agentVolumes(record, agent) where !existingVolumes.contains(volume.name) {
-                let created = try await requests.run(absentIsDone: false) { try await self.createVolumeIfAbsent(volume.name, labels: volume.labels) }
+                let created = try await requests.run(absentIsDone: false) {
+                    try await self.createVolumeIfAbsent(volume.name, labels: volume.labels)
+                }
                 if created == true, volume.name == agent.stateVolume {
-                    note = "\(agent.containerName) recreated with a new, empty state volume: its \(stateDirectory) is lost"
+                    note =
+                        "\(agent.containerName) recreated with a new, empty state volume: its \(stateDirectory) is lost"
                 } else if created == true {
                     note += "; its volume \(volume.name) was gone and is new and empty"
                 }
@@ -206,7 +253,8 @@ extension SessionManager {
                 subject: .session, name: record.name.rawValue,
                 outcome: CleanupResult.Outcome(failure.error!, doing: "recreating \(failure.item.containerName)"))
         }
-        return CleanupResult(subject: .session, name: record.name.rawValue, outcome: .repaired(notes: notes.withLock { $0 }.sorted()))
+        return CleanupResult(
+            subject: .session, name: record.name.rawValue, outcome: .repaired(notes: notes.withLock { $0 }.sorted()))
     }
 }
 
@@ -228,7 +276,9 @@ struct EngineRequests: Sendable {
     /// `absentIsDone` (a removal), a "no such container/volume" reply is success (nil), and so is
     /// one that only says the same removal is already in progress (left over from an interrupted
     /// cleanup, say): the request is repeated, outside the slot, until it finds the thing gone.
-    func run<Result: Sendable>(for item: Int = 0, absentIsDone: Bool = true, _ body: () async throws -> Result) async throws -> Result? {
+    func run<Result: Sendable>(
+        for item: Int = 0, absentIsDone: Bool = true, _ body: () async throws -> Result
+    ) async throws -> Result? {
         // Counted from the first "in progress" reply, not from the wait for a slot.
         var deadline: ContinuousClock.Instant?
         while true {
@@ -285,9 +335,11 @@ private final class CleanupRun: Sendable {
             state.results.append(result)
             state.containersRemoved += result.containersRemoved
             if case .skipped = result.outcome { state.skipped = true }
-            progress?(CleanupProgress(
-                latest: result, finished: state.results.count, total: total, containersRemoved: state.containersRemoved,
-                elapsed: Date().timeIntervalSince(started)))
+            progress?(
+                CleanupProgress(
+                    latest: result, finished: state.results.count, total: total,
+                    containersRemoved: state.containersRemoved,
+                    elapsed: Date().timeIntervalSince(started)))
         }
     }
 
@@ -300,7 +352,9 @@ private final class CleanupRun: Sendable {
     var hasSkips: Bool { state.withLock { $0.skipped } }
 
     func report(interrupted: Bool) -> CleanupReport {
-        CleanupReport(results: state.withLock { $0.results }, interrupted: interrupted, elapsed: Date().timeIntervalSince(started))
+        CleanupReport(
+            results: state.withLock { $0.results }, interrupted: interrupted, elapsed: Date().timeIntervalSince(started)
+        )
     }
 }
 

@@ -49,7 +49,8 @@ extension SessionManager {
         var volumes: [String: Volume] = [:]
         for volume in try await volumeList { volumes[volume.name] = volume }
         let details = Mutex<[String: ContainerDetails]>([:])
-        let failures = await forEachConcurrently(statuses.flatMap { $0.agents.compactMap(\.container?.id) }, width: 32) { id in
+        let failures = await forEachConcurrently(statuses.flatMap { $0.agents.compactMap(\.container?.id) }, width: 32)
+        { id in
             let detail = try await self.engine.inspectContainer(id)
             details.withLock { $0[id] = detail }
         }

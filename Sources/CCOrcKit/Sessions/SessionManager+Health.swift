@@ -63,10 +63,14 @@ extension SessionManager {
             let sessionPanes = panes[status.record.tmuxSession] ?? []
             // A legacy session's panes are not judged (ccorc does not manage them).
             var commandLines: [Int32: [String]] = [:]
-            for pane in sessionPanes where !status.record.isLegacy { commandLines[pane.pid] = HostProcesses.commandLine(pane.pid) }
-            return HealthAssessment.assess(HealthFacts(
-                status: status, probes: probed, probeFailures: failures, volumes: volumeNames, panes: sessionPanes,
-                launchUnderWay: status.record.launchIsUnderWay(), paneCommandLines: commandLines, shellCommand: shellCommand))
+            for pane in sessionPanes where !status.record.isLegacy {
+                commandLines[pane.pid] = HostProcesses.commandLine(pane.pid)
+            }
+            return HealthAssessment.assess(
+                HealthFacts(
+                    status: status, probes: probed, probeFailures: failures, volumes: volumeNames, panes: sessionPanes,
+                    launchUnderWay: status.record.launchIsUnderWay(), paneCommandLines: commandLines,
+                    shellCommand: shellCommand))
         }
         return HealthReport(checkedAt: checkedAt, sessions: sessions, engineRequests: requests.withLock { $0 })
     }
@@ -131,9 +135,10 @@ extension SessionManager {
         guard !present.isEmpty else { return [:] }
         let replies: [TmuxReply]
         do {
-            replies = try await tmux.run(present.map {
-                TmuxCommandLine("list-panes", "-s", "-t", TmuxTarget.session($0).rawValue, "-F", TmuxFormats.pane)
-            })
+            replies = try await tmux.run(
+                present.map {
+                    TmuxCommandLine("list-panes", "-s", "-t", TmuxTarget.session($0).rawValue, "-F", TmuxFormats.pane)
+                })
         } catch let error as TmuxError where error.code == .serverNotRunning {
             return [:]  // the server went away since it was listed
         }
@@ -162,7 +167,9 @@ extension SessionManager {
                 // A remote engine: its cgroups are not here.
                 requests.withLock { $0 += 2 }
                 probe.usage = try? await engine.oneShotStats(details.id)
-                probe.processes = (try? await engine.top(details.id, psArguments: "-o pid,ppid,args")).map(HostProcesses.processes) ?? []
+                probe.processes =
+                    (try? await engine.top(details.id, psArguments: "-o pid,ppid,args")).map(HostProcesses.processes)
+                    ?? []
             }
         }
         if let stateDirectory {
@@ -171,7 +178,9 @@ extension SessionManager {
                 probe.stateDirectoryExists = directoryExists(root + stateDirectory)
             } else {
                 requests.withLock { $0 += 1 }
-                probe.stateDirectoryExists = (try? await engine.pathStat(details.id, path: stateDirectory)).map { $0?.isDirectory == true }
+                probe.stateDirectoryExists = (try? await engine.pathStat(details.id, path: stateDirectory)).map {
+                    $0?.isDirectory == true
+                }
             }
         }
         return probe
@@ -198,7 +207,9 @@ enum HostProcesses {
     static func processes(_ list: ProcessList) -> [ContainerProcess] {
         list.processes.compactMap { row in
             guard row.count >= 3, let pid = Int32(row[0]), let parent = Int32(row[1]) else { return nil }
-            return ContainerProcess(pid: pid, parentPID: parent, commandLine: row[2...].joined(separator: " ").split(separator: " ").map(String.init))
+            return ContainerProcess(
+                pid: pid, parentPID: parent,
+                commandLine: row[2...].joined(separator: " ").split(separator: " ").map(String.init))
         }
     }
 

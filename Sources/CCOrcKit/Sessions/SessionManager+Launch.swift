@@ -8,7 +8,9 @@ extension SessionManager {
     ///
     /// - Parameter control: stopped (Ctrl-C), the launch stops at its next step, undoes what it
     ///   made and throws `SessionError(.interrupted)`.
-    public func launch(_ name: SessionName, options: LaunchOptions, control: StopControl? = nil) async throws -> SessionRecord {
+    public func launch(
+        _ name: SessionName, options: LaunchOptions, control: StopControl? = nil
+    ) async throws -> SessionRecord {
         try options.validate()
         let mounts = try options.mounts.map(MountSpec.init(parsing:))
         let image = try await agentImage(options.image, stateDirectory: options.stateDirectory, mounts: mounts)
@@ -16,11 +18,15 @@ extension SessionManager {
     }
 
     /// `launch(_:options:control:)` with the image already looked up, as a bulk launch does once for all.
-    func launch(_ name: SessionName, options: LaunchOptions, image: AgentImage, control: StopControl? = nil) async throws -> SessionRecord {
+    func launch(
+        _ name: SessionName, options: LaunchOptions, image: AgentImage, control: StopControl? = nil
+    ) async throws -> SessionRecord {
         let mounts = try options.mounts.map(MountSpec.init(parsing:))
         var record = Self.launchRecord(name, options: options, image: image, launchedBy: ProcessIdentity.current)
         let agents = record.agents
-        if control?.isStopped == true { throw SessionError(.interrupted, "launch \(name): interrupted; nothing was made") }
+        if control?.isStopped == true {
+            throw SessionError(.interrupted, "launch \(name): interrupted; nothing was made")
+        }
         do {
             try registry.claim(record)
         } catch {
@@ -28,7 +34,10 @@ extension SessionManager {
             if error.code == .alreadyExists {
                 let existing = try? registry.session(named: name)
                 if let existing, existing.status == .launching, !existing.launchIsUnderWay() {
-                    throw SessionError(.alreadyExists, "session \(name) already exists: its launch died before it finished; remove it with `ccorc cleanup --remove \(name)`, then launch again")
+                    throw SessionError(
+                        .alreadyExists,
+                        "session \(name) already exists: its launch died before it finished; remove it with `ccorc cleanup --remove \(name)`, then launch again"
+                    )
                 }
                 throw SessionError(.alreadyExists, "session \(name) already exists")
             }
@@ -41,20 +50,27 @@ extension SessionManager {
         let made = Mutex<(containers: [String: String], volumes: [String], tmux: Bool)>(([:], [], false))
         do {
             if !options.force, try await tmux.hasSession(name.rawValue) {
-                throw SessionError(.tmuxConflict, "tmux session \(name) already exists: attach with `tmux attach -t \(name)`, or pass --force to replace it")
+                throw SessionError(
+                    .tmuxConflict,
+                    "tmux session \(name) already exists: attach with `tmux attach -t \(name)`, or pass --force to replace it"
+                )
             }
-            try step("preparing tmux", at: .launchPrepareTmux, stop: control) { try self.tmux.server.prepareSocketDirectory() }
+            try step("preparing tmux", at: .launchPrepareTmux, stop: control) {
+                try self.tmux.server.prepareSocketDirectory()
+            }
             let claimed = record
             try await step("creating the volumes", at: .launchVolumes, stop: control) {
                 try await self.fanOut(agents) { agent in
-                    for volume in self.agentVolumes(claimed, agent) where try await self.createVolumeIfAbsent(volume.name, labels: volume.labels) {
+                    for volume in self.agentVolumes(claimed, agent)
+                    where try await self.createVolumeIfAbsent(volume.name, labels: volume.labels) {
                         made.withLock { $0.volumes.append(volume.name) }
                     }
                 }
             }
             try await step("creating the containers", at: .launchContainers, stop: control) {
                 try await self.fanOut(agents) { agent in
-                    let id = try await self.engine.createContainer(self.containerSpec(claimed, agent, mounts: mounts, imageID: image.id))
+                    let id = try await self.engine.createContainer(
+                        self.containerSpec(claimed, agent, mounts: mounts, imageID: image.id))
                     made.withLock { $0.containers[agent.containerName] = id }
                 }
             }
@@ -67,7 +83,9 @@ extension SessionManager {
             }
             let started = record
             try await step("creating the tmux session", at: .launchTmuxSession, stop: control) {
-                if options.force, try await self.tmux.hasSession(name.rawValue) { try await self.tmux.killSession(name.rawValue) }
+                if options.force, try await self.tmux.hasSession(name.rawValue) {
+                    try await self.tmux.killSession(name.rawValue)
+                }
                 try await self.openTmux(started, windowFault: .launchTmuxWindow) { made.withLock { $0.tmux = true } }
             }
             record.status = .ready
@@ -76,14 +94,20 @@ extension SessionManager {
             try step("committing the registry entry", at: .launchCommit) { try self.registry.commit(ready) }
             return record
         } catch {
-            let (createdContainers, createdVolumes, createdTmux) = made.withLock { (Array($0.containers.values), $0.volumes, $0.tmux) }
+            let (createdContainers, createdVolumes, createdTmux) = made.withLock {
+                (Array($0.containers.values), $0.volumes, $0.tmux)
+            }
             // tmux first: its windows run shells into the containers about to go.
             if createdTmux { try? await tmux.killSession(name.rawValue) }
-            _ = await forEachConcurrently(createdContainers) { try await self.engine.removeContainer($0, force: true, volumes: true) }
+            _ = await forEachConcurrently(createdContainers) {
+                try await self.engine.removeContainer($0, force: true, volumes: true)
+            }
             _ = await forEachConcurrently(createdVolumes) { try await self.engine.removeVolume($0, force: true) }
             _ = try? registry.release(name)
             if let error = error as? SessionError {
-                throw SessionError(error.code, "launch \(name): \(error.message)\(error.code == .interrupted ? "; what it made was removed" : "")")
+                throw SessionError(
+                    error.code,
+                    "launch \(name): \(error.message)\(error.code == .interrupted ? "; what it made was removed" : "")")
             }
             throw error
         }
@@ -98,7 +122,8 @@ extension SessionManager {
         let agents = options.roles.enumerated().map { index, role in
             AgentRecord(
                 role: role, containerName: SessionManager.containerName(name, role), containerID: nil,
-                stateVolume: SessionManager.volumeName(name, role), model: nil, tmuxWindow: role.rawValue, position: index)
+                stateVolume: SessionManager.volumeName(name, role), model: nil, tmuxWindow: role.rawValue,
+                position: index)
         }
         return SessionRecord(
             name: name, tmuxSession: name.rawValue, createdAt: now, updatedAt: now, lastResumedAt: nil,
@@ -138,7 +163,9 @@ extension SessionManager {
     ///   which is most of what a list call costs the engine (3,000 containers: 65 ms against
     ///   200 ms from a tag); the name stays in the registry and the `ccorc.image` label. Nil
     ///   creates it from `record.image` as given.
-    public func containerSpec(_ record: SessionRecord, _ agent: AgentRecord, mounts: [MountSpec], imageID: String? = nil) -> ContainerSpec {
+    public func containerSpec(
+        _ record: SessionRecord, _ agent: AgentRecord, mounts: [MountSpec], imageID: String? = nil
+    ) -> ContainerSpec {
         let stateDirectory = record.stateDirectory
         var spec = ContainerSpec(image: imageID ?? record.image, name: agent.containerName)
         // A keep-alive that ends promptly on SIGTERM, so that stopping costs no grace period.
@@ -149,7 +176,8 @@ extension SessionManager {
         spec.memory = record.memoryBytes
         spec.nanoCPUs = record.nanoCPUs
         spec.networkMode = record.networkMode
-        spec.mounts = [MountSpec(kind: .volume, source: agent.stateVolume, target: stateDirectory)]
+        spec.mounts =
+            [MountSpec(kind: .volume, source: agent.stateVolume, target: stateDirectory)]
             + imageVolumes(record, agent).map { MountSpec(kind: .volume, source: $0.name, target: $0.target) } + mounts
         spec.tty = true
         spec.openStdin = true
@@ -167,7 +195,9 @@ extension SessionManager {
         try options.validate()
         let image: AgentImage
         do {
-            image = try await agentImage(options.image, stateDirectory: options.stateDirectory, mounts: try options.mounts.map(MountSpec.init(parsing:)))
+            image = try await agentImage(
+                options.image, stateDirectory: options.stateDirectory,
+                mounts: try options.mounts.map(MountSpec.init(parsing:)))
         } catch {
             return names.map { ($0, error) }
         }

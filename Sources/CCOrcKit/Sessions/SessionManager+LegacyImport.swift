@@ -10,7 +10,9 @@ extension SessionManager {
     ///
     /// - Throws: `LegacyImportError` when a file is missing or not a JSON object (nothing is
     ///   registered then), `RegistryError` when the registry fails.
-    public func importLegacy(paths: [String], options: LegacyImportOptions = LegacyImportOptions()) async throws -> LegacyImportReport {
+    public func importLegacy(
+        paths: [String], options: LegacyImportOptions = LegacyImportOptions()
+    ) async throws -> LegacyImportReport {
         var files: [(entries: [String: JSONValue], format: LegacyRegistry.Format)] = []
         for path in paths {
             let bytes: [UInt8]
@@ -22,7 +24,8 @@ extension SessionManager {
                 throw LegacyImportError(description: "\(path) is not a legacy registry: \(error)")
             }
             guard let entries = document.object else {
-                throw LegacyImportError(description: "\(path) is not a legacy registry: expected an object from session name to session")
+                throw LegacyImportError(
+                    description: "\(path) is not a legacy registry: expected an object from session name to session")
             }
             files.append((entries, LegacyRegistry.Format.detect(entries)))
         }
@@ -51,14 +54,17 @@ extension SessionManager {
                 }
                 let record: SessionRecord
                 do {
-                    record = try LegacyRegistry.record(key: key, entry: file.entries[key]!, format: file.format, engine: view)
+                    record = try LegacyRegistry.record(
+                        key: key, entry: file.entries[key]!, format: file.format, engine: view)
                 } catch {
                     report.invalid.append((key, error.reason))
                     continue
                 }
                 if try registry.insertIfAbsent(record) {
                     report.added.append(record.name)
-                    if record.config["origin"]?.string == LegacyRegistry.recreatedOrigin { report.withoutContainers.append(record.name) }
+                    if record.config["origin"]?.string == LegacyRegistry.recreatedOrigin {
+                        report.withoutContainers.append(record.name)
+                    }
                 } else {
                     report.alreadyRegistered.append(record.name)
                 }

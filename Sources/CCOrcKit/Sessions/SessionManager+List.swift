@@ -25,13 +25,16 @@ extension SessionManager {
         guard !records.isEmpty else { return [] }
         // Sessions imported from the legacy registry own containers ccorc never labelled.
         let hasLegacy = records.contains(where: \.isLegacy)
-        async let containerList = hasLegacy
+        async let containerList =
+            hasLegacy
             ? engine.listContainers(all: true)
             : records.count == 1
-            ? engine.listContainers(all: true, filters: ["label": ["\(OwnershipLabels.session)=\(records[0].name)"]])
-            : engine.listContainers(all: true, filters: ["label": [OwnershipLabels.session]])
+                ? engine.listContainers(
+                    all: true, filters: ["label": ["\(OwnershipLabels.session)=\(records[0].name)"]])
+                : engine.listContainers(all: true, filters: ["label": [OwnershipLabels.session]])
         async let tmuxList = tmux.listSessions()
-        return SessionReconciliation.statuses(records, containers: try await containerList, tmuxSessions: try await tmuxList)
+        return SessionReconciliation.statuses(
+            records, containers: try await containerList, tmuxSessions: try await tmuxList)
     }
 
     /// One session's live state and its tmux panes (`ccorc info`).

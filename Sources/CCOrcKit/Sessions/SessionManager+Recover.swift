@@ -49,7 +49,9 @@ extension SessionManager {
             guard let session = container.labels[OwnershipLabels.session] else { continue }
             containersBySession[session, default: []].append(container)
         }
-        for volume in volumes { volumesBySession[volume.labels[OwnershipLabels.session] ?? "", default: []].append(volume) }
+        for volume in volumes {
+            volumesBySession[volume.labels[OwnershipLabels.session] ?? "", default: []].append(volume)
+        }
 
         var report = RecoveryReport(sessions: [], alreadyRegistered: [], skipped: [], damaged: rows.damaged)
         var candidates: [(SessionName, [ContainerSummary], [Volume])] = []
@@ -64,9 +66,14 @@ extension SessionManager {
                 report.alreadyRegistered.append(name)
                 continue
             }
-            let schemas = Set((owned.map(\.labels) + ownedVolumes.map(\.labels)).compactMap { $0[OwnershipLabels.schema] })
+            let schemas = Set(
+                (owned.map(\.labels) + ownedVolumes.map(\.labels)).compactMap { $0[OwnershipLabels.schema] })
             guard schemas == [SessionManager.labelSchema] else {
-                report.skipped.append((label, "label schema \(schemas.sorted().joined(separator: ", ")) is not \(SessionManager.labelSchema); recover it with the ccorc that made it"))
+                report.skipped.append(
+                    (
+                        label,
+                        "label schema \(schemas.sorted().joined(separator: ", ")) is not \(SessionManager.labelSchema); recover it with the ccorc that made it"
+                    ))
                 continue
             }
             candidates.append((name, owned, ownedVolumes))
@@ -111,7 +118,8 @@ extension SessionManager {
                 continue
             }
             roles[role, default: (nil, nil, nil)].container = container
-            roles[role]!.position = container.labels[RecoveryLabels.position].flatMap { Int($0) } ?? roles[role]!.position
+            roles[role]!.position =
+                container.labels[RecoveryLabels.position].flatMap { Int($0) } ?? roles[role]!.position
         }
         // Volumes at the image's VOLUME paths name their path; the rest are state volumes.
         let imageVolumeTargets = Set(volumes.compactMap { $0.labels[RecoveryLabels.volumeTarget] }).sorted()
@@ -123,12 +131,15 @@ extension SessionManager {
         let ordered = roles.sorted { ($0.value.position ?? Int.max, $0.key) < ($1.value.position ?? Int.max, $1.key) }
         let agents = ordered.enumerated().map { index, entry in
             AgentRecord(
-                role: entry.key, containerName: entry.value.container?.name ?? SessionManager.containerName(name, entry.key),
-                containerID: entry.value.container?.id, stateVolume: entry.value.volume?.name ?? SessionManager.volumeName(name, entry.key),
+                role: entry.key,
+                containerName: entry.value.container?.name ?? SessionManager.containerName(name, entry.key),
+                containerID: entry.value.container?.id,
+                stateVolume: entry.value.volume?.name ?? SessionManager.volumeName(name, entry.key),
                 model: nil, tmuxWindow: entry.key.rawValue, position: entry.value.position ?? index)
         }
 
-        let createdAt = label(RecoveryLabels.createdAt).flatMap(Double.init)
+        let createdAt =
+            label(RecoveryLabels.createdAt).flatMap(Double.init)
             ?? label(RecoveryLabels.createdSeconds).flatMap(Double.init)
             ?? containers.map(\.created.timeIntervalSince1970).min() ?? Date().timeIntervalSince1970
         let created = Date(timeIntervalSince1970: createdAt)
@@ -143,7 +154,9 @@ extension SessionManager {
             status: .ready, agents: agents)
         let lostToMasking = SecretMasking.maskedNames(inCommand: record.agentCommand)
         if !lostToMasking.isEmpty {
-            notes.append("the agent command was labelled with \(lostToMasking.joined(separator: ", ")) masked, so the record holds \(SecretMasking.marker) in place of the secret; put the real command back with `ccorc export \(name) --include-secrets --output FILE`, editing registry.agentCommand in FILE, then `ccorc import --force FILE`")
+            notes.append(
+                "the agent command was labelled with \(lostToMasking.joined(separator: ", ")) masked, so the record holds \(SecretMasking.marker) in place of the secret; put the real command back with `ccorc export \(name) --include-secrets --output FILE`, editing registry.agentCommand in FILE, then `ccorc import --force FILE`"
+            )
         }
         if let details {
             record.memoryBytes = details.memory > 0 ? details.memory : nil
@@ -151,15 +164,24 @@ extension SessionManager {
             record.networkMode = ["", "default"].contains(details.networkMode) ? nil : details.networkMode
             let workingDirectory = details.labels[RecoveryLabels.workingDirectory] ?? details.workingDirectory
             record.workingDirectory = workingDirectory.isEmpty ? nil : workingDirectory
-            let keys = Set((details.labels[RecoveryLabels.environmentKeys] ?? "").split(separator: ",").map(String.init))
-            record.environment = details.environment.filter { keys.contains(String($0.split(separator: "=", maxSplits: 1).first ?? "")) }
-            let stateVolumes = Set(agents.map(\.stateVolume) + volumes.filter { $0.labels[RecoveryLabels.volumeTarget] != nil }.map(\.name))
+            let keys = Set(
+                (details.labels[RecoveryLabels.environmentKeys] ?? "").split(separator: ",").map(String.init))
+            record.environment = details.environment.filter {
+                keys.contains(String($0.split(separator: "=", maxSplits: 1).first ?? ""))
+            }
+            let stateVolumes = Set(
+                agents.map(\.stateVolume) + volumes.filter { $0.labels[RecoveryLabels.volumeTarget] != nil }.map(\.name)
+            )
             record.mounts = (details.raw["HostConfig"]?["Mounts"]?.array ?? []).compactMap { mount in
-                guard let source = mount["Source"]?.string, let target = mount["Target"]?.string, !stateVolumes.contains(source) else { return nil }
+                guard let source = mount["Source"]?.string, let target = mount["Target"]?.string,
+                    !stateVolumes.contains(source)
+                else { return nil }
                 return source + ":" + target + (mount["ReadOnly"]?.bool == true ? ":ro" : "")
             }
         } else {
-            notes.append("no container is left, so the environment, limits and mounts are unknown; the record holds the defaults")
+            notes.append(
+                "no container is left, so the environment, limits and mounts are unknown; the record holds the defaults"
+            )
         }
         return (record, notes)
     }

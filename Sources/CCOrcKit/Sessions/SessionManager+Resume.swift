@@ -8,24 +8,35 @@ extension SessionManager {
             throw SessionError.sessionNotFound(name)
         }
         if record.launchIsUnderWay() {
-            throw SessionError(.stepFailed, "session \(name) is still being launched; resume it once the launch has finished")
+            throw SessionError(
+                .stepFailed, "session \(name) is still being launched; resume it once the launch has finished")
         } else if record.status == .launching {
-            throw SessionError(.stepFailed, "the launch of \(name) died before it finished: remove it with `ccorc cleanup --remove \(name)`, then launch it again")
+            throw SessionError(
+                .stepFailed,
+                "the launch of \(name) died before it finished: remove it with `ccorc cleanup --remove \(name)`, then launch it again"
+            )
         }
         var status = try await self.status(of: [record]).first!
         let missing = status.missingAgents
         guard missing.isEmpty else {
-            throw SessionError(.containersMissing, "session \(name) has missing containers: \(missing.map(\.record.containerName).joined(separator: ", ")) (repair with `ccorc cleanup --fix-broken`)")
+            throw SessionError(
+                .containersMissing,
+                "session \(name) has missing containers: \(missing.map(\.record.containerName).joined(separator: ", ")) (repair with `ccorc cleanup --fix-broken`)"
+            )
         }
         let stopped = status.agents.filter { $0.state != "running" }.map(\.record)
         try await step("resume \(name): starting the containers") {
             try await self.fanOut(stopped) { try await self.engine.startContainer($0.containerName) }
         }
         if status.tmux == nil {
-            try await step("resume \(name): recreating the tmux session") { try await self.openTmux(record, windowFault: .resumeTmuxWindow) }
+            try await step("resume \(name): recreating the tmux session") {
+                try await self.openTmux(record, windowFault: .resumeTmuxWindow)
+            }
         } else if !record.isLegacy {
             // A legacy session's panes are not ccorc's to manage (as `health` treats them).
-            try await step("resume \(name): recreating the missing tmux windows") { try await self.addMissingWindows(record, windowFault: .resumeTmuxWindow) }
+            try await step("resume \(name): recreating the missing tmux windows") {
+                try await self.addMissingWindows(record, windowFault: .resumeTmuxWindow)
+            }
         }
         try registry.markResumed(name)
         status = try await self.status(of: [try registry.session(named: name) ?? record]).first!

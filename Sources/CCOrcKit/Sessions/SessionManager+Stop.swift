@@ -3,11 +3,14 @@ extension SessionManager {
     /// ID. Only containers that are the session's (see `owns`) are stopped; a container that
     /// merely has an agent's name is left running and reported in that session's error.
     /// - Returns: each session's error, nil when it stopped.
-    public func stop(_ names: [SessionName], timeout: Int? = nil, keepTmux: Bool = false) async throws -> [(name: SessionName, error: Error?)] {
+    public func stop(
+        _ names: [SessionName], timeout: Int? = nil, keepTmux: Bool = false
+    ) async throws -> [(name: SessionName, error: Error?)] {
         let wanted = Set(names)
         let rows = try registry.rows()
         return await stop(
-            rows.sessions.filter { wanted.contains($0.name) }, requested: names, damaged: rows.damaged, timeout: timeout, keepTmux: keepTmux)
+            rows.sessions.filter { wanted.contains($0.name) }, requested: names, damaged: rows.damaged,
+            timeout: timeout, keepTmux: keepTmux)
     }
 
     /// Stops every registered session (`ccorc stop --all`), with one registry read.
@@ -17,18 +20,21 @@ extension SessionManager {
         timeout: Int? = nil, keepTmux: Bool = false
     ) async throws -> (outcomes: [(name: SessionName, error: Error?)], damaged: [DamagedRegistryRow]) {
         let rows = try registry.rows()
-        let outcomes = await stop(rows.sessions, requested: rows.sessions.map(\.name), damaged: [], timeout: timeout, keepTmux: keepTmux)
+        let outcomes = await stop(
+            rows.sessions, requested: rows.sessions.map(\.name), damaged: [], timeout: timeout, keepTmux: keepTmux)
         return (outcomes, rows.damaged)
     }
 
     private func stop(
-        _ found: [SessionRecord], requested names: [SessionName], damaged: [DamagedRegistryRow], timeout: Int?, keepTmux: Bool
+        _ found: [SessionRecord], requested names: [SessionName], damaged: [DamagedRegistryRow], timeout: Int?,
+        keepTmux: Bool
     ) async -> [(name: SessionName, error: Error?)] {
         let records = Dictionary(found.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         let damage = Dictionary(damaged.map { ($0.key, $0) }, uniquingKeysWith: { first, _ in first })
         var errors: [SessionName: Error] = [:]
         for name in names where records[name] == nil {
-            errors[name] = damage[name.rawValue].map { RegistryError.damagedRow($0, path: registry.path) }
+            errors[name] =
+                damage[name.rawValue].map { RegistryError.damagedRow($0, path: registry.path) }
                 ?? SessionError.sessionNotFound(name)
         }
         guard !records.isEmpty else { return names.map { ($0, errors[$0]) } }
@@ -51,7 +57,8 @@ extension SessionManager {
                 } else if namesListed.contains(agent.record.containerName), errors[status.record.name] == nil {
                     errors[status.record.name] = SessionError(
                         .stepFailed,
-                        "container \(agent.record.containerName) is not this session's (it lacks the session's label and is not the container the registry recorded); left running")
+                        "container \(agent.record.containerName) is not this session's (it lacks the session's label and is not the container the registry recorded); left running"
+                    )
                 }
             }
         }
@@ -65,7 +72,8 @@ extension SessionManager {
             for record in records.values {
                 guard let message = failures[record.tmuxSession] else { continue }
                 errors[record.name] = SessionError(
-                    .stepFailed, "closing tmux session \(record.tmuxSession) failed: \(message); its containers were left running")
+                    .stepFailed,
+                    "closing tmux session \(record.tmuxSession) failed: \(message); its containers were left running")
                 toStop.removeAll { $0.0 == record.name }
             }
         }
@@ -97,7 +105,8 @@ extension SessionManager {
             start += batch.count
             do {
                 // A session already gone, or a server that ended with its last session, is closed.
-                for case let (session, error?) in try await tmux.killSessions(batch) where error.code != .notFound && error.code != .serverNotRunning {
+                for case (let session, let error?) in try await tmux.killSessions(batch)
+                where error.code != .notFound && error.code != .serverNotRunning {
                     failures[session] = "\(error)"
                 }
             } catch let error as TmuxError where error.code == .serverNotRunning {

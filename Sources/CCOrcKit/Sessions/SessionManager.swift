@@ -94,8 +94,10 @@ public final class SessionManager: Sendable {
     func openTmux(_ record: SessionRecord, windowFault: FaultPoint? = nil, opened: () -> Void = {}) async throws {
         let agents = record.agents.sorted { $0.position < $1.position }
         guard let first = agents.first else { return }
-        _ = try await tmux.newSession(TmuxNewSessionOptions(
-            name: record.tmuxSession, windowName: SessionWindows.windowName(first), command: windowCommand(record, first)))
+        _ = try await tmux.newSession(
+            TmuxNewSessionOptions(
+                name: record.tmuxSession, windowName: SessionWindows.windowName(first),
+                command: windowCommand(record, first)))
         opened()
         for agent in agents.dropFirst() {
             _ = try await openWindow(record, agent, at: .firstFreeIndex, fault: windowFault)
@@ -103,12 +105,15 @@ public final class SessionManager: Sendable {
     }
 
     /// Opens one agent's window in the session's tmux session.
-    func openWindow(_ record: SessionRecord, _ agent: AgentRecord, at position: TmuxWindowPosition, fault: FaultPoint?) async throws -> TmuxWindow {
+    func openWindow(
+        _ record: SessionRecord, _ agent: AgentRecord, at position: TmuxWindowPosition, fault: FaultPoint?
+    ) async throws -> TmuxWindow {
         let window = SessionWindows.windowName(agent)
         do {
             if let fault { try faults.check(fault) }
             return try await tmux.newWindow(
-                session: record.tmuxSession, TmuxNewWindowOptions(name: window, command: windowCommand(record, agent), position: position))
+                session: record.tmuxSession,
+                TmuxNewWindowOptions(name: window, command: windowCommand(record, agent), position: position))
         } catch {
             throw SessionError(.stepFailed, "opening window \(window): \(error)")
         }

@@ -7,7 +7,9 @@ enum SessionReconciliation {
     /// agent's when it has the agent's name and is the session's: labelled with its name, or the
     /// very container the registry recorded. The session's condition follows from the result
     /// (`SessionStatus.condition`).
-    static func statuses(_ records: [SessionRecord], containers: [ContainerSummary], tmuxSessions: [TmuxSession]) -> [SessionStatus] {
+    static func statuses(
+        _ records: [SessionRecord], containers: [ContainerSummary], tmuxSessions: [TmuxSession]
+    ) -> [SessionStatus] {
         var byName: [String: ContainerSummary] = [:]
         for container in containers { byName[container.name] = container }
         var tmuxByName: [String: TmuxSession] = [:]
@@ -59,7 +61,9 @@ struct SessionClaims: Sendable {
     init(_ records: [SessionRecord], damagedKeys: [String] = [], includingVolumes: Bool = true) {
         sessions = Set(records.map(\.name.rawValue)).union(damagedKeys)
         containers = Set(records.flatMap { $0.agents.map(\.containerName) })
-        volumes = includingVolumes ? Set(records.flatMap { record in record.agents.flatMap { SessionManager.volumeNames(record, $0) } }) : []
+        volumes =
+            includingVolumes
+            ? Set(records.flatMap { record in record.agents.flatMap { SessionManager.volumeNames(record, $0) } }) : []
     }
 
     /// Whether a container with `labels` called `name` is ccorc's and no session's.
@@ -72,7 +76,9 @@ struct SessionClaims: Sendable {
         Self.isOrphan(labels, name: name, registered: sessions, claimed: volumes)
     }
 
-    private static func isOrphan(_ labels: [String: String], name: String, registered: Set<String>, claimed: Set<String>) -> Bool {
+    private static func isOrphan(
+        _ labels: [String: String], name: String, registered: Set<String>, claimed: Set<String>
+    ) -> Bool {
         guard let session = labels[OwnershipLabels.session] else { return false }
         return !registered.contains(session) && !claimed.contains(name)
     }

@@ -34,7 +34,9 @@ public struct SessionStatus: Sendable {
     public var staleContainerIDs: [String: String] {
         var stale: [String: String] = [:]
         for agent in agents {
-            if let container = agent.container, container.id != agent.record.containerID { stale[agent.record.containerName] = container.id }
+            if let container = agent.container, container.id != agent.record.containerID {
+                stale[agent.record.containerName] = container.id
+            }
         }
         return stale
     }

@@ -1,4 +1,3 @@
-
 /// How a session's tmux windows line up with its agents: which agent has its window, which
 /// agents lack one, and which windows are nobody's (a user's own `tmux new-window -t NAME`).
 ///

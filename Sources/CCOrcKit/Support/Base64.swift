@@ -23,7 +23,10 @@ enum Base64 {
                 group = group << 6 | UInt32(value)
             }
             guard padding <= 2 else { return nil }
-            let bytes = [UInt8(truncatingIfNeeded: group >> 16), UInt8(truncatingIfNeeded: group >> 8), UInt8(truncatingIfNeeded: group)]
+            let bytes = [
+                UInt8(truncatingIfNeeded: group >> 16), UInt8(truncatingIfNeeded: group >> 8),
+                UInt8(truncatingIfNeeded: group),
+            ]
             output += bytes.prefix(3 - padding)
             index += 4
         }

@@ -1,4 +1,5 @@
 import Synchronization
+
 /// Runs `body` for each item with at most `width` in flight and returns each item's error (nil on
 /// success), in the order of `items`. Bulk operations use it to fan out over the engine client's
 /// concurrent requests.

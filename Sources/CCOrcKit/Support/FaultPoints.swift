@@ -73,7 +73,10 @@ public final class FaultInjection: Sendable {
     private let stepsTaken = Mutex(0)
 
     /// The given faults; none by default, which is what every non-test caller gets.
-    public init(_ actions: [FaultPoint: Action] = [:], failingStep: Int? = nil, stepAction: Action = .fail, tracePath: String? = nil) {
+    public init(
+        _ actions: [FaultPoint: Action] = [:], failingStep: Int? = nil, stepAction: Action = .fail,
+        tracePath: String? = nil
+    ) {
         self.actions = actions
         self.failingStep = failingStep
         self.stepAction = stepAction
@@ -86,36 +89,42 @@ public final class FaultInjection: Sendable {
     ///   know, so that a misspelt test hook fails loudly instead of testing nothing.
     public convenience init(environment: [String: String]) throws {
         #if DEBUG
-        var actions: [FaultPoint: Action] = [:]
-        for item in (environment["CCORC_FAIL_AT"] ?? "").split(separator: ",") {
-            let parts = item.split(separator: ":", maxSplits: 1).map { $0.trimmingWhitespace() }
-            guard let point = FaultPoint(rawValue: parts[0]) else {
-                let known = FaultPoint.allCases.map(\.rawValue).joined(separator: ", ")
-                throw SessionError(.invalidArgument, "CCORC_FAIL_AT: unknown fault point \(parts[0].debugDescription) (known: \(known))")
+            var actions: [FaultPoint: Action] = [:]
+            for item in (environment["CCORC_FAIL_AT"] ?? "").split(separator: ",") {
+                let parts = item.split(separator: ":", maxSplits: 1).map { $0.trimmingWhitespace() }
+                guard let point = FaultPoint(rawValue: parts[0]) else {
+                    let known = FaultPoint.allCases.map(\.rawValue).joined(separator: ", ")
+                    throw SessionError(
+                        .invalidArgument,
+                        "CCORC_FAIL_AT: unknown fault point \(parts[0].debugDescription) (known: \(known))")
+                }
+                actions[point] = try Self.action(parts, variable: "CCORC_FAIL_AT", for: point.rawValue)
             }
-            actions[point] = try Self.action(parts, variable: "CCORC_FAIL_AT", for: point.rawValue)
-        }
-        var failingStep: Int?
-        var stepAction = Action.fail
-        if let text = environment["CCORC_FAIL_STEP"], !text.isEmpty {
-            let parts = text.split(separator: ":", maxSplits: 1).map { $0.trimmingWhitespace() }
-            guard let step = Int(parts[0]), step >= 1 else {
-                throw SessionError(.invalidArgument, "CCORC_FAIL_STEP: \(parts[0].debugDescription) is not a step number (1, 2, ...)")
+            var failingStep: Int?
+            var stepAction = Action.fail
+            if let text = environment["CCORC_FAIL_STEP"], !text.isEmpty {
+                let parts = text.split(separator: ":", maxSplits: 1).map { $0.trimmingWhitespace() }
+                guard let step = Int(parts[0]), step >= 1 else {
+                    throw SessionError(
+                        .invalidArgument,
+                        "CCORC_FAIL_STEP: \(parts[0].debugDescription) is not a step number (1, 2, ...)")
+                }
+                failingStep = step
+                stepAction = try Self.action(parts, variable: "CCORC_FAIL_STEP", for: "step \(step)")
             }
-            failingStep = step
-            stepAction = try Self.action(parts, variable: "CCORC_FAIL_STEP", for: "step \(step)")
-        }
-        let trace = environment["CCORC_STEP_TRACE"].flatMap { $0.isEmpty ? nil : $0 }
-        self.init(actions, failingStep: failingStep, stepAction: stepAction, tracePath: trace)
+            let trace = environment["CCORC_STEP_TRACE"].flatMap { $0.isEmpty ? nil : $0 }
+            self.init(actions, failingStep: failingStep, stepAction: stepAction, tracePath: trace)
         #else
-        self.init()
+            self.init()
         #endif
     }
 
     private static func action(_ parts: [String], variable: String, for subject: String) throws -> Action {
         guard parts.count == 2 else { return .fail }
         guard let action = Action(rawValue: parts[1]) else {
-            throw SessionError(.invalidArgument, "\(variable): unknown action \(parts[1].debugDescription) for \(subject) (fail, kill or interrupt)")
+            throw SessionError(
+                .invalidArgument,
+                "\(variable): unknown action \(parts[1].debugDescription) for \(subject) (fail, kill or interrupt)")
         }
         return action
     }
@@ -123,11 +132,11 @@ public final class FaultInjection: Sendable {
     /// Fires `point` if it was asked for: throws, or ends the process.
     func check(_ point: FaultPoint) throws {
         #if DEBUG
-        guard let action = actions[point] else { return }
-        if case .fail = action {
-            throw SessionError(.stepFailed, "fault injected at \(point.rawValue) (CCORC_FAIL_AT)")
-        }
-        Self.signal(action, at: point.rawValue)
+            guard let action = actions[point] else { return }
+            if case .fail = action {
+                throw SessionError(.stepFailed, "fault injected at \(point.rawValue) (CCORC_FAIL_AT)")
+            }
+            Self.signal(action, at: point.rawValue)
         #endif
     }
 
@@ -136,38 +145,39 @@ public final class FaultInjection: Sendable {
     /// when asked to.
     func failure(of kind: FaultStepKind, _ what: @autoclosure () -> String) -> String? {
         #if DEBUG
-        guard failingStep != nil || tracePath != nil else { return nil }
-        let step = stepsTaken.withLock { count in
-            count += 1
-            if let tracePath { Self.append("\(count) \(kind.rawValue) \(what())\n", to: tracePath) }
-            return count
-        }
-        guard step == failingStep else { return nil }
-        if case .fail = stepAction {
-            let subject = what()
-            return "fault injected at step \(step), \(kind.rawValue) \(subject.count > 60 ? subject.prefix(57) + "..." : subject) (CCORC_FAIL_STEP)"
-        }
-        Self.signal(stepAction, at: "step \(step)")
+            guard failingStep != nil || tracePath != nil else { return nil }
+            let step = stepsTaken.withLock { count in
+                count += 1
+                if let tracePath { Self.append("\(count) \(kind.rawValue) \(what())\n", to: tracePath) }
+                return count
+            }
+            guard step == failingStep else { return nil }
+            if case .fail = stepAction {
+                let subject = what()
+                return
+                    "fault injected at step \(step), \(kind.rawValue) \(subject.count > 60 ? subject.prefix(57) + "..." : subject) (CCORC_FAIL_STEP)"
+            }
+            Self.signal(stepAction, at: "step \(step)")
         #endif
         return nil
     }
 
     #if DEBUG
-    private static func signal(_ action: Action, at place: String) {
-        switch action {
-        case .fail:
-            return
-        case .interrupt:
-            kill(getpid(), SIGINT)
-        case .kill:
-            kill(getpid(), SIGKILL)
-            // SIGKILL cannot be caught; the process is gone before this line.
-            fatalError("SIGKILL at \(place) did not end the process")
+        private static func signal(_ action: Action, at place: String) {
+            switch action {
+            case .fail:
+                return
+            case .interrupt:
+                kill(getpid(), SIGINT)
+            case .kill:
+                kill(getpid(), SIGKILL)
+                // SIGKILL cannot be caught; the process is gone before this line.
+                fatalError("SIGKILL at \(place) did not end the process")
+            }
         }
-    }
 
-    private static func append(_ line: String, to path: String) {
-        appendToFile(path, Array(line.utf8))
-    }
+        private static func append(_ line: String, to path: String) {
+            appendToFile(path, Array(line.utf8))
+        }
     #endif
 }

@@ -41,7 +41,8 @@ public struct GlobPattern: Sendable, Equatable {
                         characters.removeFirst()
                         let upper = characters.removeFirst()
                         guard member <= upper else {
-                            throw EngineError(.invalidInput, "invalid pattern \"\(text)\": range \(member)-\(upper) is reversed")
+                            throw EngineError(
+                                .invalidInput, "invalid pattern \"\(text)\": range \(member)-\(upper) is reversed")
                         }
                         ranges.append(member...upper)
                     } else {
@@ -65,8 +66,10 @@ public struct GlobPattern: Sendable, Equatable {
     public func matches(_ name: String) -> Bool {
         let characters = Array(name)
         // Iterative matching with one backtrack point for the latest `*`: linear in practice.
-        var tokenIndex = 0, characterIndex = 0
-        var starToken = -1, starCharacter = 0
+        var tokenIndex = 0
+        var characterIndex = 0
+        var starToken = -1
+        var starCharacter = 0
         while characterIndex < characters.count {
             if tokenIndex < tokens.count, matchesOne(tokens[tokenIndex], characters[characterIndex]) {
                 tokenIndex += 1

@@ -34,7 +34,9 @@ public enum PrivateFiles {
     /// - Throws: `PrivateFileError` naming `path` (or the temporary file) and the reason.
     public static func write(_ bytes: [UInt8], to path: String) throws(PrivateFileError) {
         let directory = Path.parent(path)
-        let temporary = (directory.isEmpty ? "." : directory) + "/.\(Path.lastComponent(path)).\(getpid()).\(UInt32.random(in: 0...UInt32.max)).tmp"
+        let temporary =
+            (directory.isEmpty ? "." : directory)
+            + "/.\(Path.lastComponent(path)).\(getpid()).\(UInt32.random(in: 0...UInt32.max)).tmp"
         let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, fileMode)
         guard descriptor >= 0 else { throw PrivateFileError("write", path, errno: Glibc.errno) }
         var failure: PrivateFileError?
@@ -52,7 +54,9 @@ public enum PrivateFiles {
         }
         if failure == nil, fsync(descriptor) != 0 { failure = PrivateFileError("write", path, errno: Glibc.errno) }
         close(descriptor)
-        if failure == nil, rename(temporary, path) != 0 { failure = PrivateFileError("write", path, errno: Glibc.errno) }
+        if failure == nil, rename(temporary, path) != 0 {
+            failure = PrivateFileError("write", path, errno: Glibc.errno)
+        }
         if let failure {
             unlink(temporary)
             throw failure
@@ -65,7 +69,9 @@ public enum PrivateFiles {
         if directoryExists(path) { return }
         let parent = Path.parent(path)
         if !parent.isEmpty, parent != path { try createDirectory(parent) }
-        if mkdir(path, directoryMode) != 0, Glibc.errno != EEXIST { throw PrivateFileError("create the directory", path, errno: Glibc.errno) }
+        if mkdir(path, directoryMode) != 0, Glibc.errno != EEXIST {
+            throw PrivateFileError("create the directory", path, errno: Glibc.errno)
+        }
     }
 
     /// Creates the file `path` empty with mode 0600 unless it exists; an existing file is left as it is.
@@ -92,13 +98,16 @@ public enum PrivateFiles {
         let wanted = isDirectory ? directoryMode : fileMode
         let shown = String(mode, radix: 8)
         if isDirectory, mode & S_ISVTX != 0 {
-            return "\(path) is a shared directory (mode \(shown), sticky); its files are private, but pick a directory of your own"
+            return
+                "\(path) is a shared directory (mode \(shown), sticky); its files are private, but pick a directory of your own"
         }
         if status.st_uid != geteuid() {
-            return "\(path) has mode \(shown) and belongs to another user; it cannot be made private (\(String(wanted, radix: 8)))"
+            return
+                "\(path) has mode \(shown) and belongs to another user; it cannot be made private (\(String(wanted, radix: 8)))"
         }
         guard chmod(path, wanted) == 0 else {
-            return "\(path) has mode \(shown) and cannot be made private (\(String(wanted, radix: 8))): \(String(cString: strerror(Glibc.errno)))"
+            return
+                "\(path) has mode \(shown) and cannot be made private (\(String(wanted, radix: 8))): \(String(cString: strerror(Glibc.errno)))"
         }
         return nil
     }

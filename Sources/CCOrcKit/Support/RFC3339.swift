@@ -39,7 +39,9 @@ public enum RFC3339 {
     public static func parseLocal(_ text: String) -> Date? {
         // As the Python tool's reader always did: whatever follows the fraction is ignored.
         let clock = text.firstIndex(of: ".").map { text[..<$0] } ?? Substring(text)
-        let fraction = text.firstIndex(of: ".").map { dot in Double("0" + text[dot...].prefix { $0 == "." || $0.isNumber }) ?? 0 } ?? 0
+        let fraction =
+            text.firstIndex(of: ".").map { dot in Double("0" + text[dot...].prefix { $0 == "." || $0.isNumber }) ?? 0 }
+            ?? 0
         var bytes = Array(clock.utf8)[...]
         guard var parts = dateAndTime(&bytes), bytes.isEmpty else { return nil }
         parts.tm_isdst = -1
@@ -57,11 +59,14 @@ public enum RFC3339 {
 
     /// Reads `YYYY-MM-DDTHH:MM:SS` off the front of `bytes`; nil when it is not there or out of range.
     private static func dateAndTime(_ bytes: inout ArraySlice<UInt8>) -> tm? {
-        guard let year = number(&bytes, digits: 4), take(&bytes, "-"), let month = number(&bytes, digits: 2), take(&bytes, "-"),
-              let day = number(&bytes, digits: 2), take(&bytes, "T"), let hour = number(&bytes, digits: 2), take(&bytes, ":"),
-              let minute = number(&bytes, digits: 2), take(&bytes, ":"), let second = number(&bytes, digits: 2),
-              (1...12).contains(month), (1...daysIn(month: month, year: year)).contains(day),
-              hour < 24, minute < 60, second < 60 else { return nil }
+        guard let year = number(&bytes, digits: 4), take(&bytes, "-"), let month = number(&bytes, digits: 2),
+            take(&bytes, "-"),
+            let day = number(&bytes, digits: 2), take(&bytes, "T"), let hour = number(&bytes, digits: 2),
+            take(&bytes, ":"),
+            let minute = number(&bytes, digits: 2), take(&bytes, ":"), let second = number(&bytes, digits: 2),
+            (1...12).contains(month), (1...daysIn(month: month, year: year)).contains(day),
+            hour < 24, minute < 60, second < 60
+        else { return nil }
         var parts = tm()
         parts.tm_year = Int32(year - 1900)
         parts.tm_mon = Int32(month - 1)

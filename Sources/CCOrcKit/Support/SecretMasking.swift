@@ -85,7 +85,11 @@ public enum SecretMasking {
     /// the rest is kept.
     public static func maskValue(_ value: String) -> String {
         // Fast path: the marks of all three rules are ASCII and rare.
-        guard value.utf8.contains(where: { $0 == UInt8(ascii: ":") || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: "A") }) else {
+        guard
+            value.utf8.contains(where: {
+                $0 == UInt8(ascii: ":") || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: "A")
+            })
+        else {
             return value
         }
         return maskKeyWords(maskURLPasswords(maskPEMBlocks(value)))
@@ -117,7 +121,7 @@ public enum SecretMasking {
             let authorityEnd = rest.firstIndex { "/?#'\"".contains($0) || $0.isWhitespace } ?? rest.endIndex
             let authority = rest[..<authorityEnd]
             guard let at = authority.lastIndex(of: "@"), let colon = authority[..<at].firstIndex(of: ":"),
-                  authority.index(after: colon) < at, authority[authority.index(after: colon)..<at] != Substring(marker)
+                authority.index(after: colon) < at, authority[authority.index(after: colon)..<at] != Substring(marker)
             else { continue }
             result += rest[...colon] + marker
             rest = rest[at...]
@@ -165,9 +169,12 @@ public enum SecretMasking {
         if rest(after: "sk-", atLeast: 8) || rest(after: "github_pat_", atLeast: 10) { return true }
         for prefix in ["ghp_", "gho_", "ghu_", "ghs_", "ghr_"] where rest(after: prefix, atLeast: 10) { return true }
         let characters = Array(word)
-        if characters.count >= 11, word.hasPrefix("xox"), characters[3].isLowercase, characters[4] == "-" { return true }
+        if characters.count >= 11, word.hasPrefix("xox"), characters[3].isLowercase, characters[4] == "-" {
+            return true
+        }
         if word.count >= 20, word.hasPrefix("AKIA") || word.hasPrefix("ASIA"),
-           word.allSatisfy({ $0.isUppercase || $0.isNumber }) {
+            word.allSatisfy({ $0.isUppercase || $0.isNumber })
+        {
             return true
         }
         return false
@@ -205,7 +212,8 @@ public enum SecretMasking {
     /// (`ccorc.env-keys` holds names, not keys), so the name rule does not apply to them.
     public static func maskLabels(_ labels: [String: String]) -> [String: String] {
         labels.reduce(into: [:]) { masked, label in
-            masked[label.key] = label.key == RecoveryLabels.agentCommand ? maskCommand(label.value) : maskValue(label.value)
+            masked[label.key] =
+                label.key == RecoveryLabels.agentCommand ? maskCommand(label.value) : maskValue(label.value)
         }
     }
 
@@ -276,12 +284,15 @@ public enum SecretMasking {
             }
             let enclosingQuote = previous.flatMap { "'\"".contains($0) ? $0 : nil }
             var nameEnd = index
-            while nameEnd < text.endIndex, text[nameEnd].isASCII, text[nameEnd].isLetter || text[nameEnd].isNumber || "_-.".contains(text[nameEnd]) {
+            while nameEnd < text.endIndex, text[nameEnd].isASCII,
+                text[nameEnd].isLetter || text[nameEnd].isNumber || "_-.".contains(text[nameEnd])
+            {
                 nameEnd = text.index(after: nameEnd)
             }
             let name = text[index..<nameEnd]
             guard nameEnd < text.endIndex, text[nameEnd] == "=", name.contains(where: { $0.isLetter }),
-                  name.first.map({ $0.isLetter || $0 == "_" || $0 == "-" }) == true else {
+                name.first.map({ $0.isLetter || $0 == "_" || $0 == "-" }) == true
+            else {
                 previous = text[index]
                 index = text.index(after: index)
                 continue

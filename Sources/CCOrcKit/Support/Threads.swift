@@ -6,13 +6,15 @@ import Glibc
 func startThread(named name: String, _ body: @escaping @Sendable () -> Void) {
     let context = Unmanaged.passRetained(ThreadStart(name: name, body: body)).toOpaque()
     var thread = pthread_t()
-    let status = pthread_create(&thread, nil, { context in
-        let start = Unmanaged<ThreadStart>.fromOpaque(context!).takeRetainedValue()
-        // Linux takes at most 15 bytes; a longer name is left unset, as Foundation's Thread left it.
-        _ = cshims_set_thread_name(start.name)
-        start.body()
-        return nil
-    }, context)
+    let status = pthread_create(
+        &thread, nil,
+        { context in
+            let start = Unmanaged<ThreadStart>.fromOpaque(context!).takeRetainedValue()
+            // Linux takes at most 15 bytes; a longer name is left unset, as Foundation's Thread left it.
+            _ = cshims_set_thread_name(start.name)
+            start.body()
+            return nil
+        }, context)
     guard status == 0 else {
         Unmanaged<ThreadStart>.fromOpaque(context).release()
         fatalError("cannot start thread \(name): \(String(cString: strerror(status)))")

@@ -29,7 +29,8 @@ extension EngineClient {
     /// - Returns: the remote exit code, or nil when the user detached (the process goes on).
     /// - Throws: `EngineError` naming the container and the command that would start it when it is
     ///   stopped or missing.
-    public func execInteractive(container: String, command: [String], options: InteractiveOptions) async throws -> Int? {
+    public func execInteractive(container: String, command: [String], options: InteractiveOptions) async throws -> Int?
+    {
         var spec = ExecSpec(command: command)
         spec.tty = options.tty
         spec.attachStdin = options.stdin
@@ -40,9 +41,13 @@ extension EngineClient {
         do {
             execID = try await createExec(container, spec)
         } catch let error as EngineError where error.code == .conflict {
-            throw EngineError(.conflict, "container \(container) is not running (start it with `ccdk start \(container)`)", status: error.status, operation: error.operation)
+            throw EngineError(
+                .conflict, "container \(container) is not running (start it with `ccdk start \(container)`)",
+                status: error.status, operation: error.operation)
         } catch let error as EngineError where error.code == .notFound {
-            throw EngineError(.notFound, "no such container \(container) (create it with `ccdk run -d \(container)`)", status: error.status, operation: error.operation)
+            throw EngineError(
+                .notFound, "no such container \(container) (create it with `ccdk run -d \(container)`)",
+                status: error.status, operation: error.operation)
         }
         let connection = try await startExec(execID, tty: options.tty)
         let outcome = try await pumpWithTerminal(connection, options: options) { rows, columns in
@@ -56,7 +61,8 @@ extension EngineClient {
     public func attachInteractive(container: String, options: InteractiveOptions) async throws -> Int? {
         let details = try await inspectContainer(container)
         guard details.state.isUp else {
-            throw EngineError(.conflict, "container \(details.name) is not running (start it with `ccdk start \(details.name)`)")
+            throw EngineError(
+                .conflict, "container \(details.name) is not running (start it with `ccdk start \(details.name)`)")
         }
         var options = options
         options.tty = details.tty

@@ -33,7 +33,8 @@ public struct DetachKeys: Sendable, Equatable {
             } else if part.utf8.count == 1 {
                 bytes.append(part.utf8.first!)
             } else {
-                throw EngineError(.invalidInput, "invalid detach key \"\(part)\": use ctrl-<letter> or a single character")
+                throw EngineError(
+                    .invalidInput, "invalid detach key \"\(part)\": use ctrl-<letter> or a single character")
             }
         }
         self.bytes = bytes
@@ -93,7 +94,8 @@ public struct InteractiveStream: Sendable {
                 connection.closeWrite()
                 writeClosed = true
             }
-            let ready = connection.wait(terminal: inputOpen && !hasPending ? input : -1, wantWrite: hasPending, timeoutMilliseconds: 1000)
+            let ready = connection.wait(
+                terminal: inputOpen && !hasPending ? input : -1, wantWrite: hasPending, timeoutMilliseconds: 1000)
             if ready.readable {
                 guard let chunk = try connection.receive() else { return .ended }
                 for frame in demultiplexer.feed(chunk) {

@@ -1,4 +1,3 @@
-
 /// One tmux command, kept as separate words and rendered for tmux's command parser so that no word
 /// can end the command, start another (`;`), expand (`$VAR`, `~`), or be cut by a comment (`#`).
 ///
@@ -59,10 +58,16 @@ public enum TmuxQuoting {
         for scalar in word.unicodeScalars {
             let value = scalar.value
             if value == 0x27 || value < 0x20 || value == 0x7F {
-                if inQuotes { result += "'"; inQuotes = false }
+                if inQuotes {
+                    result += "'"
+                    inQuotes = false
+                }
                 result += value == 0x27 ? "\\'" : "\\" + octal(UInt8(value))
             } else {
-                if !inQuotes { result += "'"; inQuotes = true }
+                if !inQuotes {
+                    result += "'"
+                    inQuotes = true
+                }
                 result.unicodeScalars.append(scalar)
             }
         }
@@ -121,13 +126,18 @@ public enum TmuxNames {
             throw TmuxError(.invalidName, "a tmux session name cannot be empty")
         }
         if let bad = name.unicodeScalars.first(where: { $0 == "." || $0 == ":" }) {
-            throw TmuxError(.invalidName, "tmux session name \(name.debugDescription) contains '\(bad)', which tmux forbids")
+            throw TmuxError(
+                .invalidName, "tmux session name \(name.debugDescription) contains '\(bad)', which tmux forbids")
         }
         if let bad = name.unicodeScalars.first(where: { $0 == "$" || $0 == "\\" }) {
-            throw TmuxError(.invalidName, "tmux session name \(name.debugDescription) contains '\(bad)', which tmux would store escaped")
+            throw TmuxError(
+                .invalidName,
+                "tmux session name \(name.debugDescription) contains '\(bad)', which tmux would store escaped")
         }
         if name.unicodeScalars.contains(where: isControl) {
-            throw TmuxError(.invalidName, "tmux session name \(name.debugDescription) contains a control character, which tmux would rewrite")
+            throw TmuxError(
+                .invalidName,
+                "tmux session name \(name.debugDescription) contains a control character, which tmux would rewrite")
         }
     }
 
@@ -136,7 +146,9 @@ public enum TmuxNames {
     /// - Throws: `.invalidName` with the reason.
     public static func validateWindowName(_ name: String) throws {
         if name.unicodeScalars.contains(where: isControl) {
-            throw TmuxError(.invalidName, "tmux window name \(name.debugDescription) contains a control character, which tmux would rewrite")
+            throw TmuxError(
+                .invalidName,
+                "tmux window name \(name.debugDescription) contains a control character, which tmux would rewrite")
         }
     }
 

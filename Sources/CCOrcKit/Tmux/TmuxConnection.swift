@@ -70,10 +70,12 @@ final class TmuxConnection: Sendable {
     ) async throws -> (TmuxConnection, Handshake) {
         let process = try TmuxChildProcess.spawn(executable: executable, arguments: arguments)
         let connection = TmuxConnection(process: process, onNotification: onNotification, onEnd: onEnd)
-        let handshake = try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Handshake, any Error>) in
+        let handshake = try await withCheckedThrowingContinuation {
+            (continuation: CheckedContinuation<Handshake, any Error>) in
             connection.state.withLock { $0.handshake = { continuation.resume(with: $0) } }
             startThread(named: "tmux-control-reader") { connection.readLoop() }
-            let nanoseconds = timeout.components.seconds * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000
+            let nanoseconds =
+                timeout.components.seconds * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000
             DispatchQueue.global().asyncAfter(deadline: .now() + .nanoseconds(Int(nanoseconds))) {
                 connection.failHandshake(TmuxError(.timedOut, "tmux -C did not finish attaching within \(timeout)"))
             }
@@ -109,11 +111,17 @@ final class TmuxConnection: Sendable {
         writeOrder.withLock { _ in
             let refusal: TmuxError? = state.withLock { state in
                 if state.closing { return TmuxError(.closed, "the tmux client was closed") }
-                if !state.alive { return TmuxError(.connectionLost, state.exitReason.map { "tmux ended the connection: \($0)" } ?? "the connection to tmux has ended") }
+                if !state.alive {
+                    return TmuxError(
+                        .connectionLost,
+                        state.exitReason.map { "tmux ended the connection: \($0)" }
+                            ?? "the connection to tmux has ended")
+                }
                 for (index, command) in commands.enumerated() {
-                    state.pending.append(PendingCommand(line: command.line, expectsExit: command.expectsExit) {
-                        collector.deliver($0, at: index)
-                    })
+                    state.pending.append(
+                        PendingCommand(line: command.line, expectsExit: command.expectsExit) {
+                            collector.deliver($0, at: index)
+                        })
                 }
                 return nil
             }
@@ -206,7 +214,8 @@ final class TmuxConnection: Sendable {
                     return .ignore
                 }
                 let text = reply.text
-                let error = text.contains("no sessions") || text.contains("no server running")
+                let error =
+                    text.contains("no sessions") || text.contains("no server running")
                     ? TmuxError(.serverNotRunning, text)
                     : TmuxError(.commandFailed, text)
                 return .handshakeFailed(error)
@@ -226,8 +235,10 @@ final class TmuxConnection: Sendable {
         case .handshakeFailed(let error):
             failHandshake(error)
         case .unmatched:
-            onNotification(.protocolViolation(
-                line: "%begin \(reply.time) \(reply.number) \(reply.flags)", reason: "a reply arrived for no command"))
+            onNotification(
+                .protocolViolation(
+                    line: "%begin \(reply.time) \(reply.number) \(reply.flags)",
+                    reason: "a reply arrived for no command"))
         case .ignore:
             break
         }
@@ -242,7 +253,9 @@ final class TmuxConnection: Sendable {
                 state.sessionName = name
                 if let callback = state.handshake, !state.initialReplies.isEmpty {
                     state.handshake = nil
-                    ready = (callback, Handshake(initialReplies: state.initialReplies, sessionID: id, sessionName: name))
+                    ready = (
+                        callback, Handshake(initialReplies: state.initialReplies, sessionID: id, sessionName: name)
+                    )
                 }
             }
         case .sessionRenamed(let id, let name):
@@ -289,8 +302,10 @@ final class TmuxConnection: Sendable {
         }
         endWaiters.forEach { $0.resume() }
         if let handshake {
-            handshake(.failure(error.code == .connectionLost && !errorOutput.isEmpty
-                ? TmuxError(.spawnFailed, errorOutput) : error))
+            handshake(
+                .failure(
+                    error.code == .connectionLost && !errorOutput.isEmpty
+                        ? TmuxError(.spawnFailed, errorOutput) : error))
         }
         for command in pending {
             if command.expectsExit {
@@ -319,20 +334,21 @@ private final class TmuxReplyCollector: Sendable {
     }
 
     func deliver(_ result: Result<TmuxReply, TmuxError>, at index: Int) {
-        let finished: (@Sendable (Result<[TmuxReply], TmuxError>) -> Void, Result<[TmuxReply], TmuxError>)? = state.withLock { state in
-            guard let completion = state.completion else { return nil }
-            switch result {
-            case .failure(let error):
-                state.completion = nil
-                return (completion, .failure(error))
-            case .success(let reply):
-                state.replies[index] = reply
-                state.remaining -= 1
-                guard state.remaining == 0 else { return nil }
-                state.completion = nil
-                return (completion, .success(state.replies.map { $0! }))
+        let finished: (@Sendable (Result<[TmuxReply], TmuxError>) -> Void, Result<[TmuxReply], TmuxError>)? =
+            state.withLock { state in
+                guard let completion = state.completion else { return nil }
+                switch result {
+                case .failure(let error):
+                    state.completion = nil
+                    return (completion, .failure(error))
+                case .success(let reply):
+                    state.replies[index] = reply
+                    state.remaining -= 1
+                    guard state.remaining == 0 else { return nil }
+                    state.completion = nil
+                    return (completion, .success(state.replies.map { $0! }))
+                }
             }
-        }
         if let finished { finished.0(finished.1) }
     }
 

@@ -129,9 +129,11 @@ public final class TmuxControlClient: Sendable {
             // The name back from display-message rather than has-session's status: with an exact
             // target tmux still resolves a name that matches a client to that client's session, and
             // display-message prints an empty name for a target that does not exist.
-            let reply = try await send([
-                TmuxCommandLine("display-message", "-p", "-t", TmuxTarget.session(name).rawValue, "--", "#{session_name}")
-            ], on: connection)[0]
+            let reply = try await send(
+                [
+                    TmuxCommandLine(
+                        "display-message", "-p", "-t", TmuxTarget.session(name).rawValue, "--", "#{session_name}")
+                ], on: connection)[0]
             try Self.requireSuccess(reply, "display-message")
             return reply.lines == [name]
         }
@@ -162,7 +164,9 @@ public final class TmuxControlClient: Sendable {
         let creation = ["new-session", "-d"] + arguments + commandArguments
         switch try await obtainConnection(creating: creation) {
         case .existing(let connection):
-            let reply = try await TmuxServerLock.around(socketPath: socketPath) { try await send([pipeCommand], on: connection)[0] }
+            let reply = try await TmuxServerLock.around(socketPath: socketPath) {
+                try await send([pipeCommand], on: connection)[0]
+            }
             try Self.requireSuccess(reply, "new-session")
             guard let line = reply.lines.first else { throw TmuxError(.protocolError, "new-session printed nothing") }
             return try TmuxFormats.session(line, controlClientSessionID: nil)
@@ -178,7 +182,9 @@ public final class TmuxControlClient: Sendable {
     ///   - options: name, command, directory, environment, position; by default the window does not
     ///     become current and takes the session's first free index. A position next to a window
     ///     names that window by id, which must be one of `session`'s.
-    public func newWindow(session: String, _ options: TmuxNewWindowOptions = TmuxNewWindowOptions()) async throws -> TmuxWindow {
+    public func newWindow(
+        session: String, _ options: TmuxNewWindowOptions = TmuxNewWindowOptions()
+    ) async throws -> TmuxWindow {
         try TmuxNames.validateSessionName(session)
         if let name = options.name { try TmuxNames.validateWindowName(name) }
         var arguments = options.select ? [] : ["-d"]
@@ -234,7 +240,9 @@ public final class TmuxControlClient: Sendable {
     private func kill(_ valid: [String], results: [String: TmuxError?]) async throws -> [String: TmuxError?] {
         var results = results
         guard let connection = try await liveConnection() else {
-            for name in valid { results[name] = TmuxError(.serverNotRunning, "no tmux server is running on \(socketPath)") }
+            for name in valid {
+                results[name] = TmuxError(.serverNotRunning, "no tmux server is running on \(socketPath)")
+            }
             return results
         }
         var commands: [(line: String, expectsExit: Bool)] = []
@@ -243,7 +251,8 @@ public final class TmuxControlClient: Sendable {
             let listing = try await send([TmuxCommandLine("list-sessions", "-F", "#{session_name}")], on: connection)[0]
             let doomed = Set(valid)
             if listing.succeeded, let refuge = listing.lines.first(where: { !doomed.contains($0) }) {
-                commands.append((TmuxCommandLine("switch-client", "-t", TmuxTarget.session(refuge).rawValue).rendered, false))
+                commands.append(
+                    (TmuxCommandLine("switch-client", "-t", TmuxTarget.session(refuge).rawValue).rendered, false))
             } else {
                 // Nowhere to go: kill it last; tmux then ends this control client.
                 ordered.remove(at: ownIndex)
@@ -253,12 +262,17 @@ public final class TmuxControlClient: Sendable {
         let switchCount = commands.count
         let lastSession = switchCount == 0 ? connection.attachedSessionName : nil
         for name in ordered {
-            commands.append((TmuxCommandLine("kill-session", "-t", TmuxTarget.session(name).rawValue).rendered, name == lastSession))
+            commands.append(
+                (TmuxCommandLine("kill-session", "-t", TmuxTarget.session(name).rawValue).rendered, name == lastSession)
+            )
         }
-        let replies = try await TmuxServerLock.around(socketPath: socketPath) { try await submit(commands, on: connection) }
+        let replies = try await TmuxServerLock.around(socketPath: socketPath) {
+            try await submit(commands, on: connection)
+        }
         for (offset, name) in ordered.enumerated() {
             let reply = replies[switchCount + offset]
-            results[name] = reply.succeeded ? nil : TmuxError.fromReply(reply, command: commands[switchCount + offset].line)
+            results[name] =
+                reply.succeeded ? nil : TmuxError.fromReply(reply, command: commands[switchCount + offset].line)
         }
         if let lastSession, results[lastSession] == .some(nil) {
             // tmux ends this control client now; wait for it, so that the next call starts afresh
@@ -288,7 +302,8 @@ public final class TmuxControlClient: Sendable {
     public func listPanes(session: String) async throws -> [TmuxPane] {
         try TmuxNames.validateSessionName(session)
         let reply = try await query {
-            try await runOne(TmuxCommandLine("list-panes", "-s", "-t", TmuxTarget.session(session).rawValue, "-F", TmuxFormats.pane))
+            try await runOne(
+                TmuxCommandLine("list-panes", "-s", "-t", TmuxTarget.session(session).rawValue, "-F", TmuxFormats.pane))
         }
         return try TmuxFormats.panes(reply.lines)
     }
@@ -326,7 +341,8 @@ public final class TmuxControlClient: Sendable {
     ///     client, so pass a target unless `global` is set.
     ///   - global: sets the global value (`-g`) instead of one target's.
     public func setOption(
-        _ name: String, value: String, scope: TmuxOptionScope = .session, target: TmuxTarget? = nil, global: Bool = false
+        _ name: String, value: String, scope: TmuxOptionScope = .session, target: TmuxTarget? = nil,
+        global: Bool = false
     ) async throws {
         var arguments: [String] = []
         switch scope {
@@ -371,7 +387,10 @@ public final class TmuxControlClient: Sendable {
     /// - Throws: `.invalidArgument` for a name that is empty or contains `:` or a space.
     public func subscribe(name: String, target: String = "", format: String) async throws {
         guard !name.isEmpty, !name.contains(":"), !name.contains(" "), !target.contains(":") else {
-            throw TmuxError(.invalidArgument, "subscription name \(name.debugDescription) or target \(target.debugDescription) cannot be used (no ':' or spaces)")
+            throw TmuxError(
+                .invalidArgument,
+                "subscription name \(name.debugDescription) or target \(target.debugDescription) cannot be used (no ':' or spaces)"
+            )
         }
         let command = TmuxCommandLine("refresh-client", "-B", "\(name):\(target):\(format)")
         try command.validate()
@@ -456,7 +475,9 @@ public final class TmuxControlClient: Sendable {
     private func runOne(_ command: TmuxCommandLine) async throws -> TmuxReply {
         try command.validate()
         guard let connection = try await liveConnection() else {
-            throw TmuxError(.serverNotRunning, "no tmux server with a session is running on \(socketPath)", command: command.rendered)
+            throw TmuxError(
+                .serverNotRunning, "no tmux server with a session is running on \(socketPath)",
+                command: command.rendered)
         }
         let reply = try await send([command], on: connection)[0]
         try Self.requireSuccess(reply, command.rendered)
@@ -467,7 +488,9 @@ public final class TmuxControlClient: Sendable {
         try await submit(commands.map { ($0.rendered, false) }, on: connection)
     }
 
-    private func submit(_ commands: [(line: String, expectsExit: Bool)], on connection: TmuxConnection) async throws -> [TmuxReply] {
+    private func submit(
+        _ commands: [(line: String, expectsExit: Bool)], on connection: TmuxConnection
+    ) async throws -> [TmuxReply] {
         try injectFault(commands.map(\.line).joined(separator: "; "))
         return try await withCheckedThrowingContinuation { continuation in
             connection.submit(commands) { continuation.resume(with: $0) }
@@ -513,7 +536,10 @@ public final class TmuxControlClient: Sendable {
     /// resolved by running that `new-session -d` first.
     private func obtainConnection(creating startUp: [String]?) async throws -> Obtained {
         while true {
-            enum Step { case use(TmuxConnection), wait, connect, closed }
+            enum Step {
+                case use(TmuxConnection)
+                case wait, connect, closed
+            }
             let step: Step = state.withLock { state in
                 if state.closed { return .closed }
                 if let connection = state.connection, connection.isAlive { return .use(connection) }
@@ -540,7 +566,9 @@ public final class TmuxControlClient: Sendable {
             case .connect:
                 let result: Obtained?
                 do {
-                    result = try await TmuxServerLock.around(socketPath: socketPath) { try await connect(creating: startUp) }
+                    result = try await TmuxServerLock.around(socketPath: socketPath) {
+                        try await connect(creating: startUp)
+                    }
                 } catch {
                     let failure = error as? TmuxError ?? TmuxError(.connectionLost, "\(error)")
                     finishConnecting(.failed(failure))
@@ -595,13 +623,16 @@ public final class TmuxControlClient: Sendable {
             result = try await TmuxChildProcess.run(executable: tmuxPath, arguments: arguments)
         }
         guard result.status == 0 else {
-            let message = result.errorOutput.isEmpty ? "tmux new-session exited with status \(result.status)" : result.errorOutput
+            let message =
+                result.errorOutput.isEmpty ? "tmux new-session exited with status \(result.status)" : result.errorOutput
             throw TmuxError(.commandFailed, message, command: (["tmux"] + creation).joined(separator: " "))
         }
         guard let line = result.output.split(separator: "\n").first.map(String.init) else {
             // tmux exits 0 when it cannot create a `-S` socket, and says why on stderr.
             let reason = result.errorOutput.trimmingWhitespaceAndNewlines()
-            throw TmuxError(.protocolError, reason.isEmpty ? "new-session printed nothing" : "new-session printed nothing: \(reason)")
+            throw TmuxError(
+                .protocolError,
+                reason.isEmpty ? "new-session printed nothing" : "new-session printed nothing: \(reason)")
         }
         // Attach now so that notifications flow; if the session is already gone (its command
         // ended), the next call connects again.

@@ -1,6 +1,5 @@
-
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// How a command gives the user's terminal to a tmux session: by moving the tmux client it runs in,
@@ -55,7 +54,8 @@ public enum TmuxHandOff: Equatable, Sendable {
     /// Whether `first` and `second` name one file (same device and inode), or, when either cannot be
     /// examined, are the same string.
     public static func sameFile(_ first: String, _ second: String) -> Bool {
-        var a = stat(), b = stat()
+        var a = stat()
+        var b = stat()
         guard stat(first, &a) == 0, stat(second, &b) == 0 else { return first == second }
         return a.st_dev == b.st_dev && a.st_ino == b.st_ino
     }

@@ -150,7 +150,9 @@ public struct TmuxTarget: Sendable, Hashable, ExpressibleByStringLiteral, Custom
     public static func session(_ name: String) -> TmuxTarget { TmuxTarget(raw: "=" + name + ":") }
 
     /// A window of a session by exact session name and window name, `=SESSION:=WINDOW`.
-    public static func window(session: String, window: String) -> TmuxTarget { TmuxTarget(raw: "=" + session + ":=" + window) }
+    public static func window(session: String, window: String) -> TmuxTarget {
+        TmuxTarget(raw: "=" + session + ":=" + window)
+    }
 
     /// A window or pane by its id (`@N`, `%N`), or a session by id (`$N`).
     public static func id(_ id: String) -> TmuxTarget { TmuxTarget(raw: id) }
@@ -177,9 +179,11 @@ public enum TmuxOptionScope: Sendable, Hashable {
 /// `\t` and `\n` (`utf8_stravis`), so a real tab cannot occur inside a name. The one free-form
 /// field, a pane's current command, comes last.
 enum TmuxFormats {
-    static let session = "#{session_id}\t#{session_windows}\t#{session_attached}\t#{session_created}\t#{session_activity}\t#{session_name}"
+    static let session =
+        "#{session_id}\t#{session_windows}\t#{session_attached}\t#{session_created}\t#{session_activity}\t#{session_name}"
     static let window = "#{window_id}\t#{window_index}\t#{pane_id}\t#{pane_pid}\t#{window_name}"
-    static let pane = "#{pane_id}\t#{window_id}\t#{window_index}\t#{pane_index}\t#{pane_pid}\t#{pane_dead}\t#{pane_dead_status}\t#{pane_dead_signal}\t#{pane_active}\t#{window_name}\t#{pane_current_command}"
+    static let pane =
+        "#{pane_id}\t#{window_id}\t#{window_index}\t#{pane_index}\t#{pane_pid}\t#{pane_dead}\t#{pane_dead_status}\t#{pane_dead_signal}\t#{pane_active}\t#{window_name}\t#{pane_current_command}"
 
     /// Parses a `session` row; `controlClientSessionID` is the session this client's own control
     /// connection is attached to, which tmux counts in `session_attached`.
@@ -188,7 +192,7 @@ enum TmuxFormats {
     static func session(_ line: String, controlClientSessionID: String?) throws -> TmuxSession {
         let fields = line.utf8.split(separator: 9, maxSplits: 5, omittingEmptySubsequences: false)
         guard fields.count == 6, let windows = integer(fields[1]), let attached = integer(fields[2]),
-              let created = integer(fields[3]), let activity = integer(fields[4])
+            let created = integer(fields[3]), let activity = integer(fields[4])
         else { throw TmuxError(.protocolError, "unexpected session line from tmux: \(line.debugDescription)") }
         let id = String(decoding: fields[0], as: UTF8.self)
         let own = id == controlClientSessionID ? 1 : 0
@@ -214,7 +218,8 @@ enum TmuxFormats {
         let fields = line.split(separator: "\t", maxSplits: 4, omittingEmptySubsequences: false)
         guard fields.count == 5, let index = Int(fields[1]), let pid = Int32(fields[3])
         else { throw TmuxError(.protocolError, "unexpected window line from tmux: \(line.debugDescription)") }
-        return TmuxWindow(id: String(fields[0]), index: index, name: String(fields[4]), paneID: String(fields[2]), panePID: pid)
+        return TmuxWindow(
+            id: String(fields[0]), index: index, name: String(fields[4]), paneID: String(fields[2]), panePID: pid)
     }
 
     /// Parses `list-panes` rows; a line not starting with a pane id continues the previous row's
@@ -232,11 +237,12 @@ enum TmuxFormats {
             }
             guard let windowIndex = Int(fields[2]), let index = Int(fields[3]), let pid = Int32(fields[4])
             else { throw TmuxError(.protocolError, "unexpected pane line from tmux: \(line.debugDescription)") }
-            panes.append(TmuxPane(
-                id: String(fields[0]), windowID: String(fields[1]), windowIndex: windowIndex,
-                windowName: String(fields[9]), index: index, pid: pid, isDead: fields[5] == "1",
-                exitStatus: Int(fields[6]), exitSignal: Int(fields[7]), isActive: fields[8] == "1",
-                currentCommand: String(fields[10])))
+            panes.append(
+                TmuxPane(
+                    id: String(fields[0]), windowID: String(fields[1]), windowIndex: windowIndex,
+                    windowName: String(fields[9]), index: index, pid: pid, isDead: fields[5] == "1",
+                    exitStatus: Int(fields[6]), exitSignal: Int(fields[7]), isActive: fields[8] == "1",
+                    currentCommand: String(fields[10])))
         }
         return panes
     }

@@ -1,4 +1,3 @@
-
 /// tmux's answer to one command: the lines between `%begin` and `%end` or `%error`.
 public struct TmuxReply: Sendable, Hashable {
     /// The server time tmux printed in the guard lines.
@@ -164,13 +163,18 @@ public struct TmuxProtocolParser: Sendable {
     public mutating func finish() -> [TmuxProtocolEvent] {
         var events: [TmuxProtocolEvent] = []
         if !pending.isEmpty {
-            events.append(.notification(.protocolViolation(
-                line: String(decoding: pending, as: UTF8.self), reason: "stream ended inside a line")))
+            events.append(
+                .notification(
+                    .protocolViolation(
+                        line: String(decoding: pending, as: UTF8.self), reason: "stream ended inside a line")))
             pending.removeAll()
         }
         if let open = block {
-            events.append(.notification(.protocolViolation(
-                line: "%begin \(open.time) \(open.number) \(open.flags)", reason: "stream ended inside a reply block")))
+            events.append(
+                .notification(
+                    .protocolViolation(
+                        line: "%begin \(open.time) \(open.number) \(open.flags)",
+                        reason: "stream ended inside a reply block")))
             block = nil
         }
         return events
@@ -179,11 +183,13 @@ public struct TmuxProtocolParser: Sendable {
     private mutating func handle(line bytes: ArraySlice<UInt8>) -> TmuxProtocolEvent? {
         if var open = block {
             if let guardLine = Self.guardLine(bytes), guardLine.kind != "begin",
-               guardLine.time == open.time, guardLine.number == open.number, guardLine.flags == open.flags {
+                guardLine.time == open.time, guardLine.number == open.number, guardLine.flags == open.flags
+            {
                 block = nil
-                return .reply(TmuxReply(
-                    time: open.time, number: open.number, flags: open.flags,
-                    succeeded: guardLine.kind == "end", lines: open.lines))
+                return .reply(
+                    TmuxReply(
+                        time: open.time, number: open.number, flags: open.flags,
+                        succeeded: guardLine.kind == "end", lines: open.lines))
             }
             block = nil  // keep the array uniquely referenced while appending
             open.lines.append(String(decoding: bytes, as: UTF8.self))
@@ -195,12 +201,14 @@ public struct TmuxProtocolParser: Sendable {
                 block = (guardLine.time, guardLine.number, guardLine.flags, [])
                 return nil
             }
-            return .notification(.protocolViolation(
-                line: String(decoding: bytes, as: UTF8.self), reason: "%\(guardLine.kind) without %begin"))
+            return .notification(
+                .protocolViolation(
+                    line: String(decoding: bytes, as: UTF8.self), reason: "%\(guardLine.kind) without %begin"))
         }
         let line = String(decoding: bytes, as: UTF8.self)
         guard bytes.first == UInt8(ascii: "%") else {
-            return .notification(.protocolViolation(line: line, reason: "line outside a reply block does not start with %"))
+            return .notification(
+                .protocolViolation(line: line, reason: "line outside a reply block does not start with %"))
         }
         return .notification(Self.notification(line: line, bytes: bytes))
     }
@@ -212,9 +220,9 @@ public struct TmuxProtocolParser: Sendable {
         guard fields.count == 4 else { return nil }
         let kind = String(decoding: fields[0], as: UTF8.self)
         guard kind == "begin" || kind == "end" || kind == "error",
-              let time = Int(String(decoding: fields[1], as: UTF8.self)),
-              let number = Int(String(decoding: fields[2], as: UTF8.self)),
-              let flags = Int(String(decoding: fields[3], as: UTF8.self))
+            let time = Int(String(decoding: fields[1], as: UTF8.self)),
+            let number = Int(String(decoding: fields[2], as: UTF8.self)),
+            let flags = Int(String(decoding: fields[3], as: UTF8.self))
         else { return nil }
         return (kind, time, number, flags)
     }
@@ -242,7 +250,7 @@ public struct TmuxProtocolParser: Sendable {
             return .protocolViolation(line: line, reason: "malformed %\(name) guard line")
         case "output":
             guard let space = bytes.firstIndex(of: UInt8(ascii: " ")),
-                  let second = bytes[(space + 1)...].firstIndex(of: UInt8(ascii: " "))
+                let second = bytes[(space + 1)...].firstIndex(of: UInt8(ascii: " "))
             else { return malformed() }
             let pane = String(decoding: bytes[(space + 1)..<second], as: UTF8.self)
             return .output(paneID: pane, data: unescapeOutput(bytes[(second + 1)...]))
@@ -251,7 +259,8 @@ public struct TmuxProtocolParser: Sendable {
             guard let separator = findSubsequence(bytes, Array(" : ".utf8)) else { return malformed() }
             let head = String(decoding: bytes[bytes.startIndex..<separator], as: UTF8.self).split(separator: " ")
             guard head.count >= 3, let age = UInt64(head[2]) else { return malformed() }
-            return .extendedOutput(paneID: String(head[1]), ageMilliseconds: age, data: unescapeOutput(bytes[(separator + 3)...]))
+            return .extendedOutput(
+                paneID: String(head[1]), ageMilliseconds: age, data: unescapeOutput(bytes[(separator + 3)...]))
         case "pause":
             return rest.isEmpty ? malformed() : .pause(paneID: String(rest))
         case "continue":
@@ -302,9 +311,10 @@ public struct TmuxProtocolParser: Sendable {
             // NAME $S @W IDX %P : VALUE, with '-' for the parts a subscription does not have.
             guard let f = fields(7), f[5] == ":" else { return malformed() }
             func optional(_ text: String) -> String? { text == "-" ? nil : text }
-            return .subscriptionChanged(TmuxSubscriptionChange(
-                name: f[0], sessionID: f[1], windowID: optional(f[2]), windowIndex: Int(f[3]),
-                paneID: optional(f[4]), value: f[6]))
+            return .subscriptionChanged(
+                TmuxSubscriptionChange(
+                    name: f[0], sessionID: f[1], windowID: optional(f[2]), windowIndex: Int(f[3]),
+                    paneID: optional(f[4]), value: f[6]))
         case "message":
             return .message(String(rest))
         case "config-error":
@@ -328,8 +338,10 @@ public struct TmuxProtocolParser: Sendable {
         while index < input.count {
             let byte = input[index]
             if byte == UInt8(ascii: "\\"), index + 3 < input.count,
-               let a = octalDigit(input[index + 1]), let b = octalDigit(input[index + 2]), let c = octalDigit(input[index + 3]),
-               a <= 3 {
+                let a = octalDigit(input[index + 1]), let b = octalDigit(input[index + 2]),
+                let c = octalDigit(input[index + 3]),
+                a <= 3
+            {
                 output.append(a << 6 | b << 3 | c)
                 index += 4
             } else {

@@ -1,6 +1,5 @@
-
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Which tmux server a client talks to: tmux's `-L` and `-S` options.
@@ -41,7 +40,8 @@ public enum TmuxServer: Sendable, Hashable, CustomStringConvertible {
             return
         case .named(let name):
             if name.isEmpty || name.contains("/") || name.utf8.contains(0) {
-                throw TmuxError(.invalidName, "tmux server name \(name.debugDescription) must be non-empty and contain no '/'")
+                throw TmuxError(
+                    .invalidName, "tmux server name \(name.debugDescription) must be non-empty and contain no '/'")
             }
         case .socket(let path):
             if path.isEmpty || path.utf8.contains(0) {
@@ -85,7 +85,8 @@ public enum TmuxServer: Sendable, Hashable, CustomStringConvertible {
             let parent = Path.parent(socketPath(environment: environment))
             var status = stat()
             guard stat(parent.isEmpty ? "." : parent, &status) == 0, (status.st_mode & S_IFMT) == S_IFDIR else {
-                throw TmuxError(.socketDirectory, "the directory \(parent) of the tmux socket does not exist", systemError: errno)
+                throw TmuxError(
+                    .socketDirectory, "the directory \(parent) of the tmux socket does not exist", systemError: errno)
             }
             return
         }
@@ -97,14 +98,18 @@ public enum TmuxServer: Sendable, Hashable, CustomStringConvertible {
             throw TmuxError(.socketDirectory, "cannot read tmux's socket directory \(directory)", systemError: errno)
         }
         guard (status.st_mode & S_IFMT) == S_IFDIR else {
-            throw TmuxError(.socketDirectory, "tmux's socket directory \(directory) is not a directory: remove it or set TMUX_TMPDIR")
+            throw TmuxError(
+                .socketDirectory,
+                "tmux's socket directory \(directory) is not a directory: remove it or set TMUX_TMPDIR")
         }
         let uid = getuid()
         guard status.st_uid == uid, status.st_mode & 0o007 == 0 else {
             let mode = String(status.st_mode & 0o7777, radix: 8)
-            throw TmuxError(.socketDirectory,
+            throw TmuxError(
+                .socketDirectory,
                 "tmux's socket directory \(directory) has unsafe permissions (owner uid \(status.st_uid), mode \(mode)); tmux refuses it: "
-                + (status.st_uid == uid ? "`chmod 700 \(directory)`" : "remove it, or set TMUX_TMPDIR to a directory of your own"))
+                    + (status.st_uid == uid
+                        ? "`chmod 700 \(directory)`" : "remove it, or set TMUX_TMPDIR to a directory of your own"))
         }
     }
 

@@ -1,10 +1,10 @@
 import CShims
+
 // The only file of the tmux client that touches C types and raw pointers: starting `tmux -C`
 // with posix_spawn, the socket it talks over, and probing a server socket.
 
-
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// An advisory lock (`flock`) beside a tmux server's socket, which every ccorc process takes
@@ -117,10 +117,12 @@ final class TmuxChildProcess: Sendable {
         var errorPipe: [Int32] = [-1, -1]
         guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &errorPipe) == 0 else {
             let code = errno
-            close(pair[0]); close(pair[1])
+            close(pair[0])
+            close(pair[1])
             throw TmuxError(.spawnFailed, "pipe for tmux -C stderr failed", systemError: code)
         }
-        let ours = pair[0], childEnd = pair[1]
+        let ours = pair[0]
+        let childEnd = pair[1]
 
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
@@ -161,7 +163,9 @@ final class TmuxChildProcess: Sendable {
 
     /// Runs `executable ARGUMENTS` to completion on a thread of its own (not the cooperative
     /// pool) and returns its exit status, stdout and stderr.
-    static func run(executable: String, arguments: [String]) async throws -> (status: Int32, output: String, errorOutput: String) {
+    static func run(
+        executable: String, arguments: [String]
+    ) async throws -> (status: Int32, output: String, errorOutput: String) {
         let process = try spawn(executable: executable, arguments: arguments)
         process.shutdownWriting()
         return await withCheckedContinuation { continuation in
@@ -173,7 +177,9 @@ final class TmuxChildProcess: Sendable {
 
     /// Runs `executable ARGUMENTS` to completion on the calling thread, which it blocks, and
     /// returns its exit status, stdout and stderr.
-    static func runBlocking(executable: String, arguments: [String]) throws -> (status: Int32, output: String, errorOutput: String) {
+    static func runBlocking(
+        executable: String, arguments: [String]
+    ) throws -> (status: Int32, output: String, errorOutput: String) {
         let process = try spawn(executable: executable, arguments: arguments)
         process.shutdownWriting()
         return process.collectUntilExit()

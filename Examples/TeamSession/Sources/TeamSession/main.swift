@@ -17,7 +17,9 @@ func expect(_ condition: Bool, _ message: @autoclosure () -> String) throws {
 }
 
 func runExample(_ arguments: [String]) async throws {
-    guard arguments.count == 5 else { throw ExampleFailure(description: "usage: TeamSession PREFIX TMUX_SERVER HOME CCDK_PATH IMAGE") }
+    guard arguments.count == 5 else {
+        throw ExampleFailure(description: "usage: TeamSession PREFIX TMUX_SERVER HOME CCDK_PATH IMAGE")
+    }
     let (prefix, tmuxServer, home, ccdk, image) = (arguments[0], arguments[1], arguments[2], arguments[3], arguments[4])
 
     // One manager: an engine client, a tmux control client on a private server, a registry.
@@ -38,8 +40,12 @@ func runExample(_ arguments: [String]) async throws {
         if let error { throw ExampleFailure(description: "launch \(launched): \(error)") }
     }
     let listing = try await manager.listing(includeOrphans: false)
-    let session = try listing.sessions.first { $0.record.name == name } ?? { throw ExampleFailure(description: "\(name) is not listed") }()
-    try expect(session.runningCount == 2 && session.tmux?.windows == 2, "\(name): \(session.runningCount) running, tmux \(String(describing: session.tmux))")
+    let session =
+        try listing.sessions.first { $0.record.name == name }
+        ?? { throw ExampleFailure(description: "\(name) is not listed") }()
+    try expect(
+        session.runningCount == 2 && session.tmux?.windows == 2,
+        "\(name): \(session.runningCount) running, tmux \(String(describing: session.tmux))")
     print(listing.jsonValue.serialized())
 
     let details = try await manager.details(of: name)
@@ -57,8 +63,12 @@ func runExample(_ arguments: [String]) async throws {
         try await Task.sleep(for: .milliseconds(250))
         health = try await manager.health(of: [name])
     }
-    try expect(health.sessions.count == 1 && health.sessions[0].containers.count == 2, "health: \(health.jsonValue.serialized())")
-    try expect(health.verdict == .healthy && health.sessions[0].issues.isEmpty, "\(name) is not healthy: \(health.jsonValue.serialized())")
+    try expect(
+        health.sessions.count == 1 && health.sessions[0].containers.count == 2,
+        "health: \(health.jsonValue.serialized())")
+    try expect(
+        health.verdict == .healthy && health.sessions[0].issues.isEmpty,
+        "\(name) is not healthy: \(health.jsonValue.serialized())")
     print("health of \(name): \(health.verdict.rawValue)")
     _ = try await manager.stop([name], timeout: 1)
 
@@ -68,7 +78,9 @@ func runExample(_ arguments: [String]) async throws {
     let plan = try await manager.planCleanup(selection)
     try expect(plan.items.map(\.name) == [name], "cleanup selected \(plan.items.map(\.name))")
     let report = await manager.cleanup(plan)
-    try expect(!report.hasFailures && report.containersRemoved == 2 && report.volumesRemoved == 2, "cleanup: \(report.jsonValue.serialized())")
+    try expect(
+        !report.hasFailures && report.containersRemoved == 2 && report.volumesRemoved == 2,
+        "cleanup: \(report.jsonValue.serialized())")
     try expect(try await manager.list().isEmpty, "sessions remain after cleanup")
     print("TeamSession: \(name) launched, listed, checked, stopped, resumed and cleaned up")
 }

@@ -14,13 +14,18 @@ public enum AgentLabels {
     public static func labels(
         _ record: SessionRecord, _ agent: AgentRecord, imageVolumeTarget: String? = nil, now: Date = Date()
     ) -> [String: String] {
-        let environmentKeys = record.environment.map { entry in String(entry.split(separator: "=", maxSplits: 1).first ?? "") }
+        let environmentKeys = record.environment.map { entry in
+            String(entry.split(separator: "=", maxSplits: 1).first ?? "")
+        }
         var labels = [
-            OwnershipLabels.managed: "true", OwnershipLabels.session: record.name.rawValue, OwnershipLabels.role: agent.role.rawValue,
+            OwnershipLabels.managed: "true", OwnershipLabels.session: record.name.rawValue,
+            OwnershipLabels.role: agent.role.rawValue,
             OwnershipLabels.schema: SessionManager.labelSchema,
             RecoveryLabels.agentCommand: SecretMasking.maskCommand(record.agentCommand),
-            RecoveryLabels.stateDirectory: record.stateDirectory, RecoveryLabels.createdSeconds: String(Int(now.timeIntervalSince1970)),
-            RecoveryLabels.position: String(agent.position), RecoveryLabels.createdAt: String(record.createdAt.timeIntervalSince1970),
+            RecoveryLabels.stateDirectory: record.stateDirectory,
+            RecoveryLabels.createdSeconds: String(Int(now.timeIntervalSince1970)),
+            RecoveryLabels.position: String(agent.position),
+            RecoveryLabels.createdAt: String(record.createdAt.timeIntervalSince1970),
             RecoveryLabels.tmuxSession: record.tmuxSession, RecoveryLabels.image: record.image,
             RecoveryLabels.environmentKeys: environmentKeys.joined(separator: ","),
             RecoveryLabels.workingDirectory: record.workingDirectory ?? "",
