@@ -23,27 +23,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
-static int failures = 0;
-
-#define CHECK(condition)                                                               \
-    do {                                                                               \
-        if (!(condition)) {                                                            \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #condition); \
-            failures++;                                                                \
-        }                                                                              \
-    } while (0)
-
-/* A call that must succeed; on failure prints the library's message. */
-#define CHECK_OK(call, error)                                                                   \
-    do {                                                                                        \
-        ccorc_status status_ = (call);                                                          \
-        if (status_ != CCORC_OK) {                                                              \
-            fprintf(stderr, "%s:%d: %s returned %s: %s\n", __FILE__, __LINE__, #call,           \
-                    ccorc_status_name(status_), (error).message);                               \
-            failures++;                                                                         \
-        }                                                                                       \
-        CHECK((error).code == CCORC_OK && (error).message[0] == '\0');                          \
-    } while (0)
+#include "checks.h"
 
 /* A call that must fail with `expected`, no result and a message containing `words`. */
 #define CHECK_FAILS(call, expected, result, error, words)                                       \
@@ -69,33 +49,6 @@ struct cleanup_options_0_1 {
     int dry_run;
     int keep_volumes;
 };
-
-static json_t *parse_result(char *text, int line) {
-    json_error_t parse_error;
-    json_t *value;
-    if (text == NULL) {
-        fprintf(stderr, "%s:%d: no JSON result\n", __FILE__, line);
-        exit(1);
-    }
-    value = json_loads(text, 0, &parse_error);
-    ccorc_free(text);
-    if (value == NULL) {
-        fprintf(stderr, "%s:%d: result is not JSON: %s\n", __FILE__, line, parse_error.text);
-        exit(1);
-    }
-    return value;
-}
-#define PARSE(text) parse_result((text), __LINE__)
-
-static int string_is(json_t *value, const char *key, const char *expected) {
-    const char *actual = json_string_value(json_object_get(value, key));
-    return actual != NULL && strcmp(actual, expected) == 0;
-}
-
-static int int_is(json_t *value, const char *key, json_int_t expected) {
-    json_t *member = json_object_get(value, key);
-    return json_is_integer(member) && json_integer_value(member) == expected;
-}
 
 static int is_null(json_t *value, const char *key) { return json_is_null(json_object_get(value, key)); }
 

@@ -17,62 +17,14 @@
 #include <sys/stat.h>
 #include <time.h>
 
-static int failures = 0;
-
-#define CHECK(condition)                                                               \
-    do {                                                                               \
-        if (!(condition)) {                                                            \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #condition); \
-            failures++;                                                                \
-        }                                                                              \
-    } while (0)
-
-/* A call that must succeed; on failure prints the library's message. */
-#define CHECK_OK(call, error)                                                                   \
-    do {                                                                                        \
-        ccorc_status status_ = (call);                                                          \
-        if (status_ != CCORC_OK) {                                                              \
-            fprintf(stderr, "%s:%d: %s returned %s: %s\n", __FILE__, __LINE__, #call,           \
-                    ccorc_status_name(status_), (error).message);                               \
-            failures++;                                                                         \
-        }                                                                                       \
-        CHECK((error).code == CCORC_OK && (error).message[0] == '\0');                          \
-    } while (0)
-
-/* Parses a JSON result and frees the string; exits when it is not JSON at all. */
-static json_t *parse_result(char *text, int line) {
-    json_error_t parse_error;
-    json_t *value;
-    if (text == NULL) {
-        fprintf(stderr, "%s:%d: no JSON result\n", __FILE__, line);
-        exit(1);
-    }
-    value = json_loads(text, 0, &parse_error);
-    ccorc_free(text);
-    if (value == NULL) {
-        fprintf(stderr, "%s:%d: result is not JSON: %s\n", __FILE__, line, parse_error.text);
-        exit(1);
-    }
-    return value;
-}
-#define PARSE(text) parse_result((text), __LINE__)
-
-static int json_string_is(json_t *value, const char *key, const char *expected) {
-    const char *actual = json_string_value(json_object_get(value, key));
-    return actual != NULL && strcmp(actual, expected) == 0;
-}
-
-static int json_int_is(json_t *value, const char *key, json_int_t expected) {
-    json_t *member = json_object_get(value, key);
-    return json_is_integer(member) && json_integer_value(member) == expected;
-}
+#include "checks.h"
 
 /* The session named `name` in a {"sessions": [...]} listing, or NULL. Borrowed reference. */
 static json_t *find_session(json_t *listing, const char *name) {
     size_t index;
     json_t *session;
     json_array_foreach(json_object_get(listing, "sessions"), index, session) {
-        if (json_string_is(session, "name", name)) return session;
+        if (string_is(session, "name", name)) return session;
     }
     return NULL;
 }
@@ -84,31 +36,31 @@ static void check_session(json_t *session, const char *name, const char *image, 
     size_t index;
     json_t *agents = json_object_get(session, "agents");
     json_t *tmux = json_object_get(session, "tmux");
-    CHECK(json_string_is(session, "name", name));
-    CHECK(json_string_is(session, "status", "ready"));
-    CHECK(json_string_is(session, "image", image));
-    CHECK(json_string_is(session, "agentCommand", "sh"));
-    CHECK(json_int_is(session, "memory", 134217728));
+    CHECK(string_is(session, "name", name));
+    CHECK(string_is(session, "status", "ready"));
+    CHECK(string_is(session, "image", image));
+    CHECK(string_is(session, "agentCommand", "sh"));
+    CHECK(int_is(session, "memory", 134217728));
     CHECK(json_is_null(json_object_get(session, "nanoCpus")));
     CHECK(json_is_string(json_object_get(session, "created")));
-    CHECK(json_int_is(session, "running", running));
-    CHECK(json_int_is(session, "total", 2));
+    CHECK(int_is(session, "running", running));
+    CHECK(int_is(session, "total", 2));
     if (running > 0) {
-        CHECK(json_is_object(tmux) && json_int_is(tmux, "windows", 2));
+        CHECK(json_is_object(tmux) && int_is(tmux, "windows", 2));
     } else {
         CHECK(json_is_null(tmux));
     }
     CHECK(json_is_array(agents) && json_array_size(agents) == 2);
     for (index = 0; index < json_array_size(agents) && index < 2; index++) {
         json_t *agent = json_array_get(agents, index);
-        CHECK(json_string_is(agent, "role", roles[index]));
+        CHECK(string_is(agent, "role", roles[index]));
         snprintf(expected, sizeof expected, "%s-%s", name, roles[index]);
-        CHECK(json_string_is(agent, "container", expected));
+        CHECK(string_is(agent, "container", expected));
         CHECK(json_is_string(json_object_get(agent, "containerId")));
-        CHECK(json_string_is(agent, "state", running > 0 ? "running" : "stopped"));
+        CHECK(string_is(agent, "state", running > 0 ? "running" : "stopped"));
         snprintf(expected, sizeof expected, "%s-%s-state", name, roles[index]);
-        CHECK(json_string_is(agent, "volume", expected));
-        CHECK(json_string_is(agent, "window", roles[index]));
+        CHECK(string_is(agent, "volume", expected));
+        CHECK(string_is(agent, "window", roles[index]));
     }
 }
 
@@ -134,7 +86,7 @@ static void *read_concurrently(void *argument) {
         ccorc_free(text);
         if (ccorc_session_info(reader->handle, reader->name, &text, &error) != CCORC_OK) reader->bad_calls++;
         value = text == NULL ? NULL : json_loads(text, 0, NULL);
-        if (value == NULL || !json_string_is(value, "name", reader->name)) reader->bad_calls++;
+        if (value == NULL || !string_is(value, "name", reader->name)) reader->bad_calls++;
         json_decref(value);
         ccorc_free(text);
     }
@@ -160,7 +112,7 @@ static void check_health(ccorc_handle *handle, const char *name) {
         sessions = json_object_get(value, "sessions");
         CHECK(json_array_size(sessions) == 1);
         session = json_array_get(sessions, 0);
-        CHECK(json_string_is(session, "name", name));
+        CHECK(string_is(session, "name", name));
         CHECK(json_array_size(json_object_get(session, "containers")) == 2);
         CHECK(json_is_array(json_object_get(session, "issues")));
         CHECK(json_is_integer(json_object_get(value, "engineRequests")) && json_integer_value(json_object_get(value, "engineRequests")) > 0);
@@ -168,7 +120,7 @@ static void check_health(ccorc_handle *handle, const char *name) {
         CHECK(json_is_string(verdict));
         healthy = strcmp(json_string_value(verdict), "healthy") == 0;
         if (healthy) {
-            CHECK(json_string_is(session, "verdict", "healthy"));
+            CHECK(string_is(session, "verdict", "healthy"));
             CHECK(json_array_size(json_object_get(session, "issues")) == 0);
         } else if (attempt == 59) {
             char *dump = json_dumps(value, JSON_COMPACT);
@@ -212,15 +164,15 @@ static void check_cleanup(ccorc_handle *handle, const char *prefix) {
     {
         json_t *report = PARSE(summary), *counts = json_object_get(report, "counts"), *result;
         size_t index;
-        CHECK(json_int_is(counts, "removed", 2));
-        CHECK(json_int_is(counts, "failed", 0));
-        CHECK(json_int_is(counts, "containers", 4));
-        CHECK(json_int_is(counts, "volumes", 4));
+        CHECK(int_is(counts, "removed", 2));
+        CHECK(int_is(counts, "failed", 0));
+        CHECK(int_is(counts, "containers", 4));
+        CHECK(int_is(counts, "volumes", 4));
         CHECK(json_is_false(json_object_get(report, "interrupted")));
         CHECK(json_array_size(json_object_get(report, "results")) == 2);
         json_array_foreach(json_object_get(report, "results"), index, result) {
-            CHECK(json_string_is(result, "subject", "session"));
-            CHECK(json_string_is(result, "outcome", "removed"));
+            CHECK(string_is(result, "subject", "session"));
+            CHECK(string_is(result, "outcome", "removed"));
             CHECK(strncmp(json_string_value(json_object_get(result, "name")) ? json_string_value(json_object_get(result, "name")) : "", prefix, strlen(prefix)) == 0);
         }
         json_decref(report);
@@ -317,8 +269,8 @@ int main(int argc, char **argv) {
     CHECK(strcmp(json_string_value(json_array_get(json_object_get(value, "launched"), 0)) ? json_string_value(json_array_get(json_object_get(value, "launched"), 0)) : "", second) == 0);
     failed = json_object_get(value, "failed");
     CHECK(json_array_size(failed) == 1);
-    CHECK(json_string_is(json_array_get(failed, 0), "name", name));
-    CHECK(json_int_is(json_array_get(failed, 0), "code", CCORC_ERR_ALREADY_EXISTS));
+    CHECK(string_is(json_array_get(failed, 0), "name", name));
+    CHECK(int_is(json_array_get(failed, 0), "code", CCORC_ERR_ALREADY_EXISTS));
     CHECK(strstr(json_string_value(json_object_get(json_array_get(failed, 0), "message")) ? json_string_value(json_object_get(json_array_get(failed, 0), "message")) : "", "already exists") != NULL);
     json_decref(value);
 
@@ -386,12 +338,12 @@ int main(int argc, char **argv) {
         char leader[256];
         snprintf(leader, sizeof leader, "%s-leader", name);
         json_array_foreach(value, index, session) {
-            if (json_string_is(session, "name", leader)) {
+            if (string_is(session, "name", leader)) {
                 seen++;
-                CHECK(json_string_is(session, "session", name));
-                CHECK(json_string_is(session, "role", "leader"));
-                CHECK(json_string_is(session, "state", "running"));
-                CHECK(json_string_is(session, "image", image));
+                CHECK(string_is(session, "session", name));
+                CHECK(string_is(session, "role", "leader"));
+                CHECK(string_is(session, "state", "running"));
+                CHECK(string_is(session, "image", image));
             }
         }
         CHECK(seen == 1);
@@ -423,8 +375,8 @@ int main(int argc, char **argv) {
     CHECK(ccorc_stop(handle, both, 2, 1, 0, &text, &error) == CCORC_ERR_NOT_FOUND);
     value = PARSE(text);
     CHECK(json_array_size(json_object_get(value, "stopped")) == 1);
-    CHECK(json_string_is(json_array_get(json_object_get(value, "failed"), 0), "name", "no-such-session"));
-    CHECK(json_int_is(json_array_get(json_object_get(value, "failed"), 0), "code", CCORC_ERR_NOT_FOUND));
+    CHECK(string_is(json_array_get(json_object_get(value, "failed"), 0), "name", "no-such-session"));
+    CHECK(int_is(json_array_get(json_object_get(value, "failed"), 0), "code", CCORC_ERR_NOT_FOUND));
     json_decref(value);
 
     check_cleanup(handle, prefix);
