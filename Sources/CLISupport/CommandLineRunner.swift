@@ -90,9 +90,8 @@ extension ErrorKind {
     public var exitStatus: Int32 {
         // Exhaustive: a kind added to the library needs its own decision here.
         switch self {
-        case .notFound, .alreadyExists, .conflict, .invalidInput, .engineUnreachable, .engine, .tmux, .registry,
-            .session,
-            .unsupported, .internal:
+        case .notFound, .alreadyExists, .conflict, .invalidInput, .engineUnreachable, .engine, .tmux,
+            .registry, .session, .unsupported, .internal:
             return EXIT_FAILURE
         }
     }

@@ -10,6 +10,21 @@ struct SessionReconciliationTests {
         return SessionReconciliation.statuses([record], containers: containers, tmuxSessions: tmuxSessions)[0].condition
     }
 
+    @Test func oneListFindsEveryContainerTheRecordsCanOwn() {
+        let a = Fixture.record("a")
+        let b = Fixture.record("b")
+        let old = Fixture.record("old", legacy: true)
+        let labelled = ["label": ["ccorc.session"]]
+        #expect(SessionReconciliation.containerFilters(for: [a, b]) == labelled)
+        #expect(SessionReconciliation.containerFilters(for: [a]) == labelled)
+        #expect(SessionReconciliation.containerFilters(for: [a], narrowedToOne: true) == ["label": ["ccorc.session=a"]])
+        #expect(SessionReconciliation.containerFilters(for: [a, b], narrowedToOne: true) == labelled)
+        // A legacy session's containers carry no ccorc label: only an unfiltered list holds them.
+        #expect(SessionReconciliation.containerFilters(for: [a, old]).isEmpty)
+        #expect(SessionReconciliation.containerFilters(for: [old], narrowedToOne: true).isEmpty)
+        #expect(SessionReconciliation.sessionLabelFilter == labelled)
+    }
+
     @Test func everyContainerUpWithTmuxIsRunning() {
         let record = Fixture.record("s")
         let status = SessionReconciliation.statuses(

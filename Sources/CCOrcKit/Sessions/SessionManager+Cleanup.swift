@@ -16,13 +16,10 @@ extension SessionManager {
     public func planCleanup(
         _ selection: CleanupSelection, measureDisk: Bool = false, now: Date = Date()
     ) async throws -> CleanupPlan {
-        let filters = ["label": [OwnershipLabels.session]]
         let rows = try registry.rows()
-        // Sessions imported from the legacy registry run in containers ccorc never labelled.
-        let hasLegacy = rows.sessions.contains(where: \.isLegacy)
         async let containerList = engine.listContainers(
-            all: true, filters: hasLegacy ? [:] : filters, size: measureDisk)
-        async let volumeList = engine.listVolumes(filters: filters)
+            all: true, filters: SessionReconciliation.containerFilters(for: rows.sessions), size: measureDisk)
+        async let volumeList = engine.listVolumes(filters: SessionReconciliation.sessionLabelFilter)
         async let tmuxList = tmux.listSessions()
         let inputs = CleanupInputs(
             rows: rows, containers: try await containerList, volumes: try await volumeList,

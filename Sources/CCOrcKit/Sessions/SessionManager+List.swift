@@ -23,15 +23,8 @@ extension SessionManager {
     /// The live state of `records`: one engine list call and one tmux query for all of them.
     public func status(of records: [SessionRecord]) async throws -> [SessionStatus] {
         guard !records.isEmpty else { return [] }
-        // Sessions imported from the legacy registry own containers ccorc never labelled.
-        let hasLegacy = records.contains(where: \.isLegacy)
-        async let containerList =
-            hasLegacy
-            ? engine.listContainers(all: true)
-            : records.count == 1
-                ? engine.listContainers(
-                    all: true, filters: ["label": ["\(OwnershipLabels.session)=\(records[0].name)"]])
-                : engine.listContainers(all: true, filters: ["label": [OwnershipLabels.session]])
+        async let containerList = engine.listContainers(
+            all: true, filters: SessionReconciliation.containerFilters(for: records, narrowedToOne: true))
         async let tmuxList = tmux.listSessions()
         return SessionReconciliation.statuses(
             records, containers: try await containerList, tmuxSessions: try await tmuxList)
@@ -55,14 +48,15 @@ extension SessionManager {
         // read and the tmux start have given a thread back.
         _ = try await engine.apiVersion()
         async let labelled = engine.listContainers(
-            all: true, filters: ["label": [OwnershipLabels.session]], labels: labels, brief: !includeOrphans)
+            all: true, filters: SessionReconciliation.sessionLabelFilter, labels: labels, brief: !includeOrphans)
         async let tmuxList = tmux.listSessions()
         let rows = try registry.rows()
         let records = rows.sessions
         var containers = try await labelled
-        if records.contains(where: \.isLegacy) {
-            // Sessions imported from the legacy registry own containers ccorc never labelled.
-            containers = try await engine.listContainers(all: true, labels: labels, brief: !includeOrphans)
+        let filters = SessionReconciliation.containerFilters(for: records)
+        if filters != SessionReconciliation.sessionLabelFilter {
+            containers = try await engine.listContainers(
+                all: true, filters: filters, labels: labels, brief: !includeOrphans)
         }
         let sessions = SessionReconciliation.statuses(records, containers: containers, tmuxSessions: try await tmuxList)
         guard includeOrphans else { return SessionListing(sessions: sessions, orphans: nil, damaged: rows.damaged) }

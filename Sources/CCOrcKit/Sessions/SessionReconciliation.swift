@@ -3,6 +3,21 @@
 
 /// Pairs registry rows with the containers and tmux sessions that are theirs.
 enum SessionReconciliation {
+    /// The engine filters of one container list that holds every container `records` can own:
+    /// those labelled with a session (only with this one's name when `narrowedToOne` and there is
+    /// one record), or every container when a session imported from the legacy registry is among
+    /// them, since ccorc never labelled its containers.
+    static func containerFilters(for records: [SessionRecord], narrowedToOne: Bool = false) -> [String: [String]] {
+        if records.contains(where: \.isLegacy) { return [:] }
+        if narrowedToOne, records.count == 1 {
+            return ["label": ["\(OwnershipLabels.session)=\(records[0].name)"]]
+        }
+        return sessionLabelFilter
+    }
+
+    /// The filters of a list of every container (or volume) labelled with a session.
+    static let sessionLabelFilter = ["label": [OwnershipLabels.session]]
+
     /// Pairs each record's agents with their containers and its tmux session. A container is an
     /// agent's when it has the agent's name and is the session's: labelled with its name, or the
     /// very container the registry recorded. The session's condition follows from the result
