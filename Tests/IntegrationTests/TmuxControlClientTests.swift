@@ -250,7 +250,13 @@ struct TmuxControlClientTests {
             #expect(running.count == 2)
             #expect(running.allSatisfy { $0.pid > 0 && $0.id.hasPrefix("%") })
             #expect(running.first { $0.windowName == "sleeper" }?.id == window.paneID)
-            #expect(running.first { $0.windowName == "sleeper" }?.currentCommand == "sleep")
+            // The pane's process is tmux's own child until it has exec'd `sleep`: under load that
+            // can outlast the first listing.
+            #expect(
+                await tmuxEventually {
+                    (try? await client.listPanes(session: "dies"))?.first { $0.windowName == "sleeper" }?
+                        .currentCommand == "sleep"
+                })
             #expect(
                 await tmuxEventually {
                     (try? await client.listPanes(session: "dies"))?.first { $0.windowName == "exit3" }?.isDead == true
