@@ -41,6 +41,9 @@ final class SQLiteDatabase {
         sqlite3_close_v2(handle)
     }
 
+    /// The rows this connection has changed since it opened (`sqlite3_total_changes64`).
+    var totalChanges: Int64 { sqlite3_total_changes64(handle) }
+
     /// Sets how long a statement waits for another connection's lock (`sqlite3_busy_timeout`).
     func setBusyTimeout(milliseconds: Int32) {
         sqlite3_busy_timeout(handle, milliseconds)

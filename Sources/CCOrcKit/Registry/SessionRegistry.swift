@@ -501,6 +501,20 @@ extension SessionRegistry {
         try rows().sessions
     }
 
+    /// A value that differs whenever the registry has changed since it was last read: a commit by
+    /// another process (`PRAGMA data_version`) or by this one. Cheap (no table is read), so a
+    /// watcher can ask on every event.
+    public func changeToken() throws(RegistryError) -> [Int64] {
+        try withDatabase { database throws(RegistryError) in
+            let version = try database.withStatement("PRAGMA data_version", "reading its change counter") {
+                statement throws(RegistryError) -> Int64 in
+                _ = try statement.step()
+                return statement.int64(0) ?? 0
+            }
+            return [version, database.totalChanges]
+        }
+    }
+
     /// Every registered session (both `launching` and `ready`), by name, with its agents, and
     /// apart from them the rows that cannot be decoded.
     ///

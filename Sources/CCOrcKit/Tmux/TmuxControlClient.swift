@@ -308,6 +308,31 @@ public final class TmuxControlClient: Sendable {
         return try TmuxFormats.panes(reply.lines)
     }
 
+    /// Every pane of every session (`list-panes -a`), by session id (`$N`); empty when no server
+    /// runs.
+    public func listAllPanes() async throws -> [String: [TmuxPane]] {
+        let lines: [String]
+        do {
+            lines = try await query {
+                try await runOne(TmuxCommandLine("list-panes", "-a", "-F", "#{session_id}\t" + TmuxFormats.pane))
+            }.lines
+        } catch let error as TmuxError where error.code == .serverNotRunning {
+            return [:]
+        }
+        // A line that does not start with a session id continues the previous pane's command.
+        var linesBySession: [String: [String]] = [:]
+        var current: String?
+        for line in lines {
+            if line.hasPrefix("$"), let tab = line.firstIndex(of: "\t") {
+                current = String(line[..<tab])
+                linesBySession[current!, default: []].append(String(line[line.index(after: tab)...]))
+            } else if let current {
+                linesBySession[current, default: []].append(line)
+            }
+        }
+        return try linesBySession.mapValues(TmuxFormats.panes)
+    }
+
     /// Sends keys to a pane (`send-keys`).
     ///
     /// - Parameters:

@@ -1,0 +1,348 @@
+import FoundationEssentials
+import Glibc
+import Synchronization
+
+extension SessionManager {
+    /// Follows the sessions `filter` selects: a `.snapshot` first, then one change per session
+    /// that appears, goes or changes, as it happens.
+    ///
+    /// The snapshot costs one registry read, two engine list calls (containers and volumes) and
+    /// two tmux queries. After that, the watcher follows the engine's `/events` (container
+    /// create/start/die/oom/destroy/pause/unpause/rename of ccorc's containers, volume
+    /// create/destroy), tmux's notifications on the control connection (sessions, windows, clients)
+    /// and a tmux subscription that reports pane exits and attached clients, and it reads the
+    /// registry's change counter on each event and once a second. While nothing happens it sends
+    /// no engine request and spawns no process.
+    ///
+    /// When the engine's events connection drops (an engine restart), the watcher lists again
+    /// once the engine answers, follows the events from the moment before that list, and reports
+    /// `.resync` followed by the changes the new list shows; likewise for tmux after a reconnect.
+    ///
+    /// The stream ends when the caller stops iterating; it throws when the snapshot cannot be
+    /// read (a named session that is not registered, an unreachable engine).
+    public func watch(_ filter: WatchFilter = WatchFilter()) -> AsyncThrowingStream<SessionChange, Error> {
+        let (stream, continuation) = AsyncThrowingStream<SessionChange, Error>.makeStream()
+        let watcher = SessionWatcher(manager: self, filter: filter, output: continuation)
+        let task = Task { await watcher.run() }
+        continuation.onTermination = { _ in task.cancel() }
+        return stream
+    }
+}
+
+/// The loop behind `SessionManager.watch`: sources feed one stream of inputs, and one task applies
+/// them to the model in order and reports what changed.
+final class SessionWatcher: Sendable {
+    /// What the sources report to the loop.
+    enum Input: Sendable {
+        /// An engine event from the events connection of `generation`.
+        case engineEvent(EngineEvent, generation: Int)
+        /// The events connection of `generation` ended, for `reason`.
+        case engineLost(reason: String, generation: Int)
+        /// A fresh engine list after a lost connection, with the time its events follow from.
+        case engineListed(EngineLists, generation: Int)
+        /// tmux's sessions and panes, read after a notification; `reconnected` when the control
+        /// connection was made again since the last reading.
+        case tmuxRead(TmuxReading)
+        /// Once a second: the registry's change counter is due.
+        case tick
+    }
+
+    /// The engine's lists at one moment, and the time (engine clock, nanoseconds) events follow from.
+    struct EngineLists: Sendable {
+        var containers: [ContainerSummary]
+        var volumes: Set<String>
+        var since: Int64
+    }
+
+    /// What one tmux reading found.
+    struct TmuxReading: Sendable {
+        var sessions: [TmuxSession]
+        var panes: [String: [TmuxPane]]
+        var commandLines: [Int32: [String]]
+        /// Why the connection was made again, when it was since the last reading.
+        var reconnectReason: String?
+    }
+
+    let manager: SessionManager
+    let filter: WatchFilter
+    let output: AsyncThrowingStream<SessionChange, Error>.Continuation
+    private let inputs: AsyncStream<Input>.Continuation
+    private let inputStream: AsyncStream<Input>
+    /// Wakes the tmux reader; one pending wake is enough, the reading is of the latest state.
+    private let tmuxWake = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
+    /// The reason of a tmux disconnection not yet reported, set by the notification listener.
+    private let tmuxLost = Mutex<String?>(nil)
+    /// The name of this watcher's tmux subscription, unique in the process.
+    private var subscription: String { "ccorc-watch-\(getpid())-\(UInt(bitPattern: ObjectIdentifier(self).hashValue))" }
+
+    init(manager: SessionManager, filter: WatchFilter, output: AsyncThrowingStream<SessionChange, Error>.Continuation) {
+        self.manager = manager
+        self.filter = filter
+        self.output = output
+        (inputStream, inputs) = AsyncStream<Input>.makeStream()
+    }
+
+    /// The container events ccorc follows: its own containers' (every container's while a legacy
+    /// row, whose containers carry no ccorc label, is registered).
+    static func containerEventFilters(_ records: [SessionRecord]) -> [String: [String]] {
+        var filters = ["type": ["container"], "event": SessionWatchModel.containerActions]
+        if let labels = SessionReconciliation.containerFilters(for: records)["label"] { filters["label"] = labels }
+        return filters
+    }
+
+    /// Volume events carry no labels: every volume's create and destroy.
+    static let volumeEventFilters = ["type": ["volume"], "event": SessionWatchModel.volumeActions]
+
+    func run() async {
+        var model = SessionWatchModel()
+        var current: [String: WatchedSession]
+        var token: [Int64]
+        let shellCommand = Path.lastComponent(manager.shellProgram)
+        do {
+            model.records = try manager.registry.rows().sessions
+            for name in filter.names ?? [] where !model.records.contains(where: { $0.name == name }) {
+                throw SessionError.sessionNotFound(name)
+            }
+            token = try manager.registry.changeToken()
+            let lists = try await listEngine(model.records)
+            model.containers = Dictionary(lists.containers.map { ($0.id, $0) }, uniquingKeysWith: { $1 })
+            model.volumes = lists.volumes
+            let reading = try await readTmux()
+            model.tmuxSessions = reading.sessions
+            model.panes = reading.panes
+            model.paneCommandLines = reading.commandLines
+            current = model.sessions(filter: filter, shellCommand: shellCommand)
+            output.yield(.snapshot(current.keys.sorted().map { current[$0]! }))
+            var generation = 0
+            var followers = follow(model.records, since: lists.since, generation: generation)
+            var followedFilters = Self.containerEventFilters(model.records)
+            var subscribed = false
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { await self.listenToTmux() }
+                group.addTask { await self.readTmuxWhenWoken() }
+                group.addTask { await self.tick() }
+                defer { group.cancelAll() }
+                for await input in inputStream {
+                    if Task.isCancelled { break }
+                    var affected: Set<String>?
+                    var notes: [SessionChange] = []
+                    switch input {
+                    case .engineEvent(let event, let from) where from == generation:
+                        guard let owner = model.apply(event) else {
+                            affected = []
+                            break
+                        }
+                        affected = owner.isEmpty ? nil : [owner]
+                    case .engineEvent:
+                        affected = []
+                    case .engineLost(let reason, let from) where from == generation:
+                        followers.forEach { $0.cancel() }
+                        generation += 1
+                        followers = [relist(model.records, reason: reason, generation: generation)]
+                        affected = []
+                    case .engineLost:
+                        affected = []
+                    case .engineListed(let lists, let from) where from == generation:
+                        followers.forEach { $0.cancel() }
+                        model.containers = Dictionary(lists.containers.map { ($0.id, $0) }, uniquingKeysWith: { $1 })
+                        model.volumes = lists.volumes
+                        followers = follow(model.records, since: lists.since, generation: generation)
+                        followedFilters = Self.containerEventFilters(model.records)
+                        notes.append(.resync(source: "engine", reason: lostReason.withLock { $0 ?? "reconnected" }))
+                    case .engineListed:
+                        affected = []
+                    case .tmuxRead(let reading):
+                        model.tmuxSessions = reading.sessions
+                        model.panes = reading.panes
+                        model.paneCommandLines = reading.commandLines
+                        if let reason = reading.reconnectReason {
+                            notes.append(.resync(source: "tmux", reason: reason))
+                        }
+                        if !subscribed, manager.tmux.attachedSessionName != nil {
+                            subscribed = true
+                            try? await manager.tmux.subscribe(
+                                name: subscription, format: "#{S:#{session_attached}#{W:#{P:#{pane_dead}}}}")
+                        }
+                    case .tick:
+                        affected = []
+                        if manager.tmux.attachedSessionName == nil { tmuxWake.continuation.yield() }
+                    }
+                    // The registry: on every event and every tick, by its change counter.
+                    if let newToken = try? manager.registry.changeToken(), newToken != token,
+                        let rows = try? manager.registry.rows()
+                    {
+                        token = newToken
+                        model.records = rows.sessions
+                        affected = nil
+                        if Self.containerEventFilters(model.records) != followedFilters {
+                            // A legacy row now needs every container's events: list and follow afresh.
+                            followers.forEach { $0.cancel() }
+                            generation += 1
+                            followers = [
+                                relist(model.records, reason: "legacy sessions were registered", generation: generation)
+                            ]
+                        }
+                        // A launch by another process may have started the tmux server.
+                        if manager.tmux.attachedSessionName == nil { tmuxWake.continuation.yield() }
+                    }
+                    for note in notes { output.yield(note) }
+                    if affected?.isEmpty == true && notes.isEmpty { continue }
+                    let updated = model.sessions(filter: filter, shellCommand: shellCommand, only: affected)
+                    let changes = WatchDiff.changes(from: current, to: updated, scope: affected)
+                    if let affected {
+                        for name in affected { current[name] = updated[name] }
+                    } else {
+                        current = updated
+                    }
+                    for change in changes { output.yield(change) }
+                }
+            }
+            followers.forEach { $0.cancel() }
+            if subscribed { try? await manager.tmux.unsubscribe(name: subscription) }
+            output.finish()
+        } catch {
+            output.finish(throwing: error)
+        }
+    }
+
+    /// Why the engine's events connection was last lost, for the `.resync` that follows.
+    private let lostReason = Mutex<String?>(nil)
+
+    // MARK: - The engine
+
+    /// The containers a row can own and the labelled volumes, with the moment events follow from:
+    /// just before the lists, so that nothing between the list and the events is missed (an
+    /// event that the list already shows is applied again, to the same effect).
+    private func listEngine(_ records: [SessionRecord]) async throws -> EngineLists {
+        let since = Self.now() - 1_000_000_000
+        async let containers = manager.engine.listContainers(
+            all: true, filters: SessionReconciliation.containerFilters(for: records),
+            labels: [OwnershipLabels.session, OwnershipLabels.role], brief: true)
+        async let volumes = manager.engine.listVolumes(filters: SessionReconciliation.sessionLabelFilter)
+        return EngineLists(containers: try await containers, volumes: Set(try await volumes.map(\.name)), since: since)
+    }
+
+    /// Follows container and volume events from `since`; each connection reports its end.
+    private func follow(_ records: [SessionRecord], since: Int64, generation: Int) -> [Task<Void, Never>] {
+        [Self.containerEventFilters(records), Self.volumeEventFilters].map { filters in
+            Task {
+                var reason = "the engine ended its events stream"
+                do {
+                    try await manager.engine.events(since: since, filters: filters) { event in
+                        self.inputs.yield(.engineEvent(event, generation: generation))
+                        return true
+                    }
+                } catch {
+                    if Task.isCancelled { return }
+                    reason = "events connection lost: \(error)"
+                }
+                if Task.isCancelled { return }
+                lostReason.withLock { $0 = reason }
+                inputs.yield(.engineLost(reason: reason, generation: generation))
+            }
+        }
+    }
+
+    /// Lists again until the engine answers, waiting a quarter second and then up to two seconds
+    /// between tries.
+    private func relist(_ records: [SessionRecord], reason: String, generation: Int) -> Task<Void, Never> {
+        lostReason.withLock { $0 = reason }
+        return Task {
+            var pause = Duration.milliseconds(250)
+            while !Task.isCancelled {
+                if let lists = try? await listEngine(records) {
+                    inputs.yield(.engineListed(lists, generation: generation))
+                    return
+                }
+                try? await Task.sleep(for: pause)
+                pause = min(pause * 2, .seconds(2))
+            }
+        }
+    }
+
+    /// The wall clock in nanoseconds since 1970, as the engine stamps its events.
+    private static func now() -> Int64 {
+        var time = timespec()
+        clock_gettime(CLOCK_REALTIME, &time)
+        return Int64(time.tv_sec) * 1_000_000_000 + Int64(time.tv_nsec)
+    }
+
+    // MARK: - tmux
+
+    /// Wakes the tmux reader on every notification that may change a session, a window, a pane
+    /// or a client; notes a lost connection for the next reading.
+    private func listenToTmux() async {
+        for await notification in manager.tmux.notifications {
+            switch notification {
+            case .output, .extendedOutput, .pause, .continue, .message, .configError, .pasteBufferChanged,
+                .pasteBufferDeleted, .layoutChange, .paneModeChanged, .sessionWindowChanged:
+                continue
+            case .subscriptionChanged(let change) where change.name != subscription:
+                continue
+            case .disconnected(let error):
+                tmuxLost.withLock { $0 = "tmux connection lost: \(error)" }
+            default:
+                break
+            }
+            tmuxWake.continuation.yield()
+        }
+    }
+
+    /// Reads tmux's sessions and panes each time it is woken.
+    private func readTmuxWhenWoken() async {
+        for await _ in tmuxWake.stream {
+            guard var reading = try? await readTmux() else { continue }
+            if manager.tmux.attachedSessionName != nil,
+                let reason = tmuxLost.withLock({ value in
+                    defer { value = nil }
+                    return value
+                })
+            {
+                reading.reconnectReason = reason
+            }
+            inputs.yield(.tmuxRead(reading))
+        }
+    }
+
+    /// Three tmux queries: the sessions, every pane by session, and the clients (so that a
+    /// session's attached count is of terminals, not of other ccorc processes' control clients);
+    /// the panes' command lines from `/proc`.
+    private func readTmux() async throws -> TmuxReading {
+        var sessions = try await manager.tmux.listSessions()
+        let panesByID = sessions.isEmpty ? [:] : try await manager.tmux.listAllPanes()
+        if !sessions.isEmpty, let clients = try? await manager.tmux.run([Self.listClients]).first, clients.succeeded {
+            let terminals = Self.terminalClients(clients.lines)
+            for index in sessions.indices { sessions[index].attached = terminals[sessions[index].name] ?? 0 }
+        }
+        var panes: [String: [TmuxPane]] = [:]
+        var commandLines: [Int32: [String]] = [:]
+        for session in sessions {
+            guard let sessionPanes = panesByID[session.id] else { continue }
+            panes[session.name] = sessionPanes
+            for pane in sessionPanes { commandLines[pane.pid] = HostProcesses.commandLine(pane.pid) }
+        }
+        return TmuxReading(sessions: sessions, panes: panes, commandLines: commandLines, reconnectReason: nil)
+    }
+
+    /// Each client's session and whether it is a control-mode client.
+    static let listClients = TmuxCommandLine("list-clients", "-F", "#{client_control_mode}\t#{client_session}")
+
+    /// The number of clients that are not in control mode, by session name, from `listClients`'s lines.
+    static func terminalClients(_ lines: [String]) -> [String: Int] {
+        var counts: [String: Int] = [:]
+        for line in lines where line.hasPrefix("0\t") {
+            counts[String(line.dropFirst(2)), default: 0] += 1
+        }
+        return counts
+    }
+
+    // MARK: - The registry
+
+    /// Once a second, a tick.
+    private func tick() async {
+        while !Task.isCancelled {
+            try? await Task.sleep(for: .seconds(1))
+            inputs.yield(.tick)
+        }
+    }
+}

@@ -1,0 +1,152 @@
+// What a watcher knows of every session, kept up to date from events: pure state and the rules
+// that apply each event to it. Gathering (the engine's lists and events, tmux, the registry) is
+// `SessionManager+Watch.swift`.
+
+/// Which sessions a watcher reports.
+public struct WatchFilter: Sendable, Equatable {
+    /// These sessions only; nil for every session.
+    public var names: Set<SessionName>?
+    /// Sessions whose name matches; nil for no pattern.
+    public var pattern: GlobPattern?
+
+    /// Every session, or the named ones, or those matching `pattern`.
+    public init(names: [SessionName]? = nil, pattern: GlobPattern? = nil) {
+        self.names = names.map(Set.init)
+        self.pattern = pattern
+    }
+
+    /// Whether the session named `name` is reported.
+    public func selects(_ name: SessionName) -> Bool {
+        if let names, !names.contains(name) { return false }
+        if let pattern, !pattern.matches(name.rawValue) { return false }
+        return true
+    }
+}
+
+/// One session as a watcher sees it: its live state and the health verdict that state gives.
+///
+/// The verdict is judged by the same rules as `ccorc health` (`HealthAssessment`) on what the
+/// events tell: container states and exit codes, state volumes, tmux windows and panes. What only
+/// an inspect or the cgroup files tell (agent processes, the state directory, memory near its
+/// limit, OOM kills) is `ccorc health NAME`'s.
+public struct WatchedSession: Sendable {
+    /// The registry row, its containers and its tmux session.
+    public var status: SessionStatus
+    /// The health judged from `status`, volumes and panes.
+    public var health: SessionHealth
+
+    /// The SESSION shape of `ccorc list --json` with `"verdict"` and `"issues"` added.
+    public var jsonValue: JSONValue {
+        var object = status.jsonValue.object ?? [:]
+        object["verdict"] = .string(health.verdict.rawValue)
+        object["issues"] = .array(health.issues.map(\.jsonValue))
+        return .object(object)
+    }
+}
+
+/// The facts a watcher holds, and how each event changes them.
+struct SessionWatchModel: Sendable {
+    /// The registry's rows.
+    var records: [SessionRecord] = []
+    /// The containers the engine has that a row can own, by ID.
+    var containers: [String: ContainerSummary] = [:]
+    /// The names of the volumes that exist (every volume created since the list, labelled or not:
+    /// volume events carry no labels).
+    var volumes: Set<String> = []
+    /// The tmux server's sessions.
+    var tmuxSessions: [TmuxSession] = []
+    /// The panes of each tmux session, by session name.
+    var panes: [String: [TmuxPane]] = [:]
+    /// The command lines of pane processes, by pid, read once per pid.
+    var paneCommandLines: [Int32: [String]] = [:]
+
+    /// The container event actions the model follows.
+    static let containerActions = ["create", "start", "die", "oom", "destroy", "pause", "unpause", "rename"]
+    /// The volume event actions the model follows.
+    static let volumeActions = ["create", "destroy"]
+
+    /// The registered names of legacy agents' containers, which carry no ccorc label.
+    var legacyContainerNames: Set<String> {
+        Set(records.filter(\.isLegacy).flatMap { $0.agents.map(\.containerName) })
+    }
+
+    /// Applies one engine event and returns the session it concerns: its name when the container
+    /// carries a session label or a legacy row owns it, "" when the event changed something whose
+    /// session cannot be told (a volume), nil when nothing the model holds changed.
+    mutating func apply(_ event: EngineEvent) -> String? {
+        switch event.type {
+        case "volume":
+            switch event.action {
+            case "create": return volumes.insert(event.actorID).inserted ? "" : nil
+            case "destroy": return volumes.remove(event.actorID) == nil ? nil : ""
+            default: return nil
+            }
+        case "container":
+            return applyContainer(event)
+        default:
+            return nil
+        }
+    }
+
+    private mutating func applyContainer(_ event: EngineEvent) -> String? {
+        let id = event.actorID
+        var attributes = event.attributes
+        let name = attributes.removeValue(forKey: "name")
+        let image = attributes.removeValue(forKey: "image")
+        let exitCode = attributes.removeValue(forKey: "exitCode")
+        attributes.removeValue(forKey: "oldName")
+        let session = attributes[OwnershipLabels.session] ?? containers[id]?.labels[OwnershipLabels.session]
+        let containerName = name ?? containers[id]?.name
+        guard session != nil || containerName.map(legacyContainerNames.contains) == true else { return nil }
+        let owner = session ?? ""
+        if event.action == "destroy" {
+            return containers.removeValue(forKey: id) == nil ? nil : owner
+        }
+        let state: (ContainerState, String)?
+        switch event.action {
+        case "create": state = (.created, "Created")
+        case "start", "unpause": state = (.running, "Up")
+        case "die": state = (.exited, "Exited (\(exitCode ?? "0"))")
+        case "pause": state = (.paused, "Up (Paused)")
+        case "rename", "oom": state = nil
+        default: return nil
+        }
+        var summary = containers[id] ?? Self.summary(id: id, name: containerName ?? "", image: image ?? "")
+        if !attributes.isEmpty { summary.labels = attributes }
+        if let containerName { summary.name = containerName }
+        if let (newState, statusText) = state {
+            summary.state = newState
+            summary.status = statusText
+        }
+        containers[id] = summary
+        return owner
+    }
+
+    /// A container known only from an event: what the list would say of it, as far as the event
+    /// tells.
+    private static func summary(id: String, name: String, image: String) -> ContainerSummary {
+        // Through the list entry's parser, so that the two ways of learning of a container agree.
+        let entry: JSONValue = ["Id": .string(id), "Names": .array([.string("/" + name)]), "Image": .string(image)]
+        return (try? ContainerSummary(json: entry))!
+    }
+
+    /// The sessions `filter` selects, judged, by name; `only`, when given, limits the work to
+    /// those names (the rest are left out of the result).
+    func sessions(filter: WatchFilter, shellCommand: String, only: Set<String>? = nil) -> [String: WatchedSession] {
+        var records = self.records.filter { filter.selects($0.name) }
+        if let only { records = records.filter { only.contains($0.name.rawValue) } }
+        let statuses = SessionReconciliation.statuses(
+            records, containers: Array(containers.values), tmuxSessions: tmuxSessions)
+        var result: [String: WatchedSession] = [:]
+        for status in statuses {
+            let panes = status.tmux == nil ? [] : self.panes[status.record.tmuxSession] ?? []
+            let health = HealthAssessment.assess(
+                HealthFacts(
+                    status: status, volumes: volumes, panes: panes,
+                    launchUnderWay: status.record.launchIsUnderWay(),
+                    paneCommandLines: status.record.isLegacy ? [:] : paneCommandLines, shellCommand: shellCommand))
+            result[status.record.name.rawValue] = WatchedSession(status: status, health: health)
+        }
+        return result
+    }
+}
