@@ -11,17 +11,18 @@ struct Health: AsyncParsableCommand {
             Exit status 0 only when every checked session is healthy or stopped (by `ccorc stop`: \
             every container stopped, no tmux session). Named sessions are checked in full \
             (every container inspected); --all costs two engine list calls, one tmux round trip and one \
-            inspect per running container. --watch [SECONDS] redraws every SECONDS (default 2) and at \
-            once when tmux reports a change.
+            inspect per running container. --watch redraws as sessions change, fed by the engine's and \
+            tmux's events (`ccorc watch`), and checks nothing while nothing changes; --watch SECONDS \
+            also redraws every SECONDS for the memory and CPU figures, which no event reports.
             """)
     @Argument(help: "Session names.") var names: [String] = []
     @Flag(help: "Check every registered session.") var all = false
     @Flag(help: "Print JSON (with --watch, one report per line).") var json = false
-    @Flag(help: "Redraw at an interval: --watch [SECONDS].") var watch = false
+    @Flag(help: "Redraw as sessions change: --watch [SECONDS].") var watch = false
 
     func run() async throws {
         var names = self.names
-        var interval = 2.0
+        var interval: Double?
         // `--watch SECONDS`: a number right after --watch is the interval, not a session name.
         let raw = CommandLine.arguments
         if watch, let flag = raw.firstIndex(of: "--watch"), flag + 1 < raw.count, let seconds = Double(raw[flag + 1]),
@@ -59,19 +60,20 @@ struct Health: AsyncParsableCommand {
     }
 
     private func watchHealth(
-        _ manager: SessionManager, _ sessions: [SessionName]?, depth: HealthCheckDepth, interval: Double
+        _ manager: SessionManager, _ sessions: [SessionName]?, depth: HealthCheckDepth, interval: Double?
     ) async throws -> Never {
         let onTerminal = LocalTerminal.isTerminal(STDOUT_FILENO)
         var previous: HealthReport?
         for try await report in manager.healthUpdates(
-            of: sessions, depth: depth, interval: .milliseconds(Int(interval * 1000)))
+            of: sessions, depth: depth, interval: interval.map { .milliseconds(Int($0 * 1000)) })
         {
             var output: String
             if json {
                 output = report.jsonValue.serialized() + "\n"
             } else {
                 let text = HealthText.render(report, cpuPercent: previous.map { report.cpuPercent(since: $0) } ?? [:])
-                output = "ccorc health, every \(interval)s: \(report.checkedAt.formatted(.iso8601))\n\n" + text + "\n"
+                let every = interval.map { "on change and every \($0)s" } ?? "on change"
+                output = "ccorc health, \(every): \(report.checkedAt.formatted(.iso8601))\n\n" + text + "\n"
                 output = onTerminal ? "\u{1B}[H\u{1B}[2J" + output : output + "\n"
             }
             // Unbuffered, so that each report shows at once on a pipe too.

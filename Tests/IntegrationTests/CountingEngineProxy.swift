@@ -99,6 +99,16 @@ final class CountingEngineProxy: @unchecked Sendable {
     /// What went through so far.
     func traffic() -> Traffic { log.withLock { $0 } }
 
+    /// Closes every connection open now, as an engine restart would; with `refusing`, new
+    /// connections are closed as soon as they are accepted until `refusing` is set false again.
+    func dropConnections(refusing: Bool = false) {
+        self.refusing.withLock { $0 = refusing }
+        _ = write(wakePipe.write, "d", 1)
+    }
+
+    /// Whether new connections are closed at once (see `dropConnections`).
+    let refusing = Mutex(false)
+
     // MARK: - The proxy thread
 
     /// One client connection and its own connection to the engine.
@@ -132,7 +142,18 @@ final class CountingEngineProxy: @unchecked Sendable {
                     pollfd(fd: connection.upstreamOpen ? connection.upstream : -1, events: Int16(POLLIN), revents: 0))
             }
             guard poll(&fds, nfds_t(fds.count), -1) >= 0 || errno == EINTR else { break }
-            if fds[0].revents != 0 { break }
+            if fds[0].revents != 0 {
+                var byte: UInt8 = 0
+                _ = read(wakePipe.read, &byte, 1)
+                guard byte == UInt8(ascii: "d") else { break }
+                for connection in connections {
+                    endUnanswered(connection)
+                    close(connection.client)
+                    close(connection.upstream)
+                }
+                connections = []
+                continue
+            }
             let ready = fds
             for (index, connection) in connections.enumerated() {
                 if ready[2 + 2 * index].revents != 0 { fromClient(connection) }
@@ -156,6 +177,10 @@ final class CountingEngineProxy: @unchecked Sendable {
     private func accept() -> Connection? {
         let client = Glibc.accept(listener, nil, nil)
         guard client >= 0 else { return nil }
+        if refusing.withLock({ $0 }) {
+            close(client)
+            return nil
+        }
         _ = fcntl(client, F_SETFD, FD_CLOEXEC)
         let upstream = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard upstream >= 0, Self.withAddress(upstreamPath, { connect(upstream, $0, $1) }) == 0 else {

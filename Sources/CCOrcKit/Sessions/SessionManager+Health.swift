@@ -75,29 +75,33 @@ extension SessionManager {
         return HealthReport(checkedAt: checkedAt, sessions: sessions, engineRequests: requests.withLock { $0 })
     }
 
-    /// Redraws: a report at once, then one every `interval` or as soon as tmux reports a change
-    /// (sessions, windows, panes), whichever comes first, at most four a second. Each round costs what `health(of:depth:)`
-    /// costs and spawns no process. The stream ends when the caller stops reading or a check fails.
+    /// Redraws: a report as the live model (`watch`) takes its snapshot, then one after each
+    /// change it reports for these sessions (a container, a window, a pane, a client, a row), at
+    /// most four a second; no check runs while nothing changes. Memory and CPU change without an
+    /// event: with `interval`, a report also comes every `interval` for them. Each report costs
+    /// what `health(of:depth:)` costs. The stream ends when the caller stops reading; it throws
+    /// when a check or the watch fails.
     public func healthUpdates(
-        of names: [SessionName]?, depth: HealthCheckDepth, interval: Duration
+        of names: [SessionName]?, depth: HealthCheckDepth, interval: Duration? = nil
     ) -> AsyncThrowingStream<HealthReport, Error> {
-        let changes = tmux.notifications
+        let changes = watch(WatchFilter(names: names))
         return AsyncThrowingStream { continuation in
-            let ticker = Task {
-                // One wake-up per tmux change, coalesced: the check reads the latest state anyway.
+            let checker = Task {
+                // One wake-up per change, coalesced: the check reads the latest state anyway.
                 let wake = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
+                let watchFailure = Mutex<(any Error)?>(nil)
                 let listener = Task {
-                    for await change in changes {
-                        switch change {
-                        case .output, .extendedOutput, .pause, .continue, .subscriptionChanged: continue
-                        default: wake.continuation.yield()
-                        }
+                    do {
+                        for try await _ in changes { wake.continuation.yield() }
+                    } catch {
+                        watchFailure.withLock { $0 = error }
                     }
+                    wake.continuation.finish()
                 }
                 defer { listener.cancel() }
-                var iterator = wake.stream.makeAsyncIterator()
                 do {
-                    while !Task.isCancelled {
+                    for await _ in wake.stream {
+                        if Task.isCancelled { break }
                         let report: HealthReport
                         if let names {
                             report = try await self.health(of: names, depth: depth)
@@ -105,25 +109,23 @@ extension SessionManager {
                             report = try await self.healthOfAll(depth: depth)
                         }
                         continuation.yield(report)
-                        let timer = Task {
-                            // A timer cancelled because a tmux change woke the loop first must
-                            // not wake it too: that stale wake made every later round end after
-                            // the quarter second below, not the interval.
-                            guard (try? await Task.sleep(for: interval)) != nil, !Task.isCancelled else { return }
-                            wake.continuation.yield()
-                        }
                         let checked = ContinuousClock.now
-                        _ = await iterator.next()
-                        timer.cancel()
-                        // A burst of tmux changes (a bulk launch) costs one check a quarter second.
+                        if let interval {
+                            Task {
+                                guard (try? await Task.sleep(for: interval)) != nil else { return }
+                                wake.continuation.yield()
+                            }
+                        }
+                        // A burst of changes (a bulk launch) costs one check a quarter second.
                         try? await Task.sleep(until: checked + .milliseconds(250))
                     }
+                    if let error = watchFailure.withLock({ $0 }) { throw error }
                     continuation.finish()
                 } catch {
                     continuation.finish(throwing: error)
                 }
             }
-            continuation.onTermination = { _ in ticker.cancel() }
+            continuation.onTermination = { _ in checker.cancel() }
         }
     }
 

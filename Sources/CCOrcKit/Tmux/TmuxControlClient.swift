@@ -107,15 +107,26 @@ public final class TmuxControlClient: Sendable {
 
     /// All sessions of the server (`list-sessions`), or none when no server is running.
     ///
-    /// Attached counts leave out this client's own control connection.
+    /// Attached counts are of clients not in control mode (`list-clients`, in the same round trip).
     public func listSessions() async throws -> [TmuxSession] {
         try await query {
             guard let connection = try await liveConnection() else { return [] }
-            let reply = try await send([TmuxCommandLine("list-sessions", "-F", TmuxFormats.session)], on: connection)[0]
-            try Self.requireSuccess(reply, "list-sessions")
+            // The clients in the same round trip: other ccorc processes' control clients are
+            // attached too, and are no more a user's than this one's.
+            let replies = try await send(
+                [
+                    TmuxCommandLine("list-sessions", "-F", TmuxFormats.session),
+                    TmuxCommandLine("list-clients", "-F", TmuxFormats.client),
+                ], on: connection)
+            try Self.requireSuccess(replies[0], "list-sessions")
+            let terminals = replies[1].succeeded ? TmuxFormats.terminalClients(replies[1].lines) : nil
             // Read after the reply: notifications before it (a %session-changed) are already applied.
             let own = connection.attachedSessionID
-            return try reply.lines.map { try TmuxFormats.session($0, controlClientSessionID: own) }
+            return try replies[0].lines.map { line in
+                var session = try TmuxFormats.session(line, controlClientSessionID: own)
+                if let terminals { session.attached = terminals[session.id] ?? 0 }
+                return session
+            }
         }
     }
 

@@ -8,8 +8,9 @@ public struct TmuxSession: Sendable, Hashable {
     public var name: String
     /// The number of windows.
     public var windows: Int
-    /// The number of clients attached, not counting this client's own control-mode connection
-    /// (which tmux counts), so the figure is what a user would see.
+    /// The number of clients attached that are not in control mode, so the figure is what a user
+    /// would see: ccorc's control connections (this process's and other ccorc processes', such as a
+    /// `ccorc watch` left running) are not counted.
     public var attached: Int
     /// The number of attached clients including control-mode clients (`#{session_attached}`).
     public var attachedIncludingControlClients: Int
@@ -181,6 +182,8 @@ public enum TmuxOptionScope: Sendable, Hashable {
 enum TmuxFormats {
     static let session =
         "#{session_id}\t#{session_windows}\t#{session_attached}\t#{session_created}\t#{session_activity}\t#{session_name}"
+    /// A client's mode (1 for control mode) and its session's id.
+    static let client = "#{client_control_mode}\t#{session_id}"
     static let window = "#{window_id}\t#{window_index}\t#{pane_id}\t#{pane_pid}\t#{window_name}"
     static let pane =
         "#{pane_id}\t#{window_id}\t#{window_index}\t#{pane_index}\t#{pane_pid}\t#{pane_dead}\t#{pane_dead_status}\t#{pane_dead_signal}\t#{pane_active}\t#{window_name}\t#{pane_current_command}"
@@ -201,6 +204,15 @@ enum TmuxFormats {
             attached: max(0, attached - own), attachedIncludingControlClients: attached,
             created: Date(timeIntervalSince1970: TimeInterval(created)),
             activity: Date(timeIntervalSince1970: TimeInterval(activity)))
+    }
+
+    /// The number of clients not in control mode, by session id, from `client` rows.
+    static func terminalClients(_ lines: [String]) -> [String: Int] {
+        var counts: [String: Int] = [:]
+        for line in lines where line.hasPrefix("0\t") {
+            counts[String(line.dropFirst(2)), default: 0] += 1
+        }
+        return counts
     }
 
     /// A non-negative decimal integer, or nil.

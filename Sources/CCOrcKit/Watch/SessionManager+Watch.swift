@@ -211,10 +211,11 @@ final class SessionWatcher: Sendable {
     // MARK: - The engine
 
     /// The containers a row can own and the labelled volumes, with the moment events follow from:
-    /// just before the lists, so that nothing between the list and the events is missed (an
-    /// event that the list already shows is applied again, to the same effect).
+    /// the moment the lists are asked for, so that nothing between the list and the events is
+    /// missed. An event the list already shows is applied again, to the same effect (a `create`
+    /// of a container the list has leaves it as it is).
     private func listEngine(_ records: [SessionRecord]) async throws -> EngineLists {
-        let since = Self.now() - 1_000_000_000
+        let since = Self.now()
         async let containers = manager.engine.listContainers(
             all: true, filters: SessionReconciliation.containerFilters(for: records),
             labels: [OwnershipLabels.session, OwnershipLabels.role], brief: true)
@@ -304,16 +305,11 @@ final class SessionWatcher: Sendable {
         }
     }
 
-    /// Three tmux queries: the sessions, every pane by session, and the clients (so that a
-    /// session's attached count is of terminals, not of other ccorc processes' control clients);
+    /// Two tmux queries: the sessions (with their terminal clients) and every pane by session;
     /// the panes' command lines from `/proc`.
     private func readTmux() async throws -> TmuxReading {
-        var sessions = try await manager.tmux.listSessions()
+        let sessions = try await manager.tmux.listSessions()
         let panesByID = sessions.isEmpty ? [:] : try await manager.tmux.listAllPanes()
-        if !sessions.isEmpty, let clients = try? await manager.tmux.run([Self.listClients]).first, clients.succeeded {
-            let terminals = Self.terminalClients(clients.lines)
-            for index in sessions.indices { sessions[index].attached = terminals[sessions[index].name] ?? 0 }
-        }
         var panes: [String: [TmuxPane]] = [:]
         var commandLines: [Int32: [String]] = [:]
         for session in sessions {
@@ -322,18 +318,6 @@ final class SessionWatcher: Sendable {
             for pane in sessionPanes { commandLines[pane.pid] = HostProcesses.commandLine(pane.pid) }
         }
         return TmuxReading(sessions: sessions, panes: panes, commandLines: commandLines, reconnectReason: nil)
-    }
-
-    /// Each client's session and whether it is a control-mode client.
-    static let listClients = TmuxCommandLine("list-clients", "-F", "#{client_control_mode}\t#{client_session}")
-
-    /// The number of clients that are not in control mode, by session name, from `listClients`'s lines.
-    static func terminalClients(_ lines: [String]) -> [String: Int] {
-        var counts: [String: Int] = [:]
-        for line in lines where line.hasPrefix("0\t") {
-            counts[String(line.dropFirst(2)), default: 0] += 1
-        }
-        return counts
     }
 
     // MARK: - The registry

@@ -104,7 +104,8 @@ struct SessionWatchModel: Sendable {
         }
         let state: (ContainerState, String)?
         switch event.action {
-        case "create": state = (.created, "Created")
+        // A create of a container already known is one the list showed: its state is newer.
+        case "create": state = containers[id] == nil ? (.created, "Created") : nil
         case "start", "unpause": state = (.running, "Up")
         case "die": state = (.exited, "Exited (\(exitCode ?? "0"))")
         case "pause": state = (.paused, "Up (Paused)")

@@ -1,0 +1,294 @@
+import Foundation
+import Testing
+
+@testable import CCOrcKit
+
+/// Reads newline-terminated lines from a descriptor, keeping what it read past a line for the next.
+final class LineReader {
+    private let descriptor: Int32
+    private var buffer: [UInt8] = []
+
+    init(_ descriptor: Int32) { self.descriptor = descriptor }
+
+    /// The next line, or nil when none came within `timeout` seconds (or at end of file).
+    func next(timeout: Double) -> String? {
+        let deadline = Date().addingTimeInterval(timeout)
+        while true {
+            if let newline = buffer.firstIndex(of: UInt8(ascii: "\n")) {
+                defer { buffer.removeSubrange(...newline) }
+                return String(decoding: buffer[..<newline], as: UTF8.self)
+            }
+            let left = deadline.timeIntervalSinceNow
+            guard left > 0 else { return nil }
+            var poller = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
+            guard poll(&poller, 1, Int32(left * 1000) + 1) > 0 else { continue }
+            var chunk = [UInt8](repeating: 0, count: 65536)
+            let count = read(descriptor, &chunk, chunk.count)
+            guard count > 0 else { return nil }
+            buffer += chunk[..<count]
+        }
+    }
+}
+
+/// `ccorc watch --json` run by a test, its lines parsed as they come.
+final class WatchProcess {
+    let process = Process()
+    private let reader: LineReader
+    private let output = Pipe()
+
+    init(_ bed: SessionTestbed, _ arguments: [String], environment extra: [String: String] = [:]) throws {
+        process.executableURL = URL(fileURLWithPath: Products.directory + "/ccorc")
+        process.arguments = ["watch", "--json"] + arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(bed.environment) { $1 }.merging(extra) {
+            $1
+        }
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        reader = LineReader(output.fileHandleForReading.fileDescriptor)
+    }
+
+    /// The next line, parsed; nil when none came within `timeout` seconds.
+    func next(timeout: Double = 20) throws -> JSONValue? {
+        try reader.next(timeout: timeout).map { try JSONValue.parse(Array($0.utf8)) }
+    }
+
+    /// Every line until none has come for `quiet` seconds (at most `limit` lines).
+    func untilQuiet(_ quiet: Double = 2, limit: Int = 50) throws -> [JSONValue] {
+        var lines: [JSONValue] = []
+        while lines.count < limit, let line = try next(timeout: quiet) { lines.append(line) }
+        return lines
+    }
+
+    func stop() {
+        process.terminate()
+        process.waitUntilExit()
+    }
+}
+
+/// `ccorc watch`: each change made behind ccorc's back, or by another ccorc process, reaches the
+/// stream as exactly the lines it should, and a lost engine connection is resynchronised.
+@Suite(.serialized) struct WatchIntegrationTests {
+    private func waitUntilHealthy(_ bed: SessionTestbed, _ name: String) async throws {
+        for _ in 0..<80 {
+            let health = try bed.ccorc("health", "--json", name)
+            if health.status == 0,
+                try JSONValue.parse(Array(health.stdout.utf8))["sessions"]?.array?.first?["verdict"] == "healthy"
+            {
+                return
+            }
+            try await Task.sleep(for: .milliseconds(250))
+        }
+        Issue.record("\(name) never became healthy")
+    }
+
+    /// The session-changed lines of `lines`, failing the test on any other line.
+    private func changes(_ lines: [JSONValue], of name: String) -> [JSONValue] {
+        for line in lines where line["type"] != "session-changed" || line["session"]?["name"]?.string != name {
+            Issue.record("unexpected line: \(line.serialized())")
+        }
+        return lines.filter { $0["type"] == "session-changed" }
+    }
+
+    private func agentStates(_ line: JSONValue) -> [String] {
+        (line["session"]?["agents"]?.array ?? []).map { $0["state"]?.string ?? "?" }
+    }
+
+    private func changedMembers(_ line: JSONValue) -> Set<String> {
+        Set(line["changed"]?.array?.compactMap(\.string) ?? [])
+    }
+
+    /// The watcher's last view of `name` agrees with `ccorc list --json`.
+    private func expectAgreesWithList(_ bed: SessionTestbed, _ last: JSONValue?, _ name: String) throws {
+        let listed = try #require(try bed.list().first { $0["name"]?.string == name })
+        let watched = try #require(last?["session"])
+        for member in ["condition", "running", "total", "tmux", "agents"] {
+            #expect(
+                watched[member] == listed[member],
+                "\(member): watch \(watched.serialized()) list \(listed.serialized())")
+        }
+    }
+
+    @Test func containersKilledStoppedAndRemovedBehindCcorcsBack() async throws {
+        try await SessionTestbed.with("wcon") { bed in
+            let name = bed.prefix + "-c"
+            #expect(try bed.ccorc("launch", name, "--detach").status == 0)
+            try await waitUntilHealthy(bed, name)
+            let watch = try WatchProcess(bed, [name])
+            defer { watch.stop() }
+            let snapshot = try #require(try watch.next())
+            #expect(snapshot["type"] == "snapshot" && snapshot["sessions"]?.array?.count == 1)
+            #expect(
+                snapshot["sessions"]?.array?.first?["verdict"] == "healthy"
+                    && snapshot["sessions"]?.array?.first?["running"] == 3)
+            let settled = try watch.untilQuiet(1)
+            #expect(settled.isEmpty, "nothing happens, nothing is reported: \(settled.map { $0.serialized() })")
+
+            // Killed: the container's line, and its window's (the agent shell in it ended).
+            try await bed.engine.killContainer(name + "-leader")
+            var lines = changes(try watch.untilQuiet(), of: name)
+            #expect(lines.count == 2, "\(lines.map { $0.serialized() })")
+            let killed = lines.first { changedMembers($0).contains("agents") }
+            #expect(killed.map(agentStates) == ["stopped", "running", "running"])
+            #expect(killed?["session"]?["running"] == 2 && killed?["session"]?["verdict"] == "broken")
+            #expect(
+                killed?["session"]?["issues"]?.array?.contains {
+                    $0["message"]?.string?.contains("exited with status 137") == true
+                } == true)
+            let closed = lines.first { changedMembers($0).contains("tmux") }
+            #expect(closed?["session"]?["tmux"]?["windows"] == 2, "\(lines.map { $0.serialized() })")
+
+            // Stopped: the same two lines, for the researcher.
+            _ = try await bed.engine.stopContainer(name + "-researcher", timeout: 1)
+            lines = changes(try watch.untilQuiet(), of: name)
+            #expect(lines.count == 2, "\(lines.map { $0.serialized() })")
+            #expect(lines.contains { agentStates($0) == ["stopped", "stopped", "running"] })
+            #expect(lines.contains { $0["session"]?["tmux"]?["windows"] == 1 })
+
+            // Removed while running: it dies, then it is gone; its window closes, the last one,
+            // and with it the tmux session.
+            try await bed.engine.removeContainer(name + "-writer", force: true)
+            lines = changes(try watch.untilQuiet(), of: name)
+            #expect(lines.count == 3, "\(lines.map { $0.serialized() })")
+            #expect(lines.contains { agentStates($0) == ["stopped", "stopped", "stopped"] })
+            let removed = lines.first { agentStates($0) == ["stopped", "stopped", "missing"] }
+            #expect(removed?["session"]?["condition"] == "broken")
+            #expect(removed?["session"]?["agents"]?.array?.last?["containerId"] == .null)
+            #expect(lines.contains { $0["session"]?["tmux"] == .null })
+            try expectAgreesWithList(bed, lines.last, name)
+        }
+    }
+
+    @Test func windowsAndTheTmuxSessionClosedBehindCcorcsBack() async throws {
+        try await SessionTestbed.with("wtmx") { bed in
+            let name = bed.prefix + "-t"
+            #expect(try bed.ccorc("launch", name, "--detach").status == 0)
+            try await waitUntilHealthy(bed, name)
+            // A session of its own keeps the server up when the team's session is killed.
+            let tmux = ScratchTmux(socketName: bed.tmuxName)
+            try tmux.run("new-session", "-d", "-s", bed.prefix + "-keeper", "sleep 600")
+            let watch = try WatchProcess(bed, [name])
+            defer { watch.stop() }
+            #expect(try watch.next()?["type"] == "snapshot")
+
+            try tmux.run("kill-window", "-t", "=\(name):writer")
+            var lines = changes(try watch.untilQuiet(), of: name)
+            #expect(lines.count == 1, "\(lines.map { $0.serialized() })")
+            #expect(lines.first?["session"]?["tmux"]?["windows"] == 2 && lines.first?["session"]?["running"] == 3)
+            #expect(lines.first?["session"]?["verdict"] == "broken")
+            #expect(lines.first.map(changedMembers) == ["tmux", "issues", "verdict"])
+
+            try tmux.run("kill-session", "-t", "=\(name)")
+            let all = try watch.untilQuiet()
+            // The watcher's own control client may have been attached to that session: then it
+            // reconnects to the keeper's and says so, once.
+            let resyncs = all.filter { $0["type"] == "resync" }
+            #expect(resyncs.count <= 1 && resyncs.allSatisfy { $0["source"] == "tmux" }, "\(all)")
+            lines = changes(all.filter { $0["type"] != "resync" }, of: name)
+            #expect(lines.count == 1, "\(lines.map { $0.serialized() })")
+            #expect(lines.first?["session"]?["tmux"] == .null)
+            #expect(lines.first?["session"]?["condition"] == "partlyRunning")
+            try expectAgreesWithList(bed, lines.last, name)
+        }
+    }
+
+    @Test func aSessionLaunchedAndCleanedUpByAnotherProcess() async throws {
+        try await SessionTestbed.with("wext") { bed in
+            let name = bed.prefix + "-e"
+            let watch = try WatchProcess(bed, [])
+            defer { watch.stop() }
+            let snapshot = try #require(try watch.next())
+            #expect(snapshot["type"] == "snapshot" && snapshot["sessions"]?.array?.isEmpty == true)
+
+            #expect(try bed.ccorc("launch", name, "--detach", "--agents", "leader").status == 0)
+            var lines = try watch.untilQuiet()
+            #expect(lines.first?["type"] == "session-added" && lines.first?["session"]?["name"]?.string == name)
+            #expect(lines.dropFirst().allSatisfy { $0["type"] == "session-changed" }, "\(lines)")
+            #expect(lines.allSatisfy { ($0["session"]?["name"]?.string) == name })
+            let launched = lines.last?["session"]
+            #expect(launched?["condition"] == "running" && launched?["running"] == 1, "\(lines)")
+            #expect(launched?["status"] == "ready")
+
+            #expect(try bed.ccorc("cleanup", "--remove", name, "--yes").status == 0)
+            lines = try watch.untilQuiet()
+            #expect(lines.last?["type"] == "session-removed" && lines.last?["name"]?.string == name, "\(lines)")
+            #expect(lines.filter { $0["type"] == "session-removed" }.count == 1)
+            #expect(lines.dropLast().allSatisfy { $0["type"] == "session-changed" }, "\(lines)")
+        }
+    }
+
+    @Test func aDroppedEventsConnectionIsResynchronised() async throws {
+        try await SessionTestbed.with("wsync") { bed in
+            let name = bed.prefix + "-r"
+            #expect(try bed.ccorc("launch", name, "--detach", "--agents", "leader,writer").status == 0)
+            try await waitUntilHealthy(bed, name)
+            let proxy = try CountingEngineProxy(upstream: bed.engine.host.socketPath)
+            defer { proxy.stop() }
+            let watch = try WatchProcess(bed, [name], environment: ["DOCKER_HOST": "unix://" + proxy.socketPath])
+            defer { watch.stop() }
+            #expect(try watch.next()?["type"] == "snapshot")
+            #expect(try watch.untilQuiet(1).isEmpty)
+            let idle = proxy.traffic().requests.count
+
+            // The engine goes away; while it is away a container stops, which no event reports.
+            proxy.dropConnections(refusing: true)
+            _ = try await bed.engine.stopContainer(name + "-leader", timeout: 1)
+            try await Task.sleep(for: .seconds(1))
+            proxy.refusing.withLock { $0 = false }
+            let lines = try watch.untilQuiet()
+            let resyncs = lines.filter { $0["type"] == "resync" }
+            #expect(resyncs.count == 1 && resyncs.first?["source"] == "engine", "\(lines)")
+            // After the resync, the state is right: the leader is stopped (its window's line may come first).
+            let afterResync = lines.drop { $0["type"] != "resync" }.dropFirst()
+            #expect(afterResync.contains { agentStates($0) == ["stopped", "running"] }, "\(lines)")
+            try expectAgreesWithList(bed, changes(lines.filter { $0["type"] != "resync" }, of: name).last, name)
+
+            // And the events are followed again.
+            try await bed.engine.killContainer(name + "-writer")
+            let after = changes(try watch.untilQuiet(), of: name)
+            #expect(after.contains { agentStates($0) == ["stopped", "stopped"] }, "\(after)")
+            #expect(idle >= 3, "the snapshot's lists and two events connections went through the proxy")
+        }
+    }
+
+    @Test func nothingIsAskedOfTheEngineWhileNothingHappens() async throws {
+        try await SessionTestbed.with("widle") { bed in
+            let name = bed.prefix + "-i"
+            #expect(try bed.ccorc("launch", name, "--detach", "--agents", "leader").status == 0)
+            let proxy = try CountingEngineProxy(upstream: bed.engine.host.socketPath)
+            defer { proxy.stop() }
+            let watch = try WatchProcess(bed, [], environment: ["DOCKER_HOST": "unix://" + proxy.socketPath])
+            defer { watch.stop() }
+            #expect(try watch.next()?["type"] == "snapshot")
+            _ = try watch.untilQuiet(1)
+            let before = proxy.traffic().requests
+            // Three seconds idle: three registry checks, no request.
+            #expect(try watch.untilQuiet(3).isEmpty)
+            let after = proxy.traffic().requests
+            #expect(after.count == before.count, "\(after.dropFirst(before.count).map(\.path))")
+            // The snapshot: the API version, two lists, two events requests that stay open.
+            let paths = after.map(\.path)
+            #expect(paths.filter { $0.contains("/events") }.count == 2, "\(paths)")
+            #expect(paths.filter { $0.contains("/containers/json") }.count == 1, "\(paths)")
+            #expect(paths.filter { $0.contains("/volumes") }.count == 1, "\(paths)")
+        }
+    }
+
+    @Test func badInputIsOneLineAndANonZeroExit() async throws {
+        try await SessionTestbed.with("wbad") { bed in
+            let missing = try bed.ccorc("watch", bed.prefix + "-nope")
+            #expect(
+                missing.status == 1
+                    && missing.stderr == "ccorc: session \(bed.prefix)-nope not found (see `ccorc list`)\n")
+            let both = try bed.ccorc("watch", "a", "--pattern", "b*")
+            #expect(both.status != 0 && both.stderr.contains("not both"))
+            let pattern = try bed.ccorc("watch", "--pattern", "[ab")
+            #expect(pattern.status != 0 && pattern.stderr.hasPrefix("ccorc: invalid --pattern"), "\(pattern.stderr)")
+            let engine = try bed.ccorc(environment: ["DOCKER_HOST": "unix:///nonexistent/docker.sock"], "watch")
+            #expect(engine.status != 0 && engine.stdout.isEmpty, "\(engine.stdout)")
+            #expect(
+                engine.stderr.hasPrefix("ccorc: ") && engine.stderr.filter { $0 == "\n" }.count == 1, "\(engine.stderr)"
+            )
+        }
+    }
+}
