@@ -199,6 +199,20 @@ final class WatchProcess {
             defer { watch.stop() }
             let snapshot = try #require(try watch.next())
             #expect(snapshot["type"] == "snapshot" && snapshot["sessions"]?.array?.isEmpty == true)
+            // The same changes in words, one line each, from a watcher without --json.
+            let words = Process()
+            words.executableURL = URL(fileURLWithPath: Products.directory + "/ccorc")
+            words.arguments = ["watch"]
+            words.environment = ProcessInfo.processInfo.environment.merging(bed.environment) { $1 }
+            let wordsOutput = Pipe()
+            words.standardOutput = wordsOutput
+            try words.run()
+            defer {
+                words.terminate()
+                words.waitUntilExit()
+            }
+            let wordsReader = LineReader(wordsOutput.fileHandleForReading.fileDescriptor)
+            #expect(wordsReader.next(timeout: 20)?.hasSuffix(" watching 0 sessions") == true)
 
             #expect(try bed.ccorc("launch", name, "--detach", "--agents", "leader").status == 0)
             var lines = try watch.untilQuiet()
@@ -214,6 +228,13 @@ final class WatchProcess {
             #expect(lines.last?["type"] == "session-removed" && lines.last?["name"]?.string == name, "\(lines)")
             #expect(lines.filter { $0["type"] == "session-removed" }.count == 1)
             #expect(lines.dropLast().allSatisfy { $0["type"] == "session-changed" }, "\(lines)")
+            var said: [String] = []
+            while let line = wordsReader.next(timeout: 1) { said.append(line) }
+            // `HH:MM:SS NAME added: …`, `HH:MM:SS NAME changed: …`, …, `HH:MM:SS NAME removed`.
+            #expect(said.first?.dropFirst(9).hasPrefix("\(name) added: launching") == true, "\(said)")
+            #expect(
+                said.contains { $0.contains("\(name) changed: condition ") && $0.contains(" → running") }, "\(said)")
+            #expect(said.last?.dropFirst(9) == "\(name) removed", "\(said)")
         }
     }
 

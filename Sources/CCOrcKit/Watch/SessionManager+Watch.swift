@@ -164,7 +164,9 @@ final class SessionWatcher: Sendable {
                                 name: subscription, format: "#{S:#{session_attached}#{W:#{P:#{pane_dead}}}}")
                         }
                     case .tick:
-                        affected = []
+                        // A launch that dies leaves its row `launching` and sends no event: its
+                        // verdict follows from the launching process's liveness, checked here.
+                        affected = Set(model.records.filter { $0.status == .launching }.map(\.name.rawValue))
                         if manager.tmux.attachedSessionName == nil { tmuxWake.continuation.yield() }
                     }
                     // The registry: on every event and every tick, by its change counter.
