@@ -166,19 +166,36 @@ final class WatchProcess {
             try await waitUntilHealthy(bed, name)
             // A session of its own keeps the server up when the team's session is killed.
             let tmux = ScratchTmux(socketName: bed.tmuxName)
-            try tmux.run("new-session", "-d", "-s", bed.prefix + "-keeper", "sleep 600")
+            _ = try tmux.run("new-session", "-d", "-s", bed.prefix + "-keeper", "sleep 600")
             let watch = try WatchProcess(bed, [name])
             defer { watch.stop() }
             #expect(try watch.next()?["type"] == "snapshot")
 
-            try tmux.run("kill-window", "-t", "=\(name):writer")
-            var lines = changes(try watch.untilQuiet(), of: name)
+            // A pane that dies and stays (remain-on-exit) sends no notification: tmux's own
+            // once-a-second check of the watcher's subscription reports it.
+            _ = try tmux.run("set-option", "-w", "-t", "=\(name):researcher", "remain-on-exit", "on")
+            let pid = try tmux.run("display-message", "-p", "-t", "=\(name):researcher", "#{pane_pid}")
+            #expect(kill(try #require(Int32(pid.trimmingCharacters(in: .whitespacesAndNewlines))), SIGKILL) == 0)
+            var lines = changes(try watch.untilQuiet(3), of: name)
             #expect(lines.count == 1, "\(lines.map { $0.serialized() })")
-            #expect(lines.first?["session"]?["tmux"]?["windows"] == 2 && lines.first?["session"]?["running"] == 3)
-            #expect(lines.first?["session"]?["verdict"] == "broken")
-            #expect(lines.first.map(changedMembers) == ["tmux", "issues", "verdict"])
+            #expect(
+                lines.first?["session"]?["tmux"]?["windows"] == 3 && lines.first?["session"]?["verdict"] == "broken")
+            #expect(
+                lines.first?["session"]?["issues"]?.array?.contains {
+                    $0["subject"] == "window researcher" && $0["message"]?.string?.hasPrefix("pane is dead") == true
+                } == true, "\(lines.map { $0.serialized() })")
+            _ = try tmux.run("kill-window", "-t", "=\(name):researcher")
+            lines = changes(try watch.untilQuiet(), of: name)
+            #expect(lines.count == 1 && lines.first?["session"]?["tmux"]?["windows"] == 2, "\(lines)")
 
-            try tmux.run("kill-session", "-t", "=\(name)")
+            _ = try tmux.run("kill-window", "-t", "=\(name):writer")
+            lines = changes(try watch.untilQuiet(), of: name)
+            #expect(lines.count == 1, "\(lines.map { $0.serialized() })")
+            #expect(lines.first?["session"]?["tmux"]?["windows"] == 1 && lines.first?["session"]?["running"] == 3)
+            #expect(lines.first?["session"]?["verdict"] == "broken")
+            #expect(lines.first.map(changedMembers) == ["tmux", "issues"])
+
+            _ = try tmux.run("kill-session", "-t", "=\(name)")
             let all = try watch.untilQuiet()
             // The watcher's own control client may have been attached to that session: then it
             // reconnects to the keeper's and says so, once.

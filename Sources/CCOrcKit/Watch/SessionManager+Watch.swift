@@ -98,6 +98,8 @@ final class SessionWatcher: Sendable {
         var current: [String: WatchedSession]
         var token: [Int64]
         let shellCommand = Path.lastComponent(manager.shellProgram)
+        // Made before the snapshot's tmux reading, so that no notification falls between the two.
+        let notifications = manager.tmux.notifications
         do {
             model.records = try manager.registry.rows().sessions
             for name in filter.names ?? [] where !model.records.contains(where: { $0.name == name }) {
@@ -116,9 +118,9 @@ final class SessionWatcher: Sendable {
             var generation = 0
             var followers = follow(model.records, since: lists.since, generation: generation)
             var followedFilters = Self.containerEventFilters(model.records)
-            var subscribed = false
+            var subscribed = await subscribeIfConnected()
             await withTaskGroup(of: Void.self) { group in
-                group.addTask { await self.listenToTmux() }
+                group.addTask { await self.listenToTmux(notifications) }
                 group.addTask { await self.readTmuxWhenWoken() }
                 group.addTask { await self.tick() }
                 defer { group.cancelAll() }
@@ -158,11 +160,7 @@ final class SessionWatcher: Sendable {
                         if let reason = reading.reconnectReason {
                             notes.append(.resync(source: "tmux", reason: reason))
                         }
-                        if !subscribed, manager.tmux.attachedSessionName != nil {
-                            subscribed = true
-                            try? await manager.tmux.subscribe(
-                                name: subscription, format: "#{S:#{session_attached}#{W:#{P:#{pane_dead}}}}")
-                        }
+                        if !subscribed { subscribed = await subscribeIfConnected() }
                     case .tick:
                         // A launch that dies leaves its row `launching` and sends no event: its
                         // verdict follows from the launching process's liveness, checked here.
@@ -272,10 +270,24 @@ final class SessionWatcher: Sendable {
 
     // MARK: - tmux
 
+    /// Subscribes, once connected, to what no notification reports at once: every session's
+    /// attached count and its panes' dead flags (tmux checks them once a second and pushes the
+    /// value when it changes). The client sends the subscription again after a reconnect.
+    private func subscribeIfConnected() async -> Bool {
+        guard manager.tmux.attachedSessionName != nil else { return false }
+        do {
+            try await manager.tmux.subscribe(
+                name: subscription, format: "#{S:#{session_attached}#{W:#{P:#{pane_dead}}}}")
+            return true
+        } catch {
+            return false
+        }
+    }
+
     /// Wakes the tmux reader on every notification that may change a session, a window, a pane
     /// or a client; notes a lost connection for the next reading.
-    private func listenToTmux() async {
-        for await notification in manager.tmux.notifications {
+    private func listenToTmux(_ notifications: AsyncStream<TmuxNotification>) async {
+        for await notification in notifications {
             switch notification {
             case .output, .extendedOutput, .pause, .continue, .message, .configError, .pasteBufferChanged,
                 .pasteBufferDeleted, .layoutChange, .paneModeChanged, .sessionWindowChanged:
