@@ -71,16 +71,20 @@ struct SessionWatchModel: Sendable {
     }
 
     /// Applies one engine event and returns the session it concerns: its name when the container
-    /// carries a session label or a legacy row owns it, "" when the event changed something whose
-    /// session cannot be told (a volume), nil when nothing the model holds changed.
+    /// carries a session label or a row owns the volume, "" for a legacy row's container (whose
+    /// session the event does not name), nil when nothing a session shows changed.
     mutating func apply(_ event: EngineEvent) -> String? {
         switch event.type {
         case "volume":
+            let changed: Bool
             switch event.action {
-            case "create": return volumes.insert(event.actorID).inserted ? "" : nil
-            case "destroy": return volumes.remove(event.actorID) == nil ? nil : ""
-            default: return nil
+            case "create": changed = volumes.insert(event.actorID).inserted
+            case "destroy": changed = volumes.remove(event.actorID) != nil
+            default: changed = false
             }
+            // Volume events carry no labels: whose it is, the rows tell.
+            guard changed else { return nil }
+            return records.first { $0.agents.contains { $0.stateVolume == event.actorID } }?.name.rawValue
         case "container":
             return applyContainer(event)
         default:
