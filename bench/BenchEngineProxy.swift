@@ -204,9 +204,8 @@ final class BenchEngineProxy: @unchecked Sendable {
             return
         }
         let bytes = buffer[..<count]
-        if let index = connection.unanswered.first,
-            let path = log.withLock({ $0.requests[index].path }) as String?, path.contains("/events")
-        {
+        let path = connection.unanswered.first.map { index in log.withLock { $0.requests[index].path } } ?? ""
+        if path.contains("/events") {
             // The engine writes each event as one JSON object and a newline; chunk framing ends
             // its lines with \r\n, so `}\n` is an event's end.
             var events = 0
