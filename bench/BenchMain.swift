@@ -44,6 +44,11 @@ struct BenchMain {
             if suites.contains("health") {
                 try await runHealthBenchmark(binDirectory: binDirectory, sessionCount: options.sessions)
             }
+            if suites.contains("watch") {
+                try await runWatchBenchmark(
+                    binDirectory: binDirectory, sessionCount: options.sessions, seconds: options.watchSeconds,
+                    rounds: options.watchRounds)
+            }
             if suites.contains("abi") {
                 try await runABIBenchmark(
                     binDirectory: binDirectory, sessionCount: options.abiSessions, calls: options.abiCalls)

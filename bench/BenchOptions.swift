@@ -4,7 +4,7 @@ import Foundation
 struct BenchOptions: Equatable {
     /// The suites `all` (or no suite at all) runs; `cleanup-jobs` is slow and `cleanup-crash` a
     /// check rather than a figure: both are left out.
-    static let defaultSuites = ["engine", "tmux", "exec", "sessions", "health", "cleanup", "abi"]
+    static let defaultSuites = ["engine", "tmux", "exec", "sessions", "health", "watch", "cleanup", "abi"]
     /// Every suite, in the order a run takes them, with what each measures.
     static let catalog: [(name: String, summary: String)] = [
         ("engine", "Engine API round trips, listing --containers N created containers, cgroup reads"),
@@ -14,6 +14,7 @@ struct BenchOptions: Equatable {
         ("cleanup-jobs", "cleanup throughput at --jobs 4 to 64 (slow; not part of all)"),
         ("cleanup-crash", "ccorc cleanup SIGKILLed after 1 s, then run again (--crash-*; not part of all)"),
         ("health", "ccorc health --all and ccorc export --all beside the engine's stats and docker inspect"),
+        ("watch", "ccorc watch over --sessions N idle sessions beside ccorc list and claude-squad's polling"),
         ("abi", "ccorc_list_sessions through the C ABI (needs ccorc-abi-bench, which make bench builds)"),
         ("exec", "ccdk exec start-up beside the docker CLI, and launch to a remote shell's prompt"),
     ]
@@ -31,6 +32,10 @@ struct BenchOptions: Equatable {
     var crashRounds = 3
     /// Seconds the crash check lets `ccorc cleanup` run before it kills it.
     var crashAfter = 1.0
+    /// Seconds of each idle window of the watch suite.
+    var watchSeconds = 60.0
+    /// Kills and window closes the watch suite times, each.
+    var watchRounds = 20
 
     /// The outcome of reading the command line.
     enum Parsed: Equatable {
@@ -57,13 +62,14 @@ struct BenchOptions: Equatable {
             case "--abi-calls": count = \.abiCalls
             case "--crash-sessions": count = \.crashSessions
             case "--crash-rounds": count = \.crashRounds
+            case "--watch-rounds": count = \.watchRounds
             case "--jobs": count = nil
-            case "--crash-after":
+            case "--crash-after", "--watch-seconds":
                 guard index < arguments.count, let value = Double(arguments[index]), value > 0, value.isFinite else {
-                    return .usageError("--crash-after needs a positive number of seconds")
+                    return .usageError("\(argument) needs a positive number of seconds")
                 }
                 index += 1
-                options.crashAfter = value
+                if argument == "--crash-after" { options.crashAfter = value } else { options.watchSeconds = value }
                 continue
             case "all":
                 named.formUnion(defaultSuites)
@@ -93,6 +99,7 @@ struct BenchOptions: Equatable {
         return """
             USAGE: ccorc-bench [SUITE...] [--containers N] [--sessions N] [--jobs N] [--abi-sessions N] [--abi-calls N]
                                [--crash-sessions N] [--crash-rounds N] [--crash-after SECONDS]
+                               [--watch-seconds SECONDS] [--watch-rounds N]
 
             Runs ccorc's benchmarks against the local Docker engine and tmux, and prints each figure
             beside its peer from the same run. The engine is DOCKER_HOST or /var/run/docker.sock.
@@ -103,13 +110,15 @@ struct BenchOptions: Equatable {
 
             OPTIONS:
               --containers N      containers the engine suite creates and lists (default 1000)
-              --sessions N        sessions the sessions, cleanup and health suites register (default 1000)
+              --sessions N        sessions the sessions, cleanup, health and watch suites register (default 1000)
               --jobs N            ccorc cleanup --jobs in the cleanup suite (default: ccorc's own)
               --abi-sessions N    sessions the abi suite registers (default 100)
               --abi-calls N       calls the abi suite makes (default 1000)
               --crash-sessions N  sessions each cleanup-crash round plants (default 300)
               --crash-rounds N    rounds of cleanup-crash (default 3)
               --crash-after S     seconds cleanup-crash lets ccorc cleanup run before SIGKILL (default 1)
+              --watch-seconds S   each idle window of the watch suite, in seconds (default 60)
+              --watch-rounds N    container kills and window closes the watch suite times, each (default 20)
               -h, --help          show this help
 
             Everything a run starts (containers, volumes, tmux servers, processes, files) is removed

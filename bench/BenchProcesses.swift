@@ -6,13 +6,14 @@ import Foundation
 #endif
 
 /// Starts `arguments` with every signal at its default action and none blocked, stdin from `input`
-/// or /dev/null, stdout to `output`, stderr to /dev/null, and `closing` closed in the child.
+/// or /dev/null, stdout to `output`, stderr to /dev/null, and `closing` closed in the child; its
+/// environment is this process's with `environment` set over it.
 ///
 /// Both halves matter for tmux: a blocked signal is inherited through exec (task threads block
 /// SIGTERM, and a tmux server started with it blocked never exits on kill-server), and so is an
 /// ignored one (a background job of a non-interactive shell starts with SIGINT ignored).
 func spawnWithCleanSignals(
-    _ arguments: [String], input: Int32?, output: Int32, closing: Int32
+    _ arguments: [String], input: Int32?, output: Int32, closing: Int32?, environment: [String: String] = [:]
 ) -> Result<pid_t, TmuxError> {
     var actions = posix_spawn_file_actions_t()
     posix_spawn_file_actions_init(&actions)
@@ -24,7 +25,7 @@ func spawnWithCleanSignals(
     }
     posix_spawn_file_actions_adddup2(&actions, output, 1)
     posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
-    posix_spawn_file_actions_addclose(&actions, closing)
+    if let closing { posix_spawn_file_actions_addclose(&actions, closing) }
     if input != output { posix_spawn_file_actions_addclose(&actions, output) }
     var attributes = posix_spawnattr_t()
     posix_spawnattr_init(&attributes)
@@ -40,8 +41,16 @@ func spawnWithCleanSignals(
     posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
     let argv = arguments.map { strdup($0) } + [nil]
     defer { argv.forEach { free($0) } }
+    let envp: [UnsafeMutablePointer<CChar>?]? =
+        environment.isEmpty
+        ? nil
+        : ProcessInfo.processInfo.environment.merging(environment) { $1 }.map { strdup("\($0.key)=\($0.value)") }
+            + [nil]
+    defer { envp?.forEach { free($0) } }
     var pid: pid_t = 0
-    let status = posix_spawnp(&pid, arguments[0], &actions, &attributes, argv, environ)
+    let status =
+        envp.map { posix_spawnp(&pid, arguments[0], &actions, &attributes, argv, $0) }
+        ?? posix_spawnp(&pid, arguments[0], &actions, &attributes, argv, environ)
     return status == 0
         ? .success(pid) : .failure(TmuxError(.spawnFailed, "cannot start \(arguments[0])", systemError: status))
 }

@@ -98,12 +98,19 @@ final class BenchResources: Sendable {
     /// is reaped its pid cannot be reused, so the cleanup never signals a stranger through it.
     /// - Returns: the wait status.
     func reap(_ pid: pid_t, _ token: ChildToken) -> Int32 {
+        reapWithUsage(pid, token).status
+    }
+
+    /// `reap`, also returning the child's resource usage (wait4: its own and that of the children
+    /// it waited for).
+    func reapWithUsage(_ pid: pid_t, _ token: ChildToken) -> (status: Int32, usage: rusage) {
         var info = siginfo_t()
         while waitid(P_PID, id_t(pid), &info, WEXITED | WNOWAIT) < 0 && errno == EINTR {}
         untrack(token)
         var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-        return status
+        var usage = rusage()
+        while wait4(pid, &status, 0, &usage) < 0 && errno == EINTR {}
+        return (status, usage)
     }
 
     // MARK: Stopping

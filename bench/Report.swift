@@ -21,7 +21,11 @@ enum Report {
     static func line(_ comparison: Comparison) {
         let ours = format(comparison.ours, comparison.unit)
         let peer = comparison.peer.map { format($0, comparison.unit) } ?? "n/a"
-        let ratio = comparison.speedup.map { String(format: "%.2fx", $0) } ?? "-"
+        // A figure of 0 (no requests at all) has no finite ratio: say so rather than print inf.
+        let ratio =
+            comparison.ours == 0
+            ? (comparison.peer.map { $0 > 0 ? "unbounded (ours is 0)" : "-" } ?? "-")
+            : comparison.speedup.map { String(format: "%.2fx", $0) } ?? "-"
         say(
             pad(comparison.name, 48) + pad("ccorc " + ours, 22) + pad(comparison.peerName + " " + peer, 36)
                 + "peer/ours " + ratio)

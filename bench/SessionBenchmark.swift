@@ -33,6 +33,8 @@ func withBenchSessions(
     try tmux.server.prepareSocketDirectory()
     resources.registerTmuxServer(onSocket: tmux.socketPath)
     resources.registerClient(tmux)
+    // The lock file ccorc keeps beside a server's socket (TmuxServerLock) outlives the server.
+    resources.registerPath(tmux.socketPath + ".ccorc-lock")
     let registry = try SessionRegistry(home: home)
     let manager = SessionManager(engine: engine, tmux: tmux, registry: registry, shellProgram: binDirectory + "/ccdk")
     do {
@@ -51,6 +53,7 @@ private func removeBenchSessions(_ manager: SessionManager, tag: String, home: S
     await removeBenchLeftovers(manager.engine, tag: tag)
     manager.tmux.close()
     BenchResources.shared.killTmuxServer(onSocket: manager.tmux.socketPath)
+    try? FileManager.default.removeItem(atPath: manager.tmux.socketPath + ".ccorc-lock")
     try? FileManager.default.removeItem(atPath: home)
 }
 
