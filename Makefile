@@ -155,6 +155,9 @@ test-c: engine build
 	$(CC) $(C_FLAGS) -Iinclude Tests/CABITests/maintenance_flow.c -o $(DEBUG_BIN)/maintenance_flow \
 		-L$(DEBUG_BIN) -lCCOrcC -Wl,-rpath,$(DEBUG_BIN) $$(pkg-config --cflags --libs jansson sqlite3)
 	@$(FRESH_TMUX) && set -x && Tests/run-session-client.sh $(DEBUG_BIN)/maintenance_flow $(DEBUG_BIN)/ccdk $(VALGRIND)
+	$(CC) $(C_FLAGS) -Iinclude Tests/CABITests/watch_flow.c -o $(DEBUG_BIN)/watch_flow \
+		-L$(DEBUG_BIN) -lCCOrcC -Wl,-rpath,$(DEBUG_BIN) $$(pkg-config --cflags --libs jansson libcurl)
+	@$(FRESH_TMUX) && set -x && Tests/run-session-client.sh $(DEBUG_BIN)/watch_flow $(DEBUG_BIN)/ccdk $(VALGRIND)
 
 # Many threads on one handle at once (Tests/CABITests/concurrent_calls.c) under ThreadSanitizer on
 # both sides of the ABI: the library built with -sanitize=thread in its own scratch directory, the
@@ -191,7 +194,10 @@ test-c-installed: engine
 	Tests/run-session-client.sh $$prefix/session_flow $$prefix/bin/ccdk $(VALGRIND) && \
 	$(CC) $(C_FLAGS) -g Tests/CABITests/maintenance_flow.c -o $$prefix/maintenance_flow \
 		$$(pkg-config --cflags --libs ccorc jansson sqlite3) && \
-	Tests/run-session-client.sh $$prefix/maintenance_flow $$prefix/bin/ccdk $(VALGRIND)
+	Tests/run-session-client.sh $$prefix/maintenance_flow $$prefix/bin/ccdk $(VALGRIND) && \
+	$(CC) $(C_FLAGS) -g Tests/CABITests/watch_flow.c -o $$prefix/watch_flow \
+		$$(pkg-config --cflags --libs ccorc jansson libcurl) && \
+	Tests/run-session-client.sh $$prefix/watch_flow $$prefix/bin/ccdk $(VALGRIND)
 
 # What `make install` gives a CLI user, in a prefix of its own (the release build is the one
 # test-c-installed made): --version, the completion scripts in bash, zsh and fish, the man pages.
