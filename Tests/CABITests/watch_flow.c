@@ -4,14 +4,16 @@
  * a second thread, once the snapshot has arrived, stops one of its containers behind ccorc's back
  * (POST /containers/NAME/stop with libcurl on the engine's socket) and, once the change has come
  * through, calls ccorc_watch_stop. Every callback must run on the main thread; the first line must
- * be the snapshot with the session (3 of 3 running), a later one its session-changed with 2 of 3;
- * the watch must then return CCORC_OK. Then: a stop from inside the callback ends the watch after
- * that one callback, a stop with no watch under way is not remembered by the next watch, a NULL
- * callback and a malformed pattern are CCORC_ERR_INVALID_ARGUMENT, an engine that does not answer
- * is CCORC_ERR_ENGINE_UNREACHABLE before any callback. The session is removed with ccorc_cleanup
- * and the private tmux server killed at the end. Any mismatch is reported with its line and the
- * program exits 1; a watch that never returns is ended by an alarm. With WATCH_FLOW_VERBOSE set,
- * every line the callback receives is printed on stderr.
+ * be the snapshot with the session (3 of 3 running), a later one its session-changed with 2 of 3
+ * (the researcher stopped); the watch must then return CCORC_OK. A second watch on the same
+ * handle, from a thread of its own, must see the same on that thread and end by the same stop.
+ * Then: a stop from inside the callback ends the watch after that one callback, a stop with no
+ * watch under way is not remembered by the next watch, a NULL callback and a malformed pattern
+ * are CCORC_ERR_INVALID_ARGUMENT, an engine that does not answer is CCORC_ERR_ENGINE_UNREACHABLE
+ * before any callback. The session is removed with ccorc_cleanup and the private tmux server
+ * killed at the end. Any mismatch is reported with its line and the program exits 1; a watch that
+ * never returns is ended by an alarm. With WATCH_FLOW_VERBOSE set, every line the callbacks
+ * receive is printed on stderr.
  *
  * Usage: watch_flow PREFIX TMUX_SERVER HOME CCDK_PATH IMAGE
  * (the engine is $DOCKER_HOST or /var/run/docker.sock). Everything it makes is named PREFIX-...
@@ -140,9 +142,11 @@ static long stop_container_behind_ccorc(const char *name) {
     return code;
 }
 
-/* The second thread: after the snapshot, stops a container; after the change, stops the watch. */
+/* The stopping thread: after the snapshots, stops a container; after the change, stops the watches. */
 struct stopper {
     struct watch_state *state;
+    /* A second watch on the same handle, from a thread of its own. */
+    struct watch_state *other;
     const char *container;
     int saw_snapshot;
     long stop_status;
@@ -152,17 +156,38 @@ struct stopper {
 
 static void *stop_after_change(void *argument) {
     struct stopper *stopper = argument;
-    struct watch_state *state = stopper->state;
+    struct watch_state *state = stopper->state, *other = stopper->other;
+    pthread_mutex_lock(&other->lock);
+    stopper->saw_snapshot = wait_for(other, &other->lines);
+    other->stopping = stopper->saw_snapshot;
+    pthread_mutex_unlock(&other->lock);
     pthread_mutex_lock(&state->lock);
-    stopper->saw_snapshot = wait_for(state, &state->lines);
+    stopper->saw_snapshot = stopper->saw_snapshot && wait_for(state, &state->lines);
     state->stopping = stopper->saw_snapshot;
     pthread_mutex_unlock(&state->lock);
     if (stopper->saw_snapshot) stopper->stop_status = stop_container_behind_ccorc(stopper->container);
     pthread_mutex_lock(&state->lock);
     stopper->saw_change = stopper->stop_status == 204 && wait_for(state, &state->two_of_three);
     pthread_mutex_unlock(&state->lock);
+    pthread_mutex_lock(&other->lock);
+    stopper->saw_change = stopper->saw_change && wait_for(other, &other->two_of_three);
+    pthread_mutex_unlock(&other->lock);
     /* Stopped whatever happened, so that a failure above fails the checks instead of hanging. */
     stopper->watches_stopped = ccorc_watch_stop(state->handle);
+    return NULL;
+}
+
+/* The other watch: every session (NULL), its callbacks on this thread. */
+struct other_watch {
+    struct watch_state *state;
+    ccorc_status status;
+    ccorc_error error;
+};
+
+static void *watch_from_other_thread(void *argument) {
+    struct other_watch *watch = argument;
+    watch->state->main_thread = pthread_self();
+    watch->status = ccorc_watch(watch->state->handle, NULL, on_change, watch->state, &watch->error);
     return NULL;
 }
 
@@ -177,15 +202,17 @@ int main(int argc, char **argv) {
     char *result = NULL;
     json_t *summary;
     struct watch_state state;
+    struct watch_state other_state;
+    struct other_watch other;
     struct stopper stopper;
-    pthread_t thread;
+    pthread_t thread, other_thread;
 
     if (argc != 6) {
         fprintf(stderr, "usage: %s PREFIX TMUX_SERVER HOME CCDK_PATH IMAGE\n", argv[0]);
         return 2;
     }
     /* A watch that is never stopped fails the run instead of hanging it. */
-    alarm(900);
+    alarm(600);
     curl_global_init(CURL_GLOBAL_DEFAULT);
     snprintf(session, sizeof session, "%s-watch", argv[1]);
     snprintf(pattern, sizeof pattern, "%s-*", argv[1]);
@@ -200,8 +227,10 @@ int main(int argc, char **argv) {
     CHECK_OK(ccorc_open(&options, &handle, &error), error);
     if (handle == NULL) return 1;
 
-    /* Arguments, before anything runs: no callback is made. */
+    /* Arguments, before anything runs: no callback is made (a watch started by mistake stops at
+       its first callback instead of hanging the test). */
     state_init(&state, handle, session, 3);
+    state.stop_inside = 1;
     CHECK(ccorc_watch(NULL, NULL, on_change, &state, &error) == CCORC_ERR_INVALID_ARGUMENT);
     CHECK(error.code == CCORC_ERR_INVALID_ARGUMENT && strstr(error.message, "handle") != NULL);
     CHECK(ccorc_watch(handle, NULL, NULL, &state, &error) == CCORC_ERR_INVALID_ARGUMENT);
@@ -210,6 +239,7 @@ int main(int argc, char **argv) {
     CHECK(error.code == CCORC_ERR_INVALID_ARGUMENT && strstr(error.message, "unclosed [") != NULL);
     CHECK(ccorc_watch(handle, bad_pattern, on_change, &state, NULL) == CCORC_ERR_INVALID_ARGUMENT);
     CHECK(state.lines == 0);
+    state_destroy(&state);
     /* Stops with no watch under way do nothing, and are not remembered (the watch below runs). */
     CHECK(ccorc_watch_stop(NULL) == 0);
     CHECK(ccorc_watch_stop(handle) == 0);
@@ -227,21 +257,35 @@ int main(int argc, char **argv) {
     sleep(2);
 
     /* The watch on the main thread, a container stopped behind ccorc's back meanwhile. */
+    state_init(&state, handle, session, 3);
+    state_init(&other_state, handle, session, 3);
+    memset(&other, 0, sizeof other);
+    other.state = &other_state;
     memset(&stopper, 0, sizeof stopper);
     stopper.state = &state;
+    stopper.other = &other_state;
     stopper.container = container;
+    CHECK(pthread_create(&other_thread, NULL, watch_from_other_thread, &other) == 0);
     CHECK(pthread_create(&thread, NULL, stop_after_change, &stopper) == 0);
     CHECK_OK(ccorc_watch(handle, pattern, on_change, &state, &error), error);
     CHECK(pthread_join(thread, NULL) == 0);
+    CHECK(pthread_join(other_thread, NULL) == 0);
     CHECK(stopper.saw_snapshot);
     CHECK(stopper.stop_status == 204);
     CHECK(stopper.saw_change);
-    CHECK(stopper.watches_stopped == 1);
+    CHECK(stopper.watches_stopped == 2);
     CHECK(state.snapshot_ok);
     CHECK(state.two_of_three);
     CHECK(state.lines >= 2);
     CHECK(state.off_main_thread == 0);
     CHECK(state.malformed == 0);
+    /* The other watch: the same changes, on its own thread, ended by the same stop. */
+    CHECK_OK(other.status, other.error);
+    CHECK(other_state.snapshot_ok);
+    CHECK(other_state.two_of_three);
+    CHECK(other_state.off_main_thread == 0);
+    CHECK(other_state.malformed == 0);
+    state_destroy(&other_state);
     state_destroy(&state);
     /* The watch is over: nothing is under way to stop. */
     CHECK(ccorc_watch_stop(handle) == 0);
@@ -261,6 +305,7 @@ int main(int argc, char **argv) {
     options.engine_host = engine_host;
     CHECK_OK(ccorc_open(&options, &unreachable, &error), error);
     state_init(&state, unreachable, session, 2);
+    state.stop_inside = 1;
     CHECK(ccorc_watch(unreachable, NULL, on_change, &state, &error) == CCORC_ERR_ENGINE_UNREACHABLE);
     CHECK(error.code == CCORC_ERR_ENGINE_UNREACHABLE && error.message[0] != '\0');
     CHECK(state.lines == 0);
