@@ -159,8 +159,9 @@ test-c: engine build
 		-L$(DEBUG_BIN) -lCCOrcC -Wl,-rpath,$(DEBUG_BIN) $$(pkg-config --cflags --libs jansson libcurl)
 	@$(FRESH_TMUX) && set -x && Tests/run-session-client.sh $(DEBUG_BIN)/watch_flow $(DEBUG_BIN)/ccdk $(VALGRIND)
 
-# Many threads on one handle at once (Tests/CABITests/concurrent_calls.c) under ThreadSanitizer on
-# both sides of the ABI: the library built with -sanitize=thread in its own scratch directory, the
+# Many threads on one handle at once (Tests/CABITests/concurrent_calls.c, then watch_flow.c's two
+# watches and the thread that stops them) under ThreadSanitizer on both sides of the ABI: the
+# library built with -sanitize=thread in its own scratch directory, the
 # client with the toolchain's clang (the same TSan runtime, whose libdispatch support needs
 # libdispatch and BlocksRuntime linked). Any report fails the run (exit 66). tsan_swift_mutex.c
 # shows TSan how Swift's Mutex hands over a contended lock, which it cannot see on its own.
@@ -178,6 +179,12 @@ test-c-threads: engine build
 		$$(pkg-config --cflags --libs jansson)
 	@$(FRESH_TMUX) && set -x && TSAN_OPTIONS="halt_on_error=0 exitcode=66 history_size=4" \
 		Tests/run-session-client.sh $(TSAN_BIN)/concurrent_calls $(DEBUG_BIN)/ccdk
+	$(TSAN_CLANG) $(C_FLAGS) -fsanitize=thread -g -O1 -Iinclude Tests/CABITests/watch_flow.c \
+		$(TSAN_BIN)/tsan_swift_mutex.o -o $(TSAN_BIN)/watch_flow -rdynamic -L$(TSAN_BIN) -lCCOrcC \
+		-L$(TSAN_SWIFT_LIBS) -ldispatch -lBlocksRuntime -Wl,-rpath,$(TSAN_BIN) -Wl,-rpath,$(TSAN_SWIFT_LIBS) \
+		$$(pkg-config --cflags --libs jansson libcurl)
+	@$(FRESH_TMUX) && set -x && TSAN_OPTIONS="halt_on_error=0 exitcode=66 history_size=4" \
+		Tests/run-session-client.sh $(TSAN_BIN)/watch_flow $(DEBUG_BIN)/ccdk
 
 test-c-installed: engine
 	@$(FRESH_TMUX) && prefix=$$(mktemp -d "$${TMPDIR:-/tmp}/ccorc-prefix.XXXXXX") && trap 'rm -rf "$$prefix" "$$fresh"' EXIT && \
