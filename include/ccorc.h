@@ -395,10 +395,12 @@ typedef void (*ccorc_watch_callback)(const char *change_json, void *user_data);
  * notifications and the registry's change counter: while nothing happens no engine request is
  * sent. Changes that arrive while the callback runs are queued, in order, for the next calls.
  *
- * The call returns only after ccorc_watch_stop(): then CCORC_OK, with no further callback. It
- * fails without calling `callback` when the first snapshot cannot be read (e.g.
- * CCORC_ERR_ENGINE_UNREACHABLE), and with the error's status when the watch fails later (after
- * the changes before the failure were delivered).
+ * The call returns CCORC_OK after ccorc_watch_stop() (see there), and no callback of it runs once
+ * it has returned. It fails without calling `callback` for a bad argument or when the first
+ * snapshot cannot be read (a registry error, CCORC_ERR_ENGINE_UNREACHABLE, a tmux failure), and
+ * with the error's status when the watch fails later (after the changes before the failure were
+ * delivered). A lost engine or tmux connection is not a failure: the watch reconnects and reports
+ * a "resync".
  *
  * The callback may call any function of this library on the handle, ccorc_watch_stop() included
  * (the watch then ends as the callback returns: it is the last callback), but not ccorc_close().
