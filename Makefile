@@ -155,9 +155,13 @@ test-c: engine build
 	$(CC) $(C_FLAGS) -Iinclude Tests/CABITests/maintenance_flow.c -o $(DEBUG_BIN)/maintenance_flow \
 		-L$(DEBUG_BIN) -lCCOrcC -Wl,-rpath,$(DEBUG_BIN) $$(pkg-config --cflags --libs jansson sqlite3)
 	@$(FRESH_TMUX) && set -x && Tests/run-session-client.sh $(DEBUG_BIN)/maintenance_flow $(DEBUG_BIN)/ccdk $(VALGRIND)
+	$(CC) $(C_FLAGS) -Iinclude Tests/CABITests/watch_flow.c -o $(DEBUG_BIN)/watch_flow \
+		-L$(DEBUG_BIN) -lCCOrcC -Wl,-rpath,$(DEBUG_BIN) $$(pkg-config --cflags --libs jansson libcurl)
+	@$(FRESH_TMUX) && set -x && Tests/run-session-client.sh $(DEBUG_BIN)/watch_flow $(DEBUG_BIN)/ccdk $(VALGRIND)
 
-# Many threads on one handle at once (Tests/CABITests/concurrent_calls.c) under ThreadSanitizer on
-# both sides of the ABI: the library built with -sanitize=thread in its own scratch directory, the
+# Many threads on one handle at once (Tests/CABITests/concurrent_calls.c, then watch_flow.c's two
+# watches and the thread that stops them) under ThreadSanitizer on both sides of the ABI: the
+# library built with -sanitize=thread in its own scratch directory, the
 # client with the toolchain's clang (the same TSan runtime, whose libdispatch support needs
 # libdispatch and BlocksRuntime linked). Any report fails the run (exit 66). tsan_swift_mutex.c
 # shows TSan how Swift's Mutex hands over a contended lock, which it cannot see on its own.
@@ -175,6 +179,12 @@ test-c-threads: engine build
 		$$(pkg-config --cflags --libs jansson)
 	@$(FRESH_TMUX) && set -x && TSAN_OPTIONS="halt_on_error=0 exitcode=66 history_size=4" \
 		Tests/run-session-client.sh $(TSAN_BIN)/concurrent_calls $(DEBUG_BIN)/ccdk
+	$(TSAN_CLANG) $(C_FLAGS) -fsanitize=thread -g -O1 -Iinclude Tests/CABITests/watch_flow.c \
+		$(TSAN_BIN)/tsan_swift_mutex.o -o $(TSAN_BIN)/watch_flow -rdynamic -L$(TSAN_BIN) -lCCOrcC \
+		-L$(TSAN_SWIFT_LIBS) -ldispatch -lBlocksRuntime -Wl,-rpath,$(TSAN_BIN) -Wl,-rpath,$(TSAN_SWIFT_LIBS) \
+		$$(pkg-config --cflags --libs jansson libcurl)
+	@$(FRESH_TMUX) && set -x && TSAN_OPTIONS="halt_on_error=0 exitcode=66 history_size=4" \
+		Tests/run-session-client.sh $(TSAN_BIN)/watch_flow $(DEBUG_BIN)/ccdk
 
 test-c-installed: engine
 	@$(FRESH_TMUX) && prefix=$$(mktemp -d "$${TMPDIR:-/tmp}/ccorc-prefix.XXXXXX") && trap 'rm -rf "$$prefix" "$$fresh"' EXIT && \
@@ -191,7 +201,10 @@ test-c-installed: engine
 	Tests/run-session-client.sh $$prefix/session_flow $$prefix/bin/ccdk $(VALGRIND) && \
 	$(CC) $(C_FLAGS) -g Tests/CABITests/maintenance_flow.c -o $$prefix/maintenance_flow \
 		$$(pkg-config --cflags --libs ccorc jansson sqlite3) && \
-	Tests/run-session-client.sh $$prefix/maintenance_flow $$prefix/bin/ccdk $(VALGRIND)
+	Tests/run-session-client.sh $$prefix/maintenance_flow $$prefix/bin/ccdk $(VALGRIND) && \
+	$(CC) $(C_FLAGS) -g Tests/CABITests/watch_flow.c -o $$prefix/watch_flow \
+		$$(pkg-config --cflags --libs ccorc jansson libcurl) && \
+	Tests/run-session-client.sh $$prefix/watch_flow $$prefix/bin/ccdk $(VALGRIND)
 
 # What `make install` gives a CLI user, in a prefix of its own (the release build is the one
 # test-c-installed made): --version, the completion scripts in bash, zsh and fish, the man pages.

@@ -26,8 +26,8 @@
  * ccorc_close() may run concurrently with any other call on the same handle (its engine
  * connections, tmux control pipe and registry are shared safely, and concurrent launches of one name
  * have exactly one winner). ccorc_close() must not overlap any other call on that handle, and the
- * handle must not be used after it. Calls block the calling thread until they finish; they must
- * not be made from inside a Swift concurrency task (Swift programs use the CCOrcKit library
+ * handle must not be used after it. Calls block the calling thread until they finish (ccorc_watch()
+ * until ccorc_watch_stop()); they must not be made from inside a Swift concurrency task (Swift programs use the CCOrcKit library
  * directly). ccorc_version(), ccorc_status_name(), ccorc_free() and the *_init() functions take
  * no handle and are safe from any thread.
  *
@@ -43,7 +43,7 @@ extern "C" {
 #endif
 
 /** The version of this header; ccorc_version() returns the library's. */
-#define CCORC_VERSION "0.2.0"
+#define CCORC_VERSION "0.3.0"
 
 /** Outcome of a call. New codes may be added; treat unknown non-zero codes as failures. */
 typedef enum ccorc_status {
@@ -185,7 +185,7 @@ typedef struct ccorc_import_options {
 /* ---------------------------------------------------------------------------------------------- */
 /* Library                                                                                        */
 
-/** The library's version, e.g. "0.1.0". A static string: do not free it. */
+/** The library's version, e.g. "0.3.0". A static string: do not free it. */
 const char *ccorc_version(void);
 
 /** The name of a status code, e.g. "CCORC_ERR_NOT_FOUND"; "CCORC_ERR_UNKNOWN" for others. Static. */
@@ -372,6 +372,63 @@ ccorc_status ccorc_import(ccorc_handle *handle, const char *const *paths, size_t
  *                 "message", "fix"}]` when damaged registry rows were found.
  */
 ccorc_status ccorc_recover(ccorc_handle *handle, int dry_run, char **report_json, ccorc_error *error);
+
+/* ---------------------------------------------------------------------------------------------- */
+/* Watching                                                                                       */
+
+/**
+ * Receives one change of a watch: `change_json` is one JSON object, NUL-terminated, valid only
+ * until the callback returns (copy what you keep; do not free it). `user_data` is ccorc_watch()'s.
+ */
+typedef void (*ccorc_watch_callback)(const char *change_json, void *user_data);
+
+/**
+ * Follows sessions as they change (added 0.3.0), as `ccorc watch --json` does: blocks the calling
+ * thread and calls `callback` on that same thread, once per change, with the object that command
+ * prints as one line: first `{"type": "snapshot", "sessions": [SESSION...]}`, then
+ * `{"type": "session-added", "session": SESSION}`, `{"type": "session-removed", "name": NAME}`,
+ * `{"type": "session-changed", "session": SESSION, "changed": [MEMBER...]}` (the members of
+ * SESSION that differ) and `{"type": "resync", "source": "engine" | "tmux", "reason": TEXT}`
+ * (after a lost connection; the changes it finds follow as their own objects), each with "time"
+ * (RFC 3339, when the library received the change). SESSION is ccorc_list_sessions()'s with
+ * "verdict" and "issues" of ccorc_health() added. Changes come from the engine's events, tmux's
+ * notifications and the registry's change counter: while nothing happens no engine request is
+ * sent. Changes that arrive while the callback runs are queued, in order, for the next calls.
+ *
+ * The call returns CCORC_OK after ccorc_watch_stop() (see there), and no callback of it runs once
+ * it has returned. It fails without calling `callback` for a bad argument or when the first
+ * snapshot cannot be read (a registry error, CCORC_ERR_ENGINE_UNREACHABLE, a tmux failure), and
+ * with the error's status when the watch fails later (after the changes before the failure were
+ * delivered). A lost engine or tmux connection is not a failure: the watch reconnects and reports
+ * a "resync".
+ *
+ * The callback may call any function of this library on the handle, ccorc_watch_stop() included
+ * (the watch then ends as the callback returns: it is the last callback), but not ccorc_close().
+ * Several watches may run on one handle at once, each on its own thread with its own filter and
+ * callback; ccorc_watch_stop() ends all of them.
+ *
+ * @param filter  NULL or "": every registered session; else a glob pattern on session names
+ *                ("feature-*": `*`, `?`, `[a-z]`, `[!x]`, `\` escapes), as `ccorc watch --pattern`.
+ *                A malformed pattern (an unclosed `[`) is CCORC_ERR_INVALID_ARGUMENT.
+ * @param callback  required: NULL is CCORC_ERR_INVALID_ARGUMENT.
+ * @param user_data  passed to `callback` as it is; may be NULL.
+ */
+ccorc_status ccorc_watch(ccorc_handle *handle, const char *filter, ccorc_watch_callback callback, void *user_data,
+                         ccorc_error *error);
+
+/**
+ * Ends every ccorc_watch() under way on `handle` (added 0.3.0); safe from any thread, from inside
+ * a callback, and with a NULL handle (which does nothing). Each watch returns CCORC_OK once its
+ * callback in progress, if any, returns; when the stop comes from another thread, a watch that
+ * was just about to call back may still do so once. A watch counts as under way from the moment
+ * its ccorc_watch() call begins (before its snapshot is read), so a stop made after its first
+ * callback always reaches it. A stop is not remembered: with no watch under way it does nothing,
+ * and a watch that begins afterwards runs until the next stop. A thread that must stop a watch
+ * another thread is about to begin can call again while this returns 0.
+ *
+ * @return the number of watches asked to end: 0 when none was under way.
+ */
+int ccorc_watch_stop(ccorc_handle *handle);
 
 /* ---------------------------------------------------------------------------------------------- */
 /* Containers                                                                                     */

@@ -5,6 +5,8 @@ import Glibc
 /// What a `ccorc_handle *` points to: one session manager over one engine, tmux server and registry.
 final class SessionHandle {
     let manager: SessionManager
+    /// The ccorc_watch calls under way, which ccorc_watch_stop ends.
+    let watches = ActiveWatches()
 
     init(_ options: ccorc_options?) throws {
         let engineHost = try optionalString(options?.engine_host, "engine_host")

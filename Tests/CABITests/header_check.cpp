@@ -22,6 +22,7 @@ int main() {
         reinterpret_cast<void (*)()>(&ccorc_health), reinterpret_cast<void (*)()>(&ccorc_cleanup),
         reinterpret_cast<void (*)()>(&ccorc_export), reinterpret_cast<void (*)()>(&ccorc_import),
         reinterpret_cast<void (*)()>(&ccorc_recover), reinterpret_cast<void (*)()>(&ccorc_list_containers),
+        reinterpret_cast<void (*)()>(&ccorc_watch), reinterpret_cast<void (*)()>(&ccorc_watch_stop),
     };
     for (void (*function)() : functions) {
         if (function == nullptr) return 1;

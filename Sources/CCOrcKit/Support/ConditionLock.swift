@@ -3,12 +3,12 @@ import Glibc
 /// A lock with a condition to wait on, as `NSCondition` is: a pthread mutex and a pthread
 /// condition variable. Waiting releases the lock and takes it again before returning; wake-ups
 /// may be spurious, so callers wait in a loop over their own predicate.
-final class ConditionLock: @unchecked Sendable {
+public final class ConditionLock: @unchecked Sendable {
     // @unchecked: the pthread objects are made for use from many threads.
     private let mutex: UnsafeMutablePointer<pthread_mutex_t>
     private let condition: UnsafeMutablePointer<pthread_cond_t>
 
-    init() {
+    public init() {
         mutex = .allocate(capacity: 1)
         mutex.initialize(to: pthread_mutex_t())
         pthread_mutex_init(mutex, nil)
@@ -25,13 +25,13 @@ final class ConditionLock: @unchecked Sendable {
     }
 
     /// Takes the lock, waiting for it if another thread holds it.
-    func lock() { pthread_mutex_lock(mutex) }
+    public func lock() { pthread_mutex_lock(mutex) }
 
     /// Releases the lock.
-    func unlock() { pthread_mutex_unlock(mutex) }
+    public func unlock() { pthread_mutex_unlock(mutex) }
 
     /// Runs `body` holding the lock.
-    func withLock<Result>(_ body: () throws -> Result) rethrows -> Result {
+    public func withLock<Result>(_ body: () throws -> Result) rethrows -> Result {
         lock()
         defer { unlock() }
         return try body()
@@ -39,8 +39,8 @@ final class ConditionLock: @unchecked Sendable {
 
     /// Releases the lock until another thread calls `broadcast` (or spuriously), then takes it
     /// again. Call only while holding the lock.
-    func wait() { pthread_cond_wait(condition, mutex) }
+    public func wait() { pthread_cond_wait(condition, mutex) }
 
     /// Wakes every thread in `wait`.
-    func broadcast() { pthread_cond_broadcast(condition) }
+    public func broadcast() { pthread_cond_broadcast(condition) }
 }
