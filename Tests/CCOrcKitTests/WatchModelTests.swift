@@ -110,7 +110,8 @@ struct WatchModelTests {
         #expect(model.apply(try Self.event(Self.volumeLines[0])) == "rec")
         #expect(model.volumes.contains("rec-lead-state"))
         // Someone else's volume is kept (a row may name it later) but concerns no session.
-        let other = EngineEvent(type: "volume", action: "create", actorID: "db-data", attributes: [:], timeNanoseconds: 1)
+        let other = EngineEvent(
+            type: "volume", action: "create", actorID: "db-data", attributes: [:], timeNanoseconds: 1)
         #expect(model.apply(other) == nil && model.volumes.contains("db-data"))
     }
 
