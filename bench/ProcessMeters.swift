@@ -20,21 +20,6 @@ enum ProcessMeter {
         return (user + system) / ticksPerSecond
     }
 
-    /// The time `pid`'s live threads have spent on a CPU, in seconds, to the nanosecond: the sum
-    /// of /proc/PID/task/TID/schedstat's first field. Finer than `cpuSeconds` for a process that
-    /// uses less than a tick over a window; threads that exited are not counted.
-    static func runSeconds(_ pid: pid_t) -> Double? {
-        guard let tasks = try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task") else { return nil }
-        var total = 0.0
-        for task in tasks {
-            guard let text = try? String(contentsOfFile: "/proc/\(pid)/task/\(task)/schedstat", encoding: .utf8),
-                let first = text.split(separator: " ").first, let nanoseconds = Double(first)
-            else { continue }
-            total += nanoseconds / 1e9
-        }
-        return total
-    }
-
     /// VmRSS and VmHWM of `pid`, in KiB (/proc/PID/status).
     static func memory(_ pid: pid_t) -> (rss: Int, highWater: Int)? {
         guard let text = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return nil }

@@ -154,8 +154,7 @@ private func measureWatch(
     let watcherAfter = watcherCPU(watcher.pid)
     let watchAfter = Sample.take(proxy, tmuxServer: tmuxServerPID, dockerd: dockerd)
     let watchCost = WindowCost(
-        from: watchBefore, to: watchAfter, clientCPU: watcherAfter.ticks - watcherBefore.ticks)
-    let watchRun = (watcherAfter.run - watcherBefore.run)
+        from: watchBefore, to: watchAfter, clientCPU: watcherAfter - watcherBefore)
     let idleMemory = ProcessMeter.memory(watcher.pid)
     let idleRequests = Array(proxy.traffic().requests.dropFirst(watchBefore.requests))
     Report.note(
@@ -222,13 +221,13 @@ private func measureWatch(
         watchCost.clientCPU == 0
         ? String(format: "under one %.0f ms clock tick in the window", 1000 / ProcessMeter.ticksPerSecond)
         : String(format: "%.1f ms/min", watchCost.perMinute(watchCost.clientCPU) * 1000)
-    let runPerMinute = watchCost.perMinute(watchRun)
+    let watchPerMinute = watchCost.perMinute(watchCost.clientCPU)
     Report.note(
         String(
             format:
-                "watcher CPU from /proc/PID/stat: %@; from its threads' schedstat run time: %.2f ms/min; watcher/peer A = 1/%.0f, watcher/peer B = 1/%.0f by run time (target at most 1/20)",
-            ticksNote, runPerMinute * 1000, listResult.cost.perMinute(listResult.cost.clientCPU) / runPerMinute,
-            squadResult.cost.perMinute(squadResult.cost.clientCPU) / runPerMinute))
+                "watcher CPU from /proc/PID/stat (threads that ended included): %@; watcher/peer A = 1/%.0f, watcher/peer B = 1/%.0f (target at most 1/20)",
+            ticksNote, listResult.cost.perMinute(listResult.cost.clientCPU) / watchPerMinute,
+            squadResult.cost.perMinute(squadResult.cost.clientCPU) / watchPerMinute))
     Report.note(
         "servers over each window: watch: \(serverSummary(watchCost)); list: \(serverSummary(listResult.cost)); squad: \(serverSummary(squadResult.cost))"
     )
@@ -272,14 +271,11 @@ private func measureWatch(
     }
 }
 
-/// The watcher's CPU with its children's (its `tmux -C` client): clock ticks from
-/// /proc/PID/stat, and the finer run time from the threads' schedstat.
-private func watcherCPU(_ pid: pid_t) -> (ticks: Double, run: Double) {
-    let processes = [pid] + ProcessMeter.children(of: pid)
-    return (
-        processes.compactMap(ProcessMeter.cpuSeconds).reduce(0, +),
-        processes.compactMap(ProcessMeter.runSeconds).reduce(0, +)
-    )
+/// The watcher's CPU seconds with its children's (its `tmux -C` client), from /proc/PID/stat.
+/// (The threads' schedstat run times would be finer, but a thread that ends takes its time with
+/// it, and the concurrency pool's threads come and go.)
+private func watcherCPU(_ pid: pid_t) -> Double {
+    ([pid] + ProcessMeter.children(of: pid)).compactMap(ProcessMeter.cpuSeconds).reduce(0, +)
 }
 
 /// Runs `body` every `period` seconds for `seconds`, and measures the window from the first poll

@@ -131,6 +131,25 @@ struct WatchModelTests {
         #expect(model.apply(image) == nil)
     }
 
+    @Test func aTmuxReadingConcernsOnlyTheSessionsItChanges() {
+        var model = Self.model(tmux: false)
+        model.records.append(Fixture.record("two", roles: ["lead"]))
+        let rec = Fixture.tmux("rec", windows: 1)
+        var two = Fixture.tmux("two", windows: 1)
+        let other = Fixture.tmux("not-ours", windows: 4)
+        #expect(model.applyTmux(sessions: [rec, two, other], panes: [:], commandLines: [:]) == ["rec", "two"])
+        // Only activity: nothing a summary or verdict reads.
+        var later = rec
+        later.activity = later.activity.addingTimeInterval(60)
+        #expect(model.applyTmux(sessions: [later, two, other], panes: [:], commandLines: [:]).isEmpty)
+        two.windows = 2
+        var busier = other
+        busier.windows = 5
+        #expect(model.applyTmux(sessions: [later, two, busier], panes: [:], commandLines: [:]) == ["two"])
+        #expect(model.applyTmux(sessions: [two, busier], panes: [:], commandLines: [:]) == ["rec"])
+        #expect(model.tmuxSessions.map(\.name) == ["two", "not-ours"])
+    }
+
     @Test func eventFiltersFollowOnlyCcorcContainersUnlessALegacyRowIsRegistered() {
         let filters = SessionWatcher.containerEventFilters([Fixture.record("a")])
         #expect(filters["label"] == ["ccorc.session"] && filters["type"] == ["container"])

@@ -182,3 +182,55 @@ func readLines(_ descriptor: Int32, count: Int, timeout: Double) -> [String] {
     }
     return lines
 }
+
+/// A private dockerd for one test (`scripts/extra-engine.sh`), with the test image in it: its own
+/// socket, data root and exec root in a directory of its own, removed with the engine afterwards.
+final class ExtraEngine {
+    let directory: String
+    let socketPath: String
+    /// `DOCKER_HOST` for the engine.
+    var dockerHost: String { "unix://" + socketPath }
+    private static let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .appendingPathComponent("../../scripts/extra-engine.sh").standardized.path
+
+    private init(directory: String) throws {
+        self.directory = directory
+        socketPath = try Self.script(["start", directory])
+    }
+
+    /// Runs `body` with a started engine and a client of it; stops the engine and removes its
+    /// directory afterwards, whether `body` succeeded or not.
+    static func with<T>(_ body: (ExtraEngine, EngineClient) async throws -> T) async throws -> T {
+        // Short: the engine's containerd puts its socket under the directory.
+        let directory = "/tmp/ccorc-e\(getpid())-\(UInt16.random(in: 0..<UInt16.max))"
+        let engine = try ExtraEngine(directory: directory)
+        defer {
+            _ = try? Self.script(["stop", directory])
+            try? FileManager.default.removeItem(atPath: directory)
+        }
+        let client = try EngineClient(host: EngineHost(socketPath: engine.socketPath))
+        _ = try await BusyboxImage.importImage(into: client, reference: TestEngine.image)
+        return try await body(engine, client)
+    }
+
+    /// Stops the engine (its containers stop with it) and starts it again on the same data root.
+    func restart() throws {
+        _ = try Self.script(["stop", directory])
+        _ = try Self.script(["start", directory])
+    }
+
+    private static func script(_ arguments: [String]) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: script)
+        process.arguments = arguments
+        let output = Pipe()
+        process.standardOutput = output
+        try process.run()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            throw TestFailure("extra-engine.sh \(arguments.joined(separator: " ")) exited \(process.terminationStatus)")
+        }
+        return text.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+}

@@ -289,6 +289,43 @@ final class WatchProcess {
         }
     }
 
+    @Test func anEngineRestartIsResynchronised() async throws {
+        try await SessionTestbed.with("wboot") { bed in
+            try await ExtraEngine.with { extra, engine in
+                let environment = ["DOCKER_HOST": extra.dockerHost]
+                let name = bed.prefix + "-b"
+                let launch = try bed.ccorc(environment: environment, "launch", name, "--detach", "--agents", "leader")
+                #expect(launch.status == 0, "\(launch.stderr)")
+                let watch = try WatchProcess(bed, [name], environment: environment)
+                defer { watch.stop() }
+                let snapshot = try #require(try watch.next())
+                #expect(snapshot["sessions"]?.array?.first?["running"] == 1)
+                _ = try watch.untilQuiet(1)
+
+                // The engine stops (and its containers with it), then starts again.
+                try extra.restart()
+                var lines: [JSONValue] = []
+                while let line = try watch.next(timeout: 60) {
+                    lines.append(line)
+                    if line["type"] == "resync" { break }
+                }
+                lines += try watch.untilQuiet()
+                let resyncs = lines.filter { $0["type"] == "resync" }
+                #expect(resyncs.count == 1 && resyncs.first?["source"] == "engine", "\(lines)")
+                // Whatever came before the resync (the window closing), the state after it is the
+                // engine's: the container stopped with its engine.
+                let last = changes(lines.filter { $0["type"] != "resync" }, of: name).last
+                #expect(last.map(agentStates) == ["stopped"], "\(lines)")
+                let listed = try bed.ccorc(environment: environment, "list", "--json")
+                let session = try JSONValue.parse(Array(listed.stdout.utf8))["sessions"]?.array?.first
+                for member in ["condition", "running", "agents", "tmux"] {
+                    #expect(last?["session"]?[member] == session?[member], "\(member)")
+                }
+                #expect(try await engine.imageExists(TestEngine.image), "the engine kept its data root")
+            }
+        }
+    }
+
     @Test func nothingIsAskedOfTheEngineWhileNothingHappens() async throws {
         try await SessionTestbed.with("widle") { bed in
             let name = bed.prefix + "-i"

@@ -154,11 +154,11 @@ final class SessionWatcher: Sendable {
                     case .engineListed:
                         affected = []
                     case .tmuxRead(let reading):
-                        model.tmuxSessions = reading.sessions
-                        model.panes = reading.panes
-                        model.paneCommandLines = reading.commandLines
+                        affected = model.applyTmux(
+                            sessions: reading.sessions, panes: reading.panes, commandLines: reading.commandLines)
                         if let reason = reading.reconnectReason {
                             notes.append(.resync(source: "tmux", reason: reason))
+                            affected = nil
                         }
                         if !subscribed { subscribed = await subscribeIfConnected() }
                     case .tick:

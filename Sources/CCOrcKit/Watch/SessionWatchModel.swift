@@ -127,6 +127,51 @@ struct SessionWatchModel: Sendable {
         return owner
     }
 
+    /// Takes a new reading of tmux and returns the registered sessions it changes: those whose tmux
+    /// session appeared, went, or changed its windows, clients or panes (or what the panes run).
+    mutating func applyTmux(
+        sessions: [TmuxSession], panes: [String: [TmuxPane]], commandLines: [Int32: [String]]
+    ) -> Set<String> {
+        let old = TmuxFacts(sessions: tmuxSessions, panes: self.panes, commandLines: paneCommandLines)
+        let new = TmuxFacts(sessions: sessions, panes: panes, commandLines: commandLines)
+        let changed = records.filter { old.of($0.tmuxSession) != new.of($0.tmuxSession) }
+        tmuxSessions = sessions
+        self.panes = panes
+        paneCommandLines = commandLines
+        return Set(changed.map(\.name.rawValue))
+    }
+
+    /// One reading of tmux, by session name, as far as a session's summary and health see it.
+    private struct TmuxFacts {
+        /// What a session's summary and verdict read of its tmux session.
+        struct Session: Equatable {
+            var id: String
+            var windows: Int
+            var attached: Int
+            var panes: [TmuxPane]
+            var commandLines: [[String]?]
+        }
+
+        let sessions: [String: TmuxSession]
+        let panes: [String: [TmuxPane]]
+        let commandLines: [Int32: [String]]
+
+        init(sessions: [TmuxSession], panes: [String: [TmuxPane]], commandLines: [Int32: [String]]) {
+            self.sessions = Dictionary(sessions.map { ($0.name, $0) }, uniquingKeysWith: { $1 })
+            self.panes = panes
+            self.commandLines = commandLines
+        }
+
+        /// The facts of the session named `name`; nil when it is not there.
+        func of(_ name: String) -> Session? {
+            guard let session = sessions[name] else { return nil }
+            let panes = self.panes[name] ?? []
+            return Session(
+                id: session.id, windows: session.windows, attached: session.attached, panes: panes,
+                commandLines: panes.map { commandLines[$0.pid] })
+        }
+    }
+
     /// A container known only from an event: what the list would say of it, as far as the event
     /// tells.
     private static func summary(id: String, name: String, image: String) -> ContainerSummary {
