@@ -23,7 +23,7 @@ struct Ccorc: AsyncParsableCommand {
         version: ccorcVersion,
         subcommands: [
             Launch.self, Resume.self, Attach.self, Stop.self, List.self, Info.self,
-            Health.self, Watch.self, Export.self, Import.self, Recover.self, Cleanup.self, Forget.self,
+            Health.self, Watch.self, Top.self, Export.self, Import.self, Recover.self, Cleanup.self, Forget.self,
         ])
 }
 
