@@ -13,8 +13,9 @@ struct Top: AsyncParsableCommand {
             and CPU of the running containers (read from their cgroup files, once a second, for the \
             rows on screen) and the health verdict. Keys: arrows, PgUp, PgDn, Home, End move; / \
             filters by name (a substring, or a glob with * ? [); n, m, c, v sort by name, memory, \
-            CPU, verdict (again: reversed); Enter attaches; s and r stop and resume after a y/n; q \
-            or Ctrl-C quits. Needs a terminal; `ccorc watch` prints the same changes as lines.
+            CPU, verdict (again: reversed); Enter attaches (in a client of ccorc's tmux server, \
+            that client switches and top keeps running); s and r stop and resume after a y/n; q or \
+            Ctrl-C quits. Needs a terminal; `ccorc watch` prints the same changes as lines.
             """)
     @Option(help: "Shell-style pattern on session names, e.g. \"feature-*\".") var pattern: String?
 
@@ -139,7 +140,11 @@ private final class TopScreen {
                     switch state.handle(key) {
                     case .none: break
                     case .quit: return .quit
-                    case .attach(_, let tmuxSession): return .attach(tmuxSession: tmuxSession)
+                    case .attach(_, let tmuxSession):
+                        // In a client of ccorc's tmux server, that client moves and top stays in
+                        // its window; anywhere else the terminal goes to a new tmux client.
+                        guard terminalHandOff() == .switchClient else { return .attach(tmuxSession: tmuxSession) }
+                        switchClient(to: tmuxSession, continuation)
                     case .run(let operation, let session):
                         state.message = "\(operation == .stop ? "stopping" : "resuming") \(session)…"
                         perform(operation, session, continuation)
@@ -218,6 +223,18 @@ private final class TopScreen {
             UInt64(elapsed.components.seconds) * 1_000_000_000 + UInt64(elapsed.components.attoseconds / 1_000_000_000)
         state.setUsage(meter.record(readings, at: nanoseconds))
         lastUsage = clock.now
+    }
+
+    /// Moves the tmux client top runs in to `tmuxSession`; only a failure shows, in the footer.
+    private func switchClient(to tmuxSession: String, _ continuation: AsyncStream<Event>.Continuation) {
+        let tmux = Environment.tmuxArguments()
+        Task {
+            do {
+                try await TmuxHandOff.switchClient(tmux: tmux, session: tmuxSession)
+            } catch {
+                continuation.yield(.operationDone("cannot switch to \(tmuxSession): \(error)"))
+            }
+        }
     }
 
     /// Stops or resumes `session` as `ccorc stop` and `ccorc resume --detach` do; its outcome comes
