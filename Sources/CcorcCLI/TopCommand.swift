@@ -69,6 +69,8 @@ private final class TopScreen {
     var lastDraw: ContinuousClock.Instant?
     var redrawPending = false
     var dirty = true
+    /// Whether watch changes were applied since `visible` was last ordered.
+    var orderStale = false
     var lastUsage: ContinuousClock.Instant?
     let clock = ContinuousClock()
     let start = ContinuousClock.now
@@ -129,13 +131,19 @@ private final class TopScreen {
             var immediate = false
             switch event {
             case .change(let change):
-                state.apply(change)
-                if case .snapshot = change, lastUsage == nil { readUsage() }
+                // Ordered once before the next draw, key or reading, not once per change.
+                state.apply(change, reordering: false)
+                orderStale = true
+                if case .snapshot = change, lastUsage == nil {
+                    settleOrder()
+                    readUsage()
+                }
                 dirty = true
             case .watchFailed(let error): throw error
             case .watchEnded: return .quit
             case .inputEnded: return .quit
             case .keys(let bytes):
+                settleOrder()
                 for key in TopKey.decode(bytes) {
                     switch state.handle(key) {
                     case .none: break
@@ -153,11 +161,13 @@ private final class TopScreen {
                 dirty = true
                 immediate = true
             case .resize:
+                settleOrder()
                 if let size = LocalTerminal.size() { state.resize(rows: size.rows, columns: size.columns) }
                 lastFrame = nil
                 dirty = true
             case .tick:
                 if let lastUsage, clock.now - lastUsage < Self.usageInterval - .milliseconds(50) { break }
+                settleOrder()
                 if state.onScreen.contains(where: { !$0.runningContainerIDs.isEmpty }) {
                     readUsage()
                     dirty = true
@@ -201,7 +211,13 @@ private final class TopScreen {
         }
     }
 
+    private func settleOrder() {
+        if orderStale { state.reorder() }
+        orderStale = false
+    }
+
     private func draw() {
+        settleOrder()
         let lines = TopView.lines(state)
         let output = TopView.frame(from: lastFrame, to: lines)
         if !output.isEmpty { LocalTerminal.writeAll(STDOUT_FILENO, Array(output.utf8)) }

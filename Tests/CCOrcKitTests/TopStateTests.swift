@@ -239,6 +239,60 @@ import Testing
         #expect(Self.press(&state, "\u{03}") == [.quit])
     }
 
+    // MARK: The watch stream
+
+    /// Sessions as the watch model judges them: `a` running with tmux attached once, `b` stopped.
+    static func watched() -> [String: WatchedSession] {
+        var model = SessionWatchModel()
+        let a = Fixture.record("a")
+        let b = Fixture.record("b")
+        model.records = [a, b]
+        for container in Fixture.containers(of: a) + Fixture.containers(of: b, state: "exited") {
+            model.containers[container.id] = container
+        }
+        model.volumes = Set((a.agents + b.agents).map(\.stateVolume))
+        model.tmuxSessions = [Fixture.tmux("a", windows: 2, attached: 1)]
+        return model.sessions(filter: WatchFilter(), shellCommand: "ccdk")
+    }
+
+    @Test func rowsComeFromWatchedSessions() throws {
+        let sessions = Self.watched()
+        let a = TopRow(try #require(sessions["a"]))
+        #expect(a.condition == .running)
+        #expect((a.running, a.total, a.tmuxWindows, a.attached) == (2, 2, 2, 1))
+        #expect(a.runningContainerIDs == ["id-a-lead", "id-a-dev"])
+        let b = TopRow(try #require(sessions["b"]))
+        #expect(b.condition == .stopped)
+        #expect(b.verdict == .stopped)
+        #expect(b.tmuxWindows == nil)
+        #expect(b.runningContainerIDs.isEmpty)
+    }
+
+    @Test func followsSnapshotAddedChangedAndRemoved() throws {
+        let sessions = Self.watched()
+        let a = try #require(sessions["a"])
+        let b = try #require(sessions["b"])
+        var state = TopState(rows: 10, columns: 80)
+        #expect(TopView.title(state) == "ccorc top: loading sessions")
+        state.apply(.snapshot([a]))
+        #expect(TopView.title(state) == "ccorc top: 1 session, sort name")
+        // Applied without ordering (a burst), then ordered once.
+        state.apply(.added(b), reordering: false)
+        #expect(state.visible.map(\.name) == ["a"])
+        state.reorder()
+        #expect(state.visible.map(\.name) == ["a", "b"])
+        var stoppedA = a
+        stoppedA.status.tmux = nil
+        state.apply(.changed(before: a, after: stoppedA, fields: ["tmux"]))
+        #expect(state.visible.first?.tmuxWindows == nil)
+        #expect(state.visible.first?.condition == .partlyRunning)
+        state.apply(.resync(source: "engine", reason: "lost"))
+        #expect(state.visible.count == 2)
+        state.apply(.removed(Fixture.name("a")))
+        #expect(state.visible.map(\.name) == ["b"])
+        #expect(state.selected?.name == "b")
+    }
+
     // MARK: Usage
 
     @Test func cpuIsTheDeltaOverTheTimeBetweenReadings() {

@@ -287,7 +287,9 @@ public struct TopState: Sendable {
     // MARK: Feeding
 
     /// Applies one change of the watch stream.
-    public mutating func apply(_ change: SessionChange) {
+    /// - Parameter reordering: recompute `visible` now; false leaves that to `reorder()`, once for
+    ///   a burst of changes (a thousand sessions stopping at once).
+    public mutating func apply(_ change: SessionChange, reordering: Bool = true) {
         switch change {
         case .snapshot(let sessions):
             rows = Dictionary(sessions.map { (TopRow($0).name, TopRow($0)) }, uniquingKeysWith: { $1 })
@@ -301,7 +303,7 @@ public struct TopState: Sendable {
         case .resync:
             return
         }
-        reorder()
+        if reordering { reorder() }
     }
 
     /// Replaces every row (what a snapshot does, from plain rows).
@@ -389,16 +391,18 @@ public struct TopState: Sendable {
 
     // MARK: Order and selection
 
-    /// Whether `name` passes the applied filter.
-    public func passesFilter(_ name: String) -> Bool {
-        guard let filter else { return true }
-        if GlobPattern.isPattern(filter), let glob = try? GlobPattern(filter) { return glob.matches(name) }
-        return name.contains(filter)
+    /// The applied filter as a test on names: a glob when it has pattern characters (and parses),
+    /// else a substring.
+    public var filterTest: (String) -> Bool {
+        guard let filter else { return { _ in true } }
+        if GlobPattern.isPattern(filter), let glob = try? GlobPattern(filter) { return glob.matches }
+        return { $0.contains(filter) }
     }
 
     /// Recomputes `visible` and keeps the same session selected (or the same position, when it went).
-    private mutating func reorder() {
-        let names = rows.values.filter { passesFilter($0.name) }
+    public mutating func reorder() {
+        let passes = filterTest
+        let names = rows.values.filter { passes($0.name) }
         let usage = self.usage
         func byName(_ a: TopRow, _ b: TopRow) -> Bool { a.name < b.name }
         let ordered: [TopRow]
