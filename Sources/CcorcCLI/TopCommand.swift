@@ -20,9 +20,7 @@ struct Top: AsyncParsableCommand {
     @Option(help: "Shell-style pattern on session names, e.g. \"feature-*\".") var pattern: String?
 
     func run() async throws {
-        guard LocalTerminal.isTerminal(STDIN_FILENO), LocalTerminal.isTerminal(STDOUT_FILENO) else {
-            throw CommandLineFailure("top needs a terminal; use `ccorc watch`")
-        }
+        try Self.requireTerminal()
         let filter = try watchFilter(names: [], pattern: pattern)
         let manager = try await Environment.manager()
         let screen = TopScreen(manager: manager, filter: filter)
@@ -31,6 +29,14 @@ struct Top: AsyncParsableCommand {
         case .attach(let tmuxSession): try attachTerminal(to: tmuxSession)
         }
     }
+
+    /// Fails unless both `input` and `output` are terminals: a table redrawn in place means nothing
+    /// in a pipe or a file, where `ccorc watch` prints the same changes as lines.
+    static func requireTerminal(input: Int32 = STDIN_FILENO, output: Int32 = STDOUT_FILENO) throws {
+        guard LocalTerminal.isTerminal(input), LocalTerminal.isTerminal(output) else { throw notATerminal }
+    }
+
+    static let notATerminal = CommandLineFailure("top needs a terminal; use `ccorc watch`")
 }
 
 /// The I/O around `TopState`: the watch stream, the keyboard, SIGWINCH, the once-a-second cgroup
@@ -86,9 +92,7 @@ private final class TopScreen {
         let made = AsyncStream<Event>.makeStream()
         let events = made.stream
         let continuation = made.continuation
-        guard LocalTerminal.enterFullScreen() else {
-            throw CommandLineFailure("top needs a terminal; use `ccorc watch`")
-        }
+        guard LocalTerminal.enterFullScreen() else { throw Top.notATerminal }
         // Whatever way the loop ends (a thrown error included), the terminal is given back first.
         defer { LocalTerminal.restore() }
 
