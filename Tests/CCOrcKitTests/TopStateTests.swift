@@ -138,6 +138,11 @@ import Testing
                 == "\u{1B}[H\u{1B}[2J\u{1B}[1;1H\u{1B}[1mt\u{1B}[0m\u{1B}[K")
     }
 
+    @Test func theScreenIsEnteredAndLeftWithTheAlternateScreenAndCursorEscapes() {
+        #expect(TopView.enterScreen == "\u{1B}[?1049h\u{1B}[?25l\u{1B}[H\u{1B}[2J")
+        #expect(TopView.leaveScreen == "\u{1B}[0m\u{1B}[?25h\u{1B}[?1049l")
+    }
+
     @Test func formatsMemoryInBinaryUnits() {
         #expect(TopView.bytes(512) == "512B")
         #expect(TopView.bytes(3482) == "3.4K")

@@ -10,8 +10,9 @@ public enum LocalTerminal {
     nonisolated(unsafe) private static var savedDescriptor: Int32 = -1
     /// The descriptor the full screen was entered on; -1 when it is not (or no longer) in use.
     nonisolated(unsafe) private static var screenDescriptor: Int32 = -1
-    /// `TopView.leaveScreen`, as a static string: a signal handler may not allocate.
-    private static let leaveScreen: StaticString = "\u{1B}[0m\u{1B}[?25h\u{1B}[?1049l"
+    /// Resets attributes, shows the cursor and leaves the alternate screen; a static string,
+    /// because a signal handler may not allocate.
+    static let leaveScreen: StaticString = "\u{1B}[0m\u{1B}[?25h\u{1B}[?1049l"
 
     /// Whether `descriptor` is a terminal.
     public static func isTerminal(_ descriptor: Int32) -> Bool { isatty(descriptor) == 1 }

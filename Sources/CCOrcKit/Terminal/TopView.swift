@@ -31,7 +31,7 @@ public enum TopView {
     /// Switches to the alternate screen, hides the cursor and clears.
     public static let enterScreen = "\u{1B}[?1049h\u{1B}[?25l\u{1B}[H\u{1B}[2J"
     /// Shows the cursor and goes back to the main screen (what `LocalTerminal` writes on the way out).
-    public static let leaveScreen = "\u{1B}[0m\u{1B}[?25h\u{1B}[?1049l"
+    public static let leaveScreen = LocalTerminal.leaveScreen.description
 
     /// The footer's list of keys.
     public static let keysHelp =
