@@ -23,7 +23,7 @@ struct Ccorc: AsyncParsableCommand {
         version: ccorcVersion,
         subcommands: [
             Launch.self, Resume.self, Attach.self, Stop.self, List.self, Info.self,
-            Health.self, Watch.self, Export.self, Import.self, Recover.self, Cleanup.self, Forget.self,
+            Health.self, Watch.self, Top.self, Export.self, Import.self, Recover.self, Cleanup.self, Forget.self,
         ])
 }
 
@@ -77,9 +77,7 @@ enum Environment {
 /// Hands the terminal to tmux: inside a client of ccorc's tmux server, switch that client;
 /// anywhere else (no tmux, or a pane of another server) attach, nested if need be.
 func attachTerminal(to session: String) throws -> Never {
-    let environment = Environment.values
-    let handOff = TmuxHandOff.choose(
-        tmuxVariable: environment["TMUX"], serverSocket: Environment.tmuxServer().socketPath(environment: environment))
+    let handOff = terminalHandOff()
     if handOff == .attach {
         // What `TMUX= tmux attach` does: tmux refuses to nest while `TMUX` is set.
         unsetenv("TMUX")
@@ -89,6 +87,13 @@ func attachTerminal(to session: String) throws -> Never {
     let cArguments = arguments.map { strdup($0) } + [nil]
     execvp("tmux", cArguments)
     throw CommandLineFailure("cannot run tmux: \(String(cString: strerror(errno)))")
+}
+
+/// How this process's terminal reaches a session of ccorc's tmux server (see `TmuxHandOff.choose`).
+func terminalHandOff() -> TmuxHandOff {
+    let environment = Environment.values
+    return TmuxHandOff.choose(
+        tmuxVariable: environment["TMUX"], serverSocket: Environment.tmuxServer().socketPath(environment: environment))
 }
 
 func parseNames(_ names: [String]) throws -> [SessionName] {

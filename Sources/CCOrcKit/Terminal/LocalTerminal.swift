@@ -8,6 +8,11 @@ import Glibc
 public enum LocalTerminal {
     nonisolated(unsafe) private static var savedMode = termios()
     nonisolated(unsafe) private static var savedDescriptor: Int32 = -1
+    /// The descriptor the full screen was entered on; -1 when it is not (or no longer) in use.
+    nonisolated(unsafe) private static var screenDescriptor: Int32 = -1
+    /// Resets attributes, shows the cursor and leaves the alternate screen; a static string,
+    /// because a signal handler may not allocate.
+    static let leaveScreen: StaticString = "\u{1B}[0m\u{1B}[?25h\u{1B}[?1049l"
 
     /// Whether `descriptor` is a terminal.
     public static func isTerminal(_ descriptor: Int32) -> Bool { isatty(descriptor) == 1 }
@@ -50,14 +55,30 @@ public enum LocalTerminal {
         return tcsetattr(descriptor, TCSANOW, &mode) == 0
     }
 
-    /// Restores the mode saved by `enterRawMode`; safe to call more than once and from a signal handler.
+    /// Puts `input` into raw mode (see `enterRawMode`) and `output` on the alternate screen with the
+    /// cursor hidden, until `restore()`, which the signals that end the process call too.
+    /// - Returns: false when `input` is not a terminal (nothing changed).
+    public static func enterFullScreen(input: Int32 = STDIN_FILENO, output: Int32 = STDOUT_FILENO) -> Bool {
+        guard enterRawMode(input) else { return false }
+        screenDescriptor = output
+        writeAll(output, Array(TopView.enterScreen.utf8))
+        return true
+    }
+
+    /// Restores the mode saved by `enterRawMode` and leaves the full screen of `enterFullScreen`;
+    /// safe to call more than once and from a signal handler.
     public static func restore() {
+        if screenDescriptor >= 0 {
+            let descriptor = screenDescriptor
+            screenDescriptor = -1
+            _ = Glibc.write(descriptor, leaveScreen.utf8Start, leaveScreen.utf8CodeUnitCount)
+        }
         guard savedDescriptor >= 0 else { return }
         _ = tcsetattr(savedDescriptor, TCSANOW, &savedMode)
     }
 
     /// Writes all of `bytes` to `descriptor`, retrying partial and interrupted writes.
-    static func writeAll(_ descriptor: Int32, _ bytes: [UInt8]) {
+    public static func writeAll(_ descriptor: Int32, _ bytes: [UInt8]) {
         var offset = 0
         while offset < bytes.count {
             let written = bytes.withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress! + offset, $0.count - offset) }
@@ -70,7 +91,7 @@ public enum LocalTerminal {
     }
 
     /// Reads what is available from `descriptor`; nil at end of input.
-    static func readAvailable(_ descriptor: Int32, maximum: Int = 65_536) -> [UInt8]? {
+    public static func readAvailable(_ descriptor: Int32, maximum: Int = 65_536) -> [UInt8]? {
         var buffer = [UInt8](repeating: 0, count: maximum)
         while true {
             let count = buffer.withUnsafeMutableBytes { Glibc.read(descriptor, $0.baseAddress!, $0.count) }

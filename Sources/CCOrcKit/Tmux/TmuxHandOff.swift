@@ -60,3 +60,22 @@ public enum TmuxHandOff: Equatable, Sendable {
         return a.st_dev == b.st_dev && a.st_ino == b.st_ino
     }
 }
+
+extension TmuxHandOff {
+    /// Moves the tmux client this process runs in to `session` (`tmux switch-client -t SESSION`)
+    /// and returns, this process still running in its pane: what a full-screen command such as
+    /// `ccorc top` does, so that the user finds it again in the window they left.
+    /// - Parameter tmux: tmux's command line before the subcommand, e.g. `["tmux", "-L", NAME]`.
+    /// - Throws: `TmuxError.Code.commandFailed` with tmux's own message (`no current client`).
+    public static func switchClient(tmux: [String], session: String) async throws {
+        let arguments = Array(tmux.dropFirst()) + TmuxHandOff.switchClient.arguments(session: session)
+        let result = try await TmuxChildProcess.run(
+            executable: tmux.first ?? "tmux", arguments: arguments, keepingTmuxVariables: true)
+        guard result.status == 0 else {
+            let message = result.errorOutput.trimmingWhitespaceAndNewlines()
+            throw TmuxError(
+                .commandFailed, message.isEmpty ? "tmux switch-client exited with status \(result.status)" : message,
+                command: (tmux + TmuxHandOff.switchClient.arguments(session: session)).joined(separator: " "))
+        }
+    }
+}

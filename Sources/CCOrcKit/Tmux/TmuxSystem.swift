@@ -105,10 +105,13 @@ final class TmuxChildProcess: Sendable {
     }
 
     /// Starts `executable` with `arguments` (argv[1...]) and the environment minus `TMUX` and
-    /// `TMUX_PANE`, in its own process group so that a terminal's Ctrl-C does not reach it.
+    /// `TMUX_PANE` (unless `keepingTmuxVariables`: a `switch-client` finds its client by them), in
+    /// its own process group so that a terminal's Ctrl-C does not reach it.
     ///
     /// - Throws: `TmuxError.Code.spawnFailed` with the errno of the failed call.
-    static func spawn(executable: String, arguments: [String]) throws -> TmuxChildProcess {
+    static func spawn(
+        executable: String, arguments: [String], keepingTmuxVariables: Bool = false
+    ) throws -> TmuxChildProcess {
         var pair: [Int32] = [-1, -1]
         guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &pair) == 0 else {
             throw TmuxError(.spawnFailed, "socketpair for tmux -C failed", systemError: errno)
@@ -139,7 +142,7 @@ final class TmuxChildProcess: Sendable {
 
         let argv = [executable] + arguments
         let environment = ProcessEnvironment.current
-            .filter { $0.key != "TMUX" && $0.key != "TMUX_PANE" }
+            .filter { keepingTmuxVariables || ($0.key != "TMUX" && $0.key != "TMUX_PANE") }
             .map { "\($0.key)=\($0.value)" }
 
         var pid: pid_t = 0
@@ -164,9 +167,10 @@ final class TmuxChildProcess: Sendable {
     /// Runs `executable ARGUMENTS` to completion on a thread of its own (not the cooperative
     /// pool) and returns its exit status, stdout and stderr.
     static func run(
-        executable: String, arguments: [String]
+        executable: String, arguments: [String], keepingTmuxVariables: Bool = false
     ) async throws -> (status: Int32, output: String, errorOutput: String) {
-        let process = try spawn(executable: executable, arguments: arguments)
+        let process = try spawn(
+            executable: executable, arguments: arguments, keepingTmuxVariables: keepingTmuxVariables)
         process.shutdownWriting()
         return await withCheckedContinuation { continuation in
             startThread(named: "tmux-command") {
