@@ -220,17 +220,17 @@ final class ExtraEngine {
     }
 
     private static func script(_ arguments: [String]) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: script)
-        process.arguments = arguments
-        let output = Pipe()
-        process.standardOutput = output
-        try process.run()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw TestFailure("extra-engine.sh \(arguments.joined(separator: " ")) exited \(process.terminationStatus)")
+        // Not through Process: it passes on the test thread's signal mask, and a dockerd started
+        // with SIGTERM blocked would not stop (see `tmuxSpawnWithCleanSignals`).
+        let path = "/tmp/ccorc-extra-\(getpid())-\(UInt32.random(in: 0..<1_000_000)).out"
+        defer { unlink(path) }
+        let pid = try tmuxSpawnWithCleanSignals([script] + arguments, stdoutPath: path)
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        guard status == 0 else {
+            throw TestFailure("extra-engine.sh \(arguments.joined(separator: " ")) exited with wait status \(status)")
         }
-        return text.trimmingCharacters(in: .whitespacesAndNewlines)
+        return ((try? String(contentsOfFile: path, encoding: .utf8)) ?? "").trimmingCharacters(
+            in: .whitespacesAndNewlines)
     }
 }

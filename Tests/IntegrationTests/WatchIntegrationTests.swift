@@ -367,3 +367,65 @@ final class WatchProcess {
         }
     }
 }
+
+/// `ccorc top` in a pane of a scratch tmux server, driven by send-keys and read by capture-pane,
+/// as a person at a terminal would use it.
+@Suite(.serialized) struct TopIntegrationTests {
+    /// `env VARIABLES ccorc top`, as a pane's command.
+    private func topCommand(_ bed: SessionTestbed, then: String = "") -> String {
+        let variables = bed.environment.filter { $0.key != "TMUX" }.map { "\($0.key)='\($0.value)'" }
+            .sorted().joined(separator: " ")
+        return "env \(variables) \(Products.directory)/ccorc top" + then
+    }
+
+    @Test func filterAttachAndQuitLeaveTheTerminalAsItWas() async throws {
+        try await SessionTestbed.with("top") { bed in
+            let first = bed.prefix + "-alpha"
+            let second = bed.prefix + "-beta"
+            for name in [first, second] {
+                #expect(try bed.ccorc("launch", name, "--detach", "--agents", "leader").status == 0)
+            }
+            let terminal = ScratchTmux(socketName: bed.prefix + "-term")
+            defer { _ = try? terminal.run("kill-server") }
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent(bed.prefix + "-stty").path
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(atPath: directory) }
+
+            // Quit: the terminal's modes and screen as before.
+            let quitting = topCommand(bed, then: "; stty -g > \(directory)/after; sleep 600")
+            try terminal.run(
+                "new-session", "-d", "-s", "quit", "-x", "120", "-y", "30",
+                "stty -g > \(directory)/before; \(quitting)")
+            var screen = try terminal.waitForScreen("=quit:") { $0.contains("ccorc top: 2 sessions") }
+            #expect(screen.contains(first) && screen.contains(second), "\(screen)")
+            #expect(try terminal.run("display-message", "-p", "-t", "=quit:", "#{alternate_on}") == "1\n")
+            try terminal.run("send-keys", "-t", "=quit:", "q")
+            _ = try terminal.waitForScreen("=quit:") { _ in
+                FileManager.default.fileExists(atPath: "\(directory)/after")
+            }
+            let before = try String(contentsOfFile: "\(directory)/before", encoding: .utf8)
+            let after = try String(contentsOfFile: "\(directory)/after", encoding: .utf8)
+            #expect(!before.isEmpty && before == after, "stty before \(before), after \(after)")
+            #expect(try terminal.run("display-message", "-p", "-t", "=quit:", "#{alternate_on}") == "0\n")
+            #expect(try terminal.run("display-message", "-p", "-t", "=quit:", "#{cursor_flag}") == "1\n")
+
+            // Filter, then attach: Enter hands the terminal to `tmux attach` of that session.
+            try terminal.run("new-session", "-d", "-s", "attach", "-x", "120", "-y", "30", topCommand(bed))
+            screen = try terminal.waitForScreen("=attach:") { $0.contains("ccorc top: 2 sessions") }
+            try terminal.run("send-keys", "-t", "=attach:", "/", "beta", "Enter")
+            screen = try terminal.waitForScreen("=attach:") { $0.contains("1 shown") }
+            #expect(screen.contains("> \(second)") && !screen.contains(first), "\(screen)")
+            try terminal.run("send-keys", "-t", "=attach:", "Enter")
+            let clients = ScratchTmux(socketName: bed.tmuxName)
+            var attachedTo = ""
+            for _ in 0..<100 where !attachedTo.contains(second) {
+                try await Task.sleep(for: .milliseconds(100))
+                attachedTo = (try? clients.run("list-clients", "-F", "#{client_control_mode} #{client_session}")) ?? ""
+            }
+            #expect(attachedTo.split(separator: "\n").contains("0 \(second)"), "\(attachedTo)")
+            // The pane now shows tmux's own status line for that session, not top.
+            screen = try terminal.waitForScreen("=attach:") { $0.contains("[\(second)") }
+            #expect(!screen.contains("ccorc top:"), "\(screen)")
+        }
+    }
+}
