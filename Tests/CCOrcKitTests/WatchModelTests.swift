@@ -150,6 +150,34 @@ struct WatchModelTests {
         #expect(model.tmuxSessions.map(\.name) == ["two", "not-ours"])
     }
 
+    @Test func aTmuxReadingReadsAgainOnlyThePanesItCannotTell() throws {
+        func pane(_ id: String, window: String) throws -> TmuxPane {
+            try #require(try TmuxFormats.panes(["\(id)\t\(window)\t0\t0\t100\t0\t\t\t1\tlead\tccdk"]).first)
+        }
+        let a = Fixture.tmux("a", windows: 2)
+        let b = Fixture.tmux("b", windows: 1)
+        let previous = SessionWatcher.TmuxReading(
+            sessions: [a, b],
+            panes: [
+                "a": [try pane("%1", window: "@1"), try pane("%2", window: "@2")],
+                "b": [try pane("%3", window: "@3")],
+            ],
+            commandLines: [:], reconnectReason: nil)
+        func stale(_ sessions: [TmuxSession], closed: Set<String> = []) -> [String] {
+            SessionWatcher.staleSessions(sessions, previous: previous, closedWindows: closed).map(\.name)
+        }
+        #expect(stale([a, b]).isEmpty)
+        var fewer = a
+        fewer.windows = 1
+        #expect(stale([fewer, b]) == ["a"])
+        // A window closed and another added: the count is as it was, the closed window tells.
+        #expect(stale([a, b], closed: ["@2"]) == ["a"])
+        #expect(stale([a, b], closed: ["@9"]).isEmpty)
+        var renewed = b
+        renewed.id = "$99"
+        #expect(stale([a, renewed, Fixture.tmux("c")]) == ["b", "c"])
+    }
+
     @Test func eventFiltersFollowOnlyCcorcContainersUnlessALegacyRowIsRegistered() {
         let filters = SessionWatcher.containerEventFilters([Fixture.record("a")])
         #expect(filters["label"] == ["ccorc.session"] && filters["type"] == ["container"])

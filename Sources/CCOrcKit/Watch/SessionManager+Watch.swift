@@ -72,6 +72,16 @@ final class SessionWatcher: Sendable {
     private let tmuxWake = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
     /// The reason of a tmux disconnection not yet reported, set by the notification listener.
     private let tmuxLost = Mutex<String?>(nil)
+    /// What the notifications since the last tmux reading say it must read again.
+    private let tmuxPending = Mutex(TmuxPending())
+
+    /// What the next tmux reading must read again: everything, or the sessions whose window count
+    /// changed plus those that held these closed windows (a close and an add in one session
+    /// between two readings leave its count as it was).
+    struct TmuxPending: Sendable {
+        var everything = false
+        var closedWindows: Set<String> = []
+    }
     /// The name of this watcher's tmux subscription, unique in the process.
     private var subscription: String { "ccorc-watch-\(getpid())-\(UInt(bitPattern: ObjectIdentifier(self).hashValue))" }
 
@@ -109,7 +119,7 @@ final class SessionWatcher: Sendable {
             let lists = try await listEngine(model.records)
             model.containers = Dictionary(lists.containers.map { ($0.id, $0) }, uniquingKeysWith: { $1 })
             model.volumes = lists.volumes
-            let reading = try await readTmux()
+            let reading = try await readTmux(after: nil, pending: TmuxPending(everything: true))
             model.tmuxSessions = reading.sessions
             model.panes = reading.panes
             model.paneCommandLines = reading.commandLines
@@ -121,7 +131,7 @@ final class SessionWatcher: Sendable {
             var subscribed = await subscribeIfConnected()
             await withTaskGroup(of: Void.self) { group in
                 group.addTask { await self.listenToTmux(notifications) }
-                group.addTask { await self.readTmuxWhenWoken() }
+                group.addTask { await self.readTmuxWhenWoken(after: reading) }
                 group.addTask { await self.tick() }
                 defer { group.cancelAll() }
                 for await input in inputStream {
@@ -285,7 +295,7 @@ final class SessionWatcher: Sendable {
     }
 
     /// Wakes the tmux reader on every notification that may change a session, a window, a pane
-    /// or a client; notes a lost connection for the next reading.
+    /// or a client, noting what the reading must read again; notes a lost connection.
     private func listenToTmux(_ notifications: AsyncStream<TmuxNotification>) async {
         for await notification in notifications {
             switch notification {
@@ -294,19 +304,35 @@ final class SessionWatcher: Sendable {
                 continue
             case .subscriptionChanged(let change) where change.name != subscription:
                 continue
+            case .windowClose(let window), .unlinkedWindowClose(let window):
+                tmuxPending.withLock { _ = $0.closedWindows.insert(window) }
+            case .windowAdd, .unlinkedWindowAdd, .sessionsChanged, .clientSessionChanged, .clientDetached:
+                break  // a session's window count, a session, or a client: the sessions list tells
             case .disconnected(let error):
                 tmuxLost.withLock { $0 = "tmux connection lost: \(error)" }
+                tmuxPending.withLock { $0.everything = true }
             default:
-                break
+                // Renames, a pane's death (the subscription), a reconnect: read everything.
+                tmuxPending.withLock { $0.everything = true }
             }
             tmuxWake.continuation.yield()
         }
     }
 
-    /// Reads tmux's sessions and panes each time it is woken.
-    private func readTmuxWhenWoken() async {
+    /// Reads tmux each time it is woken, again only what the notifications since the last reading
+    /// say changed; `first` is the snapshot's reading.
+    private func readTmuxWhenWoken(after first: TmuxReading) async {
+        var last = first
         for await _ in tmuxWake.stream {
-            guard var reading = try? await readTmux() else { continue }
+            let pending = tmuxPending.withLock { pending in
+                defer { pending = TmuxPending() }
+                return pending
+            }
+            guard var reading = try? await readTmux(after: last, pending: pending) else {
+                tmuxPending.withLock { $0.everything = true }
+                continue
+            }
+            last = reading
             if manager.tmux.attachedSessionName != nil,
                 let reason = tmuxLost.withLock({ value in
                     defer { value = nil }
@@ -319,19 +345,68 @@ final class SessionWatcher: Sendable {
         }
     }
 
-    /// Two tmux queries: the sessions (with their terminal clients) and every pane by session;
-    /// the panes' command lines from `/proc`.
-    private func readTmux() async throws -> TmuxReading {
+    /// The sessions (with their terminal clients) in one round trip, then the panes of those that
+    /// `pending` or a changed window count says changed (every pane, `list-panes -a`, when
+    /// `pending.everything` or there is no earlier reading) in one more; the command lines of the
+    /// panes read, from `/proc`. Panes of other sessions, and their command lines, are the earlier
+    /// reading's: `pane_current_command` makes tmux look up each pane's foreground process, which
+    /// over hundreds of panes costs more than everything else a reading does.
+    private func readTmux(after previous: TmuxReading?, pending: TmuxPending) async throws -> TmuxReading {
         let sessions = try await manager.tmux.listSessions()
-        let panesByID = sessions.isEmpty ? [:] : try await manager.tmux.listAllPanes()
         var panes: [String: [TmuxPane]] = [:]
         var commandLines: [Int32: [String]] = [:]
-        for session in sessions {
-            guard let sessionPanes = panesByID[session.id] else { continue }
-            panes[session.name] = sessionPanes
+        var fresh: [String: [TmuxPane]]
+        if let previous, !pending.everything {
+            let stale = Self.staleSessions(sessions, previous: previous, closedWindows: pending.closedWindows)
+            for session in sessions where !stale.contains(session) {
+                let known = previous.panes[session.name] ?? []
+                panes[session.name] = known
+                for pane in known { commandLines[pane.pid] = previous.commandLines[pane.pid] }
+            }
+            fresh = try await panesOf(stale)
+        } else {
+            let byID = sessions.isEmpty ? [:] : try await manager.tmux.listAllPanes()
+            fresh = [:]
+            for session in sessions { fresh[session.name] = byID[session.id] }
+        }
+        for (name, sessionPanes) in fresh {
+            panes[name] = sessionPanes
             for pane in sessionPanes { commandLines[pane.pid] = HostProcesses.commandLine(pane.pid) }
         }
         return TmuxReading(sessions: sessions, panes: panes, commandLines: commandLines, reconnectReason: nil)
+    }
+
+    /// The sessions whose panes an earlier reading cannot tell: new ones (by id), those whose
+    /// window count changed, and those that held a window closed since.
+    static func staleSessions(
+        _ sessions: [TmuxSession], previous: TmuxReading, closedWindows: Set<String>
+    ) -> [TmuxSession] {
+        let before = Dictionary(previous.sessions.map { ($0.name, $0) }, uniquingKeysWith: { $1 })
+        return sessions.filter { session in
+            guard let old = before[session.name], let known = previous.panes[session.name] else { return true }
+            return old.id != session.id || old.windows != session.windows
+                || known.contains { closedWindows.contains($0.windowID) }
+        }
+    }
+
+    /// The panes of `sessions`, in one pipelined round trip; a session gone since is left out.
+    private func panesOf(_ sessions: [TmuxSession]) async throws -> [String: [TmuxPane]] {
+        guard !sessions.isEmpty else { return [:] }
+        let replies: [TmuxReply]
+        do {
+            replies = try await manager.tmux.run(
+                sessions.map {
+                    TmuxCommandLine(
+                        "list-panes", "-s", "-t", TmuxTarget.session($0.name).rawValue, "-F", TmuxFormats.pane)
+                })
+        } catch let error as TmuxError where error.code == .serverNotRunning {
+            return [:]
+        }
+        var panes: [String: [TmuxPane]] = [:]
+        for (session, reply) in zip(sessions, replies) where reply.succeeded {
+            panes[session.name] = try TmuxFormats.panes(reply.lines)
+        }
+        return panes
     }
 
     // MARK: - The registry
