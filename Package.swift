@@ -78,7 +78,7 @@ let package = Package(
             ],
             path: "Sources/CcorcCLI"),
         .executableTarget(
-            name: "Bench", dependencies: ["CCOrcKit"], path: "bench",
+            name: "Bench", dependencies: ["CCOrcKit", "EngineProxy"], path: "bench",
             // The C ABI's side of its benchmark, compiled by the Makefile against libccorc.
             exclude: ["c"]),
 
@@ -92,6 +92,9 @@ let package = Package(
             ],
             path: "Tests/CLITests"),
         .testTarget(
-            name: "IntegrationTests", dependencies: ["CCOrcKit"], path: "Tests/IntegrationTests"),
+            name: "IntegrationTests", dependencies: ["CCOrcKit", "EngineProxy"], path: "Tests/IntegrationTests"),
+        // A Unix-socket HTTP proxy that records the requests between a client and the engine, for the
+        // integration tests and the benchmarks alone (it uses Foundation; nothing shipped links it).
+        .target(name: "EngineProxy", path: "Tests/Support/EngineProxy"),
     ]
 )

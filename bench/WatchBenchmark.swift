@@ -1,4 +1,5 @@
 import CCOrcKit
+import EngineProxy
 import Foundation
 
 #if canImport(Glibc)
@@ -11,7 +12,7 @@ import Foundation
 /// `tmux list-sessions` and one engine container list (curl, the label filter).
 ///
 /// - Engine requests: every client talks to the engine through a counting proxy
-///   (`BenchEngineProxy`, `DOCKER_HOST=unix://PROXY`); the watcher's are counted from two seconds
+///   (`EngineProxy`, `DOCKER_HOST=unix://PROXY`); the watcher's are counted from two seconds
 ///   after its snapshot line.
 /// - CPU: the watcher's utime + stime (/proc/PID/stat) with its `tmux -C` child's, over the
 ///   window; a peer's is the wait4 rusage of every process it ran in its window. The tmux server's
@@ -40,7 +41,7 @@ private struct Sample {
     var tmuxServer: Double?
     var dockerd: Double?
 
-    static func take(_ proxy: BenchEngineProxy, tmuxServer: pid_t?, dockerd: [pid_t]) -> Sample {
+    static func take(_ proxy: EngineProxy, tmuxServer: pid_t?, dockerd: [pid_t]) -> Sample {
         let traffic = proxy.traffic()
         let engineCPU = dockerd.compactMap(ProcessMeter.cpuSeconds)
         return Sample(
@@ -112,8 +113,9 @@ private func measureWatch(
     )
     Report.note(String(format: "set up in %.1f s", Date().timeIntervalSince(setUp)))
 
-    let proxy = try BenchEngineProxy(
+    let proxy = try EngineProxy(
         socketPath: NSTemporaryDirectory() + "ccorc-bench-\(tag)-engine.sock", upstream: engine.host.socketPath)
+    BenchResources.shared.registerPath(proxy.socketPath)
     defer { proxy.stop() }
     var proxied = environment
     proxied["DOCKER_HOST"] = "unix://" + proxy.socketPath
@@ -144,7 +146,7 @@ private func measureWatch(
     }
     try pause(2)
     let startUp = proxy.traffic().requests
-    let streaming = startUp.filter { $0.path.contains("/events") && !$0.ended }.count
+    let streaming = startUp.filter { $0.path.contains("/events") && $0.ended == nil }.count
     Report.note(
         "start-up requests (snapshot and event streams): \(startUp.count): \(requestSummary(startUp)); \(streaming) events streams open"
     )
@@ -281,7 +283,7 @@ private func watcherCPU(_ pid: pid_t) -> Double {
 /// Runs `body` every `period` seconds for `seconds`, and measures the window from the first poll
 /// to the end of the last period.
 private func poll(
-    every period: Double, for seconds: Double, proxy: BenchEngineProxy, tmuxServer: pid_t?, dockerd: [pid_t],
+    every period: Double, for seconds: Double, proxy: EngineProxy, tmuxServer: pid_t?, dockerd: [pid_t],
     _ body: () throws -> [MeasuredRun]
 ) throws -> PollingResult {
     let count = max(1, Int((seconds / period).rounded()))
@@ -410,7 +412,7 @@ private func jsonObject(_ text: String) -> [String: Any]? {
 
 /// `GET /containers/json x2, GET /events x2`: requests by method and path, the API version and
 /// query left out.
-private func requestSummary(_ requests: [BenchEngineProxy.Request]) -> String {
+private func requestSummary(_ requests: [EngineProxy.Request]) -> String {
     var counts: [String: Int] = [:]
     var order: [String] = []
     for request in requests {

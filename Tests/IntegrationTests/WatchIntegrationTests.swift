@@ -1,3 +1,4 @@
+import EngineProxy
 import Foundation
 import Testing
 
@@ -260,7 +261,7 @@ final class WatchProcess {
             let name = bed.prefix + "-r"
             #expect(try bed.ccorc("launch", name, "--detach", "--agents", "leader,writer").status == 0)
             try await waitUntilHealthy(bed, name)
-            let proxy = try CountingEngineProxy(upstream: bed.engine.host.socketPath)
+            let proxy = try EngineProxy(upstream: bed.engine.host.socketPath)
             defer { proxy.stop() }
             let watch = try WatchProcess(bed, [name], environment: ["DOCKER_HOST": "unix://" + proxy.socketPath])
             defer { watch.stop() }
@@ -272,7 +273,7 @@ final class WatchProcess {
             proxy.dropConnections(refusing: true)
             _ = try await bed.engine.stopContainer(name + "-leader", timeout: 1)
             try await Task.sleep(for: .seconds(1))
-            proxy.refusing.withLock { $0 = false }
+            proxy.refusing = false
             let lines = try watch.untilQuiet()
             let resyncs = lines.filter { $0["type"] == "resync" }
             #expect(resyncs.count == 1 && resyncs.first?["source"] == "engine", "\(lines)")
@@ -330,7 +331,7 @@ final class WatchProcess {
         try await SessionTestbed.with("widle") { bed in
             let name = bed.prefix + "-i"
             #expect(try bed.ccorc("launch", name, "--detach", "--agents", "leader").status == 0)
-            let proxy = try CountingEngineProxy(upstream: bed.engine.host.socketPath)
+            let proxy = try EngineProxy(upstream: bed.engine.host.socketPath)
             defer { proxy.stop() }
             let watch = try WatchProcess(bed, [], environment: ["DOCKER_HOST": "unix://" + proxy.socketPath])
             defer { watch.stop() }

@@ -1,40 +1,52 @@
 import Foundation
 import Synchronization
-import Testing
 
-@testable import CCOrcKit
+#if canImport(Glibc)
+    import Glibc
+#endif
 
-/// A Unix-socket proxy between a program under test and the engine that records every HTTP
-/// request passing through it, so that a test can count the requests in flight.
+/// A Unix-socket proxy between a client and the engine that records every HTTP request passing
+/// through it: point the client's `DOCKER_HOST` at `socketPath`. The integration tests count the
+/// requests in flight with it, the watch benchmark the requests and engine events a client costs.
 ///
 /// A request is in flight from the moment its first byte reaches the proxy until the last byte of
 /// its response has come back from the engine (it is recorded as over before those bytes are
 /// passed on). Both ends lie inside the client's own request, so the proxy never counts more in
-/// flight than the client had. One thread polls every socket and records the events in the
-/// order it sees them. Writes block: fine for the small bodies of the API calls tests make.
-final class CountingEngineProxy: @unchecked Sendable {
+/// flight than the client had, and a streaming request (`GET /events`) counts once, when it starts.
+/// Responses are relayed read by read as the engine writes them, never buffered. One thread polls
+/// every socket and records the events in the order it sees them. Writes block: fine for the small
+/// bodies and slow streams of the clients measured.
+public final class EngineProxy: @unchecked Sendable {
     /// One request seen by the proxy.
-    struct Request: Sendable {
-        var method: String
-        var path: String
+    public struct Request: Sendable {
+        /// The request line's method and target (empty until the head has arrived).
+        public var method: String
+        public var path: String
         /// Positions in the event order: when the request began and when its response ended (nil
         /// while it is still in flight).
-        var began: Int
-        var ended: Int?
+        public var began: Int
+        public var ended: Int?
+        /// When its first byte arrived (`DispatchTime` nanoseconds).
+        public var beganAt: UInt64
         /// The response's status, once its head has come back.
-        var status: Int?
+        public var status: Int?
     }
 
     /// What went through the proxy.
-    struct Traffic: Sendable {
-        var requests: [Request]
+    public struct Traffic: Sendable {
+        /// Every request, in the order they began.
+        public var requests: [Request] = []
         /// Requests that began on a connection whose previous request was still unanswered.
-        var pipelined: Int
+        public var pipelined = 0
+        /// Engine events relayed on `/events` responses (one JSON object a line).
+        public var eventLines = 0
+        /// Those of them relayed on responses to requests whose filters name volumes.
+        public var volumeEventLines = 0
 
         /// The most requests in flight at once, counted from the beginning of the first request
         /// that `from` accepts (all requests when it is nil); requests that began earlier count
         /// while they are still in flight.
-        func maxInFlight(from: ((Request) -> Bool)? = nil) -> Int {
+        public func maxInFlight(from: ((Request) -> Bool)? = nil) -> Int {
             let start = from.map { accepts in requests.filter(accepts).map(\.began).min() ?? Int.max } ?? 0
             var deltas: [(position: Int, delta: Int)] = []
             for request in requests {
@@ -51,43 +63,66 @@ final class CountingEngineProxy: @unchecked Sendable {
         }
     }
 
+    /// The proxy's own failure to start, with the call and errno text that caused it.
+    public struct Failure: Error, CustomStringConvertible {
+        public var description: String
+    }
+
     /// The socket clients connect to (for `DOCKER_HOST=unix://…`).
-    let socketPath: String
+    public let socketPath: String
     private let upstreamPath: String
     private let listener: Int32
     private let wakePipe: (read: Int32, write: Int32)
-    private let log = Mutex(Traffic(requests: [], pipelined: 0))
+    private let log = Mutex(Traffic())
     private let finished = DispatchSemaphore(value: 0)
+    private let stopped = Mutex(false)
+    private let refusingConnections = Mutex(false)
     /// Positions in the event order; only the proxy thread advances it.
     private var clock = 0
 
-    /// Listens on a fresh socket and forwards each connection to `upstream`.
-    init(upstream: String) throws {
+    /// Listens on `socketPath` (replacing whatever is there) and forwards each connection to the
+    /// engine socket `upstream`.
+    /// - Parameter socketPath: where to listen; nil for a fresh path under /tmp. The caller
+    ///   removes it should the process die before `stop()`.
+    /// - Throws: `Failure` when the socket cannot be bound or the wake-up pipe made.
+    public init(socketPath: String? = nil, upstream: String) throws {
         upstreamPath = upstream
-        let path = "/tmp/ccorc-proxy-\(getpid())-\(UInt32.random(in: 0..<UInt32.max)).sock"
-        // Close-on-exec everywhere: a program the test starts must not hold the proxy's sockets open.
+        let path = socketPath ?? "/tmp/ccorc-proxy-\(getpid())-\(UInt32.random(in: 0..<UInt32.max)).sock"
+        unlink(path)
+        // Close-on-exec everywhere: a program the caller starts must not hold the proxy's sockets open.
         let listener = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard listener >= 0, Self.withAddress(path, { bind(listener, $0, $1) }) == 0, listen(listener, 128) == 0 else {
             let message = String(cString: strerror(errno))
             if listener >= 0 { close(listener) }
-            throw TestFailure("cannot listen on \(path): \(message)")
+            throw Failure(description: "the engine proxy cannot listen on \(path): \(message)")
         }
-        socketPath = path
+        self.socketPath = path
         self.listener = listener
         var fds: [Int32] = [0, 0]
-        guard pipe(&fds) == 0 else { throw TestFailure("pipe: \(String(cString: strerror(errno)))") }
+        guard pipe(&fds) == 0 else {
+            let message = String(cString: strerror(errno))
+            close(listener)
+            unlink(path)
+            throw Failure(description: "the engine proxy cannot make its pipe: \(message)")
+        }
         for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
         wakePipe = (fds[0], fds[1])
         let thread = Thread { [self] in
             loop()
             finished.signal()
         }
-        thread.name = "counting-proxy"
+        thread.name = "engine-proxy"
         thread.start()
     }
 
-    /// Stops forwarding, closes every connection and removes the socket.
-    func stop() {
+    /// Stops forwarding, closes every connection and removes the socket; a second call does nothing.
+    public func stop() {
+        guard
+            stopped.withLock({ stopped in
+                defer { stopped = true }
+                return !stopped
+            })
+        else { return }
         _ = write(wakePipe.write, "x", 1)
         finished.wait()
         close(wakePipe.read)
@@ -97,17 +132,20 @@ final class CountingEngineProxy: @unchecked Sendable {
     }
 
     /// What went through so far.
-    func traffic() -> Traffic { log.withLock { $0 } }
+    public func traffic() -> Traffic { log.withLock { $0 } }
 
     /// Closes every connection open now, as an engine restart would; with `refusing`, new
     /// connections are closed as soon as they are accepted until `refusing` is set false again.
-    func dropConnections(refusing: Bool = false) {
-        self.refusing.withLock { $0 = refusing }
+    public func dropConnections(refusing: Bool = false) {
+        self.refusing = refusing
         _ = write(wakePipe.write, "d", 1)
     }
 
     /// Whether new connections are closed at once (see `dropConnections`).
-    let refusing = Mutex(false)
+    public var refusing: Bool {
+        get { refusingConnections.withLock { $0 } }
+        set { refusingConnections.withLock { $0 = newValue } }
+    }
 
     // MARK: - The proxy thread
 
@@ -121,13 +159,18 @@ final class CountingEngineProxy: @unchecked Sendable {
         var unanswered: [Int] = []
         var clientOpen = true
         var upstreamOpen = true
+        /// The last byte relayed from the engine, to find a `}\n` split across two reads.
+        var lastByte: UInt8 = 0
 
+        /// A connection over the accepted `client` socket and the one made to the engine.
         init(client: Int32, upstream: Int32) {
             self.client = client
             self.upstream = upstream
         }
     }
 
+    /// Polls the wake-up pipe, the listener and both ends of every connection until `stop()`;
+    /// a `d` on the pipe drops every connection instead.
     private func loop() {
         var connections: [Connection] = []
         while true {
@@ -174,10 +217,12 @@ final class CountingEngineProxy: @unchecked Sendable {
         }
     }
 
+    /// Accepts a client and connects it to the engine; nil when refusing or the engine is unreachable
+    /// (the client then sees its connection closed).
     private func accept() -> Connection? {
         let client = Glibc.accept(listener, nil, nil)
         guard client >= 0 else { return nil }
-        if refusing.withLock({ $0 }) {
+        if refusing {
             close(client)
             return nil
         }
@@ -191,6 +236,8 @@ final class CountingEngineProxy: @unchecked Sendable {
         return Connection(client: client, upstream: upstream)
     }
 
+    /// Relays one read from the client to the engine, logging each request as its first byte and
+    /// then its head arrive.
     private func fromClient(_ connection: Connection) {
         var buffer = [UInt8](repeating: 0, count: 65536)
         let count = read(connection.client, &buffer, buffer.count)
@@ -204,10 +251,11 @@ final class CountingEngineProxy: @unchecked Sendable {
             switch event {
             case .began:
                 clock += 1
-                let began = clock
+                let request = Request(
+                    method: "", path: "", began: clock, ended: nil, beganAt: DispatchTime.now().uptimeNanoseconds)
                 log.withLock { log in
                     if !connection.unanswered.isEmpty { log.pipelined += 1 }
-                    log.requests.append(Request(method: "", path: "", began: began, ended: nil))
+                    log.requests.append(request)
                     connection.unanswered.append(log.requests.count - 1)
                 }
             case .head(let head):
@@ -224,6 +272,8 @@ final class CountingEngineProxy: @unchecked Sendable {
         if !Self.writeAll(connection.upstream, bytes) { connection.upstreamOpen = false }
     }
 
+    /// Relays one read from the engine to the client, counting the event lines of an `/events`
+    /// response and logging each response's status and end.
     private func fromUpstream(_ connection: Connection) {
         var buffer = [UInt8](repeating: 0, count: 65536)
         let count = read(connection.upstream, &buffer, buffer.count)
@@ -236,6 +286,7 @@ final class CountingEngineProxy: @unchecked Sendable {
             return
         }
         let bytes = buffer[..<count]
+        countEventLines(bytes, on: connection)
         connection.responses.feed(
             bytes,
             decide: { head in
@@ -260,6 +311,28 @@ final class CountingEngineProxy: @unchecked Sendable {
         if !Self.writeAll(connection.client, bytes) { connection.clientOpen = false }
     }
 
+    /// Counts the engine events in `bytes` when they answer an `/events` request (the oldest
+    /// unanswered on `connection`), and those on a request whose path names volumes apart.
+    private func countEventLines(_ bytes: ArraySlice<UInt8>, on connection: Connection) {
+        defer { connection.lastByte = bytes.last ?? 0 }
+        let path = connection.unanswered.first.map { index in log.withLock { $0.requests[index].path } } ?? ""
+        guard path.contains("/events") else { return }
+        // The engine writes each event as one JSON object and a newline; chunk framing ends its
+        // lines with \r\n, so `}\n` is an event's end.
+        var events = 0
+        var previous = connection.lastByte
+        for byte in bytes {
+            if byte == 10 && previous == 125 { events += 1 }
+            previous = byte
+        }
+        guard events > 0 else { return }
+        log.withLock { log in
+            log.eventLines += events
+            if path.contains("volume") { log.volumeEventLines += events }
+        }
+    }
+
+    /// Records every request still unanswered on `connection` as over, in order.
     private func endUnanswered(_ connection: Connection) {
         for index in connection.unanswered {
             clock += 1
@@ -269,6 +342,7 @@ final class CountingEngineProxy: @unchecked Sendable {
         connection.unanswered = []
     }
 
+    /// Sends all of `bytes` on `fd`; false when the peer has gone.
     private static func writeAll(_ fd: Int32, _ bytes: ArraySlice<UInt8>) -> Bool {
         var offset = bytes.startIndex
         while offset < bytes.endIndex {
@@ -280,6 +354,7 @@ final class CountingEngineProxy: @unchecked Sendable {
         return true
     }
 
+    /// Calls `body` with `path` as a Unix socket address; -1 when the path is too long for one.
     private static func withAddress(_ path: String, _ body: (UnsafePointer<sockaddr>, socklen_t) -> Int32) -> Int32 {
         var address = sockaddr_un()
         address.sun_family = sa_family_t(AF_UNIX)
@@ -292,147 +367,5 @@ final class CountingEngineProxy: @unchecked Sendable {
         return withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { body($0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
         }
-    }
-}
-
-/// Finds where HTTP/1.1 messages begin and end in a byte stream, one direction of a connection,
-/// without keeping their bodies.
-struct HTTPScanner {
-    enum Kind { case request, response }
-
-    /// A message's start line and headers.
-    struct Head {
-        /// Request: method and target; response: the status code.
-        var method = "", target = "", status = 0
-        /// Header values by lower-cased name.
-        var headers: [String: String] = [:]
-
-        init(_ bytes: [UInt8], kind: Kind) {
-            let lines = String(decoding: bytes, as: UTF8.self).components(separatedBy: "\r\n")
-            let start = lines.first?.split(separator: " ", maxSplits: 2).map(String.init) ?? []
-            switch kind {
-            case .request:
-                method = start.first ?? ""
-                target = start.count > 1 ? start[1] : ""
-            case .response:
-                status = start.count > 1 ? Int(start[1]) ?? 0 : 0
-            }
-            for line in lines.dropFirst() {
-                guard let colon = line.firstIndex(of: ":") else { continue }
-                headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(
-                    in: .whitespaces)
-            }
-        }
-
-        private var framedBody: Body {
-            if headers["transfer-encoding"]?.lowercased().contains("chunked") == true { return .chunked }
-            if let length = headers["content-length"].flatMap({ Int($0) }) { return .length(length) }
-            return .none
-        }
-
-        /// How a request's body is framed (none without a length or chunking).
-        var requestBody: Body { framedBody }
-
-        /// How a response to a `method` request is framed (RFC 9112 section 6.3).
-        func responseBody(toMethod method: String) -> Body {
-            if status == 101 { return .tunnel }
-            if (100..<200).contains(status) { return .interim }
-            if method == "HEAD" || status == 204 || status == 304 { return .none }
-            let framed = framedBody
-            if case .none = framed { return .untilClose }
-            return framed
-        }
-    }
-
-    /// How a message's body is delimited.
-    enum Body {
-        case none
-        case length(Int)
-        case chunked, untilClose
-        /// A 1xx response: another head follows for the same request.
-        case interim
-        /// A 101 response: the connection carries something else from now on.
-        case tunnel
-    }
-
-    enum Event {
-        /// The first byte of a message arrived.
-        case began
-        /// Its head is complete.
-        case head(Head)
-        /// Its last byte arrived.
-        case ended
-    }
-
-    private enum Phase {
-        case idle, head
-        case body(Int)
-        case chunkSize
-        case chunkData(Int)
-        case chunkEnd, trailers, untilClose, tunnel
-    }
-
-    let kind: Kind
-    private var phase = Phase.idle
-    private var line: [UInt8] = []
-
-    init(kind: Kind) { self.kind = kind }
-
-    /// Scans `bytes`, reporting events in order; `decide` says how the body of a head is framed.
-    mutating func feed(_ bytes: ArraySlice<UInt8>, decide: (Head) -> Body, _ report: (Event) -> Void) {
-        var index = bytes.startIndex
-        while index < bytes.endIndex {
-            switch phase {
-            case .idle:
-                report(.began)
-                phase = .head
-            case .head:
-                line.append(bytes[index])
-                index += 1
-                guard line.count >= 4, line.suffix(4).elementsEqual([13, 10, 13, 10]) else { continue }
-                let head = Head(line, kind: kind)
-                line = []
-                report(.head(head))
-                switch decide(head) {
-                case .none: finish(report)
-                case .length(let length): if length > 0 { phase = .body(length) } else { finish(report) }
-                case .chunked: phase = .chunkSize
-                case .untilClose: phase = .untilClose
-                case .interim: phase = .head
-                case .tunnel:
-                    report(.ended)
-                    phase = .tunnel
-                }
-            case .body(let left):
-                let taken = min(left, bytes.endIndex - index)
-                index += taken
-                if taken == left { finish(report) } else { phase = .body(left - taken) }
-            case .chunkSize, .chunkEnd, .trailers:
-                line.append(bytes[index])
-                index += 1
-                guard line.last == 10 else { continue }
-                let text = String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-                line = []
-                if case .chunkSize = phase {
-                    let size = Int(text.split(separator: ";").first.map(String.init) ?? "", radix: 16) ?? 0
-                    phase = size == 0 ? .trailers : .chunkData(size)
-                } else if case .chunkEnd = phase {
-                    phase = .chunkSize
-                } else if text.isEmpty {
-                    finish(report)
-                }
-            case .chunkData(let left):
-                let taken = min(left, bytes.endIndex - index)
-                index += taken
-                phase = taken == left ? .chunkEnd : .chunkData(left - taken)
-            case .untilClose, .tunnel:
-                index = bytes.endIndex
-            }
-        }
-    }
-
-    private mutating func finish(_ report: (Event) -> Void) {
-        report(.ended)
-        phase = .idle
     }
 }
