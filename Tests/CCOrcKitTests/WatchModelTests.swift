@@ -178,6 +178,17 @@ struct WatchModelTests {
         #expect(stale([a, renewed, Fixture.tmux("c")]) == ["b", "c"])
     }
 
+    @Test func aRegistryReadingConcernsOnlyTheRowsItChanges() {
+        let a = Fixture.record("a")
+        let b = Fixture.record("b")
+        var resumed = b
+        resumed.lastResumedAt = Fixture.now
+        let c = Fixture.record("c")
+        #expect(SessionWatchModel.changedRows(from: [a, b], to: [a, b]).isEmpty)
+        #expect(SessionWatchModel.changedRows(from: [a, b], to: [a, resumed, c]) == ["b", "c"])
+        #expect(SessionWatchModel.changedRows(from: [a, b], to: [b]) == ["a"])
+    }
+
     @Test func eventFiltersFollowOnlyCcorcContainersUnlessALegacyRowIsRegistered() {
         let filters = SessionWatcher.containerEventFilters([Fixture.record("a")])
         #expect(filters["label"] == ["ccorc.session"] && filters["type"] == ["container"])

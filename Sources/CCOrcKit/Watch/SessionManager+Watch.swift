@@ -182,8 +182,9 @@ final class SessionWatcher: Sendable {
                         let rows = try? manager.registry.rows()
                     {
                         token = newToken
+                        let changedRows = SessionWatchModel.changedRows(from: model.records, to: rows.sessions)
                         model.records = rows.sessions
-                        affected = nil
+                        affected = affected.map { $0.union(changedRows) }
                         if Self.containerEventFilters(model.records) != followedFilters {
                             // A legacy row now needs every container's events: list and follow afresh.
                             followers.forEach { $0.cancel() }

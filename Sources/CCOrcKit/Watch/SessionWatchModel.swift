@@ -127,6 +127,13 @@ struct SessionWatchModel: Sendable {
         return owner
     }
 
+    /// The names of the rows added, removed or changed between two readings of the registry.
+    static func changedRows(from old: [SessionRecord], to new: [SessionRecord]) -> Set<String> {
+        let before = Dictionary(old.map { ($0.name.rawValue, $0) }, uniquingKeysWith: { $1 })
+        let after = Dictionary(new.map { ($0.name.rawValue, $0) }, uniquingKeysWith: { $1 })
+        return Set(before.keys).union(after.keys).filter { before[$0] != after[$0] }
+    }
+
     /// Takes a new reading of tmux and returns the registered sessions it changes: those whose tmux
     /// session appeared, went, or changed its windows, clients or panes (or what the panes run).
     mutating func applyTmux(
