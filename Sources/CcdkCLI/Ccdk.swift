@@ -15,7 +15,10 @@ struct Ccdk: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ccdk",
         abstract: "Manage single agent containers on the Docker engine.",
-        discussion: "The engine is DOCKER_HOST (unix://PATH) or /var/run/docker.sock.",
+        discussion: """
+            The engine is DOCKER_HOST (unix://PATH), else the docker context DOCKER_CONTEXT or \
+            ~/.docker/config.json names (a unix:// one), else /var/run/docker.sock.
+            """,
         version: ccorcVersion,
         subcommands: [
             ListContainers.self, RunContainer.self, StartContainers.self, StopContainers.self, RestartContainers.self,

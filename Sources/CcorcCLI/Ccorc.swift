@@ -18,7 +18,7 @@ struct Ccorc: AsyncParsableCommand {
         abstract: "Run persistent multi-agent team sessions: one tmux session and one container per agent.",
         discussion: """
             Environment: CCORC_HOME (registry, default ~/.ccorc), CCORC_TMUX_SERVER (tmux -L name) or \
-            CCORC_TMUX_SOCKET (tmux -S path), DOCKER_HOST, CCORC_IMAGE, CCORC_NETWORK, CCORC_AGENT_COMMAND.
+            CCORC_TMUX_SOCKET (tmux -S path), DOCKER_HOST or DOCKER_CONTEXT, CCORC_IMAGE, CCORC_NETWORK, CCORC_AGENT_COMMAND.
             """,
         version: ccorcVersion,
         subcommands: [

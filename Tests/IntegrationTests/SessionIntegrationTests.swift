@@ -42,6 +42,11 @@ struct SessionTestbed {
         try Products.run("ccdk", arguments, environment: environment)
     }
 
+    /// `ccdk ARGUMENTS` with `extra` added to (or replacing in) the testbed's environment.
+    func ccdk(environment extra: [String: String], _ arguments: String...) throws -> CommandResult {
+        try Products.run("ccdk", arguments, environment: environment.merging(extra) { $1 })
+    }
+
     /// The sessions `ccorc list --json` prints; a failed `list` fails the test.
     func list() throws -> [JSONValue] {
         let result = try ccorc("list", "--json")

@@ -37,11 +37,16 @@ public struct EngineHost: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
-    /// The host named by the process environment's `DOCKER_HOST`.
+    /// The engine the environment names, as the docker CLI chooses it: `DOCKER_HOST`, else the
+    /// docker context `DOCKER_CONTEXT` or `config.json` names (see `DockerContexts`), else the
+    /// local socket.
     public static func fromEnvironment(
         _ environment: [String: String] = ProcessEnvironment.current
     ) throws -> EngineHost {
-        try EngineHost(dockerHost: environment["DOCKER_HOST"])
+        if let host = environment["DOCKER_HOST"], !host.trimmingWhitespace().isEmpty {
+            return try EngineHost(dockerHost: host)
+        }
+        return try EngineHost(context: DockerContexts.current(environment))
     }
 
     public var description: String { "unix://" + socketPath }
