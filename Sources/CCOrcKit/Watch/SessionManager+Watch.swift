@@ -103,121 +103,74 @@ final class SessionWatcher: Sendable {
     /// Volume events carry no labels: every volume's create and destroy.
     static let volumeEventFilters = ["type": ["volume"], "event": SessionWatchModel.volumeActions]
 
+    /// Takes the snapshot, then applies each input in order (`StateMachine`), writes the change
+    /// lines it decides and carries out its actions, until cancelled.
     func run() async {
-        var model = SessionWatchModel()
-        var current: [String: WatchedSession]
-        var token: [Int64]
-        let shellCommand = Path.lastComponent(manager.shellProgram)
         // Made before the snapshot's tmux reading, so that no notification falls between the two.
         let notifications = manager.tmux.notifications
+        var machine: StateMachine
+        var token: [Int64]
+        let lists: EngineLists
+        let reading: TmuxReading
         do {
+            var model = SessionWatchModel()
             model.records = try manager.registry.rows().sessions
             for name in filter.names ?? [] where !model.records.contains(where: { $0.name == name }) {
                 throw SessionError.sessionNotFound(name)
             }
             token = try manager.registry.changeToken()
-            let lists = try await listEngine(model.records)
+            lists = try await listEngine(model.records)
             model.containers = Dictionary(lists.containers.map { ($0.id, $0) }, uniquingKeysWith: { $1 })
             model.volumes = lists.volumes
-            let reading = try await readTmux(after: nil, pending: TmuxPending(everything: true))
+            reading = try await readTmux(after: nil, pending: TmuxPending(everything: true))
             model.tmuxSessions = reading.sessions
             model.panes = reading.panes
             model.paneCommandLines = reading.commandLines
-            current = model.sessions(filter: filter, shellCommand: shellCommand)
-            output.yield(.snapshot(current.keys.sorted().map { current[$0]! }))
-            var generation = 0
-            var followers = follow(model.records, since: lists.since, generation: generation)
-            var followedFilters = Self.containerEventFilters(model.records)
-            var subscribed = await subscribeIfConnected()
-            await withTaskGroup(of: Void.self) { group in
-                group.addTask { await self.listenToTmux(notifications) }
-                group.addTask { await self.readTmuxWhenWoken(after: reading) }
-                group.addTask { await self.tick() }
-                defer { group.cancelAll() }
-                for await input in inputStream {
-                    if Task.isCancelled { break }
-                    var affected: Set<String>?
-                    var notes: [SessionChange] = []
-                    switch input {
-                    case .engineEvent(let event, let from) where from == generation:
-                        guard let owner = model.apply(event) else {
-                            affected = []
-                            break
-                        }
-                        affected = owner.isEmpty ? nil : [owner]
-                    case .engineEvent:
-                        affected = []
-                    case .engineLost(let reason, let from) where from == generation:
-                        followers.forEach { $0.cancel() }
-                        generation += 1
-                        followers = [relist(model.records, reason: reason, generation: generation)]
-                        affected = []
-                    case .engineLost:
-                        affected = []
-                    case .engineListed(let lists, let from) where from == generation:
-                        followers.forEach { $0.cancel() }
-                        model.containers = Dictionary(lists.containers.map { ($0.id, $0) }, uniquingKeysWith: { $1 })
-                        model.volumes = lists.volumes
-                        followers = follow(model.records, since: lists.since, generation: generation)
-                        followedFilters = Self.containerEventFilters(model.records)
-                        notes.append(.resync(source: "engine", reason: lostReason.withLock { $0 ?? "reconnected" }))
-                    case .engineListed:
-                        affected = []
-                    case .tmuxRead(let reading):
-                        affected = model.applyTmux(
-                            sessions: reading.sessions, panes: reading.panes, commandLines: reading.commandLines)
-                        if let reason = reading.reconnectReason {
-                            notes.append(.resync(source: "tmux", reason: reason))
-                            affected = nil
-                        }
-                        if !subscribed { subscribed = await subscribeIfConnected() }
-                    case .tick:
-                        // A launch that dies leaves its row `launching` and sends no event: its
-                        // verdict follows from the launching process's liveness, checked here.
-                        affected = Set(model.records.filter { $0.status == .launching }.map(\.name.rawValue))
-                        if manager.tmux.attachedSessionName == nil { tmuxWake.continuation.yield() }
-                    }
-                    // The registry: on every event and every tick, by its change counter.
-                    if let newToken = try? manager.registry.changeToken(), newToken != token,
-                        let rows = try? manager.registry.rows()
-                    {
-                        token = newToken
-                        let changedRows = SessionWatchModel.changedRows(from: model.records, to: rows.sessions)
-                        model.records = rows.sessions
-                        affected = affected.map { $0.union(changedRows) }
-                        if Self.containerEventFilters(model.records) != followedFilters {
-                            // A legacy row now needs every container's events: list and follow afresh.
-                            followers.forEach { $0.cancel() }
-                            generation += 1
-                            followers = [
-                                relist(model.records, reason: "legacy sessions were registered", generation: generation)
-                            ]
-                        }
-                        // A launch by another process may have started the tmux server.
-                        if manager.tmux.attachedSessionName == nil { tmuxWake.continuation.yield() }
-                    }
-                    for note in notes { output.yield(note) }
-                    if affected?.isEmpty == true && notes.isEmpty { continue }
-                    let updated = model.sessions(filter: filter, shellCommand: shellCommand, only: affected)
-                    let changes = WatchDiff.changes(from: current, to: updated, scope: affected)
-                    if let affected {
-                        for name in affected { current[name] = updated[name] }
-                    } else {
-                        current = updated
-                    }
-                    for change in changes { output.yield(change) }
-                }
-            }
-            followers.forEach { $0.cancel() }
-            if subscribed { try? await manager.tmux.unsubscribe(name: subscription) }
-            output.finish()
+            machine = StateMachine(model: model, filter: filter, shellCommand: Path.lastComponent(manager.shellProgram))
         } catch {
             output.finish(throwing: error)
+            return
         }
+        output.yield(.snapshot(machine.snapshot))
+        var followers = follow(machine.model.records, since: lists.since, generation: machine.generation)
+        var subscribed = await subscribeIfConnected()
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await self.listenToTmux(notifications) }
+            group.addTask { await self.readTmuxWhenWoken(after: reading) }
+            group.addTask { await self.tick() }
+            defer { group.cancelAll() }
+            for await input in inputStream {
+                if Task.isCancelled { break }
+                // The registry: on every input (every event and every tick), by its change counter.
+                var rows: [SessionRecord]?
+                if let newToken = try? manager.registry.changeToken(), newToken != token,
+                    let read = try? manager.registry.rows()
+                {
+                    token = newToken
+                    rows = read.sessions
+                }
+                let connected = manager.tmux.attachedSessionName != nil
+                let outcome = machine.handle(input, rows: rows, tmuxConnected: connected)
+                for action in outcome.actions {
+                    switch action {
+                    case .relist(_, let generation):
+                        followers.forEach { $0.cancel() }
+                        followers = [relist(machine.model.records, generation: generation)]
+                    case .follow(let since, let generation):
+                        followers.forEach { $0.cancel() }
+                        followers = follow(machine.model.records, since: since, generation: generation)
+                    case .readTmux:
+                        tmuxWake.continuation.yield()
+                    }
+                }
+                if case .tmuxRead = input, !subscribed { subscribed = await subscribeIfConnected() }
+                for change in outcome.changes { output.yield(change) }
+            }
+        }
+        followers.forEach { $0.cancel() }
+        if subscribed { try? await manager.tmux.unsubscribe(name: subscription) }
+        output.finish()
     }
-
-    /// Why the engine's events connection was last lost, for the `.resync` that follows.
-    private let lostReason = Mutex<String?>(nil)
 
     // MARK: - The engine
 
@@ -249,7 +202,6 @@ final class SessionWatcher: Sendable {
                     reason = "events connection lost: \(error)"
                 }
                 if Task.isCancelled { return }
-                lostReason.withLock { $0 = reason }
                 inputs.yield(.engineLost(reason: reason, generation: generation))
             }
         }
@@ -257,9 +209,8 @@ final class SessionWatcher: Sendable {
 
     /// Lists again until the engine answers, waiting a quarter second and then up to two seconds
     /// between tries.
-    private func relist(_ records: [SessionRecord], reason: String, generation: Int) -> Task<Void, Never> {
-        lostReason.withLock { $0 = reason }
-        return Task {
+    private func relist(_ records: [SessionRecord], generation: Int) -> Task<Void, Never> {
+        Task {
             var pause = Duration.milliseconds(250)
             while !Task.isCancelled {
                 if let lists = try? await listEngine(records) {
