@@ -71,3 +71,16 @@ func reportBulk(_ results: [(item: String, error: Error?)]) throws {
     }
     if failures > 0 { throw ExitStatus(1) }
 }
+
+/// `--context NAME`: the docker context whose engine a command talks to, as `docker --context`.
+struct EngineChoice: ParsableArguments {
+    @Option(help: "Docker context to use (default: DOCKER_HOST, DOCKER_CONTEXT, or the current context).")
+    var context: String?
+
+    /// The client of the chosen engine.
+    func client() throws -> EngineClient {
+        guard let context else { return try EngineClient() }
+        let environment = ProcessInfo.processInfo.environment
+        return try EngineClient(host: EngineHost(context: DockerContexts.named(context, environment)))
+    }
+}

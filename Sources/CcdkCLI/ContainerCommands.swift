@@ -9,13 +9,14 @@ struct ListContainers: AsyncParsableCommand {
         commandName: "list",
         abstract: "List the containers ccorc and ccdk manage, team ones marked with their session.",
         aliases: ["ps"])
+    @OptionGroup var engineChoice: EngineChoice
 
     @Flag(help: "Print JSON.") var json = false
     @Flag(name: .customLong("every"), help: "List every container on the engine, not only managed ones.") var every =
         false
 
     func run() async throws {
-        let engine = try EngineClient()
+        let engine = try engineChoice.client()
         let containers = try await engine.managedContainers(includingUnmanaged: every)
         if json {
             printJSON(.array(containers.map(\.jsonValue)))
@@ -88,6 +89,7 @@ struct RunContainer: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
         abstract: "Create and start a container: attached and removed when it ends, or kept in the background with -d.")
+    @OptionGroup var engineChoice: EngineChoice
 
     @Option(name: [.customShort("i"), .long], help: "Container name.") var instance: String?
     @Flag(name: .shortAndLong, help: "Run in the background and keep the container.") var detach = false
@@ -101,7 +103,7 @@ struct RunContainer: AsyncParsableCommand {
             throw ValidationError("name the container with -i NAME or as the first argument")
         }
         let spec = try options.spec(name: name, command: command)
-        let engine = try EngineClient()
+        let engine = try engineChoice.client()
         guard try await engine.imageExists(spec.image) else {
             throw CommandLineFailure(
                 "image \(spec.image) not found: import one with `ccdk image import` or `ccdk image busybox`, or pass --image"
@@ -128,10 +130,11 @@ struct RunContainer: AsyncParsableCommand {
 
 struct StartContainers: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "start", abstract: "Start stopped containers.")
+    @OptionGroup var engineChoice: EngineChoice
     @OptionGroup var targets: InstancesArguments
 
     func run() async throws {
-        let engine = try EngineClient()
+        let engine = try engineChoice.client()
         try reportBulk(await forEachConcurrently(try targets.all()) { try await engine.startContainer($0) })
     }
 }
@@ -139,11 +142,12 @@ struct StartContainers: AsyncParsableCommand {
 struct StopContainers: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "stop", abstract: "Stop running containers (they persist).")
+    @OptionGroup var engineChoice: EngineChoice
     @OptionGroup var targets: InstancesArguments
     @Option(name: [.customShort("t"), .long], help: "Seconds to wait before killing.") var time: Int?
 
     func run() async throws {
-        let engine = try EngineClient()
+        let engine = try engineChoice.client()
         let time = self.time
         try reportBulk(
             await forEachConcurrently(try targets.all(), width: 64) {
@@ -154,11 +158,12 @@ struct StopContainers: AsyncParsableCommand {
 
 struct RestartContainers: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "restart", abstract: "Restart containers.")
+    @OptionGroup var engineChoice: EngineChoice
     @OptionGroup var targets: InstancesArguments
     @Option(name: [.customShort("t"), .long], help: "Seconds to wait before killing.") var time: Int?
 
     func run() async throws {
-        let engine = try EngineClient()
+        let engine = try engineChoice.client()
         let time = self.time
         try reportBulk(
             await forEachConcurrently(try targets.all(), width: 64) {
@@ -171,6 +176,7 @@ struct RemoveContainers: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rm",
         abstract: "Remove containers by name or by glob pattern (patterns match managed containers only).")
+    @OptionGroup var engineChoice: EngineChoice
     @OptionGroup var targets: InstancesArguments
     @Flag(name: [.customShort("f"), .long], help: "Remove running containers too.") var force = false
     @Flag(
@@ -178,7 +184,7 @@ struct RemoveContainers: AsyncParsableCommand {
         help: "Also remove the containers' anonymous volumes (an image's VOLUME paths).") var volumes = false
 
     func run() async throws {
-        let engine = try EngineClient()
+        let engine = try engineChoice.client()
         var names: [String] = []
         var managed: [ContainerSummary]?
         for target in try targets.all() {
@@ -205,13 +211,14 @@ struct RemoveContainers: AsyncParsableCommand {
 
 struct Logs: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "logs", abstract: "Print a container's output.")
+    @OptionGroup var engineChoice: EngineChoice
     @OptionGroup var target: InstanceArguments
     @Flag(name: [.customShort("f"), .long], help: "Follow new output.") var follow = false
     @Option(help: "Only the last N lines.") var tail: Int?
     @Flag(name: [.customShort("t"), .long], help: "Show timestamps.") var timestamps = false
 
     func run() async throws {
-        let engine = try EngineClient()
+        let engine = try engineChoice.client()
         let details = try await engine.inspectContainer(try target.name())
         var options = LogOptions()
         options.follow = follow
@@ -228,11 +235,12 @@ struct Logs: AsyncParsableCommand {
 struct Status: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "status", abstract: "Show a container's state, limits and configuration.", aliases: ["inspect"])
+    @OptionGroup var engineChoice: EngineChoice
     @OptionGroup var target: InstanceArguments
     @Flag(help: "Print JSON.") var json = false
 
     func run() async throws {
-        let engine = try EngineClient()
+        let engine = try engineChoice.client()
         let details = try await engine.inspectContainer(try target.name())
         if json {
             printJSON(details.jsonValue)
@@ -260,6 +268,7 @@ struct Status: AsyncParsableCommand {
 struct Update: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "update", abstract: "Change a container's memory and CPU limits while it runs.")
+    @OptionGroup var engineChoice: EngineChoice
     @OptionGroup var target: InstanceArguments
     @Option(help: "New memory limit, e.g. 512m or 4g.") var memory: String?
     @Option(help: "New CPU limit, e.g. 0.5 or 2.") var cpus: String?
@@ -268,7 +277,7 @@ struct Update: AsyncParsableCommand {
         guard memory != nil || cpus != nil else { throw ValidationError("give --memory and/or --cpus") }
         let update = ResourceUpdate(
             memory: try memory.map(ResourceLimits.parseMemory), nanoCPUs: try cpus.map(ResourceLimits.parseCPUs))
-        let engine = try EngineClient()
+        let engine = try engineChoice.client()
         for warning in try await engine.updateContainer(try target.name(), update) {
             printError("ccdk: warning: \(warning)")
         }
@@ -279,11 +288,12 @@ struct Update: AsyncParsableCommand {
 struct Stats: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "stats", abstract: "Memory and CPU of running containers, read from their cgroups.")
+    @OptionGroup var engineChoice: EngineChoice
     @OptionGroup var targets: InstancesArguments
     @Flag(help: "Print JSON.") var json = false
 
     func run() async throws {
-        let engine = try EngineClient()
+        let engine = try engineChoice.client()
         let reader = CgroupReader()
         var rows: [(String, ResourceUsage)] = []
         for name in try targets.all() {

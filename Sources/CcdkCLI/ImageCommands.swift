@@ -12,6 +12,7 @@ struct ImageCommands: AsyncParsableCommand {
 struct BuildImage: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "build", abstract: "Build an image from a directory through the engine's build endpoint.")
+    @OptionGroup var engineChoice: EngineChoice
     @Argument(help: "The build context directory.") var directory: String
     @Option(name: [.customShort("t"), .long], help: "The image reference, REPO[:TAG].") var tag: String
     @Option(name: [.customShort("f"), .long], help: "The Dockerfile, relative to the context.") var file = "Dockerfile"
@@ -19,7 +20,8 @@ struct BuildImage: AsyncParsableCommand {
 
     func run() async throws {
         let quiet = self.quiet
-        let id = try await EngineClient().buildImage(contextDirectory: directory, tag: tag, dockerfile: file) { line in
+        let id = try await engineChoice.client().buildImage(contextDirectory: directory, tag: tag, dockerfile: file) {
+            line in
             if !quiet { StandardStream.output.write(line) }
         }
         print(quiet ? id : "built \(tag) \(id)")
@@ -29,6 +31,7 @@ struct BuildImage: AsyncParsableCommand {
 struct ImportImage: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "import", abstract: "Import a root filesystem (a directory or a tarball) as a tagged image.")
+    @OptionGroup var engineChoice: EngineChoice
     @Argument(help: "A root filesystem directory or tar archive.") var source: String
     @Option(name: [.customShort("t"), .long], help: "The image reference, REPO[:TAG].") var tag: String
     @Option(
@@ -40,7 +43,7 @@ struct ImportImage: AsyncParsableCommand {
             throw CommandLineFailure("\(source): no such file or directory")
         }
         let (repository, tagName) = ImageReference.split(tag)
-        let engine = try EngineClient()
+        let engine = try engineChoice.client()
         let result: String
         if directoryExists(source) {
             // Archived while it is uploaded: the tree is never whole in memory.
@@ -60,6 +63,7 @@ struct ImportImage: AsyncParsableCommand {
 struct BusyboxImageCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "busybox", abstract: "Make a minimal offline image from the host's static busybox.")
+    @OptionGroup var engineChoice: EngineChoice
     @Option(name: [.customShort("t"), .long], help: "The image reference.") var tag = "ccorc-busybox:latest"
     @Option(help: "The static busybox binary.") var binary = BusyboxImage.defaultBinary
     @Option(
@@ -68,7 +72,7 @@ struct BusyboxImageCommand: AsyncParsableCommand {
     @Flag(help: "Import again even if the image exists.") var force = false
 
     func run() async throws {
-        let engine = try EngineClient()
+        let engine = try engineChoice.client()
         if !force, try await engine.imageExists(tag) {
             print("\(tag) exists")
             return
@@ -80,10 +84,11 @@ struct BusyboxImageCommand: AsyncParsableCommand {
 
 struct ListImages: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "list", abstract: "List images.", aliases: ["ls"])
+    @OptionGroup var engineChoice: EngineChoice
     @Flag(help: "Print JSON.") var json = false
 
     func run() async throws {
-        let images = try await EngineClient().listImages()
+        let images = try await engineChoice.client().listImages()
         if json {
             printJSON(.array(images.map(\.jsonValue)))
             return
@@ -103,11 +108,12 @@ struct ListImages: AsyncParsableCommand {
 
 struct RemoveImage: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "rm", abstract: "Remove images.")
+    @OptionGroup var engineChoice: EngineChoice
     @Argument(help: "Image references.") var references: [String]
     @Flag(name: [.customShort("f"), .long], help: "Remove even if containers use it.") var force = false
 
     func run() async throws {
-        let engine = try EngineClient()
+        let engine = try engineChoice.client()
         let force = self.force
         try reportBulk(await forEachConcurrently(references) { try await engine.removeImage($0, force: force) })
     }

@@ -24,6 +24,7 @@ struct Exec: AsyncParsableCommand {
         commandName: "exec", abstract: "Run a command in a running container.",
         discussion: "Input is forwarded when -i is given, or when it is a pipe or a file (not a terminal or /dev/null)."
     )
+    @OptionGroup var engineChoice: EngineChoice
     @Flag(name: .shortAndLong, help: "Allocate a TTY.") var tty = false
     @Flag(name: [.customShort("i"), .customLong("interactive")], help: "Forward input.") var interactive = false
     @Option(name: .shortAndLong, help: "User to run as.") var user: String?
@@ -41,7 +42,7 @@ struct Exec: AsyncParsableCommand {
         options.user = user
         options.workingDirectory = workdir
         options.environment = env
-        let engine = try EngineClient()
+        let engine = try engineChoice.client()
         try finish(
             try await engine.execInteractive(container: container, command: command, options: options),
             container: container)
@@ -52,6 +53,7 @@ struct Shell: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "shell", abstract: "Open an interactive shell (or run a command) in a running container.",
         discussion: "Without a command: a login shell, bash where the image has it, else sh.")
+    @OptionGroup var engineChoice: EngineChoice
     @Option(name: [.customShort("i"), .long], help: "Container name or ID.") var instance: String?
     @Option(name: .shortAndLong, help: "User to run as.") var user: String?
     @OptionGroup var terminal: TerminalOptions
@@ -77,7 +79,7 @@ struct Shell: AsyncParsableCommand {
         let isTerminal = LocalTerminal.isTerminal(STDIN_FILENO)
         var options = InteractiveOptions(tty: isTerminal, stdin: true, detachKeys: try DetachKeys(terminal.detachKeys))
         options.user = user
-        let engine = try EngineClient()
+        let engine = try engineChoice.client()
         let command = rest.isEmpty ? Shell.loginShell : rest
         try finish(
             try await engine.execInteractive(container: container, command: command, options: options),
@@ -88,6 +90,7 @@ struct Shell: AsyncParsableCommand {
 struct Attach: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "attach", abstract: "Attach the terminal to a container's main process.")
+    @OptionGroup var engineChoice: EngineChoice
     @OptionGroup var target: InstanceArguments
     @Flag(help: "Do not forward input.") var noStdin = false
     @OptionGroup var terminal: TerminalOptions
@@ -95,6 +98,7 @@ struct Attach: AsyncParsableCommand {
     func run() async throws {
         let name = try target.name()
         let options = InteractiveOptions(tty: true, stdin: !noStdin, detachKeys: try DetachKeys(terminal.detachKeys))
-        try finish(try await EngineClient().attachInteractive(container: name, options: options), container: name)
+        try finish(
+            try await engineChoice.client().attachInteractive(container: name, options: options), container: name)
     }
 }

@@ -174,6 +174,11 @@ struct Recover: AsyncParsableCommand {
         help:
             "Print JSON: {\"sessions\": [{\"name\", \"added\", \"image\", \"tmuxSession\", \"agents\", \"notes\"}], \"alreadyRegistered\", \"skipped\"}."
     ) var json = false
+    @Option(
+        help:
+            "Comma-separated docker contexts to search besides the current engine and those sessions live on (default: $CCORC_ENGINES)."
+    )
+    var engines: String?
 
     func run() async throws {
         let manager: SessionManager
@@ -184,9 +189,13 @@ struct Recover: AsyncParsableCommand {
             printError("ccorc: \(error.message)")
             manager = try await Environment.manager()
         }
-        let report = try await manager.recoverRegistry(dryRun: dryRun)
+        let extra =
+            engines.map { $0.split(separator: ",").map { String($0).trimmingWhitespace() }.filter { !$0.isEmpty } }
+            ?? Environment.defaultEngines()
+        let report = try await manager.recoverRegistry(dryRun: dryRun, engines: extra)
         if json {
             printJSON(report.jsonValue)
+            try Environment.failForUnreachable(report.unreachable)
             return
         }
         warnAboutDamagedRows(report.damaged)
@@ -202,6 +211,7 @@ struct Recover: AsyncParsableCommand {
         if report.sessions.isEmpty {
             print("nothing to recover (\(report.alreadyRegistered.count) labelled session(s) already registered)")
         }
+        try Environment.failForUnreachable(report.unreachable)
     }
 }
 

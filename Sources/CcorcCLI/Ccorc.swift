@@ -18,12 +18,14 @@ struct Ccorc: AsyncParsableCommand {
         abstract: "Run persistent multi-agent team sessions: one tmux session and one container per agent.",
         discussion: """
             Environment: CCORC_HOME (registry, default ~/.ccorc), CCORC_TMUX_SERVER (tmux -L name) or \
-            CCORC_TMUX_SOCKET (tmux -S path), DOCKER_HOST or DOCKER_CONTEXT, CCORC_IMAGE, CCORC_NETWORK, CCORC_AGENT_COMMAND.
+            CCORC_TMUX_SOCKET (tmux -S path), DOCKER_HOST or DOCKER_CONTEXT (the current engine), CCORC_ENGINES \
+            (engines a launch chooses from), CCORC_IMAGE, CCORC_NETWORK, CCORC_AGENT_COMMAND.
             """,
         version: ccorcVersion,
         subcommands: [
             Launch.self, Resume.self, Attach.self, Stop.self, List.self, Info.self,
             Health.self, Watch.self, Top.self, Export.self, Import.self, Recover.self, Cleanup.self, Forget.self,
+            Engines.self,
         ])
 }
 
@@ -47,14 +49,32 @@ enum Environment {
     /// and `CCORC_STEP_TRACE` inject faults into all three, for tests (see `FaultInjection`).
     static func manager() async throws -> SessionManager {
         let faults = try FaultInjection(environment: values)
-        let engine = try EngineClient(faults: faults)
+        let engines = try EnginePool(environment: values, faults: faults)
+        let engine = try engines.current
         async let negotiated = try? engine.apiVersion()
         let registry = try registry(faults: faults)
         _ = await negotiated
-        return SessionManager(
-            engine: engine, tmux: TmuxControlClient(server: tmuxServer(), faults: faults), registry: registry,
+        return try SessionManager(
+            engines: engines, tmux: TmuxControlClient(server: tmuxServer(), faults: faults), registry: registry,
             shellProgram: ccdkPath(),
             faults: faults)
+    }
+
+    /// The engines a launch chooses from without `--engines`: `CCORC_ENGINES`, comma-separated
+    /// docker context names; empty for the current engine only.
+    static func defaultEngines() -> [String] {
+        (values["CCORC_ENGINES"] ?? "").split(separator: ",").map { String($0).trimmingWhitespace() }.filter {
+            !$0.isEmpty
+        }
+    }
+
+    /// Reports the engines that did not answer, one line each, and fails the command.
+    static func failForUnreachable(_ unreachable: [String: String]) throws {
+        guard !unreachable.isEmpty else { return }
+        for name in unreachable.keys.sorted() {
+            printError("ccorc: engine \(name) unreachable: \(unreachable[name]!); nothing was changed there")
+        }
+        throw ExitStatus(1)
     }
 
     /// The registry in `$CCORC_HOME`; what its open could not make private is a warning on stderr.
@@ -122,6 +142,13 @@ struct Launch: AsyncParsableCommand {
         String?
     @Flag(help: "Replace an existing tmux session of the same name.") var force = false
     @Flag(help: "Do not attach at the end.") var detach = false
+    @Option(help: "Docker context to launch on (default: placed among --engines, else the current engine).")
+    var engine: String?
+    @Option(
+        help:
+            "Comma-separated docker contexts to place sessions on: each goes where the most memory is left (default: $CCORC_ENGINES)."
+    )
+    var engines: String?
 
     func run() async throws {
         let sessionNames = try parseNames(names + sessionName)
@@ -141,6 +168,12 @@ struct Launch: AsyncParsableCommand {
         options.networkMode = network ?? environment["CCORC_NETWORK"]
         options.stateDirectory = stateDir
         options.force = force
+        options.engine = engine
+        if engine == nil {
+            options.engines =
+                engines.map { $0.split(separator: ",").map { String($0).trimmingWhitespace() }.filter { !$0.isEmpty } }
+                ?? Environment.defaultEngines()
+        }
         var failed = false
         // Ctrl-C, SIGTERM or SIGHUP: each launch stops at its next step and removes what it made.
         let control = StopControl()

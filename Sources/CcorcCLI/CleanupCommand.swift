@@ -60,14 +60,16 @@ struct Cleanup: AsyncParsableCommand {
         }
         if json && dryRun {
             printJSON(plan.jsonValue)
+            try Environment.failForUnreachable(plan.unreachable)
             return
         }
         if !json { printPlan(plan) }
         if plan.isEmpty {
             if !json { print("nothing to clean up") } else { printJSON(CleanupReport.empty.jsonValue) }
+            try Environment.failForUnreachable(plan.unreachable)
             return
         }
-        if dryRun { return }
+        if dryRun { return try Environment.failForUnreachable(plan.unreachable) }
         if !yes { try confirm(plan) }
 
         let control = CleanupControl()
@@ -84,6 +86,7 @@ struct Cleanup: AsyncParsableCommand {
             printSummary(report)
         }
         if report.interrupted { throw ExitStatus(130) }
+        try Environment.failForUnreachable(plan.unreachable)
         if report.hasFailures { throw ExitStatus(1) }
     }
 

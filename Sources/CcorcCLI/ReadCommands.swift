@@ -28,20 +28,26 @@ struct List: AsyncParsableCommand {
         if !json { warnAboutDamagedRows(listing.damaged) }
         if json {
             printJSON(listing.jsonValue)
+            try Environment.failForUnreachable(listing.unreachable)
             return
         }
         let sessions = listing.sessions
         let orphans = listing.orphans ?? []
-        var table = TextTable(headers: ["NAME", "CREATED", "CONTAINERS", "TMUX", "STATUS"])
+        // The ENGINE column once sessions live on more than one engine.
+        let engines = Set(sessions.compactMap(\.record.engine))
+        let showEngine = engines.count > 1
+        var table = TextTable(
+            headers: ["NAME", "CREATED", "CONTAINERS", "TMUX", "STATUS"] + (showEngine ? ["ENGINE"] : []))
         // --verbose: each session's agents under headings of their own, indented below it; one
         // table for all agents, so that their columns line up from session to session.
         var agentTable = TextTable(headers: ["ROLE", "CONTAINER", "STATE", "ENGINE STATUS", "WINDOW", "IMAGE"])
         for session in sessions {
-            table.append([
-                session.record.name.rawValue, age(session.record.createdAt),
-                "\(session.runningCount)/\(session.agents.count) running",
-                session.tmux == nil ? "✗" : "✓", session.condition.words,
-            ])
+            table.append(
+                [
+                    session.record.name.rawValue, age(session.record.createdAt),
+                    "\(session.runningCount)/\(session.agents.count) running",
+                    session.tmux == nil ? "✗" : "✓", session.condition.words,
+                ] + (showEngine ? [session.record.engine ?? "-"] : []))
             guard verbose else { continue }
             let limits = [
                 session.record.memoryBytes.map { ResourceLimits.formatBytes($0) },
@@ -69,6 +75,7 @@ struct List: AsyncParsableCommand {
             }
             print(orphanTable.render())
         }
+        try Environment.failForUnreachable(listing.unreachable)
     }
 }
 
@@ -111,6 +118,7 @@ struct Info: AsyncParsableCommand {
         print("Session:   \(record.name) (\(record.status.rawValue))")
         print("Created:   \(record.createdAt)   Last resumed: \(record.lastResumedAt.map { "\($0)" } ?? "never")")
         print("Image:     \(record.image)   Agent command: \(SecretMasking.maskCommand(record.agentCommand))")
+        print("Engine:    \(record.engine ?? "default")")
         print(
             "Limits:    memory \(record.memoryBytes.map(ResourceLimits.formatBytes) ?? "unlimited"), cpus \(record.nanoCPUs.map(ResourceLimits.formatCPUs) ?? "unlimited")"
         )

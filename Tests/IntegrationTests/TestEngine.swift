@@ -215,7 +215,17 @@ final class ExtraEngine {
 
     /// Stops the engine (its containers stop with it) and starts it again on the same data root.
     func restart() throws {
+        try stop()
+        try start()
+    }
+
+    /// Stops the engine; its containers stop with it and stay.
+    func stop() throws {
         _ = try Self.script(["stop", directory])
+    }
+
+    /// Starts the stopped engine again on the same data root.
+    func start() throws {
         _ = try Self.script(["start", directory])
     }
 

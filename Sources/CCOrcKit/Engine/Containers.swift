@@ -38,6 +38,9 @@ public struct ContainerSummary: Sendable {
     public var labels: [String: String]
     /// Bytes in the writable layer, when listed with `size: true`.
     public var sizeRw: Int64?
+    /// The engine (docker context name) it was listed from, where ccorc lists several; nil when
+    /// one engine was asked.
+    public var engine: String?
 
     /// The image by name: the `ccorc.image` label of a container ccorc created from the image's ID,
     /// else `image`.

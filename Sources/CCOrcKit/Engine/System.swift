@@ -29,6 +29,12 @@ public struct EngineInfo: Sendable {
     public var cgroupVersion: String
     /// The engine's data directory.
     public var dockerRootDir: String
+    /// The host's memory in bytes (`MemTotal`).
+    public var memoryBytes: Int64
+    /// The host's CPUs (`NCPU`).
+    public var cpus: Int
+    /// The engine's release (`ServerVersion`).
+    public var serverVersion: String
     /// The whole reply.
     public var raw: JSONValue
 }
@@ -65,6 +71,7 @@ extension EngineClient {
             containers: Int(reply["Containers"]?.int ?? 0), running: Int(reply["ContainersRunning"]?.int ?? 0),
             stopped: Int(reply["ContainersStopped"]?.int ?? 0), images: Int(reply["Images"]?.int ?? 0),
             cgroupDriver: reply["CgroupDriver"]?.string ?? "", cgroupVersion: reply["CgroupVersion"]?.string ?? "",
-            dockerRootDir: reply["DockerRootDir"]?.string ?? "", raw: reply)
+            dockerRootDir: reply["DockerRootDir"]?.string ?? "", memoryBytes: reply["MemTotal"]?.int ?? 0,
+            cpus: Int(reply["NCPU"]?.int ?? 0), serverVersion: reply["ServerVersion"]?.string ?? "", raw: reply)
     }
 }

@@ -12,6 +12,9 @@ public struct Volume: Sendable {
     public var labels: [String: String]
     /// Creation time as the engine wrote it.
     public var createdAt: String
+    /// The engine (docker context name) it was listed from, where ccorc lists several; nil when
+    /// one engine was asked.
+    public var engine: String?
 
     init(json: JSONValue) throws {
         guard let name = json["Name"]?.string else {

@@ -2,7 +2,9 @@
 
 extension SessionStatus {
     /// `{"name","status","condition","created","updated","lastResumed","image","agentCommand","memory",
-    /// "nanoCpus","running","total","tmux","agents"}`: the documented SESSION shape. `"status"` is
+    /// "nanoCpus","running","total","engine","engineError","tmux","agents"}`: the documented SESSION
+    /// shape; `"engine"` is the docker context the session lives on, `"engineError"` why it did
+    /// not answer (else null). `"status"` is
     /// the registry row's (`ready`, `launching`), `"condition"` what the session is (see
     /// `SessionCondition`). `"agentCommand"` is masked by `SecretMasking`: the registry keeps it whole.
     public var jsonValue: JSONValue {
@@ -15,6 +17,8 @@ extension SessionStatus {
             "memory": JSONValue(record.memoryBytes),
             "nanoCpus": JSONValue(record.nanoCPUs), "running": .int(Int64(runningCount)),
             "total": .int(Int64(agents.count)),
+            "engine": record.engine.map { .string($0) } ?? .null,
+            "engineError": engineProblem.map { .string($0) } ?? .null,
             "tmux": tmux.map {
                 ["id": .string($0.id), "windows": .int(Int64($0.windows)), "attached": .int(Int64($0.attached))]
             } ?? .null,
@@ -54,12 +58,13 @@ extension SessionDetails {
 
 extension SessionListing {
     /// `{"sessions": [SESSION...]}`, and `"orphans": [CONTAINER...]` when they were asked for
-    /// (`ccorc list --json [--all]`), and `"warnings": [WARNING...]` when damaged registry rows
-    /// were skipped.
+    /// (`ccorc list --json [--all]`), `"warnings": [WARNING...]` when damaged registry rows
+    /// were skipped, and `"unreachableEngines": {NAME: REASON}` when engines did not answer.
     public var jsonValue: JSONValue {
         var output: [String: JSONValue] = ["sessions": .array(sessions.map(\.jsonValue))]
         if let orphans { output["orphans"] = .array(orphans.map(\.jsonValue)) }
         if !damaged.isEmpty { output["warnings"] = .array(damaged.map(\.jsonValue)) }
+        if !unreachable.isEmpty { output["unreachableEngines"] = .object(unreachable.mapValues { .string($0) }) }
         return .object(output)
     }
 }

@@ -39,22 +39,25 @@ enum RegistrySchema {
             tmux_window    TEXT,
             PRIMARY KEY (session, role)
         ) WITHOUT ROWID;
-        """
+        """,
+        // 2: the engine (docker context name) that holds each session's containers; NULL for
+        // sessions registered before engines had names: they live on the current engine.
+        "ALTER TABLE sessions ADD COLUMN engine TEXT;",
     ]
 
     static let sessionColumns = """
         name, tmux_session, created_at, updated_at, last_resumed_at, image, agent_command, memory_bytes, \
-        nano_cpus, network_mode, mounts, environment, working_directory, config, status
+        nano_cpus, network_mode, mounts, environment, working_directory, config, status, engine
         """
     static let agentColumns = "session, role, position, container_name, container_id, state_volume, model, tmux_window"
 
     static let insertSession =
-        "INSERT INTO sessions (\(sessionColumns)) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"
+        "INSERT INTO sessions (\(sessionColumns)) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)"
     static let insertSessionIfAbsent = insertSession + " ON CONFLICT (name) DO NOTHING"
     static let updateSession = """
         UPDATE sessions SET tmux_session = ?2, created_at = ?3, updated_at = ?4, last_resumed_at = ?5, image = ?6, \
         agent_command = ?7, memory_bytes = ?8, nano_cpus = ?9, network_mode = ?10, mounts = ?11, environment = ?12, \
-        working_directory = ?13, config = ?14, status = ?15 WHERE name = ?1
+        working_directory = ?13, config = ?14, status = ?15, engine = ?16 WHERE name = ?1
         """
     static let insertAgent = "INSERT INTO agents (\(agentColumns)) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
     static let deleteAgents = "DELETE FROM agents WHERE session = ?1"

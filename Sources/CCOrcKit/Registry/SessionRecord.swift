@@ -44,6 +44,9 @@ public struct SessionRecord: Sendable, Equatable {
     public var config: JSONValue
     /// Whether the launch has committed.
     public var status: Status
+    /// The docker context whose engine holds the containers; nil for the current engine
+    /// (sessions registered before engines were named, and imported ones).
+    public var engine: String?
     /// The agents, in window order.
     public var agents: [AgentRecord]
 
@@ -53,7 +56,7 @@ public struct SessionRecord: Sendable, Equatable {
         lastResumedAt: Date? = nil, image: String, agentCommand: String, memoryBytes: Int64? = nil,
         nanoCPUs: Int64? = nil, networkMode: String? = nil, mounts: [String] = [], environment: [String] = [],
         workingDirectory: String? = nil, config: JSONValue = [:], status: Status = .launching,
-        agents: [AgentRecord] = []
+        engine: String? = nil, agents: [AgentRecord] = []
     ) {
         self.name = name
         self.tmuxSession = tmuxSession ?? name.rawValue
@@ -70,6 +73,7 @@ public struct SessionRecord: Sendable, Equatable {
         self.workingDirectory = workingDirectory
         self.config = config
         self.status = status
+        self.engine = engine
         self.agents = agents
     }
 

@@ -394,6 +394,7 @@ extension SessionRegistry {
             try statement.bind(13, record.workingDirectory)
             try statement.bind(14, record.config.serialized())
             try statement.bind(15, record.status.rawValue)
+            try statement.bind(16, record.engine)
             try statement.step()
         }
     }
@@ -603,6 +604,7 @@ extension SessionRegistry {
             workingDirectory: row.text(12),
             config: config,
             status: status,
+            engine: row.text(15),
             agents: [])
     }
 

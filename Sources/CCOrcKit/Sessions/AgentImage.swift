@@ -133,9 +133,12 @@ extension SessionManager {
     ///   - reference: the image as the user named it.
     ///   - stateDirectory: `--state-dir`; nil derives it from the image.
     ///   - mounts: the session's extra mounts, which may cover an image `VOLUME`.
+    ///   - engine: the engine to look in; nil for the current one.
     /// - Throws: `SessionError(.imageMissing)` when the engine has no such image; engine errors.
-    public func agentImage(_ reference: String, stateDirectory: String?, mounts: [MountSpec]) async throws -> AgentImage
-    {
+    public func agentImage(
+        _ reference: String, stateDirectory: String?, mounts: [MountSpec], on engine: EngineClient? = nil
+    ) async throws -> AgentImage {
+        let engine = engine ?? self.engine
         let summary: ImageSummary
         do {
             summary = try await engine.inspectImage(reference)
@@ -150,7 +153,8 @@ extension SessionManager {
             directory = stateDirectory
         } else {
             let passwd =
-                AgentImage.needsPasswd(summary.config) ? try await readFile("/etc/passwd", ofImage: summary.id) : nil
+                AgentImage.needsPasswd(summary.config)
+                ? try await readFile("/etc/passwd", ofImage: summary.id, on: engine) : nil
             directory = AgentImage.defaultStateDirectory(home: AgentImage.homeDirectory(summary.config, passwd: passwd))
         }
         return AgentImage(
@@ -161,7 +165,7 @@ extension SessionManager {
 
     /// A file of an image, read through a container that is never started; nil when the image
     /// has no such file.
-    private func readFile(_ path: String, ofImage imageID: String) async throws -> String? {
+    private func readFile(_ path: String, ofImage imageID: String, on engine: EngineClient) async throws -> String? {
         var spec = ContainerSpec(
             image: imageID, name: "ccorc-probe-\(UInt64.random(in: 0...UInt64.max) & 0xFFFF_FFFF_FFFF)")
         // Never started: any command will do, but an image without CMD refuses to create without one.

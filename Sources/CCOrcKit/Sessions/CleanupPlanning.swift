@@ -19,6 +19,8 @@ struct CleanupInputs: Sendable {
     var now: Date
     /// Whether the containers were listed with their sizes.
     var measuredDisk = false
+    /// The engines that did not answer, with the reason: their sessions are left alone.
+    var unreachable: [String: String] = [:]
 }
 
 /// Works out a `CleanupPlan` from a selection and the stores' contents.
@@ -29,12 +31,20 @@ enum CleanupPlanner {
     static func plan(_ selection: CleanupSelection, from inputs: CleanupInputs) -> CleanupPlan {
         let records = inputs.rows.sessions
         let statuses = SessionReconciliation.statuses(
-            records, containers: inputs.containers, tmuxSessions: inputs.tmuxSessions)
+            records, containers: inputs.containers, tmuxSessions: inputs.tmuxSessions, unreachable: inputs.unreachable)
 
         // A damaged row still owns its containers and volumes: they must not look orphaned.
-        let claims = SessionClaims(
-            records, damagedKeys: inputs.rows.damaged.map(\.key), includingVolumes: selection.orphans)
-        let registered = claims.sessions
+        let damagedKeys = inputs.rows.damaged.map(\.key)
+        let registeredClaims = SessionClaims(records, damagedKeys: damagedKeys, includingVolumes: selection.orphans)
+        let registered = registeredClaims.sessions
+        // Where several engines were listed, a session's containers and volumes are on its own
+        // engine only (one left elsewhere by a move is an orphan there).
+        var engineBySession: [String: String] = [:]
+        for record in records { engineBySession[record.name.rawValue] = record.engine }
+        func onItsEngine(_ session: String, _ engine: String?) -> Bool {
+            guard let engine, let home = engineBySession[session] else { return true }
+            return engine == home
+        }
         // A session's containers: those labelled with its name, and those the registry recorded by ID.
         var sessionByContainerID: [String: String] = [:]
         for record in records {
@@ -45,13 +55,15 @@ enum CleanupPlanner {
         var containersBySession: [String: [ContainerSummary]] = [:]
         for container in inputs.containers {
             let label = container.labels[OwnershipLabels.session].flatMap { registered.contains($0) ? $0 : nil }
-            if let owner = label ?? sessionByContainerID[container.id] {
+            if let owner = label ?? sessionByContainerID[container.id], onItsEngine(owner, container.engine) {
                 containersBySession[owner, default: []].append(container)
             }
         }
         var volumesBySession: [String: [String]] = [:]
         for volume in inputs.volumes {
-            if let session = volume.labels[OwnershipLabels.session], registered.contains(session) {
+            if let session = volume.labels[OwnershipLabels.session], registered.contains(session),
+                onItsEngine(session, volume.engine)
+            {
                 volumesBySession[session, default: []].append(volume.name)
             }
         }
@@ -69,6 +81,10 @@ enum CleanupPlanner {
         for status in statuses.sorted(by: { $0.record.name.rawValue < $1.record.name.rawValue }) where picksSessions {
             let record = status.record
             guard inScope(record.name.rawValue) else { continue }
+            if let problem = status.engineProblem {
+                skipped.append((record.name, problem))
+                continue
+            }
             let owned = containersBySession[record.name.rawValue] ?? []
             let running =
                 owned.contains { $0.state.isUp } || status.agents.contains { $0.container?.state.isUp == true }
@@ -113,23 +129,48 @@ enum CleanupPlanner {
         var orphanContainers: [ContainerSummary] = []
         var orphanVolumes: [Volume] = []
         if selection.orphans {
+            // Per engine: only the sessions on an engine claim what is there.
+            var claimsByEngine: [String: SessionClaims] = [:]
+            func claims(on engine: String?) -> SessionClaims {
+                guard let engine else { return registeredClaims }
+                if let known = claimsByEngine[engine] { return known }
+                let own = SessionClaims(
+                    records.filter { $0.engine == nil || $0.engine == engine }, damagedKeys: damagedKeys)
+                claimsByEngine[engine] = own
+                return own
+            }
             orphanContainers = inputs.containers.filter {
-                claims.isOrphan($0.labels, container: $0.name) && inScope($0.labels[OwnershipLabels.session]!)
+                claims(on: $0.engine).isOrphan($0.labels, container: $0.name)
+                    && inScope($0.labels[OwnershipLabels.session]!)
             }
             orphanVolumes = inputs.volumes.filter {
-                claims.isOrphan($0.labels, volume: $0.name) && inScope($0.labels[OwnershipLabels.session]!)
+                claims(on: $0.engine).isOrphan($0.labels, volume: $0.name)
+                    && inScope($0.labels[OwnershipLabels.session]!)
             }
         }
         return CleanupPlan(
             items: items, orphanContainers: orphanContainers, orphanVolumes: orphanVolumes,
             unknownNames: selection.names.filter { !registered.contains($0.rawValue) }, skipped: skipped,
             measuredDisk: inputs.measuredDisk,
-            damaged: inputs.rows.damaged)
+            damaged: inputs.rows.damaged, unreachable: inputs.unreachable)
     }
 
     /// The images the plan's repairs recreate containers from, each once, sorted.
+    /// On several engines, one entry per engine and image (see `imageKey`).
     static func imagesToLookUp(_ plan: CleanupPlan) -> [String] {
-        Set(plan.items.filter { $0.action == .repair }.map(\.status.record.image)).sorted()
+        Set(plan.items.filter { $0.action == .repair }.map { imageKey($0.status.record) }).sorted()
+    }
+
+    /// How `imagesToLookUp` and `resolvingImages` name a record's image: the image, with its
+    /// engine's name in front when the record names one.
+    static func imageKey(_ record: SessionRecord) -> String {
+        record.engine.map { "\($0)\u{1F}\(record.image)" } ?? record.image
+    }
+
+    /// The engine and image of an `imageKey`.
+    static func splitImageKey(_ key: String) -> (engine: String?, image: String) {
+        guard let separator = key.firstIndex(of: "\u{1F}") else { return (nil, key) }
+        return (String(key[..<separator]), String(key[key.index(after: separator)...]))
     }
 
     /// The plan with each repair's image ID filled in from `imageIDs` (by image name), and a
@@ -138,8 +179,9 @@ enum CleanupPlanner {
         var plan = plan
         for index in plan.items.indices where plan.items[index].action == .repair {
             let image = plan.items[index].status.record.image
-            plan.items[index].imageID = imageIDs[image]
-            if imageIDs[image] == nil {
+            let key = imageKey(plan.items[index].status.record)
+            plan.items[index].imageID = imageIDs[key]
+            if imageIDs[key] == nil {
                 plan.items[index].blocker =
                     "its image \(image) no longer exists; remove the session with `ccorc cleanup --fix-broken --drop --remove \(plan.items[index].name)`"
             }

@@ -57,6 +57,8 @@ public struct CleanupPlan: Sendable {
     /// Registry rows that could not be decoded: never selected, and their containers and volumes
     /// are not orphans (drop a row with `ccorc forget`, then clean up its leftovers as orphans).
     public var damaged: [DamagedRegistryRow] = []
+    /// The engines that did not answer, with the reason: nothing is planned on them.
+    public var unreachable: [String: String] = [:]
 
     /// Only the items at `indices` (an interactive pick), without the strays.
     public func restricted(to indices: [Int]) -> CleanupPlan {

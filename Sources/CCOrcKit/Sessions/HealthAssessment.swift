@@ -40,6 +40,13 @@ enum HealthAssessment {
         let record = status.record
         let name = record.name.rawValue
         let commands = FixCommands(session: name)
+        if let problem = status.engineProblem {
+            // Nothing is known of its containers; tmux alone would say little.
+            issues.add(.broken, name, problem, fix: "check the engine with `ccorc engines`")
+            let tmux = assessTmux(facts, commands: commands, issues: &issues)
+            return SessionHealth(
+                name: record.name, condition: status.condition, containers: [], tmux: tmux, issues: issues.sorted)
+        }
         if facts.launchUnderWay {
             issues.add(.degraded, name, "its launch has not finished", fix: "wait for it")
         } else if record.status == .launching {

@@ -23,6 +23,12 @@ public struct LaunchOptions: Sendable {
     public var stateDirectory: String?
     /// Replace a tmux session of the same name that ccorc does not track.
     public var force = false
+    /// The engine (docker context name) to launch on; nil places the session (see `engines`).
+    public var engine: String?
+    /// The engines to choose from when `engine` is nil, by docker context name; empty means the
+    /// current engine only. With more than one, each session goes where the most memory is left
+    /// (see `EnginePlacement`).
+    public var engines: [String] = []
 
     /// The default team: leader, researcher, writer.
     public init() {
@@ -40,6 +46,12 @@ extension LaunchOptions {
             throw EngineError(.invalidInput, "agent role \(duplicate) is named twice")
         }
         _ = try mounts.map(MountSpec.init(parsing:))
+        if engine != nil && !engines.isEmpty {
+            throw EngineError(.invalidInput, "--engine pins one engine; it cannot be combined with --engines")
+        }
+        if let duplicate = Dictionary(grouping: engines, by: { $0 }).first(where: { $0.value.count > 1 })?.key {
+            throw EngineError(.invalidInput, "engine \(duplicate) is named twice in --engines")
+        }
         for pair in environment where !pair.contains("=") || pair.hasPrefix("=") {
             throw EngineError(.invalidInput, "invalid environment entry \"\(pair)\": expected KEY=VALUE")
         }

@@ -12,9 +12,17 @@ public enum SessionCondition: String, Sendable, CaseIterable {
     case broken
     /// The registry row is still `launching`: a launch under way, or one that died.
     case launching
+    /// The engine that holds the session's containers did not answer; its state is unknown.
+    case engineUnreachable
 
     /// The words `ccorc list` shows.
-    public var words: String { self == .partlyRunning ? "partly running" : rawValue }
+    public var words: String {
+        switch self {
+        case .partlyRunning: return "partly running"
+        case .engineUnreachable: return "engine unreachable"
+        default: return rawValue
+        }
+    }
 
     /// Decides a session's condition from its registry status, its agents' container states
     /// (`running`, `stopped`, `missing`, or the engine's others, as `AgentStatus.state` says them)
@@ -40,7 +48,8 @@ public enum SessionCondition: String, Sendable, CaseIterable {
 extension SessionStatus {
     /// The session's condition (see `SessionCondition.decide`).
     public var condition: SessionCondition {
-        SessionCondition.decide(
+        if engineProblem != nil { return .engineUnreachable }
+        return SessionCondition.decide(
             registryStatus: record.status, agentStates: agents.map(\.state), tmuxPresent: tmux != nil)
     }
 }

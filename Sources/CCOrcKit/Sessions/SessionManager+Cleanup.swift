@@ -16,19 +16,22 @@ extension SessionManager {
     public func planCleanup(
         _ selection: CleanupSelection, measureDisk: Bool = false, now: Date = Date()
     ) async throws -> CleanupPlan {
-        let rows = try registry.rows()
-        async let containerList = engine.listContainers(
-            all: true, filters: SessionReconciliation.containerFilters(for: rows.sessions), size: measureDisk)
-        async let volumeList = engine.listVolumes(filters: SessionReconciliation.sessionLabelFilter)
+        var rows = try registry.rows()
+        rows.sessions = placedOnEngines(rows.sessions)
         async let tmuxList = tmux.listSessions()
+        let held = await holdings(
+            of: engineNames(of: rows.sessions), records: rows.sessions, volumes: true, size: measureDisk)
+        try held.throwIfNoneAnswered(preferring: engines.currentName)
         let inputs = CleanupInputs(
-            rows: rows, containers: try await containerList, volumes: try await volumeList,
-            tmuxSessions: try await tmuxList,
+            rows: rows, containers: held.containers, volumes: held.volumes, tmuxSessions: try await tmuxList,
             launchesUnderWay: Set(rows.sessions.filter { $0.launchIsUnderWay(now: now) }.map(\.name)), now: now,
-            measuredDisk: measureDisk)
+            measuredDisk: measureDisk, unreachable: held.unreachable)
         let plan = CleanupPlanner.plan(selection, from: inputs)
         var imageIDs: [String: String] = [:]
-        for image in CleanupPlanner.imagesToLookUp(plan) { imageIDs[image] = try await engine.imageID(image) }
+        for key in CleanupPlanner.imagesToLookUp(plan) {
+            let (engineName, image) = CleanupPlanner.splitImageKey(key)
+            imageIDs[key] = try await engines.client(named: engineName).imageID(image)
+        }
         return CleanupPlanner.resolvingImages(plan, imageIDs: imageIDs)
     }
 
@@ -82,16 +85,22 @@ extension SessionManager {
         // name in between had its new containers and volumes planned as orphans. The registry is
         // read again just before they go, and what a session registered since then claims is
         // left to it.
-        var orphanContainers = plan.orphanContainers.map { (id: $0.id, name: $0.name, labels: $0.labels) }
-        var orphanVolumes = plan.orphanVolumes.map { (id: $0.name, name: $0.name, labels: $0.labels) }
+        typealias Stray = (id: String, name: String, labels: [String: String], engine: String?)
+        var orphanContainers: [Stray] = plan.orphanContainers.map { ($0.id, $0.name, $0.labels, $0.engine) }
+        var orphanVolumes: [Stray] = plan.orphanVolumes.map { ($0.name, $0.name, $0.labels, $0.engine) }
         if !control.isStopped && !(orphanContainers.isEmpty && orphanVolumes.isEmpty) {
             do {
-                let records = try registry.allSessions()
-                let claims = SessionClaims(records)
-                func isOrphan(
-                    _ subject: CleanupResult.Subject, _ stray: (id: String, name: String, labels: [String: String])
-                ) -> Bool {
-                    subject == .container
+                let records = placedOnEngines(try registry.allSessions())
+                // Only the sessions on a stray's own engine claim it.
+                var claimsByEngine: [String: SessionClaims] = [:]
+                for name in engineNames(of: records) {
+                    claimsByEngine[name] = SessionClaims(records.filter { $0.engine == name })
+                }
+                let everywhere = SessionClaims(records)
+                func isOrphan(_ subject: CleanupResult.Subject, _ stray: Stray) -> Bool {
+                    let claims =
+                        stray.engine.map { claimsByEngine[$0] ?? SessionClaims([]) } ?? everywhere
+                    return subject == .container
                         ? claims.isOrphan(stray.labels, container: stray.name)
                         : claims.isOrphan(stray.labels, volume: stray.name)
                 }
@@ -124,27 +133,29 @@ extension SessionManager {
             }
         }
         await removeStrays(
-            orphanContainers.map { ($0.id, $0.name) }, as: .container, jobs: jobs, requests: requests, run: run
+            orphanContainers.map { ($0.id, $0.name, $0.engine) }, as: .container, jobs: jobs, requests: requests,
+            run: run
         ) {
-            try await self.engine.removeContainer($0, force: true, volumes: true)
+            try await self.engines.client(named: $1).removeContainer($0, force: true, volumes: true)
         }
         await removeStrays(
-            orphanVolumes.map { ($0.id, $0.name) }, as: .volume, jobs: jobs, requests: requests, run: run
+            orphanVolumes.map { ($0.name, $0.name, $0.engine) }, as: .volume, jobs: jobs, requests: requests, run: run
         ) {
-            try await self.engine.removeVolume($0, force: true)
+            try await self.engines.client(named: $1).removeVolume($0, force: true)
         }
         return run.report(interrupted: control.isStopped && run.hasSkips)
     }
 
     /// Removes orphaned containers or volumes, each `(id, name)` a result of its own.
+    /// Each stray names the engine it was listed from (nil: the current one).
     private func removeStrays(
-        _ strays: [(id: String, name: String)], as subject: CleanupResult.Subject, jobs: Int, requests: EngineRequests,
-        run: CleanupRun,
-        _ remove: @escaping @Sendable (String) async throws -> Void
+        _ strays: [(id: String, name: String, engine: String?)], as subject: CleanupResult.Subject, jobs: Int,
+        requests: EngineRequests, run: CleanupRun,
+        _ remove: @escaping @Sendable (String, String?) async throws -> Void
     ) async {
         _ = await forEachConcurrently(strays, width: jobs) { stray in
             do {
-                try await requests.run { try await remove(stray.id) }
+                try await requests.run { try await remove(stray.id, stray.engine) }
                 run.finish(
                     CleanupResult(
                         subject: subject, name: stray.name, outcome: .removed,
@@ -161,9 +172,13 @@ extension SessionManager {
         _ item: CleanupPlan.Item, index: Int, keepVolumes: Bool, requests: EngineRequests
     ) async -> CleanupResult {
         let name = item.name.rawValue
+        let engine: EngineClient
+        do { engine = try engines.client(for: item.status.record) } catch {
+            return CleanupResult(subject: .session, name: name, outcome: CleanupResult.Outcome(error))
+        }
         let containerErrors = await forEachConcurrently(item.containers, width: item.containers.count) { container in
             try await requests.run(for: index) {
-                try await self.engine.removeContainer(container.id, force: true, volumes: true)
+                try await engine.removeContainer(container.id, force: true, volumes: true)
             }
         }
         let removedContainers = containerErrors.filter { $0.error == nil }.count
@@ -176,7 +191,7 @@ extension SessionManager {
         var removedVolumes = 0
         if !keepVolumes {
             let volumeErrors = await forEachConcurrently(item.volumes, width: max(1, item.volumes.count)) { volume in
-                try await requests.run(for: index) { try await self.engine.removeVolume(volume, force: true) }
+                try await requests.run(for: index) { try await engine.removeVolume(volume, force: true) }
             }
             removedVolumes = volumeErrors.filter { $0.error == nil }.count
             if let failure = volumeErrors.first(where: { $0.error != nil }) {
@@ -199,6 +214,8 @@ extension SessionManager {
             CleanupResult(subject: .session, name: record.name.rawValue, outcome: .failed(message))
         }
         if let blocker = item.blocker { return failed("cannot repair: \(blocker)") }
+        let engine: EngineClient
+        do { engine = try engines.client(for: record) } catch { return failed("cannot repair: \(error)") }
         let mounts: [MountSpec]
         do { mounts = try record.mounts.map(MountSpec.init(parsing:)) } catch {
             return failed("cannot repair: \(error)")
@@ -215,7 +232,7 @@ extension SessionManager {
             // too, so that the engine does not make it unlabelled.
             for volume in self.agentVolumes(record, agent) where !existingVolumes.contains(volume.name) {
                 let created = try await requests.run(absentIsDone: false) {
-                    try await self.createVolumeIfAbsent(volume.name, labels: volume.labels)
+                    try await self.createVolumeIfAbsent(volume.name, labels: volume.labels, on: engine)
                 }
                 if created == true, volume.name == agent.stateVolume {
                     note =
@@ -225,7 +242,7 @@ extension SessionManager {
                 }
             }
             let spec = self.containerSpec(record, agent, mounts: mounts, imageID: item.imageID)
-            let id = try await requests.run(absentIsDone: false) { try await self.engine.createContainer(spec) }
+            let id = try await requests.run(absentIsDone: false) { try await engine.createContainer(spec) }
             recreated.withLock { $0[agent.containerName] = id }
             notes.withLock { $0.append(note) }
         }

@@ -44,14 +44,24 @@ extension SessionManager {
             records = rows.sessions
             damaged = rows.damaged
         }
-        async let volumeList = engine.listVolumes(filters: ["label": [OwnershipLabels.session]])
         let statuses = try await status(of: records)
+        if let unreachable = statuses.first(where: { $0.engineProblem != nil }) {
+            throw EngineError(.unreachable, unreachable.engineProblem!)
+        }
+        let held = await holdings(
+            of: Set(statuses.compactMap(\.record.engine)).sorted(), records: [], volumes: true,
+            filters: { _ in SessionReconciliation.sessionLabelFilter })
+        if let (name, reason) = held.unreachable.first {
+            throw EngineError(.unreachable, "engine \(name) unreachable: \(reason)")
+        }
         var volumes: [String: Volume] = [:]
-        for volume in try await volumeList { volumes[volume.name] = volume }
+        for volume in held.volumes { volumes[volume.name] = volume }
         let details = Mutex<[String: ContainerDetails]>([:])
-        let failures = await forEachConcurrently(statuses.flatMap { $0.agents.compactMap(\.container?.id) }, width: 32)
-        { id in
-            let detail = try await self.engine.inspectContainer(id)
+        let containers = statuses.flatMap { status in
+            status.agents.compactMap { agent in agent.container.map { ($0.id, status.record.engine) } }
+        }
+        let failures = await forEachConcurrently(containers, width: 32) { id, engineName in
+            let detail = try await self.engines.client(named: engineName).inspectContainer(id)
             details.withLock { $0[id] = detail }
         }
         if let failure = failures.first(where: { $0.error != nil && ($0.error as? EngineError)?.code != .notFound }) {

@@ -30,11 +30,19 @@ extension SessionManager {
     /// tmux query for the sessions and one pipelined round trip for their panes, one inspect per
     /// running container (every container with `.full`); memory, CPU and processes come from the
     /// cgroup files and `/proc`, never from an exec.
+    /// Sessions on several engines are checked on each at once; a session whose engine does not
+    /// answer is reported broken with the reason, and the others are still checked.
     public func health(of records: [SessionRecord], depth: HealthCheckDepth) async throws -> HealthReport {
         let checkedAt = Date()
-        async let volumeList = engine.listVolumes(filters: ["label": [OwnershipLabels.session]])
-        let statuses = try await status(of: records)
-        let volumeNames = Set(try await volumeList.map(\.name))
+        let placed = placedOnEngines(records)
+        // The volumes of every engine; the current one is asked even with no session, so that
+        // a check with no engine to ask fails rather than passes.
+        async let volumeLists = holdings(
+            of: engineNames(of: placed), records: [], containers: false, volumes: true)
+        let statuses = try await status(of: placed)
+        let volumeHoldings = await volumeLists
+        try volumeHoldings.throwIfNoneAnswered(preferring: engines.currentName)
+        let volumeNames = Set(volumeHoldings.volumes.map(\.name))
         let panes = try await panesBySession(statuses)
 
         let probes = Mutex<[String: ContainerProbe]>([:])
@@ -42,6 +50,7 @@ extension SessionManager {
         let requests = Mutex(2)
         let targets = statuses.flatMap { status in
             status.agents.compactMap { agent -> (SessionRecord, AgentRecord, ContainerSummary)? in
+                guard status.engineProblem == nil else { return nil }
                 guard let container = agent.container, depth == .full || container.state.isUp else { return nil }
                 return (status.record, agent.record, container)
             }
@@ -156,12 +165,15 @@ extension SessionManager {
         _ container: ContainerSummary, record: SessionRecord, agent: AgentRecord, requests: borrowing Mutex<Int>
     ) async throws -> ContainerProbe {
         requests.withLock { $0 += 1 }
+        let engine = try engines.client(for: record)
         let details = try await engine.inspectContainer(container.id)
         var probe = ContainerProbe(details: details)
         let stateDirectory = record.isLegacy ? nil : record.stateDirectory
         let reader = CgroupReader()
+        // A remote engine's cgroups and processes are on its own host, not here.
+        let local = engine.host.isLocal
         if details.state.isUp {
-            if let location = reader.locate(containerID: details.id, pid: details.pid) {
+            if local, let location = reader.locate(containerID: details.id, pid: details.pid) {
                 probe.usage = try? reader.usage(at: location, includeLimits: true, includePids: true)
                 probe.oomKills = HostProcesses.oomKills(at: location)
                 probe.processes = (probe.usage?.pids ?? []).compactMap(HostProcesses.process)
@@ -176,7 +188,7 @@ extension SessionManager {
         }
         if let stateDirectory {
             let root = "/proc/\(details.pid)/root"
-            if details.state.isUp, details.pid > 0, fileExists(root) {
+            if local, details.state.isUp, details.pid > 0, fileExists(root) {
                 probe.stateDirectoryExists = directoryExists(root + stateDirectory)
             } else {
                 requests.withLock { $0 += 1 }

@@ -4,7 +4,9 @@ import Synchronization
 extension SessionManager {
     /// Creates a session: claims the name, creates and starts one container per agent (each with
     /// its state volume), opens the tmux session with one window per agent, then commits the
-    /// registry entry. On any failure everything made so far is removed again.
+    /// registry entry. On any failure everything made so far is removed again. The session goes
+    /// to `options.engine`, else to the engine `placement` chooses among `options.engines`, else
+    /// to the current engine.
     ///
     /// - Parameter control: stopped (Ctrl-C), the launch stops at its next step, undoes what it
     ///   made and throws `SessionError(.interrupted)`.
@@ -12,17 +14,24 @@ extension SessionManager {
         _ name: SessionName, options: LaunchOptions, control: StopControl? = nil
     ) async throws -> SessionRecord {
         try options.validate()
+        let engineName = try await placement(of: 1, options: options)[0]
+        let engine = try engines.client(named: engineName)
         let mounts = try options.mounts.map(MountSpec.init(parsing:))
-        let image = try await agentImage(options.image, stateDirectory: options.stateDirectory, mounts: mounts)
-        return try await launch(name, options: options, image: image, control: control)
+        let image = try await agentImage(
+            options.image, stateDirectory: options.stateDirectory, mounts: mounts, on: engine)
+        return try await launch(name, options: options, image: image, on: engineName, control: control)
     }
 
-    /// `launch(_:options:control:)` with the image already looked up, as a bulk launch does once for all.
+    /// `launch(_:options:control:)` with the engine chosen and the image already looked up there,
+    /// as a bulk launch does once per engine.
     func launch(
-        _ name: SessionName, options: LaunchOptions, image: AgentImage, control: StopControl? = nil
+        _ name: SessionName, options: LaunchOptions, image: AgentImage, on engineName: String,
+        control: StopControl? = nil
     ) async throws -> SessionRecord {
+        let engine = try engines.client(named: engineName)
         let mounts = try options.mounts.map(MountSpec.init(parsing:))
         var record = Self.launchRecord(name, options: options, image: image, launchedBy: ProcessIdentity.current)
+        record.engine = engineName
         let agents = record.agents
         if control?.isStopped == true {
             throw SessionError(.interrupted, "launch \(name): interrupted; nothing was made")
@@ -62,20 +71,20 @@ extension SessionManager {
             try await step("creating the volumes", at: .launchVolumes, stop: control) {
                 try await self.fanOut(agents) { agent in
                     for volume in self.agentVolumes(claimed, agent)
-                    where try await self.createVolumeIfAbsent(volume.name, labels: volume.labels) {
+                    where try await self.createVolumeIfAbsent(volume.name, labels: volume.labels, on: engine) {
                         made.withLock { $0.volumes.append(volume.name) }
                     }
                 }
             }
             try await step("creating the containers", at: .launchContainers, stop: control) {
                 try await self.fanOut(agents) { agent in
-                    let id = try await self.engine.createContainer(
+                    let id = try await engine.createContainer(
                         self.containerSpec(claimed, agent, mounts: mounts, imageID: image.id))
                     made.withLock { $0.containers[agent.containerName] = id }
                 }
             }
             try await step("starting the containers", at: .launchStart, stop: control) {
-                try await self.fanOut(agents) { try await self.engine.startContainer($0.containerName) }
+                try await self.fanOut(agents) { try await engine.startContainer($0.containerName) }
             }
             let ids = made.withLock { $0.containers }
             for index in record.agents.indices {
@@ -100,9 +109,9 @@ extension SessionManager {
             // tmux first: its windows run shells into the containers about to go.
             if createdTmux { try? await tmux.killSession(name.rawValue) }
             _ = await forEachConcurrently(createdContainers) {
-                try await self.engine.removeContainer($0, force: true, volumes: true)
+                try await engine.removeContainer($0, force: true, volumes: true)
             }
-            _ = await forEachConcurrently(createdVolumes) { try await self.engine.removeVolume($0, force: true) }
+            _ = await forEachConcurrently(createdVolumes) { try await engine.removeVolume($0, force: true) }
             _ = try? registry.release(name)
             if let error = error as? SessionError {
                 throw SessionError(
@@ -147,7 +156,7 @@ extension SessionManager {
     /// Creates a volume unless one of that name exists; the engine's create would return an
     /// existing one as if it had made it.
     /// - Returns: whether this call created it.
-    func createVolumeIfAbsent(_ name: String, labels: [String: String]) async throws -> Bool {
+    func createVolumeIfAbsent(_ name: String, labels: [String: String], on engine: EngineClient) async throws -> Bool {
         do {
             _ = try await engine.inspectVolume(name)
             return false
@@ -184,7 +193,8 @@ extension SessionManager {
         return spec
     }
 
-    /// Launches several sessions concurrently (at most `width` at once) with the same options.
+    /// Launches several sessions concurrently (at most `width` at once) with the same options,
+    /// each on the engine `placement` gives it.
     /// - Returns: each name with its error, nil when it launched; in the order given.
     /// - Throws: what `LaunchOptions.validate()` throws, before anything is made.
     /// - Parameter control: stopped (Ctrl-C), every launch stops at its next step and undoes what
@@ -193,17 +203,67 @@ extension SessionManager {
         _ names: [SessionName], options: LaunchOptions, width: Int = 8, control: StopControl? = nil
     ) async throws -> [(name: SessionName, error: Error?)] {
         try options.validate()
-        let image: AgentImage
+        let placed: [String]
+        var found: [String: Result<AgentImage, Error>] = [:]
         do {
-            image = try await agentImage(
-                options.image, stateDirectory: options.stateDirectory,
-                mounts: try options.mounts.map(MountSpec.init(parsing:)))
+            placed = try await placement(of: names.count, options: options)
+            let mounts = try options.mounts.map(MountSpec.init(parsing:))
+            for engineName in Set(placed) {
+                let engine = try engines.client(named: engineName)
+                do {
+                    found[engineName] = .success(
+                        try await agentImage(
+                            options.image, stateDirectory: options.stateDirectory, mounts: mounts, on: engine))
+                } catch {
+                    found[engineName] = .failure(error)
+                }
+            }
         } catch {
             return names.map { ($0, error) }
         }
-        let results = await forEachConcurrently(names, width: width) { name in
-            _ = try await self.launch(name, options: options, image: image, control: control)
+        let images = found
+        let launches = Array(zip(names, placed))
+        let results = await forEachConcurrently(launches, width: width) { name, engineName in
+            let image = try images[engineName]!.get()
+            _ = try await self.launch(name, options: options, image: image, on: engineName, control: control)
         }
-        return results.map { (name: $0.item, error: $0.error) }
+        return results.map { (name: $0.item.0, error: $0.error) }
+    }
+
+    /// The engine for each of `count` sessions launched with `options`: `options.engine` for
+    /// all; else, with several `options.engines`, the one with the most memory left after the
+    /// limits of the sessions the registry has there (see `EnginePlacement`), each session
+    /// counting for the ones after it; else the one engine named, or the current engine.
+    /// Engines that do not answer are left out.
+    /// - Throws: `EngineError` for an engine name no context has, or when no candidate answers.
+    public func placement(of count: Int, options: LaunchOptions) async throws -> [String] {
+        let candidates =
+            options.engine.map { [$0] } ?? (options.engines.isEmpty ? [engines.currentName] : options.engines)
+        let clients = try candidates.map { try engines.client(named: $0) }
+        if candidates.count == 1 { return Array(repeating: candidates[0], count: count) }
+        let memory = await mapConcurrently(Array(zip(candidates, clients)), width: candidates.count) {
+            try await $0.1.info().memoryBytes
+        }
+        let reservations = EnginePlacement.reservations(try registry.rows().sessions) { self.engines.name(of: $0) }
+        var capacities: [EngineCapacity] = []
+        var failures: [String] = []
+        for (candidate, result) in memory {
+            let name = candidate.0
+            switch result {
+            case .failure(let error):
+                failures.append("\(name): \(error)")
+            case .success(let memoryBytes):
+                let held = reservations[name] ?? (0, 0)
+                capacities.append(
+                    EngineCapacity(
+                        name: name, memoryBytes: memoryBytes, reservedBytes: held.reservedBytes,
+                        sessions: held.sessions))
+            }
+        }
+        guard !capacities.isEmpty else {
+            throw EngineError(.unreachable, "no engine to launch on answers (\(failures.joined(separator: "; ")))")
+        }
+        let need = (options.memoryBytes ?? 0) * Int64(options.roles.count)
+        return EnginePlacement.place(count: count, needBytes: need, on: capacities)
     }
 }

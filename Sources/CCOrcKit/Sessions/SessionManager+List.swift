@@ -17,17 +17,32 @@ extension SessionManager {
         guard let record = try registry.session(named: name) else {
             throw SessionError.sessionNotFound(name)
         }
-        return try await status(of: [record]).first!
+        let status = try await status(of: [record]).first!
+        if let problem = status.engineProblem { throw EngineError(.unreachable, problem) }
+        return status
     }
 
-    /// The live state of `records`: one engine list call and one tmux query for all of them.
+    /// The live state of `records`: one list call per engine they live on, concurrently, and
+    /// one tmux query for all of them. A session whose engine does not answer carries the reason
+    /// (`SessionStatus.engineProblem`).
     public func status(of records: [SessionRecord]) async throws -> [SessionStatus] {
         guard !records.isEmpty else { return [] }
-        async let containerList = engine.listContainers(
-            all: true, filters: SessionReconciliation.containerFilters(for: records, narrowedToOne: true))
+        let records = placedOnEngines(records)
+        let names = Set(records.compactMap(\.engine)).sorted()
         async let tmuxList = tmux.listSessions()
+        let held: EngineHoldings
+        if records.count == 1 {
+            // One session: only its own containers, by its label.
+            held = await holdings(
+                of: names, records: records,
+                filters: { own in
+                    SessionReconciliation.containerFilters(for: own, narrowedToOne: true)
+                })
+        } else {
+            held = await holdings(of: names, records: records)
+        }
         return SessionReconciliation.statuses(
-            records, containers: try await containerList, tmuxSessions: try await tmuxList)
+            records, containers: held.containers, tmuxSessions: try await tmuxList, unreachable: held.unreachable)
     }
 
     /// One session's live state and its tmux panes (`ccorc info`).
@@ -38,29 +53,41 @@ extension SessionManager {
     }
 
     /// Every registered session and, when `includeOrphans` is set, the orphaned containers
-    /// (`ccorc list [--all]`): one engine list call, one tmux query and one registry read. The list
-    /// call is the slow part, so it is sent first and the other two are read while it runs. Unless
-    /// orphans (shown whole) are asked for, only what reconciling and the output need is read
-    /// from the reply: each container's ID, name, state, status, and session and role labels.
+    /// (`ccorc list [--all]`): one list call per engine (the current one and every one a
+    /// session lives on, all at once), one tmux query and one registry read. The current
+    /// engine's list call is the slow part of the common case, so it is sent first and the
+    /// registry and tmux are read while it runs. Unless orphans (shown whole) are asked for,
+    /// only what reconciling and the output need is read from the replies: each container's ID,
+    /// name, state, status, and session and role labels. An engine that does not answer is in
+    /// `SessionListing.unreachable`, and its sessions carry the reason.
     public func listing(includeOrphans: Bool) async throws -> SessionListing {
         let labels: Set<String>? = includeOrphans ? nil : [OwnershipLabels.session, OwnershipLabels.role]
+        let current = engines.currentName
         // Negotiated first, so that the list call goes out at once rather than after the registry
         // read and the tmux start have given a thread back.
-        _ = try await engine.apiVersion()
-        async let labelled = engine.listContainers(
-            all: true, filters: SessionReconciliation.sessionLabelFilter, labels: labels, brief: !includeOrphans)
+        _ = try? await engine.apiVersion()
+        async let early = holdings(of: [current], records: [], labels: labels, brief: !includeOrphans)
         async let tmuxList = tmux.listSessions()
         let rows = try registry.rows()
-        let records = rows.sessions
-        var containers = try await labelled
-        let filters = SessionReconciliation.containerFilters(for: records)
-        if filters != SessionReconciliation.sessionLabelFilter {
-            containers = try await engine.listContainers(
-                all: true, filters: filters, labels: labels, brief: !includeOrphans)
+        let records = placedOnEngines(rows.sessions)
+        let others = engineNames(of: records).filter { $0 != current }
+        async let elsewhere = holdings(of: others, records: records, labels: labels, brief: !includeOrphans)
+        var held = await early
+        let onCurrent = records.filter { $0.engine == current }
+        if SessionReconciliation.containerFilters(for: onCurrent) != SessionReconciliation.sessionLabelFilter {
+            // A legacy session: its containers carry no label, so the current engine is listed whole.
+            held = await holdings(of: [current], records: onCurrent, labels: labels, brief: !includeOrphans)
         }
-        let sessions = SessionReconciliation.statuses(records, containers: containers, tmuxSessions: try await tmuxList)
-        guard includeOrphans else { return SessionListing(sessions: sessions, orphans: nil, damaged: rows.damaged) }
-        let orphans = SessionReconciliation.orphanContainers(containers, records: records)
-        return SessionListing(sessions: sessions, orphans: orphans, damaged: rows.damaged)
+        held.merge(await elsewhere)
+        try held.throwIfNoneAnswered(preferring: current)
+        let sessions = SessionReconciliation.statuses(
+            records, containers: held.containers, tmuxSessions: try await tmuxList, unreachable: held.unreachable)
+        guard includeOrphans else {
+            return SessionListing(
+                sessions: sessions, orphans: nil, damaged: rows.damaged, unreachable: held.unreachable)
+        }
+        let orphans = SessionReconciliation.orphanContainers(held.containers, records: records)
+        return SessionListing(
+            sessions: sessions, orphans: orphans, damaged: rows.damaged, unreachable: held.unreachable)
     }
 }

@@ -26,38 +26,52 @@ public struct RecoveryReport: Sendable {
     public var skipped: [(label: String, reason: String)]
     /// Registry rows that could not be decoded; their labels count as registered.
     public var damaged: [DamagedRegistryRow] = []
+    /// The engines that did not answer, with the reason: nothing was recovered from them.
+    public var unreachable: [String: String] = [:]
 }
 
 extension SessionManager {
     /// Rebuilds the rows of every session whose containers or volumes carry ccorc's labels and
     /// that the registry lacks; an existing row is never overwritten.
     ///
-    /// Costs two engine list calls plus one inspect per session rebuilt.
-    /// - Parameter dryRun: report what would be added without writing anything.
-    public func recoverRegistry(dryRun: Bool = false) async throws -> RecoveryReport {
-        async let containerList = engine.listContainers(all: true, filters: ["label": [OwnershipLabels.session]])
-        async let volumeList = engine.listVolumes(filters: ["label": [OwnershipLabels.session]])
-        let containers = try await containerList
-        let volumes = try await volumeList
+    /// Searches the current engine, every engine a registered session lives on, and `engines`,
+    /// all at once; an engine that does not answer is reported and the others are searched. A
+    /// session found on several engines is rebuilt from the first by name and reported skipped
+    /// on the others. Costs two engine list calls per engine plus one inspect per session rebuilt.
+    /// - Parameters:
+    ///   - dryRun: report what would be added without writing anything.
+    ///   - engines: more engines to search, by docker context name.
+    public func recoverRegistry(dryRun: Bool = false, engines extra: [String] = []) async throws -> RecoveryReport {
         // A damaged row keeps its name: recovery rebuilds it only once `ccorc forget` dropped it.
         let rows = try registry.rows()
         let registered = Set(rows.sessions.map(\.name.rawValue)).union(rows.damaged.map(\.key))
+        let held = await holdings(
+            of: engineNames(of: rows.sessions, extra: extra), records: [], volumes: true,
+            filters: { _ in SessionReconciliation.sessionLabelFilter })
+        try held.throwIfNoneAnswered(preferring: engines.currentName)
 
-        var containersBySession: [String: [ContainerSummary]] = [:]
-        var volumesBySession: [String: [Volume]] = [:]
-        for container in containers {
+        // By session label, then by engine.
+        var containersBySession: [String: [String: [ContainerSummary]]] = [:]
+        var volumesBySession: [String: [String: [Volume]]] = [:]
+        for container in held.containers {
             guard let session = container.labels[OwnershipLabels.session] else { continue }
-            containersBySession[session, default: []].append(container)
+            containersBySession[session, default: [:]][container.engine ?? "", default: []].append(container)
         }
-        for volume in volumes {
-            volumesBySession[volume.labels[OwnershipLabels.session] ?? "", default: []].append(volume)
+        for volume in held.volumes {
+            volumesBySession[volume.labels[OwnershipLabels.session] ?? "", default: [:]][
+                volume.engine ?? "", default: []
+            ].append(volume)
         }
 
-        var report = RecoveryReport(sessions: [], alreadyRegistered: [], skipped: [], damaged: rows.damaged)
-        var candidates: [(SessionName, [ContainerSummary], [Volume])] = []
+        var report = RecoveryReport(
+            sessions: [], alreadyRegistered: [], skipped: [], damaged: rows.damaged, unreachable: held.unreachable)
+        var candidates: [(SessionName, [ContainerSummary], [Volume], String)] = []
         for label in Set(containersBySession.keys).union(volumesBySession.keys).sorted() {
-            let owned = containersBySession[label] ?? []
-            let ownedVolumes = volumesBySession[label] ?? []
+            let holders = Set((containersBySession[label] ?? [:]).keys).union((volumesBySession[label] ?? [:]).keys)
+                .sorted()
+            let home = holders[0]
+            let owned = containersBySession[label]?[home] ?? []
+            let ownedVolumes = volumesBySession[label]?[home] ?? []
             guard let name = SessionName(rawValue: label) else {
                 report.skipped.append((label, "not a valid session name (\(SessionName.rule))"))
                 continue
@@ -76,18 +90,23 @@ extension SessionManager {
                     ))
                 continue
             }
-            candidates.append((name, owned, ownedVolumes))
+            for other in holders.dropFirst() {
+                report.skipped.append(
+                    (label, "also on engine \(other); rebuilt from engine \(home), the copy on \(other) is left alone"))
+            }
+            candidates.append((name, owned, ownedVolumes, home))
         }
 
         // One inspect per session, for what only the engine holds (environment, limits, mounts).
         let details = Mutex<[SessionName: ContainerDetails]>([:])
-        _ = await forEachConcurrently(candidates.filter { !$0.1.isEmpty }, width: 32) { name, owned, _ in
-            let detail = try await self.engine.inspectContainer(owned[0].id)
+        _ = await forEachConcurrently(candidates.filter { !$0.1.isEmpty }, width: 32) { name, owned, _, home in
+            let detail = try await self.engines.client(named: home).inspectContainer(owned[0].id)
             details.withLock { $0[name] = detail }
         }
         let inspected = details.withLock { $0 }
-        for (name, owned, ownedVolumes) in candidates {
+        for (name, owned, ownedVolumes, home) in candidates {
             var (record, notes) = Self.rebuild(name, containers: owned, volumes: ownedVolumes, details: inspected[name])
+            record.engine = home
             if record.agents.isEmpty {
                 report.skipped.append((name.rawValue, "no container or volume names a valid agent role"))
                 continue

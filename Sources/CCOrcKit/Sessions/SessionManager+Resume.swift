@@ -17,6 +17,8 @@ extension SessionManager {
             )
         }
         var status = try await self.status(of: [record]).first!
+        if let problem = status.engineProblem { throw EngineError(.unreachable, problem) }
+        let engine = try engines.client(for: record)
         let missing = status.missingAgents
         guard missing.isEmpty else {
             throw SessionError(
@@ -26,7 +28,7 @@ extension SessionManager {
         }
         let stopped = status.agents.filter { $0.state != "running" }.map(\.record)
         try await step("resume \(name): starting the containers") {
-            try await self.fanOut(stopped) { try await self.engine.startContainer($0.containerName) }
+            try await self.fanOut(stopped) { try await engine.startContainer($0.containerName) }
         }
         if status.tmux == nil {
             try await step("resume \(name): recreating the tmux session") {

@@ -38,23 +38,31 @@ extension SessionManager {
                 ?? SessionError.sessionNotFound(name)
         }
         guard !records.isEmpty else { return names.map { ($0, errors[$0]) } }
-        // One list call for all sessions says which containers are theirs (see `owns`): a
-        // container that only has an agent's name is someone else's and keeps running. The call
-        // also says whether the engine answers.
-        let listed: [ContainerSummary]
-        do {
-            listed = try await engine.listContainers(all: true, labels: [OwnershipLabels.session], brief: true)
-        } catch {
-            return names.map { ($0, errors[$0] ?? error) }
+        // One list call per engine, all at once, says which containers are the sessions' (see
+        // `owns`): a container that only has an agent's name is someone else's and keeps
+        // running. The calls also say whether each engine answers; a session whose engine does
+        // not is left as it is, tmux session included.
+        var placed = Dictionary(uniqueKeysWithValues: placedOnEngines(Array(records.values)).map { ($0.name, $0) })
+        let held = await holdings(
+            of: Set(placed.values.compactMap(\.engine)).sorted(), records: Array(placed.values),
+            labels: [OwnershipLabels.session], brief: true, filters: { _ in [:] })
+        for (name, record) in placed {
+            if let engine = record.engine, let reason = held.unreachable[engine] {
+                errors[name] = EngineError(.unreachable, "engine \(engine) unreachable: \(reason); nothing was changed")
+                placed[name] = nil
+            }
         }
-        var toStop: [(SessionName, String)] = []
+        let listed = held.containers
+        var toStop: [(SessionName, String, String?)] = []
         var namesListed: Set<String> = []
-        for container in listed { namesListed.insert(container.name) }
-        for status in SessionReconciliation.statuses(Array(records.values), containers: listed, tmuxSessions: []) {
+        for container in listed { namesListed.insert("\(container.engine ?? "")/\(container.name)") }
+        for status in SessionReconciliation.statuses(Array(placed.values), containers: listed, tmuxSessions: []) {
             for agent in status.agents {
                 if let container = agent.container {
-                    toStop.append((status.record.name, container.id))
-                } else if namesListed.contains(agent.record.containerName), errors[status.record.name] == nil {
+                    toStop.append((status.record.name, container.id, status.record.engine))
+                } else if namesListed.contains("\(status.record.engine ?? "")/\(agent.record.containerName)"),
+                    errors[status.record.name] == nil
+                {
                     errors[status.record.name] = SessionError(
                         .stepFailed,
                         "container \(agent.record.containerName) is not this session's (it lacks the session's label and is not the container the registry recorded); left running"
@@ -68,8 +76,8 @@ extension SessionManager {
         if !keepTmux {
             // A session whose tmux session cannot be closed keeps its containers running, as
             // cleanup does: stopping them under open windows is what `closeTmuxFirst` avoids.
-            let failures = await closeTmuxFirst(records.values.map(\.tmuxSession))
-            for record in records.values {
+            let failures = await closeTmuxFirst(placed.values.map(\.tmuxSession))
+            for record in placed.values {
                 guard let message = failures[record.tmuxSession] else { continue }
                 errors[record.name] = SessionError(
                     .stepFailed,
@@ -77,9 +85,9 @@ extension SessionManager {
                 toStop.removeAll { $0.0 == record.name }
             }
         }
-        let stopped = await forEachConcurrently(toStop, width: 256) { _, id in
+        let stopped = await forEachConcurrently(toStop, width: 256) { _, id, engineName in
             do {
-                try await self.engine.stopContainer(id, timeout: timeout)
+                try await self.engines.client(named: engineName).stopContainer(id, timeout: timeout)
             } catch let error as EngineError where error.code == .notFound {
                 return  // already gone: nothing to stop
             }

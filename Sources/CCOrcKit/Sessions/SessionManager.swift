@@ -4,13 +4,17 @@ import Synchronization
 /// Team sessions: launch, resume, stop, list and inspect, over the engine client, the tmux control
 /// client and the registry. Every bulk step runs concurrently.
 public final class SessionManager: Sendable {
-    /// The engine the containers live on.
+    /// The engines sessions live on, by docker context name.
+    public let engines: EnginePool
+    /// The current engine: where sessions are launched unless told otherwise, and where rows that
+    /// name no engine live.
     public let engine: EngineClient
     /// The tmux server the sessions live on.
     public let tmux: TmuxControlClient
     /// The registry of sessions.
     public let registry: SessionRegistry
-    /// The command line each agent window starts with: `ccdk shell -i CONTAINER -- sh -c AGENT_COMMAND`.
+    /// The command line each agent window starts with: `ccdk shell [--context ENGINE] -i CONTAINER
+    /// -- sh -c AGENT_COMMAND`.
     public let shellProgram: String
     /// The steps at which operations fail on purpose: a testing hook, empty otherwise.
     public let faults: FaultInjection
@@ -18,15 +22,36 @@ public final class SessionManager: Sendable {
     /// The version of the labels ccorc writes.
     public static let labelSchema = "1"
 
-    /// A manager over the three stores.
+    /// A manager over the three stores, with `engine` as the current engine.
     /// - Parameters:
     ///   - shellProgram: the `ccdk` executable the agent windows run.
     ///   - faults: steps to fail on purpose, for tests (see `FaultInjection`); none by default.
-    public init(
+    public convenience init(
         engine: EngineClient, tmux: TmuxControlClient, registry: SessionRegistry, shellProgram: String,
         faults: FaultInjection = FaultInjection()
     ) {
-        self.engine = engine
+        self.init(
+            engines: EnginePool(current: engine), current: engine, tmux: tmux, registry: registry,
+            shellProgram: shellProgram, faults: faults)
+    }
+
+    /// A manager over several engines.
+    /// - Throws: `EngineError` when the current engine's context cannot be used.
+    public convenience init(
+        engines: EnginePool, tmux: TmuxControlClient, registry: SessionRegistry, shellProgram: String,
+        faults: FaultInjection = FaultInjection()
+    ) throws {
+        self.init(
+            engines: engines, current: try engines.current, tmux: tmux, registry: registry,
+            shellProgram: shellProgram, faults: faults)
+    }
+
+    private init(
+        engines: EnginePool, current: EngineClient, tmux: TmuxControlClient, registry: SessionRegistry,
+        shellProgram: String, faults: FaultInjection
+    ) {
+        self.engines = engines
+        self.engine = current
         self.tmux = tmux
         self.registry = registry
         self.shellProgram = shellProgram
@@ -81,9 +106,20 @@ public final class SessionManager: Sendable {
         }
     }
 
-    /// The command line of an agent's window.
+    /// The command line of an agent's window. A session on a named engine other than `default`
+    /// names its context, so the window reaches that engine whatever the tmux server's
+    /// environment says.
     func windowCommand(_ record: SessionRecord, _ agent: AgentRecord) -> [String] {
-        [shellProgram, "shell", "-i", agent.containerName, "--", "sh", "-c", record.agentCommand]
+        let context = record.engine.map { $0 == "default" ? [] : ["--context", $0] } ?? []
+        return [shellProgram, "shell"] + context + ["-i", agent.containerName, "--", "sh", "-c", record.agentCommand]
+    }
+
+    /// What an agent's window needs in its environment to find its session's engine: for a
+    /// named context, the docker CLI's configuration directory this process reads contexts from
+    /// (the tmux server may have been started with another).
+    func windowEnvironment(_ record: SessionRecord) -> [String: String] {
+        guard let engine = record.engine, engine != "default" else { return [:] }
+        return ["DOCKER_CONFIG": DockerContexts.configDirectory(engines.environment)]
     }
 
     /// Opens the tmux session with one window per agent.
@@ -97,7 +133,7 @@ public final class SessionManager: Sendable {
         _ = try await tmux.newSession(
             TmuxNewSessionOptions(
                 name: record.tmuxSession, windowName: SessionWindows.windowName(first),
-                command: windowCommand(record, first)))
+                command: windowCommand(record, first), environment: windowEnvironment(record)))
         opened()
         for agent in agents.dropFirst() {
             _ = try await openWindow(record, agent, at: .firstFreeIndex, fault: windowFault)
@@ -113,7 +149,9 @@ public final class SessionManager: Sendable {
             if let fault { try faults.check(fault) }
             return try await tmux.newWindow(
                 session: record.tmuxSession,
-                TmuxNewWindowOptions(name: window, command: windowCommand(record, agent), position: position))
+                TmuxNewWindowOptions(
+                    name: window, command: windowCommand(record, agent), environment: windowEnvironment(record),
+                    position: position))
         } catch {
             throw SessionError(.stepFailed, "opening window \(window): \(error)")
         }

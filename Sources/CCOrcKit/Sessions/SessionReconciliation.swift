@@ -22,24 +22,41 @@ enum SessionReconciliation {
     /// agent's when it has the agent's name and is the session's: labelled with its name, or the
     /// very container the registry recorded. The session's condition follows from the result
     /// (`SessionStatus.condition`).
+    ///
+    /// Where several engines were listed, containers carry their engine's name and a record is
+    /// paired only with containers of its own engine (`SessionRecord.engine`, which the caller
+    /// fills in); a record of an engine in `unreachable` gets that engine's reason and no
+    /// containers.
     static func statuses(
-        _ records: [SessionRecord], containers: [ContainerSummary], tmuxSessions: [TmuxSession]
+        _ records: [SessionRecord], containers: [ContainerSummary], tmuxSessions: [TmuxSession],
+        unreachable: [String: String] = [:]
     ) -> [SessionStatus] {
-        var byName: [String: ContainerSummary] = [:]
-        for container in containers { byName[container.name] = container }
+        var byName: [String: [ContainerSummary]] = [:]
+        for container in containers { byName[container.name, default: []].append(container) }
         var tmuxByName: [String: TmuxSession] = [:]
         for session in tmuxSessions { tmuxByName[session.name] = session }
         return records.map { record in
-            SessionStatus(
+            let problem = record.engine.flatMap { unreachable[$0] }
+            return SessionStatus(
                 record: record,
                 agents: record.agents.sorted { $0.position < $1.position }.map { agent in
-                    let container = byName[agent.containerName].flatMap {
-                        owns(record, $0, agentID: agent.containerID) ? $0 : nil
-                    }
+                    let container =
+                        problem != nil
+                        ? nil
+                        : byName[agent.containerName]?.first {
+                            onSameEngine(record, $0) && owns(record, $0, agentID: agent.containerID)
+                        }
                     return AgentStatus(record: agent, container: container)
                 },
-                tmux: tmuxByName[record.tmuxSession])
+                tmux: tmuxByName[record.tmuxSession],
+                engineProblem: problem.map { "engine \(record.engine!) unreachable: \($0)" })
         }
+    }
+
+    /// Whether `container` was listed from the engine `record` lives on; true when either side
+    /// does not say (one engine was listed).
+    static func onSameEngine(_ record: SessionRecord, _ container: ContainerSummary) -> Bool {
+        container.engine == nil || record.engine == nil || container.engine == record.engine
     }
 
     /// Whether `container` belongs to the session `record`: it carries the session's label, it is
@@ -55,9 +72,19 @@ enum SessionReconciliation {
     }
 
     /// The containers among `containers` that ccorc labelled and no session of `records` claims.
+    /// Where containers come from several engines, only the sessions on a container's own
+    /// engine claim it.
     static func orphanContainers(_ containers: [ContainerSummary], records: [SessionRecord]) -> [ContainerSummary] {
-        let claims = SessionClaims(records, includingVolumes: false)
-        return containers.filter { claims.isOrphan($0.labels, container: $0.name) }
+        let everywhere = SessionClaims(records, includingVolumes: false)
+        var byEngine: [String: SessionClaims] = [:]
+        for (engine, own) in Dictionary(grouping: records.filter { $0.engine != nil }, by: { $0.engine! }) {
+            byEngine[engine] = SessionClaims(own, includingVolumes: false)
+        }
+        return containers.filter { container in
+            let claims =
+                container.engine.map { byEngine[$0] ?? SessionClaims([], includingVolumes: false) } ?? everywhere
+            return claims.isOrphan(container.labels, container: container.name)
+        }
     }
 }
 

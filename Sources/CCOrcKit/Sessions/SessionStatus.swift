@@ -24,6 +24,9 @@ public struct SessionStatus: Sendable {
     public var agents: [AgentStatus]
     /// The tmux session, when it exists.
     public var tmux: TmuxSession?
+    /// Why the session's engine could not be asked (`engine NAME unreachable: ...`); nil when
+    /// it answered. Its agents then show no containers, and nothing is changed there.
+    public var engineProblem: String?
 
     /// How many agents' containers are running.
     public var runningCount: Int { agents.filter { $0.state == "running" }.count }
@@ -58,4 +61,7 @@ public struct SessionListing: Sendable {
     public var orphans: [ContainerSummary]?
     /// Registry rows that could not be decoded and were left out of `sessions`.
     public var damaged: [DamagedRegistryRow] = []
+    /// The engines that did not answer, by name, with the reason; their sessions' states are
+    /// unknown.
+    public var unreachable: [String: String] = [:]
 }

@@ -31,6 +31,25 @@ public func forEachConcurrently<Item: Sendable>(
     }
 }
 
+/// Runs `body` for every item, at most `width` at once, and returns each item's result in the
+/// order given.
+public func mapConcurrently<Item: Sendable, Value: Sendable>(
+    _ items: [Item], width: Int = 16, _ body: @escaping @Sendable (Item) async throws -> Value
+) async -> [(item: Item, result: Result<Value, Error>)] {
+    let values = Mutex<[Int: Value]>([:])
+    let indexed = Array(items.enumerated())
+    let outcomes = await forEachConcurrently(indexed, width: width) { index, item in
+        let value = try await body(item)
+        values.withLock { $0[index] = value }
+    }
+    let collected = values.withLock { $0 }
+    return outcomes.map { outcome in
+        let (index, item) = outcome.item
+        if let error = outcome.error { return (item, .failure(error)) }
+        return (item, .success(collected[index]!))
+    }
+}
+
 /// Lets at most `width` async operations run at once; the others wait their turn, lowest
 /// `priority` first and in arrival order among equals. Bulk operations share one across many
 /// tasks, so that the engine sees a fixed number of requests in flight however the work is

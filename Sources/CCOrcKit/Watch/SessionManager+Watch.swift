@@ -18,6 +18,9 @@ extension SessionManager {
     /// once the engine answers, follows the events from the moment before that list, and reports
     /// `.resync` followed by the changes the new list shows; likewise for tmux after a reconnect.
     ///
+    /// It follows the sessions of the current engine (`engines.currentName`); sessions on other
+    /// engines are left out (set `DOCKER_CONTEXT` to watch those).
+    ///
     /// The stream ends when the caller stops iterating; it throws when the snapshot cannot be
     /// read (a named session that is not registered, an unreachable engine).
     public func watch(_ filter: WatchFilter = WatchFilter()) -> AsyncThrowingStream<SessionChange, Error> {
@@ -114,10 +117,11 @@ final class SessionWatcher: Sendable {
         let reading: TmuxReading
         do {
             var model = SessionWatchModel()
-            model.records = try manager.registry.rows().sessions
-            for name in filter.names ?? [] where !model.records.contains(where: { $0.name == name }) {
+            let all = try manager.registry.rows().sessions
+            for name in filter.names ?? [] where !all.contains(where: { $0.name == name }) {
                 throw SessionError.sessionNotFound(name)
             }
+            model.records = onCurrentEngine(all)
             token = try manager.registry.changeToken()
             lists = try await listEngine(model.records)
             model.containers = Dictionary(lists.containers.map { ($0.id, $0) }, uniquingKeysWith: { $1 })
@@ -147,7 +151,7 @@ final class SessionWatcher: Sendable {
                     let read = try? manager.registry.rows()
                 {
                     token = newToken
-                    rows = read.sessions
+                    rows = onCurrentEngine(read.sessions)
                 }
                 let connected = manager.tmux.attachedSessionName != nil
                 let outcome = machine.handle(input, rows: rows, tmuxConnected: connected)
@@ -178,6 +182,11 @@ final class SessionWatcher: Sendable {
     /// the moment the lists are asked for, so that nothing between the list and the events is
     /// missed. An event the list already shows is applied again, to the same effect (a `create`
     /// of a container the list has leaves it as it is).
+    /// The rows of sessions on the current engine, the one this watcher follows.
+    private func onCurrentEngine(_ records: [SessionRecord]) -> [SessionRecord] {
+        records.filter { manager.engines.name(of: $0) == manager.engines.currentName }
+    }
+
     private func listEngine(_ records: [SessionRecord]) async throws -> EngineLists {
         let since = Self.now()
         async let containers = manager.engine.listContainers(

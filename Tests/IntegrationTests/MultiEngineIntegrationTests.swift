@@ -1,0 +1,176 @@
+import Foundation
+import Testing
+
+@testable import CCOrcKit
+
+/// One ccorc over three engines: the main one and two private dockerds started for the test,
+/// named as docker contexts in a private `DOCKER_CONFIG`.
+@Suite(.serialized) struct MultiEngineIntegrationTests {
+    /// Writes one docker context per entry (`meta.json`, and the TLS files when a directory of
+    /// them is given) under `directory`, as `docker context create` does.
+    static func writeContexts(_ directory: String, _ contexts: [(name: String, host: String, tls: String?)]) throws {
+        for (index, context) in contexts.enumerated() {
+            let id = "ctx\(index)"
+            let meta = "\(directory)/contexts/meta/\(id)"
+            try FileManager.default.createDirectory(atPath: meta, withIntermediateDirectories: true)
+            try
+                #"{"Name":"\#(context.name)","Metadata":{},"Endpoints":{"docker":{"Host":"\#(context.host)","SkipTLSVerify":false}}}"#
+                .write(toFile: meta + "/meta.json", atomically: true, encoding: .utf8)
+            if let tls = context.tls {
+                let target = "\(directory)/contexts/tls/\(id)/docker"
+                try FileManager.default.createDirectory(atPath: target, withIntermediateDirectories: true)
+                for file in ["ca.pem", "cert.pem", "key.pem"] {
+                    try FileManager.default.copyItem(atPath: "\(tls)/\(file)", toPath: "\(target)/\(file)")
+                }
+            }
+        }
+    }
+
+    /// The sessions of `ccorc list --json` by name, with the exit status.
+    static func listed(
+        _ bed: SessionTestbed, _ environment: [String: String]
+    ) throws -> (
+        status: Int32, sessions: [String: JSONValue], stderr: String
+    ) {
+        let result = try bed.ccorc(environment: environment, "list", "--json")
+        let sessions = try JSONValue.parse(result.stdout)["sessions"]?.array ?? []
+        var byName: [String: JSONValue] = [:]
+        for session in sessions { byName[session["name"]?.string ?? ""] = session }
+        return (result.status, byName, result.stderr)
+    }
+
+    @Test func placedPinnedListedStoppedAndCleanedUpAcrossThreeEngines() async throws {
+        try await SessionTestbed.with("eng") { bed in
+            try await ExtraEngine.with { first, firstClient in
+                try await ExtraEngine.with { second, secondClient in
+                    let config = FileManager.default.temporaryDirectory.appendingPathComponent(bed.prefix + "-docker")
+                        .path
+                    defer { try? FileManager.default.removeItem(atPath: config) }
+                    try Self.writeContexts(config, [("e1", first.dockerHost, nil), ("e2", second.dockerHost, nil)])
+                    // The current engine is the default context: the main engine.
+                    let env = ["DOCKER_CONFIG": config, "DOCKER_HOST": ""]
+                    let p = bed.prefix
+
+                    // `engines`: all three answer, with their capacity and no sessions yet.
+                    let engines = try bed.ccorc(environment: env, "engines", "--json")
+                    #expect(engines.status == 0, "\(engines.stderr)")
+                    let rows = try JSONValue.parse(engines.stdout).array ?? []
+                    #expect(rows.map { $0["name"]?.string ?? "" } == ["default", "e1", "e2"])
+                    #expect(rows.allSatisfy { $0["reachable"]?.bool == true && ($0["memory"]?.int ?? 0) > 0 })
+                    #expect(rows.allSatisfy { ($0["cpus"]?.int ?? 0) > 0 && $0["apiVersion"]?.string != nil })
+                    #expect(rows[0]["current"]?.bool == true && rows[1]["current"]?.bool == false)
+
+                    // Pinned.
+                    let launch = ["--detach", "--agents", "leader", "--container-memory", "64m"]
+                    let pinned = try bed.ccorc(environment: env, ["launch", p + "-pin", "--engine", "e1"] + launch)
+                    #expect(pinned.status == 0, "\(pinned.stderr)")
+                    #expect(try await firstClient.inspectContainer(p + "-pin-leader").state.isUp)
+                    await #expect(throws: EngineError.self) { try await bed.engine.inspectContainer(p + "-pin-leader") }
+
+                    // Placed: e2 has the most memory left (nothing reserved); then e1 and e2 tie on
+                    // memory and sessions, and e1 is named first.
+                    let placed = try bed.ccorc(
+                        environment: env, ["launch", p + "-a", p + "-b", "--engines", "e1,e2"] + launch)
+                    #expect(placed.status == 0, "\(placed.stderr)")
+                    let plain = try bed.ccorc(environment: env, ["launch", p + "-main"] + launch)
+                    #expect(plain.status == 0, "\(plain.stderr)")
+                    var listing = try Self.listed(bed, env)
+                    #expect(listing.status == 0, "\(listing.stderr)")
+                    let homes = [p + "-pin": "e1", p + "-a": "e2", p + "-b": "e1", p + "-main": "default"]
+                    for (name, engine) in homes {
+                        #expect(listing.sessions[name]?["engine"]?.string == engine, "\(name)")
+                        #expect(listing.sessions[name]?["condition"]?.string == "running", "\(name)")
+                    }
+                    #expect(try await secondClient.inspectContainer(p + "-a-leader").state.isUp)
+                    #expect(try await firstClient.inspectContainer(p + "-b-leader").state.isUp)
+                    #expect(try await bed.engine.inspectContainer(p + "-main-leader").state.isUp)
+
+                    // Each window reaches its session's engine: `health` finds the agent's shell
+                    // in every pane and every container running, on all three engines.
+                    let panes = try await bed.tmux.listPanes(session: p + "-pin")
+                    #expect(panes.count == 1 && !panes[0].isDead)
+                    let health = try bed.ccorc(environment: env, "health", "--all", "--json")
+                    #expect(health.status == 0, "\(health.stdout)\(health.stderr)")
+                    let text = try bed.ccorc(environment: env, "list")
+                    #expect(text.status == 0 && text.stdout.hasPrefix("NAME") && text.stdout.contains("ENGINE"))
+
+                    // `engines` counts the sessions and their reserved memory.
+                    let counted =
+                        try JSONValue.parse(try bed.ccorc(environment: env, "engines", "--json").stdout)
+                        .array ?? []
+                    #expect(counted.map { $0["sessions"]?.int ?? -1 } == [1, 2, 1])
+                    #expect(counted.map { $0["reservedMemory"]?.int ?? -1 } == [64 << 20, 128 << 20, 64 << 20])
+
+                    // One engine stops: the others are still listed, the command fails, and
+                    // nothing is changed on it (its row and containers stay; its windows end on
+                    // their own, as their exec connections close).
+                    try second.stop()
+                    listing = try Self.listed(bed, env)
+                    #expect(listing.status == 1)
+                    #expect(listing.sessions[p + "-a"]?["condition"]?.string == "engineUnreachable")
+                    #expect(
+                        listing.sessions[p + "-a"]?["engineError"]?.string?.hasPrefix("engine e2 unreachable") == true)
+                    #expect(listing.sessions[p + "-b"]?["condition"]?.string == "running")
+                    #expect(listing.stderr.hasPrefix("ccorc: engine e2 unreachable:"), "\(listing.stderr)")
+                    #expect(listing.stderr.filter { $0 == "\n" }.count == 1, "\(listing.stderr)")
+                    let unhealthy = try bed.ccorc(environment: env, "health", "--all")
+                    #expect(unhealthy.status != 0 && unhealthy.stdout.contains("engine e2 unreachable"))
+                    let stopped = try bed.ccorc(environment: env, "stop", "--all")
+                    #expect(stopped.status == 1)
+                    #expect(stopped.stderr.hasPrefix("ccorc: \(p)-a: "), "\(stopped.stderr)")
+                    #expect(stopped.stderr.contains("engine e2 unreachable"), "\(stopped.stderr)")
+                    #expect(try await !bed.tmux.hasSession(p + "-b"))
+                    #expect(try await firstClient.inspectContainer(p + "-b-leader").state.isUp == false)
+                    let cleaned = try bed.ccorc(environment: env, "cleanup", "--pattern", p + "-*", "--yes")
+                    #expect(cleaned.status == 1, "\(cleaned.stdout)\(cleaned.stderr)")
+                    listing = try Self.listed(bed, env)
+                    #expect(Set(listing.sessions.keys) == [p + "-a"])
+                    #expect(try await firstClient.listContainers(all: true).filter { $0.name.hasPrefix(p) }.isEmpty)
+
+                    // Back: the session is there as it was, and goes with the next cleanup.
+                    try second.start()
+                    listing = try Self.listed(bed, env)
+                    #expect(listing.status == 0, "\(listing.stderr)")
+                    #expect(try await secondClient.inspectContainer(p + "-a-leader").name == p + "-a-leader")
+                    let condition = listing.sessions[p + "-a"]?["condition"]?.string
+                    #expect(condition == "stopped" || condition == "partlyRunning", "\(condition ?? "-")")
+                    let last = try bed.ccorc(environment: env, "cleanup", "--pattern", p + "-*", "--orphans", "--yes")
+                    #expect(last.status == 0, "\(last.stdout)\(last.stderr)")
+                    #expect(try await secondClient.listContainers(all: true).filter { $0.name.hasPrefix(p) }.isEmpty)
+                    #expect(try await secondClient.listVolumes().filter { $0.name.hasPrefix(p) }.isEmpty)
+                    #expect(try await !bed.tmux.hasSession(p + "-a"))
+                }
+            }
+        }
+    }
+
+    /// `recover` searches every engine: a row forgotten on one machine comes back naming the
+    /// engine its containers are on.
+    @Test func recoverFindsSessionsOnEveryEngine() async throws {
+        try await SessionTestbed.with("engr") { bed in
+            try await ExtraEngine.with { extra, client in
+                let config = FileManager.default.temporaryDirectory.appendingPathComponent(bed.prefix + "-docker").path
+                defer { try? FileManager.default.removeItem(atPath: config) }
+                try Self.writeContexts(config, [("far", extra.dockerHost, nil)])
+                let env = ["DOCKER_CONFIG": config, "DOCKER_HOST": ""]
+                let name = bed.prefix + "-r"
+                let launched = try bed.ccorc(
+                    environment: env, "launch", name, "--engine", "far", "--detach", "--agents", "leader")
+                #expect(launched.status == 0, "\(launched.stderr)")
+                #expect(try bed.ccorc(environment: env, "forget", name).status == 0)
+                #expect(try Self.listed(bed, env).sessions.isEmpty)
+                // Not searched unless named: no session lives on it any more.
+                let missed = try bed.ccorc(environment: env, "recover", "--dry-run")
+                #expect(missed.status == 0 && !missed.stdout.contains(name), "\(missed.stdout)")
+                let recovered = try bed.ccorc(environment: env, "recover", "--engines", "far")
+                #expect(recovered.status == 0 && recovered.stdout.contains("added \(name)"), "\(recovered.stderr)")
+                let listing = try Self.listed(bed, env)
+                #expect(listing.sessions[name]?["engine"]?.string == "far")
+                // `forget` touches only the registry: the tmux session and containers still run.
+                #expect(listing.sessions[name]?["condition"]?.string == "running")
+                #expect(try bed.ccorc(environment: env, "cleanup", "--remove", name, "--yes").status == 0)
+                #expect(try await client.listContainers(all: true).filter { $0.name.hasPrefix(bed.prefix) }.isEmpty)
+            }
+        }
+    }
+}
