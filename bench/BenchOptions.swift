@@ -4,7 +4,7 @@ import Foundation
 struct BenchOptions: Equatable {
     /// The suites `all` (or no suite at all) runs; `cleanup-jobs` is slow and `cleanup-crash` a
     /// check rather than a figure: both are left out.
-    static let defaultSuites = ["engine", "tmux", "exec", "sessions", "health", "watch", "cleanup", "abi"]
+    static let defaultSuites = ["engine", "tmux", "exec", "sessions", "health", "watch", "cleanup", "abi", "engines"]
     /// Every suite, in the order a run takes them, with what each measures.
     static let catalog: [(name: String, summary: String)] = [
         ("engine", "Engine API round trips, listing --containers N created containers, cgroup reads"),
@@ -17,6 +17,7 @@ struct BenchOptions: Equatable {
         ("watch", "ccorc watch over --sessions N idle sessions beside ccorc list and claude-squad's polling"),
         ("abi", "ccorc_list_sessions through the C ABI (needs ccorc-abi-bench, which make bench builds)"),
         ("exec", "ccdk exec start-up beside the docker CLI, and launch to a remote shell's prompt"),
+        ("engines", "ccorc list over 3 engines of --engine-sessions N sessions each beside each engine's own list"),
     ]
 
     var suites: Set<String> = Set(defaultSuites)
@@ -36,6 +37,8 @@ struct BenchOptions: Equatable {
     var watchSeconds = 60.0
     /// Kills and window closes the watch suite times, each.
     var watchRounds = 20
+    /// Sessions the engines suite registers on each of its three engines.
+    var engineSessions = 300
 
     /// The outcome of reading the command line.
     enum Parsed: Equatable {
@@ -63,6 +66,7 @@ struct BenchOptions: Equatable {
             case "--crash-sessions": count = \.crashSessions
             case "--crash-rounds": count = \.crashRounds
             case "--watch-rounds": count = \.watchRounds
+            case "--engine-sessions": count = \.engineSessions
             case "--jobs": count = nil
             case "--crash-after", "--watch-seconds":
                 guard index < arguments.count, let value = Double(arguments[index]), value > 0, value.isFinite else {
@@ -99,7 +103,7 @@ struct BenchOptions: Equatable {
         return """
             USAGE: ccorc-bench [SUITE...] [--containers N] [--sessions N] [--jobs N] [--abi-sessions N] [--abi-calls N]
                                [--crash-sessions N] [--crash-rounds N] [--crash-after SECONDS]
-                               [--watch-seconds SECONDS] [--watch-rounds N]
+                               [--watch-seconds SECONDS] [--watch-rounds N] [--engine-sessions N]
 
             Runs ccorc's benchmarks against the local Docker engine and tmux, and prints each figure
             beside its peer from the same run. The engine is DOCKER_HOST or /var/run/docker.sock.
@@ -119,6 +123,7 @@ struct BenchOptions: Equatable {
               --crash-after S     seconds cleanup-crash lets ccorc cleanup run before SIGKILL (default 1)
               --watch-seconds S   each idle window of the watch suite, in seconds (default 60)
               --watch-rounds N    container kills and window closes the watch suite times, each (default 20)
+              --engine-sessions N sessions the engines suite registers on each of its 3 engines (default 300)
               -h, --help          show this help
 
             Everything a run starts (containers, volumes, tmux servers, processes, files) is removed

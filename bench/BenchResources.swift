@@ -38,6 +38,7 @@ final class BenchResources: Sendable {
         var children: [ChildToken: pid_t] = [:]
         var nextChild = 0
         var paths: Set<String> = []
+        var extraEngines: Set<String> = []
         var stopSignal: Int32?
         var cleanup: Task<Void, Never>?
         var exiting = false
@@ -57,6 +58,19 @@ final class BenchResources: Sendable {
     /// A file or directory this run made.
     func registerPath(_ path: String) {
         state.withLock { _ = $0.paths.insert(path) }
+    }
+
+    /// A private dockerd this run started with `scripts/extra-engine.sh start DIRECTORY`: stopped,
+    /// and its directory removed, by the cleanup.
+    func registerExtraEngine(_ directory: String) {
+        state.withLock { _ = $0.extraEngines.insert(directory) }
+    }
+
+    /// Stops a registered extra engine now (see `registerExtraEngine`) and forgets it.
+    func stopExtraEngine(_ directory: String) {
+        state.withLock { _ = $0.extraEngines.remove(directory) }
+        _ = try? ExtraBenchEngine.script(["stop", directory])
+        try? FileManager.default.removeItem(atPath: directory)
     }
 
     /// A tmux server this run starts on `socketPath`, registered before it is started.
@@ -213,6 +227,7 @@ final class BenchResources: Sendable {
             removeTmuxServer(socketPath, entry)
         }
         await removeContainersAndVolumes()
+        for directory in state.withLock({ $0.extraEngines }) { stopExtraEngine(directory) }
         for path in state.withLock({ $0.paths }) {
             try? FileManager.default.removeItem(atPath: path)
         }

@@ -4,13 +4,17 @@ import Foundation
 /// Registers sessions the way launch leaves them (labelled containers created from the image's ID,
 /// committed rows), without tmux or state volumes, and starts the containers of the first
 /// `runningCount`.
+/// - Parameters:
+///   - engine: the engine to plant them on, which the rows name as `engineName`; nil for the
+///     manager's current engine, with rows that name none.
 /// - Returns: the names of the running sessions.
 func plantBenchSessions(
-    _ manager: SessionManager, names: [SessionName], tag: String, runningCount: Int
+    _ manager: SessionManager, names: [SessionName], tag: String, runningCount: Int,
+    on placed: (engine: EngineClient, name: String)? = nil
 ) async throws -> [SessionName] {
-    let engine = manager.engine
+    let engine = placed?.engine ?? manager.engine
     let roles = LaunchOptions().roles
-    let imageID = try await manager.engine.imageID("ccorc-busybox:latest")
+    let imageID = try await engine.imageID("ccorc-busybox:latest")
     let created = await forEachConcurrently(names, width: 16) { name in
         try BenchResources.shared.checkpoint()
         let now = Date()
@@ -25,6 +29,7 @@ func plantBenchSessions(
                     stateVolume: SessionManager.volumeName(name, role), model: nil, tmuxWindow: role.rawValue,
                     position: index)
             })
+        record.engine = placed?.name
         for agent in record.agents {
             var spec = manager.containerSpec(record, agent, mounts: [], imageID: imageID)
             spec.mounts = []

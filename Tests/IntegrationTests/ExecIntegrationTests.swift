@@ -44,7 +44,23 @@ struct ScratchTmux {
         return screen
     }
 
-    func kill() { _ = try? run("kill-server") }
+    /// Ends the server and its clients. A control client whose ccorc was killed outright can
+    /// hold tmux 3.3a's server up after `kill-server` (the server waits for it, and it for the
+    /// server), so whatever is still there after two seconds is killed by pid.
+    func kill() {
+        let server = (try? run("display-message", "-p", "#{pid}")).flatMap {
+            pid_t($0.trimmingCharacters(in: .whitespacesAndNewlines))
+        }
+        let clients = ((try? run("list-clients", "-F", "#{client_pid}")) ?? "").split(separator: "\n").compactMap {
+            pid_t($0)
+        }
+        _ = try? run("kill-server")
+        guard let server else { return }
+        let deadline = Date().addingTimeInterval(2)
+        while Glibc.kill(server, 0) == 0 && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+        guard Glibc.kill(server, 0) == 0 else { return }
+        for pid in clients + [server] { _ = Glibc.kill(pid, SIGKILL) }
+    }
 }
 
 @Suite(.serialized) struct ExecIntegrationTests {

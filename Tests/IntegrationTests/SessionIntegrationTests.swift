@@ -101,7 +101,7 @@ struct SessionTestbed {
             let home = FileManager.default.temporaryDirectory.appendingPathComponent(prefix + "-home").path
             let bed = SessionTestbed(engine: engine, prefix: prefix, home: home, tmuxName: prefix)
             defer {
-                _ = try? ScratchTmux(socketName: prefix).run("kill-server")
+                ScratchTmux(socketName: prefix).kill()
                 try? FileManager.default.removeItem(atPath: home)
             }
             try await body(bed)

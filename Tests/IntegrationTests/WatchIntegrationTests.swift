@@ -387,7 +387,7 @@ final class WatchProcess {
                 #expect(try bed.ccorc("launch", name, "--detach", "--agents", "leader").status == 0)
             }
             let terminal = ScratchTmux(socketName: bed.prefix + "-term")
-            defer { _ = try? terminal.run("kill-server") }
+            defer { terminal.kill() }
             let directory = FileManager.default.temporaryDirectory.appendingPathComponent(bed.prefix + "-stty").path
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             defer { try? FileManager.default.removeItem(atPath: directory) }

@@ -1,0 +1,86 @@
+import CCOrcKit
+import Foundation
+
+/// `ccorc list` over three engines (the main one and two private dockerds) of `sessionsPerEngine`
+/// sessions each, beside each engine's own list call, the slowest of which is the peer.
+func runEnginesBenchmark(binDirectory: String, sessionsPerEngine: Int) async throws {
+    try await withBenchSessions(binDirectory: binDirectory) { manager, environment, tag in
+        try await ExtraBenchEngine.with(2, image: "ccorc-busybox:latest") { extras in
+            try await measureEngines(
+                manager, extras, environment: environment, binDirectory: binDirectory, tag: tag,
+                sessionsPerEngine: sessionsPerEngine)
+        }
+    }
+}
+
+private func measureEngines(
+    _ manager: SessionManager, _ extras: [ExtraBenchEngine], environment: [String: String], binDirectory: String,
+    tag: String, sessionsPerEngine: Int
+) async throws {
+    Report.section(
+        "ccorc list over 3 engines × \(sessionsPerEngine) sessions (\(sessionsPerEngine * 9) containers), median of 10, runs alternating"
+    )
+    // The two extra engines as docker contexts, the main one as the default context.
+    let config = NSTemporaryDirectory() + "ccorc-bench-\(tag)-docker"
+    BenchResources.shared.registerPath(config)
+    for (index, extra) in extras.enumerated() {
+        let meta = "\(config)/contexts/meta/e\(index + 1)"
+        try FileManager.default.createDirectory(atPath: meta, withIntermediateDirectories: true)
+        try #"{"Name":"e\#(index + 1)","Metadata":{},"Endpoints":{"docker":{"Host":"\#(extra.dockerHost)"}}}"#
+            .write(toFile: meta + "/meta.json", atomically: true, encoding: .utf8)
+    }
+    var environment = environment
+    environment["DOCKER_CONFIG"] = config
+    environment["DOCKER_HOST"] = ""
+
+    let names = { (engine: String) in
+        (0..<sessionsPerEngine).map { SessionName(rawValue: "\(tag)-\(engine)-\($0)")! }
+    }
+    _ = try await plantBenchSessions(manager, names: names("m"), tag: tag, runningCount: 0)
+    for (index, extra) in extras.enumerated() {
+        _ = try await plantBenchSessions(
+            manager, names: names("e\(index + 1)"), tag: tag, runningCount: 0, on: (extra.client, "e\(index + 1)"))
+    }
+    let sockets = [manager.engine.host.socketPath] + extras.map(\.socketPath)
+    let version = try await manager.engine.apiVersion()
+    let filter = "%7B%22label%22%3A%5B%22ccorc.session%22%5D%7D"  // {"label":["ccorc.session"]}
+    let ccorc = binDirectory + "/ccorc"
+    // Check once, through the library with the same environment, that the listing is whole.
+    let pool = try EnginePool(environment: ProcessInfo.processInfo.environment.merging(environment) { $1 })
+    let listing = try await SessionManager(
+        engines: pool, tmux: manager.tmux, registry: manager.registry, shellProgram: manager.shellProgram
+    ).listing(includeOrphans: false)
+    let stopped = listing.sessions.filter { $0.condition == .stopped }.count
+    guard listing.unreachable.isEmpty, stopped == sessionsPerEngine * 3 else {
+        throw CommandFailed(
+            description: "the listing over 3 engines showed \(stopped) stopped sessions, not \(sessionsPerEngine * 3)")
+    }
+    var list: [Double] = []
+    var single: [[Double]] = Array(repeating: [], count: sockets.count)
+    for _ in 0..<10 {
+        list += try timeEach(1) { try runQuietly(ccorc, ["list", "--json"], environment: environment) }
+        for (index, socket) in sockets.enumerated() {
+            single[index] += try timeEach(1) {
+                try runQuietly(
+                    "/usr/bin/curl",
+                    [
+                        "-s", "-o", "/dev/null", "--unix-socket", socket,
+                        "http://localhost/v\(version)/containers/json?all=1&filters=\(filter)",
+                    ])
+            }
+        }
+    }
+    let medians = single.map(median)
+    let slowest = medians.max()!
+    Report.line(
+        Comparison(
+            name: "ccorc list --json, 3 engines (process)", ours: median(list),
+            peerName: "slowest engine's list (curl)", peer: slowest, unit: "s"))
+    Report.note(
+        "each engine's own list (curl): "
+            + medians.map { Report.format($0, "s") }.joined(separator: ", "))
+    Report.note(
+        String(
+            format: "ccorc list over 3 engines / slowest single list = %.2f (target at most 1.3)",
+            median(list) / slowest))
+}
