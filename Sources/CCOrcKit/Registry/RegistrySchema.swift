@@ -66,6 +66,7 @@ enum RegistrySchema {
     static let selectAgentsOfSession = "SELECT \(agentColumns) FROM agents WHERE session = ?1 ORDER BY position, role"
     static let selectAllSessions = "SELECT \(sessionColumns) FROM sessions ORDER BY name"
     static let selectAllAgents = "SELECT \(agentColumns) FROM agents ORDER BY session, position, role"
+    static let selectEngines = "SELECT DISTINCT engine FROM sessions"
     static let deleteSession = "DELETE FROM sessions WHERE name = ?1"
     static let deleteLaunchingSession = "DELETE FROM sessions WHERE name = ?1 AND status = 'launching'"
     static let markResumed = "UPDATE sessions SET last_resumed_at = ?2, updated_at = ?2 WHERE name = ?1"

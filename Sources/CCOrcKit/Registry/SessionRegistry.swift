@@ -516,6 +516,20 @@ extension SessionRegistry {
         }
     }
 
+    /// The engines the registered sessions name, each once; nil stands for rows that name none
+    /// (the current engine). One index-free scan of the sessions table, far cheaper than `rows`,
+    /// so that a listing can ask every engine before it reads the rows.
+    public func engineNames() throws(RegistryError) -> [String?] {
+        try withDatabase { database throws(RegistryError) in
+            try database.withStatement(RegistrySchema.selectEngines, "reading the engines") {
+                statement throws(RegistryError) -> [String?] in
+                var names: [String?] = []
+                while try statement.step() { names.append(statement.text(0)) }
+                return names
+            }
+        }
+    }
+
     /// Every registered session (both `launching` and `ready`), by name, with its agents, and
     /// apart from them the rows that cannot be decoded.
     ///

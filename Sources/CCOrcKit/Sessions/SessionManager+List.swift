@@ -68,17 +68,33 @@ extension SessionManager {
         _ = try? await engine.apiVersion()
         async let early = holdings(of: [current], records: [], labels: labels, brief: !includeOrphans)
         async let tmuxList = tmux.listSessions()
+        // The other engines' names first (one cheap query), so that their list calls go out
+        // before the rows are read too.
+        let named = Set(try registry.engineNames().map { $0 ?? current })
+        let others = named.subtracting([current]).sorted()
+        async let elsewhere = holdings(of: others, records: [], labels: labels, brief: !includeOrphans)
         let rows = try registry.rows()
         let records = placedOnEngines(rows.sessions)
-        let others = engineNames(of: records).filter { $0 != current }
-        async let elsewhere = holdings(of: others, records: records, labels: labels, brief: !includeOrphans)
         var held = await early
-        let onCurrent = records.filter { $0.engine == current }
-        if SessionReconciliation.containerFilters(for: onCurrent) != SessionReconciliation.sessionLabelFilter {
-            // A legacy session: its containers carry no label, so the current engine is listed whole.
-            held = await holdings(of: [current], records: onCurrent, labels: labels, brief: !includeOrphans)
-        }
         held.merge(await elsewhere)
+        // A session imported from the legacy registry: its containers carry no label, so its
+        // engine is listed whole; and an engine a row named between the two reads is listed now.
+        var again: [String] = []
+        for name in engineNames(of: records) {
+            let own = records.filter { $0.engine == name }
+            if !named.union([current]).contains(name)
+                || SessionReconciliation.containerFilters(for: own) != SessionReconciliation.sessionLabelFilter
+            {
+                again.append(name)
+            }
+        }
+        if !again.isEmpty {
+            held.containers.removeAll { again.contains($0.engine ?? "") }
+            held.unreachable = held.unreachable.filter { !again.contains($0.key) }
+            held.failures = held.failures.filter { !again.contains($0.key) }
+            held.answered.subtract(again)
+            held.merge(await holdings(of: again, records: records, labels: labels, brief: !includeOrphans))
+        }
         try held.throwIfNoneAnswered(preferring: current)
         let sessions = SessionReconciliation.statuses(
             records, containers: held.containers, tmuxSessions: try await tmuxList, unreachable: held.unreachable)
