@@ -161,7 +161,8 @@ extension SessionManager {
         let stateDirectory = record.isLegacy ? nil : record.stateDirectory
         let reader = CgroupReader()
         if details.state.isUp {
-            if let location = reader.locate(containerID: details.id, pid: details.pid) {
+            // Cgroup and /proc files here are the engine's only when it runs here (a Unix socket).
+            if engine.host.isLocal, let location = reader.locate(containerID: details.id, pid: details.pid) {
                 probe.usage = try? reader.usage(at: location, includeLimits: true, includePids: true)
                 probe.oomKills = HostProcesses.oomKills(at: location)
                 probe.processes = (probe.usage?.pids ?? []).compactMap(HostProcesses.process)
@@ -176,7 +177,7 @@ extension SessionManager {
         }
         if let stateDirectory {
             let root = "/proc/\(details.pid)/root"
-            if details.state.isUp, details.pid > 0, fileExists(root) {
+            if engine.host.isLocal, details.state.isUp, details.pid > 0, fileExists(root) {
                 probe.stateDirectoryExists = directoryExists(root + stateDirectory)
             } else {
                 requests.withLock { $0 += 1 }
