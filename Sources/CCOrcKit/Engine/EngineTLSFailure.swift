@@ -8,6 +8,12 @@ enum EngineTLSFailure {
     private static let certificateProblem = 58
     private static let connectError = 35
 
+    /// What the engine refused: the client certificate offered, or a connection without one.
+    private static func refusal(_ clientFiles: String?) -> String {
+        clientFiles.map { "the engine refused the client certificate \($0)" }
+            ?? "the engine refused a connection without a client certificate (cert.pem and key.pem)"
+    }
+
     /// The message of `error` (of code `.tls` or `.tlsUnavailable`) for the engine at `host`.
     static func message(_ error: TransportError, host: EngineHost) -> String {
         let name = host.displayName
@@ -34,14 +40,14 @@ enum EngineTLSFailure {
             if error.message.contains("certificate required") || error.message.contains("bad certificate")
                 || error.message.contains("unknown ca")
             {
-                return "\(name): the engine refused the client certificate \(clientFiles ?? "(none)"): \(error.message)"
+                return "\(name): \(refusal(clientFiles)): \(error.message)"
             }
             return "\(name): the TLS handshake failed: \(error.message)\(noClientHint)"
         default:
             if error.message.contains("certificate required") || error.message.contains("bad certificate")
                 || error.message.contains("unknown ca")
             {
-                return "\(name): the engine refused the client certificate \(clientFiles ?? "(none)"): \(error.message)"
+                return "\(name): \(refusal(clientFiles)): \(error.message)"
             }
             return "\(name): the TLS connection failed: \(error.message)\(noClientHint)"
         }
