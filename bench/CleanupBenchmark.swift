@@ -83,7 +83,7 @@ private func measureCleanup(
                     try runQuietly(
                         "/usr/bin/curl",
                         [
-                            "-s", "-o", "/dev/null", "--unix-socket", engine.host.socketPath,
+                            "-s", "-o", "/dev/null", "--unix-socket", engine.host.socketPath!,
                             "http://localhost/v\(version)/containers/json?all=1&filters=%7B%22label%22%3A%5B%22ccorc.session%22%5D%7D",
                         ])
                 }
@@ -119,7 +119,7 @@ private func measureCleanup(
                     unlink(volumeFile)
                 }
                 let curl =
-                    "xargs -P 16 -I{} curl -s -o /dev/null -X DELETE --unix-socket \(engine.host.socketPath) 'http://localhost/v\(version)"
+                    "xargs -P 16 -I{} curl -s -o /dev/null -X DELETE --unix-socket \(engine.host.socketPath!) 'http://localhost/v\(version)"
                 seconds = try timeEach(1) {
                     try runQuietly(
                         "/bin/sh",

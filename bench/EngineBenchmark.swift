@@ -5,7 +5,7 @@ import Foundation
 func runEngineBenchmark(containerCount: Int) async throws {
     let engine = try EngineClient()
     try await engine.ping()
-    let socket = engine.host.socketPath
+    let socket = engine.host.socketPath!
     let version = try await engine.apiVersion()
     let image = "ccorc-busybox:latest"
     if !(try await engine.imageExists(image)) { _ = try await BusyboxImage.importImage(into: engine, reference: image) }

@@ -41,7 +41,7 @@ private func measureEngines(
         _ = try await plantBenchSessions(
             manager, names: names("e\(index + 1)"), tag: tag, runningCount: 0, on: (extra.client, "e\(index + 1)"))
     }
-    let sockets = [manager.engine.host.socketPath] + extras.map(\.socketPath)
+    let sockets = [manager.engine.host.socketPath ?? EngineHost.defaultSocketPath] + extras.map(\.socketPath)
     let version = try await manager.engine.apiVersion()
     let filter = "%7B%22label%22%3A%5B%22ccorc.session%22%5D%7D"  // {"label":["ccorc.session"]}
     let ccorc = binDirectory + "/ccorc"
@@ -76,14 +76,7 @@ private func measureEngines(
             for curl in curls { curl.waitUntilExit() }
         }
         for (index, socket) in sockets.enumerated() {
-            single[index] += try timeEach(1) {
-                try runQuietly(
-                    "/usr/bin/curl",
-                    [
-                        "-s", "-o", "/dev/null", "--unix-socket", socket,
-                        "http://localhost/v\(version)/containers/json?all=1&filters=\(filter)",
-                    ])
-            }
+            single[index] += try timeEach(1) { try runQuietly("/usr/bin/curl", curlArguments(socket)) }
         }
     }
     let medians = single.map(median)

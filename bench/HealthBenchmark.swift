@@ -85,7 +85,7 @@ private func measureHealth(
     let inspect = try docker.map { docker in
         try timeEach(3) {
             try runQuietly(
-                docker, ["inspect"] + containerNames, environment: ["DOCKER_HOST": "unix://" + engine.host.socketPath])
+                docker, ["inspect"] + containerNames, environment: ["DOCKER_HOST": "unix://" + engine.host.socketPath!])
         }
     }
     Report.line(

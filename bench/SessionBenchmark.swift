@@ -79,7 +79,7 @@ private func measureSessions(
             try runQuietly(
                 "/usr/bin/curl",
                 [
-                    "-s", "-o", "/dev/null", "--unix-socket", engine.host.socketPath,
+                    "-s", "-o", "/dev/null", "--unix-socket", engine.host.socketPath!,
                     "http://localhost/v\(version)/containers/json?all=1&filters=\(filter)",
                 ])
             try runQuietly("/usr/bin/tmux", ["-L", environment["CCORC_TMUX_SERVER"]!, "list-sessions"])

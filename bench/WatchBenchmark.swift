@@ -114,7 +114,7 @@ private func measureWatch(
     Report.note(String(format: "set up in %.1f s", Date().timeIntervalSince(setUp)))
 
     let proxy = try EngineProxy(
-        socketPath: NSTemporaryDirectory() + "ccorc-bench-\(tag)-engine.sock", upstream: engine.host.socketPath)
+        socketPath: NSTemporaryDirectory() + "ccorc-bench-\(tag)-engine.sock", upstream: engine.host.socketPath!)
     BenchResources.shared.registerPath(proxy.socketPath)
     defer { proxy.stop() }
     var proxied = environment

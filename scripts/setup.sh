@@ -5,11 +5,13 @@
 # libcurl source), make, and pkg-config, valgrind, gdb, gcc, g++ and binutils for building libcurl and
 # building and checking the C ABI's tests and the installed library, python3 for the tests' misbehaving engine and the
 # engine inventory `make test` takes, and zsh, fish, man-db and groff-base for checking the installed
-# completion scripts and man pages. Then it builds the HTTP-only static libcurl that ccorc
-# links (scripts/build-curl.sh), once.
+# completion scripts and man pages. libcurl4 (OpenSSL) is what ccorc loads at run time for an
+# engine reached over TLS (libcurl4-openssl-dev depends on it too; it is named because the
+# products need it, not only the build), and openssl makes the TLS test engine's certificates.
+# Then it builds the HTTP-only static libcurl that ccorc links (scripts/build-curl.sh), once.
 set -euo pipefail
 
-packages=(libcurl4-openssl-dev libjansson-dev libsqlite3-dev docker.io busybox-static tmux curl make pkg-config valgrind gdb gcc g++ binutils python3
+packages=(libcurl4-openssl-dev libcurl4 openssl libjansson-dev libsqlite3-dev docker.io busybox-static tmux curl make pkg-config valgrind gdb gcc g++ binutils python3
     zsh fish man-db groff-base)
 missing=()
 for package in "${packages[@]}"; do

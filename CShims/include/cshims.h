@@ -4,6 +4,7 @@
 #ifndef CSHIMS_H
 #define CSHIMS_H
 
+#include "curl_api.h"
 #include "curl_shims.h"
 #include "jansson_shims.h"
 #include "json_projection.h"

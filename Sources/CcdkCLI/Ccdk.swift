@@ -16,8 +16,9 @@ struct Ccdk: AsyncParsableCommand {
         commandName: "ccdk",
         abstract: "Manage single agent containers on the Docker engine.",
         discussion: """
-            The engine is DOCKER_HOST (unix://PATH), else the docker context DOCKER_CONTEXT or \
-            ~/.docker/config.json names (a unix:// one), else /var/run/docker.sock.
+            The engine is DOCKER_HOST (unix://PATH, or tcp://HOST:PORT with TLS from DOCKER_CERT_PATH \
+            when DOCKER_TLS_VERIFY is set), else the docker context DOCKER_CONTEXT or \
+            ~/.docker/config.json names (unix:// or tcp://), else /var/run/docker.sock.
             """,
         version: ccorcVersion,
         subcommands: [

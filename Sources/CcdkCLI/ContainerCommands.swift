@@ -304,6 +304,8 @@ struct Stats: AsyncParsableCommand {
             }
             let usage: ResourceUsage
             do {
+                // A tcp:// engine's containers are not this host's to read, even on loopback.
+                guard engine.host.isLocal else { throw CommandLineFailure("not a local engine") }
                 usage = try reader.usage(containerID: details.id, pid: details.pid, includePids: true)
             } catch {
                 usage = try await engine.oneShotStats(details.id)

@@ -72,6 +72,92 @@ struct DockerContextsTests {
         #expect(missing?.message.contains("there are: default, far, remote, rootless") == true)
     }
 
+    @Test func dockerHostTCPFormsAreParsed() throws {
+        func parse(_ value: String, tls: EngineHost.TLS? = nil) throws -> EngineHost {
+            try EngineHost(dockerHost: value, tls: tls)
+        }
+        #expect(try parse("tcp://127.0.0.1:2375").endpoint == .tcp(host: "127.0.0.1", port: 2375))
+        #expect(try parse("tcp://engine.example:12345/").endpoint == .tcp(host: "engine.example", port: 12345))
+        // No port: the docker CLI's defaults, 2375 plain and 2376 with TLS.
+        #expect(try parse("tcp://box").endpoint == .tcp(host: "box", port: 2375))
+        #expect(try parse("tcp://box", tls: EngineHost.TLS()).endpoint == .tcp(host: "box", port: 2376))
+        #expect(try parse("tcp://[::1]:2376").endpoint == .tcp(host: "::1", port: 2376))
+        #expect(try parse("tcp://[::1]:2376").description == "tcp://[::1]:2376")
+        #expect(try parse("tcp://[fe80::1]").endpoint == .tcp(host: "fe80::1", port: 2375))
+        let plain = try parse(" tcp://10.0.0.5:2375 ")
+        #expect(plain.tls == nil && !plain.isLocal && plain.socketPath == nil)
+        #expect(plain.description == "tcp://10.0.0.5:2375")
+        #expect(plain.curlEndpoint.baseURL == "http://10.0.0.5:2375" && plain.curlEndpoint.unixSocket == nil)
+        let secure = try parse("tcp://10.0.0.5:2376", tls: EngineHost.TLS(caFile: "/c/ca.pem"))
+        #expect(secure.curlEndpoint.baseURL == "https://10.0.0.5:2376")
+        #expect(secure.curlEndpoint.tls?.caFile == "/c/ca.pem" && secure.curlEndpoint.tls?.verify == true)
+        let local = try parse("unix:///var/run/docker.sock")
+        #expect(local.isLocal && local.description == "unix:///var/run/docker.sock" && local.tls == nil)
+        // TLS settings on a Unix socket mean nothing and are dropped.
+        #expect(try parse("unix:///x.sock", tls: EngineHost.TLS()).tls == nil)
+        for malformed in [
+            "tcp://", "tcp://:2375", "tcp://host:0", "tcp://host:65536", "tcp://host:port", "tcp://a:1:2",
+            "tcp://[::1", "tcp://[::1]x", "tcp://user@host:2375", "tcp://host:2375/path",
+        ] {
+            let error = #expect(throws: EngineError.self, "\(malformed)") { try parse(malformed) }
+            #expect(error?.code == .unsupportedHost)
+            #expect(error?.message.hasPrefix("DOCKER_HOST=\(malformed): a tcp:// address is tcp://HOST:PORT") == true)
+        }
+    }
+
+    @Test func dockerHostWithTLSVerifyTakesTheCertificatesOfDockerCertPath() throws {
+        let certificates = FileManager.default.temporaryDirectory.appendingPathComponent("certs-\(UUID().uuidString)")
+            .path
+        try FileManager.default.createDirectory(atPath: certificates, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: certificates) }
+        for file in ["ca.pem", "cert.pem", "key.pem"] {
+            try "PEM".write(toFile: certificates + "/" + file, atomically: true, encoding: .utf8)
+        }
+        let base = ["DOCKER_HOST": "tcp://127.0.0.1:2376", "DOCKER_CERT_PATH": certificates]
+        // Without DOCKER_TLS_VERIFY (or DOCKER_TLS): plain HTTP, as the docker CLI does.
+        #expect(try EngineHost.fromEnvironment(base).tls == nil)
+        let verified = try EngineHost.fromEnvironment(base.merging(["DOCKER_TLS_VERIFY": "1"]) { $1 })
+        #expect(
+            verified.tls
+                == EngineHost.TLS(
+                    caFile: certificates + "/ca.pem", certificateFile: certificates + "/cert.pem",
+                    keyFile: certificates + "/key.pem", verify: true))
+        #expect(verified.endpoint == .tcp(host: "127.0.0.1", port: 2376) && verified.origin == nil)
+        #expect(try EngineHost.fromEnvironment(base.merging(["DOCKER_TLS": "1"]) { $1 }).tls?.verify == false)
+        // The default directory is the docker CLI's configuration directory.
+        let home = try EngineHost.fromEnvironment([
+            "DOCKER_HOST": "tcp://box:2376", "DOCKER_TLS_VERIFY": "1", "DOCKER_CONFIG": certificates,
+        ])
+        #expect(home.tls?.caFile == certificates + "/ca.pem")
+        // A certificate without its key names the missing file.
+        try FileManager.default.removeItem(atPath: certificates + "/key.pem")
+        let missing = #expect(throws: EngineError.self) {
+            try EngineHost.fromEnvironment(base.merging(["DOCKER_TLS_VERIFY": "1"]) { $1 })
+        }
+        #expect(missing?.code == .tls)
+        #expect(missing?.message.contains("\(certificates)/key.pem does not exist") == true)
+        #expect(missing?.message.hasPrefix("DOCKER_HOST=tcp://127.0.0.1:2376") == true)
+    }
+
+    @Test func aTCPContextUsesItsTLSMaterial() throws {
+        let directory = try configuration(current: "remote")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let host = try EngineHost.fromEnvironment(["DOCKER_CONFIG": directory])
+        let material = directory + "/contexts/tls/aa11/docker"
+        #expect(host.endpoint == .tcp(host: "10.0.0.5", port: 2376))
+        #expect(
+            host.tls
+                == EngineHost.TLS(
+                    caFile: material + "/ca.pem", certificateFile: material + "/cert.pem",
+                    keyFile: material + "/key.pem",
+                    verify: true))
+        #expect(host.displayName == "docker context remote (tcp://10.0.0.5:2376)")
+        let skip = try EngineHost(context: DockerContext(name: "loose", host: "tcp://h:1", skipTLSVerify: true))
+        #expect(skip.tls == EngineHost.TLS(verify: false))
+        let plain = try EngineHost(context: DockerContext(name: "plain", host: "tcp://h:1"))
+        #expect(plain.tls == nil && plain.curlEndpoint.baseURL == "http://h:1")
+    }
+
     @Test func aConfigurationThatIsNotJSONIsNamed() throws {
         let directory = try configuration()
         defer { try? FileManager.default.removeItem(atPath: directory) }

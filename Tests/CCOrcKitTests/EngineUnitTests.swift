@@ -62,7 +62,7 @@ import Testing
         #expect(try EngineHost(dockerHost: nil).socketPath == "/var/run/docker.sock")
         #expect(try EngineHost(dockerHost: "").socketPath == "/var/run/docker.sock")
         #expect(try EngineHost(dockerHost: "unix:///tmp/x.sock").socketPath == "/tmp/x.sock")
-        for unsupported in ["tcp://1.2.3.4:2375", "ssh://host", "unix://relative"] {
+        for unsupported in ["tcp://1.2.3.4:x", "ssh://host", "unix://relative", "tcp://a:1:2"] {
             #expect {
                 try EngineHost(dockerHost: unsupported)
             } throws: { ($0 as? EngineError)?.code == .unsupportedHost }

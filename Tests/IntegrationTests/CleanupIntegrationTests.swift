@@ -297,7 +297,7 @@ extension SessionTestbed {
             try await nothingUntracked()
 
             // Through the counting proxy, to see whether the rerun met a removal still in progress.
-            let proxy = try EngineProxy(upstream: bed.engine.host.socketPath)
+            let proxy = try EngineProxy(upstream: bed.engine.host.socketPath!)
             defer { proxy.stop() }
             var environment = bed.environment
             environment["DOCKER_HOST"] = "unix://" + proxy.socketPath
@@ -327,7 +327,7 @@ extension SessionTestbed {
                 try await bed.plant($0, running: $0.hasSuffix("0"))
             }
             try #require(planted.allSatisfy { $0.error == nil }, "\(planted.compactMap(\.error))")
-            let proxy = try EngineProxy(upstream: bed.engine.host.socketPath)
+            let proxy = try EngineProxy(upstream: bed.engine.host.socketPath!)
             defer { proxy.stop() }
             var environment = bed.environment
             environment["DOCKER_HOST"] = "unix://" + proxy.socketPath
@@ -369,7 +369,7 @@ extension SessionTestbed {
         try await SessionTestbed.with("jobsbad") { bed in
             let p = bed.prefix
             try await bed.plant("\(p)-a")
-            let proxy = try EngineProxy(upstream: bed.engine.host.socketPath)
+            let proxy = try EngineProxy(upstream: bed.engine.host.socketPath!)
             defer { proxy.stop() }
             var environment = bed.environment
             environment["DOCKER_HOST"] = "unix://" + proxy.socketPath

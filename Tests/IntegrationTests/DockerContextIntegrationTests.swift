@@ -11,7 +11,7 @@ struct DockerContextIntegrationTests {
             let directory = FileManager.default.temporaryDirectory.appendingPathComponent(bed.prefix + "-docker").path
             defer { try? FileManager.default.removeItem(atPath: directory) }
             for (id, name, host) in [
-                ("a1", "here", "unix://" + bed.engine.host.socketPath), ("b2", "far", "ssh://me@far.example"),
+                ("a1", "here", "unix://" + bed.engine.host.socketPath!), ("b2", "far", "ssh://me@far.example"),
                 ("c3", "gone", "unix:///nonexistent/docker.sock"),
             ] {
                 let meta = "\(directory)/contexts/meta/\(id)"

@@ -185,29 +185,79 @@ func readLines(_ descriptor: Int32, count: Int, timeout: Double) -> [String] {
 
 /// A private dockerd for one test (`scripts/extra-engine.sh`), with the test image in it: its own
 /// socket, data root and exec root in a directory of its own, removed with the engine afterwards.
+/// With `tls`, it also listens on loopback TCP with mutual TLS (certificates made for the test).
 final class ExtraEngine {
     let directory: String
     let socketPath: String
     /// `DOCKER_HOST` for the engine.
     var dockerHost: String { "unix://" + socketPath }
+    /// The TLS port on 127.0.0.1; nil without TLS.
+    let tlsPort: Int?
+    /// `tcp://127.0.0.1:PORT`, the TLS address; nil without TLS.
+    var tcpAddress: String? { tlsPort.map { "tcp://127.0.0.1:\($0)" } }
+    /// The client's `ca.pem`, `cert.pem` and `key.pem`, fit for `DOCKER_CERT_PATH`; nil without TLS.
+    var clientCertDirectory: String? { tlsPort == nil ? nil : directory + "/client" }
+    /// The environment that points the docker CLI (and ccdk) at the TLS address.
+    var tlsEnvironment: [String: String] {
+        ["DOCKER_HOST": tcpAddress ?? "", "DOCKER_TLS_VERIFY": "1", "DOCKER_CERT_PATH": clientCertDirectory ?? ""]
+    }
     private static let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .appendingPathComponent("../../scripts/extra-engine.sh").standardized.path
 
-    private init(directory: String) throws {
+    private init(directory: String, tls: Bool) throws {
         self.directory = directory
-        socketPath = try Self.script(["start", directory])
+        var port: Int?
+        var socket = ""
+        if tls {
+            // A port free a moment ago may be taken by the time dockerd binds it: try a few.
+            var lastError: (any Error)?
+            for _ in 0..<3 {
+                let candidate = try Self.freeLoopbackPort()
+                do {
+                    socket = try Self.script(["start-tls", directory, String(candidate)])
+                    port = candidate
+                    break
+                } catch {
+                    lastError = error
+                    _ = try? Self.script(["stop", directory])
+                }
+            }
+            if port == nil { throw lastError ?? TestFailure("no TLS engine started") }
+        } else {
+            socket = try Self.script(["start", directory])
+        }
+        socketPath = socket
+        tlsPort = port
     }
 
-    /// Runs `body` with a started engine and a client of it; stops the engine and removes its
-    /// directory afterwards, whether `body` succeeded or not.
-    static func with<T>(_ body: (ExtraEngine, EngineClient) async throws -> T) async throws -> T {
+    /// A TCP port on 127.0.0.1 that nothing listens on: bound to port 0, read back, released.
+    static func freeLoopbackPort() throws -> Int {
+        let fd = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw TestFailure("socket: errno \(errno)") }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
+                bind(fd, pointer, length) == 0 && getsockname(fd, pointer, &length) == 0
+            }
+        }
+        guard bound else { throw TestFailure("bind to 127.0.0.1:0: errno \(errno)") }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    /// Runs `body` with a started engine and a client of it (on its Unix socket); stops the
+    /// engine and removes its directory afterwards, whether `body` succeeded or not.
+    /// - Parameter tls: also listen on loopback TCP with mutual TLS (see `tcpAddress`).
+    static func with<T>(tls: Bool = false, _ body: (ExtraEngine, EngineClient) async throws -> T) async throws -> T {
         // Short: the engine's containerd puts its socket under the directory.
         let directory = "/tmp/ccorc-e\(getpid())-\(UInt16.random(in: 0..<UInt16.max))"
-        let engine = try ExtraEngine(directory: directory)
-        defer {
-            _ = try? Self.script(["stop", directory])
-            try? FileManager.default.removeItem(atPath: directory)
-        }
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let engine = try ExtraEngine(directory: directory, tls: tls)
+        defer { _ = try? Self.script(["stop", directory]) }
         let client = try EngineClient(host: EngineHost(socketPath: engine.socketPath))
         _ = try await BusyboxImage.importImage(into: client, reference: TestEngine.image)
         return try await body(engine, client)
@@ -224,9 +274,13 @@ final class ExtraEngine {
         _ = try Self.script(["stop", directory])
     }
 
-    /// Starts the stopped engine again on the same data root.
+    /// Starts the stopped engine again on the same data root (and the same TLS port).
     func start() throws {
-        _ = try Self.script(["start", directory])
+        if let tlsPort {
+            _ = try Self.script(["start-tls", directory, String(tlsPort)])
+        } else {
+            _ = try Self.script(["start", directory])
+        }
     }
 
     private static func script(_ arguments: [String]) throws -> String {

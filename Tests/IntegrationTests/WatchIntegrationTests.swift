@@ -261,7 +261,7 @@ final class WatchProcess {
             let name = bed.prefix + "-r"
             #expect(try bed.ccorc("launch", name, "--detach", "--agents", "leader,writer").status == 0)
             try await waitUntilHealthy(bed, name)
-            let proxy = try EngineProxy(upstream: bed.engine.host.socketPath)
+            let proxy = try EngineProxy(upstream: bed.engine.host.socketPath!)
             defer { proxy.stop() }
             let watch = try WatchProcess(bed, [name], environment: ["DOCKER_HOST": "unix://" + proxy.socketPath])
             defer { watch.stop() }
@@ -331,7 +331,7 @@ final class WatchProcess {
         try await SessionTestbed.with("widle") { bed in
             let name = bed.prefix + "-i"
             #expect(try bed.ccorc("launch", name, "--detach", "--agents", "leader").status == 0)
-            let proxy = try EngineProxy(upstream: bed.engine.host.socketPath)
+            let proxy = try EngineProxy(upstream: bed.engine.host.socketPath!)
             defer { proxy.stop() }
             let watch = try WatchProcess(bed, [], environment: ["DOCKER_HOST": "unix://" + proxy.socketPath])
             defer { watch.stop() }

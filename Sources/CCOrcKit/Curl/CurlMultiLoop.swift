@@ -11,6 +11,8 @@ import Synchronization
 /// libcurl blocks in poll(2).
 final class CurlMultiLoop: @unchecked Sendable {
     private let multi: UnsafeMutableRawPointer
+    /// The libcurl that made `multi` and every handle added to it.
+    private let library: CurlLibrary
     private let lock = Mutex(())
     private var pending: [CurlTransfer] = []
     private var cancelRequested = false
@@ -21,16 +23,17 @@ final class CurlMultiLoop: @unchecked Sendable {
     private let finished = DispatchSemaphore(value: 0)
     private var started = false
 
-    init() throws(TransportError) {
-        guard let multi = curl_multi_init() else {
+    init(library: CurlLibrary) throws(TransportError) {
+        guard let multi = cshims_curl_multi_init(library.api) else {
             throw TransportError(code: .other, message: "curl_multi_init failed")
         }
         self.multi = multi
-        _ = cshims_curl_multi_setopt_long(multi, CURLMOPT_MAXCONNECTS, 64)
+        self.library = library
+        _ = cshims_curl_multi_setopt_long(library.api, multi, CURLMOPT_MAXCONNECTS, 64)
     }
 
     deinit {
-        curl_multi_cleanup(multi)
+        _ = cshims_curl_multi_cleanup(library.api, multi)
     }
 
     /// Queues a transfer; its `completion` runs on the loop thread when it ends.
@@ -50,21 +53,21 @@ final class CurlMultiLoop: @unchecked Sendable {
             }
             pending.append(transfer)
         }
-        curl_multi_wakeup(multi)
+        _ = cshims_curl_multi_wakeup(library.api, multi)
     }
 
     /// Asks the loop to unpause a transfer whose read callback paused its upload (called from the
     /// body's producer thread): only the loop's thread may touch the easy handle.
     func resume(_ transfer: CurlTransfer) {
         lock.withLock { _ in resumeRequested.append(transfer) }
-        curl_multi_wakeup(multi)
+        _ = cshims_curl_multi_wakeup(library.api, multi)
     }
 
     /// Marks a transfer cancelled and wakes the loop so that it is removed promptly.
     func cancel(_ transfer: CurlTransfer) {
         transfer.cancel()
         lock.withLock { _ in cancelRequested = true }
-        curl_multi_wakeup(multi)
+        _ = cshims_curl_multi_wakeup(library.api, multi)
     }
 
     /// Stops the loop thread after failing whatever is still running; waits for it to exit.
@@ -74,7 +77,7 @@ final class CurlMultiLoop: @unchecked Sendable {
             return started
         }
         guard wasStarted else { return }
-        curl_multi_wakeup(multi)
+        _ = cshims_curl_multi_wakeup(library.api, multi)
         finished.wait()
     }
 
@@ -92,11 +95,11 @@ final class CurlMultiLoop: @unchecked Sendable {
             }
             for transfer in newTransfers {
                 active[transfer.easy.handle] = transfer
-                curl_multi_add_handle(multi, transfer.easy.handle)
+                _ = cshims_curl_multi_add_handle(library.api, multi, transfer.easy.handle)
             }
             for transfer in resumed where active[transfer.easy.handle] === transfer {
                 // May call the read callback at once, on this thread.
-                curl_easy_pause(transfer.easy.handle, CURLPAUSE_CONT)
+                _ = cshims_curl_easy_pause(library.api, transfer.easy.handle, CURLPAUSE_CONT)
             }
             if stop {
                 for transfer in active.values { transfer.cancel() }
@@ -107,20 +110,20 @@ final class CurlMultiLoop: @unchecked Sendable {
                 }
             }
             if stop { break }
-            curl_multi_perform(multi, &running)
+            _ = cshims_curl_multi_perform(library.api, multi, &running)
             var easy: UnsafeMutableRawPointer?
             var result = CURLE_OK
-            while cshims_curl_multi_next_done(multi, &easy, &result) == 1 {
+            while cshims_curl_multi_next_done(library.api, multi, &easy, &result) == 1 {
                 if let easy { complete(easy, result) }
             }
-            curl_multi_poll(multi, nil, 0, 1000, nil)
+            _ = cshims_curl_multi_poll(library.api, multi, 1000)
         }
         finished.signal()
     }
 
     private func complete(_ handle: UnsafeMutableRawPointer, _ code: CURLcode) {
         guard let transfer = active.removeValue(forKey: handle) else { return }
-        curl_multi_remove_handle(multi, handle)
+        _ = cshims_curl_multi_remove_handle(library.api, multi, handle)
         let outcome = transfer.finish(code)
         let completion = transfer.completion
         transfer.completion = nil

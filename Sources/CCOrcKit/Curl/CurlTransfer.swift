@@ -2,7 +2,7 @@ import CShims
 import Synchronization
 
 // One of the few files that touch libcurl's pointers. A `CurlTransfer` owns a `CURL *` easy
-// handle configured for one HTTP request over a Unix socket; it is run either on the calling
+// handle configured for one HTTP request to the engine (Unix socket or TCP, see `CurlEndpoint`); it is run either on the calling
 // thread (`perform()`) or by the shared `CurlMultiLoop`. Callbacks find their transfer again
 // through the userdata pointer (`Unmanaged`), and every error is handed out as a Swift value after
 // the C call returns.
@@ -62,6 +62,11 @@ public struct TransportError: Error, CustomStringConvertible, Sendable {
         case requestBodyFailed
         /// A buffered reply body grew past `CurlTransfer.maximumBufferedReply`; the transfer was aborted.
         case replyTooLarge
+        /// The TLS connection failed: an untrusted or unreadable certificate, a failed handshake,
+        /// or an engine that refused the client's certificate (or its absence).
+        case tls
+        /// TLS is needed but the system's libcurl.so.4 with TLS could not be loaded (see `message`).
+        case tlsUnavailable
         /// Any other libcurl failure.
         case other
     }
@@ -83,7 +88,15 @@ public struct TransportError: Error, CustomStringConvertible, Sendable {
         switch curlCode {
         case CURLE_COULDNT_CONNECT, CURLE_COULDNT_RESOLVE_HOST: code = .couldNotConnect
         case CURLE_OPERATION_TIMEDOUT: code = .timedOut
-        case CURLE_WRITE_ERROR, CURLE_ABORTED_BY_CALLBACK: code = .other
+        case CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CACERT_BADFILE, CURLE_SSL_CERTPROBLEM, CURLE_SSL_CONNECT_ERROR,
+            CURLE_SSL_CIPHER, CURLE_SSL_ENGINE_NOTFOUND, CURLE_SSL_ENGINE_SETFAILED, CURLE_SSL_ENGINE_INITFAILED,
+            CURLE_SSL_CRL_BADFILE, CURLE_SSL_ISSUER_ERROR, CURLE_SSL_PINNEDPUBKEYNOTMATCH,
+            CURLE_SSL_INVALIDCERTSTATUS, CURLE_SSL_SHUTDOWN_FAILED, CURLE_USE_SSL_FAILED, CURLE_SSL_CLIENTCERT:
+            code = .tls
+        case CURLE_RECV_ERROR, CURLE_SEND_ERROR, CURLE_GOT_NOTHING:
+            // An engine that refuses the client's certificate (or its absence) does so with a TLS
+            // alert after the handshake (TLS 1.3): the first read fails with OpenSSL's text.
+            code = message.contains("SSL") || message.contains("alert") ? .tls : .other
         default: code = .other
         }
     }
@@ -107,15 +120,18 @@ public typealias HTTPChunkSink = @Sendable (_ chunk: [UInt8]) -> Bool
 /// Owns a `CURL *` easy handle, freed in `deinit`. Not thread-safe: one transfer at a time.
 final class CurlEasy {
     let handle: UnsafeMutableRawPointer
+    /// The libcurl that made the handle; every call on it goes through this one.
+    let library: CurlLibrary
 
-    init() throws(TransportError) {
-        guard let handle = curl_easy_init() else {
+    init(library: CurlLibrary) throws(TransportError) {
+        guard let handle = cshims_curl_easy_init(library.api) else {
             throw TransportError(code: .other, message: "curl_easy_init failed")
         }
         self.handle = handle
+        self.library = library
     }
 
-    deinit { curl_easy_cleanup(handle) }
+    deinit { cshims_curl_easy_cleanup(library.api, handle) }
 }
 
 /// One configured HTTP request on an easy handle, with its reply buffers.
@@ -153,19 +169,19 @@ final class CurlTransfer: @unchecked Sendable {
     /// Called by the multi loop when the transfer ends.
     var completion: ((Result<HTTPResponse, TransportError>) -> Void)?
 
-    /// Configures `easy` for `request` over the Unix socket at `socketPath`.
-    init(easy: CurlEasy, socketPath: String, request: HTTPRequest, sink: HTTPChunkSink?) throws(TransportError) {
+    /// Configures `easy` for `request` to `endpoint`.
+    init(easy: CurlEasy, endpoint: CurlEndpoint, request: HTTPRequest, sink: HTTPChunkSink?) throws(TransportError) {
         self.easy = easy
         self.sink = sink
         errorBuffer = .allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
         errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
-        try configure(socketPath: socketPath, request: request)
+        try configure(endpoint: endpoint, request: request)
     }
 
     deinit {
         // The handle may already be back in a pool and in use by another transfer, so it is not
         // touched here: `configure` resets it before each use.
-        if let headerList { curl_slist_free_all(headerList) }
+        if let headerList { cshims_curl_slist_free_all(easy.library.api, headerList) }
         requestBody?.deallocate()
         bodyStream?.close()
         errorBuffer.deallocate()
@@ -175,36 +191,36 @@ final class CurlTransfer: @unchecked Sendable {
         if code != CURLE_OK { throw TransportError(curlCode: code, detail: nil) }
     }
 
-    private func configure(socketPath: String, request: HTTPRequest) throws(TransportError) {
+    private func configure(endpoint: CurlEndpoint, request: HTTPRequest) throws(TransportError) {
         let handle = easy.handle
-        curl_easy_reset(handle)
-        try check(cshims_curl_easy_setopt_ptr(handle, CURLOPT_UNIX_SOCKET_PATH, socketPath))
-        // The host part is ignored on a Unix socket but must be a valid name.
-        try check(cshims_curl_easy_setopt_ptr(handle, CURLOPT_URL, "http://localhost" + request.path))
-        try check(cshims_curl_easy_setopt_ptr(handle, CURLOPT_CUSTOMREQUEST, request.method))
-        try check(cshims_curl_easy_setopt_ptr(handle, CURLOPT_ERRORBUFFER, errorBuffer))
-        try check(cshims_curl_easy_setopt_long(handle, CURLOPT_NOSIGNAL, 1))
-        try check(cshims_curl_easy_setopt_long(handle, CURLOPT_CONNECTTIMEOUT_MS, 10_000))
+        let api = easy.library.api
+        cshims_curl_easy_reset(api, handle)
+        try endpoint.apply(to: handle, of: easy.library)
+        try check(cshims_curl_easy_setopt_ptr(api, handle, CURLOPT_URL, endpoint.baseURL + request.path))
+        try check(cshims_curl_easy_setopt_ptr(api, handle, CURLOPT_CUSTOMREQUEST, request.method))
+        try check(cshims_curl_easy_setopt_ptr(api, handle, CURLOPT_ERRORBUFFER, errorBuffer))
+        try check(cshims_curl_easy_setopt_long(api, handle, CURLOPT_NOSIGNAL, 1))
+        try check(cshims_curl_easy_setopt_long(api, handle, CURLOPT_CONNECTTIMEOUT_MS, 10_000))
         if let timeout = request.timeout {
-            try check(cshims_curl_easy_setopt_long(handle, CURLOPT_TIMEOUT_MS, max(1, Int(timeout * 1000))))
+            try check(cshims_curl_easy_setopt_long(api, handle, CURLOPT_TIMEOUT_MS, max(1, Int(timeout * 1000))))
         }
         if request.method == "HEAD" {
-            try check(cshims_curl_easy_setopt_long(handle, CURLOPT_NOBODY, 1))
+            try check(cshims_curl_easy_setopt_long(api, handle, CURLOPT_NOBODY, 1))
         }
         // "Expect:" stops curl from waiting for 100-continue on large bodies.
         var headers = ["Expect:"]
         if let contentType = request.contentType { headers.append("Content-Type: " + contentType) }
         if case .stream? = request.body { headers.append("Transfer-Encoding: chunked") }
-        for line in headers { headerList = curl_slist_append(headerList, line) }
-        try check(cshims_curl_easy_setopt_slist(handle, CURLOPT_HTTPHEADER, headerList))
+        for line in headers { headerList = cshims_curl_slist_append(api, headerList, line) }
+        try check(cshims_curl_easy_setopt_slist(api, handle, CURLOPT_HTTPHEADER, headerList))
         switch request.body {
         case .bytes(let bytes)?:
             // POSTFIELDS keeps a pointer, so the body lives in memory this object owns.
             let storage = UnsafeMutableRawBufferPointer.allocate(byteCount: max(bytes.count, 1), alignment: 1)
             storage.copyBytes(from: bytes)
             requestBody = storage
-            try check(cshims_curl_easy_setopt_off(handle, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(bytes.count)))
-            try check(cshims_curl_easy_setopt_ptr(handle, CURLOPT_POSTFIELDS, storage.baseAddress))
+            try check(cshims_curl_easy_setopt_off(api, handle, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(bytes.count)))
+            try check(cshims_curl_easy_setopt_ptr(api, handle, CURLOPT_POSTFIELDS, storage.baseAddress))
         case .stream(let stream)?:
             // A POST without POSTFIELDS reads its body through CURLOPT_READFUNCTION; a size of -1
             // (unknown) makes it chunked. CUSTOMREQUEST still names the method.
@@ -212,21 +228,22 @@ final class CurlTransfer: @unchecked Sendable {
                 throw TransportError(code: .other, message: "a streamed request body can be sent only once")
             }
             bodyStream = stream
-            try check(cshims_curl_easy_setopt_long(handle, CURLOPT_POST, 1))
-            try check(cshims_curl_easy_setopt_off(handle, CURLOPT_POSTFIELDSIZE_LARGE, -1))
+            try check(cshims_curl_easy_setopt_long(api, handle, CURLOPT_POST, 1))
+            try check(cshims_curl_easy_setopt_off(api, handle, CURLOPT_POSTFIELDSIZE_LARGE, -1))
             // Fewer, larger reads than the 64 KiB default; the stream keeps its own bounded buffer.
-            try check(cshims_curl_easy_setopt_long(handle, CURLOPT_UPLOAD_BUFFERSIZE, 512 * 1024))
+            try check(cshims_curl_easy_setopt_long(api, handle, CURLOPT_UPLOAD_BUFFERSIZE, 512 * 1024))
             try check(
-                cshims_curl_easy_setopt_read_cb(handle, curlReadCallback, Unmanaged.passUnretained(self).toOpaque()))
+                cshims_curl_easy_setopt_read_cb(
+                    api, handle, curlReadCallback, Unmanaged.passUnretained(self).toOpaque()))
         case nil:
             if request.method == "POST" || request.method == "PUT" {
-                try check(cshims_curl_easy_setopt_off(handle, CURLOPT_POSTFIELDSIZE_LARGE, 0))
-                try check(cshims_curl_easy_setopt_ptr(handle, CURLOPT_POSTFIELDS, ""))
+                try check(cshims_curl_easy_setopt_off(api, handle, CURLOPT_POSTFIELDSIZE_LARGE, 0))
+                try check(cshims_curl_easy_setopt_ptr(api, handle, CURLOPT_POSTFIELDS, ""))
             }
         }
         let userdata = Unmanaged.passUnretained(self).toOpaque()
-        try check(cshims_curl_easy_setopt_write_cb(handle, curlWriteCallback, userdata))
-        try check(cshims_curl_easy_setopt_header_cb(handle, curlHeaderCallback, userdata))
+        try check(cshims_curl_easy_setopt_write_cb(api, handle, curlWriteCallback, userdata))
+        try check(cshims_curl_easy_setopt_header_cb(api, handle, curlHeaderCallback, userdata))
     }
 
     /// Asks the transfer to stop at its next callback.
@@ -279,7 +296,7 @@ final class CurlTransfer: @unchecked Sendable {
 
     private func currentStatus() -> Int {
         var code = 0
-        _ = cshims_curl_easy_getinfo_long(easy.handle, CURLINFO_RESPONSE_CODE, &code)
+        _ = cshims_curl_easy_getinfo_long(easy.library.api, easy.handle, CURLINFO_RESPONSE_CODE, &code)
         return code
     }
 
@@ -322,7 +339,7 @@ final class CurlTransfer: @unchecked Sendable {
 
     /// Runs the transfer on the calling thread (`curl_easy_perform`).
     func perform() -> Result<HTTPResponse, TransportError> {
-        finish(curl_easy_perform(easy.handle))
+        finish(cshims_curl_easy_perform(easy.library.api, easy.handle))
     }
 }
 

@@ -1,15 +1,18 @@
 import CShims
 import Synchronization
 
-/// Sends HTTP requests to a Unix socket through libcurl, concurrently.
+/// Sends HTTP requests to the engine through libcurl, concurrently: over a Unix socket or TCP,
+/// with TLS through the system's libcurl (see `CurlLibrary`).
 ///
 /// Asynchronous requests run on one shared multi handle (`CurlMultiLoop`); blocking requests run on
 /// the caller's thread with an easy handle from a small pool, each of which keeps its own connection
 /// open between calls. Instances share no global state, so several transports (several engines) can
 /// live in one process.
 final class CurlTransport: Sendable {
-    /// The Unix socket every request goes to.
-    let socketPath: String
+    /// Where every request goes.
+    let endpoint: CurlEndpoint
+    /// The libcurl that serves `endpoint`.
+    let library: CurlLibrary
     private let loop: CurlMultiLoop
     private let idleHandles = Mutex<[IdleHandle]>([])
 
@@ -20,17 +23,18 @@ final class CurlTransport: Sendable {
         let easy: CurlEasy
     }
 
-    init(socketPath: String) throws(TransportError) {
-        try CurlGlobal.ensureInitialised()
-        self.socketPath = socketPath
-        self.loop = try CurlMultiLoop()
+    /// A transport to `endpoint`; loads the system's libcurl first when the endpoint needs TLS.
+    init(endpoint: CurlEndpoint) throws(TransportError) {
+        self.endpoint = endpoint
+        self.library = try endpoint.library()
+        self.loop = try CurlMultiLoop(library: library)
     }
 
     deinit { loop.shutdown() }
 
     private func takeHandle() throws(TransportError) -> CurlEasy {
         if let idle = idleHandles.withLock({ $0.popLast() }) { return idle.easy }
-        return try CurlEasy()
+        return try CurlEasy(library: library)
     }
 
     private func recycle(_ handle: CurlEasy) {
@@ -44,7 +48,7 @@ final class CurlTransport: Sendable {
         let handle = try takeHandle()
         let outcome: Result<HTTPResponse, TransportError>
         do {
-            let transfer = try CurlTransfer(easy: handle, socketPath: socketPath, request: request, sink: sink)
+            let transfer = try CurlTransfer(easy: handle, endpoint: endpoint, request: request, sink: sink)
             outcome = transfer.perform()
         }
         recycle(handle)
@@ -56,7 +60,7 @@ final class CurlTransport: Sendable {
         let handle = try takeHandle()
         let transfer: CurlTransfer
         do {
-            transfer = try CurlTransfer(easy: handle, socketPath: socketPath, request: request, sink: sink)
+            transfer = try CurlTransfer(easy: handle, endpoint: endpoint, request: request, sink: sink)
         } catch {
             recycle(handle)
             throw error
@@ -71,14 +75,5 @@ final class CurlTransport: Sendable {
         }
         recycle(handle)
         return try outcome.get()
-    }
-}
-
-/// `curl_global_init` must run once before any other libcurl call.
-enum CurlGlobal {
-    private static let result: CURLcode = curl_global_init(Int(CURL_GLOBAL_DEFAULT))
-
-    static func ensureInitialised() throws(TransportError) {
-        if result != CURLE_OK { throw TransportError(curlCode: result, detail: "curl_global_init failed") }
     }
 }

@@ -4,8 +4,10 @@ import CShims
 /// (`Connection: Upgrade`, `Upgrade: tcp`, reply `101 UPGRADED`) — what exec start and attach use.
 ///
 /// Driven through libcurl rather than a hand-made socket: `CURLOPT_CONNECT_ONLY` makes
-/// `curl_easy_perform` only connect to the Unix socket, after which `curl_easy_send` and
-/// `curl_easy_recv` move raw bytes and `CURLINFO_ACTIVESOCKET` gives the descriptor to poll. libcurl
+/// `curl_easy_perform` only connect (to the Unix socket, or over TCP with TLS), after which `curl_easy_send` and
+/// `curl_easy_recv` move raw bytes and `CURLINFO_ACTIVESOCKET` gives the descriptor to poll. Over
+/// TLS the same calls encrypt and decrypt; as OpenSSL may hold decrypted bytes that the socket no
+/// longer shows as readable, `wait` drains libcurl before it polls the socket. libcurl
 /// itself has no API for HTTP upgrades to arbitrary protocols, so the request line and headers are
 /// written by hand and the reply's header is parsed here; bytes after it belong to the stream.
 /// Not thread-safe: one reader and one writer on the same thread, or external ordering.
@@ -26,35 +28,53 @@ public final class HijackedConnection {
     private var setupTimeout: Double = 0
     /// The connected socket, for poll(2).
     public let socket: Int32
-    /// Stream bytes that arrived together with the reply header.
+    /// Stream bytes that arrived together with the reply header, or that `wait` read ahead.
     private var leftover: [UInt8]
     private var writeClosed = false
+    /// Whether the connection is TLS: then libcurl may hold decrypted input the socket does not show.
+    private let decryptsInput: Bool
+    /// Over TLS, whether the last read returned data (so more may wait in OpenSSL's buffer).
+    private var mayHoldDecryptedInput = false
+    /// What a read ahead in `wait` ended with: the end of the stream (nil) or a failure, handed
+    /// out by the next `receive` after `leftover`.
+    private var readAheadEnd: Result<Void, TransportError>?
 
-    /// Connects to `socketPath`, sends `method path` with `body` as an upgrade request, and waits
-    /// for the engine to switch protocols.
+    /// Connects to `endpoint` through `library`, sends `method path` with `body` as an upgrade
+    /// request, and waits for the engine to switch protocols.
     /// - Parameter setupTimeout: seconds the whole setup may take (see `defaultSetupTimeout`).
     /// - Throws: `TransportError` when the connection fails or the setup times out (`.timedOut`);
     ///   `EngineError` with the engine's message when it answers with an error status instead of 101.
     init(
-        socketPath: String, method: String, path: String, body: [UInt8]?,
+        endpoint: CurlEndpoint, library: CurlLibrary, method: String, path: String, body: [UInt8]?,
         setupTimeout: Double = HijackedConnection.defaultSetupTimeout
     ) throws {
-        easy = try CurlEasy()
+        easy = try CurlEasy(library: library)
+        decryptsInput = endpoint.tls != nil
         self.setupTimeout = setupTimeout
         setupOperation = "\(method) \(path)"
         setupDeadline = .now + .milliseconds(Int(max(setupTimeout, 0.001) * 1000))
         let handle = easy.handle
+        let api = library.api
+        var errorBuffer = [CChar](repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
         func check(_ code: CURLcode) throws(TransportError) {
             if code != CURLE_OK { throw TransportError(curlCode: code, detail: nil) }
         }
-        try check(cshims_curl_easy_setopt_ptr(handle, CURLOPT_UNIX_SOCKET_PATH, socketPath))
-        try check(cshims_curl_easy_setopt_ptr(handle, CURLOPT_URL, "http://localhost/"))
-        try check(cshims_curl_easy_setopt_long(handle, CURLOPT_CONNECT_ONLY, 1))
-        try check(cshims_curl_easy_setopt_long(handle, CURLOPT_NOSIGNAL, 1))
-        try check(cshims_curl_easy_setopt_long(handle, CURLOPT_CONNECTTIMEOUT_MS, max(1, Int(setupTimeout * 1000))))
-        try check(curl_easy_perform(handle))
+        try endpoint.apply(to: handle, of: library)
+        try check(cshims_curl_easy_setopt_ptr(api, handle, CURLOPT_URL, endpoint.baseURL + "/"))
+        try check(cshims_curl_easy_setopt_long(api, handle, CURLOPT_CONNECT_ONLY, 1))
+        try check(cshims_curl_easy_setopt_long(api, handle, CURLOPT_NOSIGNAL, 1))
+        try check(
+            cshims_curl_easy_setopt_long(api, handle, CURLOPT_CONNECTTIMEOUT_MS, max(1, Int(setupTimeout * 1000))))
+        // Connecting (and, over TLS, the handshake) reports its details in the error buffer, which
+        // must outlive the call; it is cleared again before the buffer goes.
+        try errorBuffer.withUnsafeMutableBufferPointer { buffer throws(TransportError) in
+            try check(cshims_curl_easy_setopt_ptr(api, handle, CURLOPT_ERRORBUFFER, buffer.baseAddress))
+            let code = cshims_curl_easy_perform(api, handle)
+            _ = cshims_curl_easy_setopt_ptr(api, handle, CURLOPT_ERRORBUFFER, nil)
+            if code != CURLE_OK { throw TransportError(curlCode: code, detail: String(cString: buffer.baseAddress!)) }
+        }
         var fd: curl_socket_t = -1
-        try check(cshims_curl_easy_getinfo_socket(handle, &fd))
+        try check(cshims_curl_easy_getinfo_socket(api, handle, &fd))
         guard fd >= 0 else {
             throw TransportError(code: .other, message: "libcurl reported no socket after connecting")
         }
@@ -140,7 +160,8 @@ public final class HijackedConnection {
         while offset < bytes.count {
             var sent = 0
             let code = bytes.withUnsafeBytes { raw in
-                curl_easy_send(easy.handle, raw.baseAddress! + offset, raw.count - offset, &sent)
+                cshims_curl_easy_send(
+                    easy.library.api, easy.handle, raw.baseAddress! + offset, raw.count - offset, &sent)
             }
             if code == CURLE_AGAIN {
                 var ready: Int32 = 0
@@ -158,28 +179,73 @@ public final class HijackedConnection {
             defer { leftover = [] }
             return leftover
         }
-        var buffer = [UInt8](repeating: 0, count: maximum)
+        if let end = readAheadEnd {
+            readAheadEnd = nil
+            try end.get()
+            return nil
+        }
         while true {
-            var received = 0
-            let code = buffer.withUnsafeMutableBytes { raw in
-                curl_easy_recv(easy.handle, raw.baseAddress!, raw.count, &received)
-            }
-            if code == CURLE_AGAIN {
+            switch try receiveNow(maximum: maximum) {
+            case .bytes(let bytes): return bytes
+            case .end: return nil
+            case .wouldBlock:
                 var ready: Int32 = 0
                 _ = cshims_wait_socket(socket, 1, 0, try waitMilliseconds(), &ready)
-                continue
             }
-            if code == CURLE_UNSUPPORTED_PROTOCOL || code == CURLE_RECV_ERROR && received == 0 {
-                return nil  // the peer reset the connection: the stream is over
-            }
-            if code != CURLE_OK { throw TransportError(curlCode: code, detail: nil) }
-            if received == 0 { return nil }
-            return Array(buffer[0..<received])
         }
     }
 
-    /// Whether bytes received with the header are waiting (poll(2) would not report them).
-    public var hasBufferedInput: Bool { !leftover.isEmpty }
+    private enum Read {
+        case bytes([UInt8])
+        case end
+        case wouldBlock
+    }
+
+    /// One curl_easy_recv, without waiting.
+    private func receiveNow(maximum: Int) throws(TransportError) -> Read {
+        var buffer = [UInt8](repeating: 0, count: maximum)
+        var received = 0
+        let code = buffer.withUnsafeMutableBytes { raw in
+            cshims_curl_easy_recv(easy.library.api, easy.handle, raw.baseAddress!, raw.count, &received)
+        }
+        if code == CURLE_AGAIN {
+            mayHoldDecryptedInput = false
+            return .wouldBlock
+        }
+        if code == CURLE_UNSUPPORTED_PROTOCOL || code == CURLE_RECV_ERROR && received == 0 {
+            return .end  // the peer reset the connection: the stream is over
+        }
+        if code != CURLE_OK { throw TransportError(curlCode: code, detail: nil) }
+        if received == 0 { return .end }
+        mayHoldDecryptedInput = decryptsInput
+        return .bytes(Array(buffer[0..<received]))
+    }
+
+    /// Over TLS, after a read that returned data, reads ahead until libcurl says it would block:
+    /// decrypted bytes already taken off the socket would otherwise wait, unseen by poll(2), until
+    /// more arrived. Returns whether anything (data, the end or a failure) is now held for `receive`.
+    private func readAhead() -> Bool {
+        guard mayHoldDecryptedInput, leftover.isEmpty, readAheadEnd == nil else { return false }
+        do {
+            switch try receiveNow(maximum: 65_536) {
+            case .bytes(let bytes):
+                leftover = bytes
+                return true
+            case .end:
+                readAheadEnd = .success(())
+                return true
+            case .wouldBlock:
+                return false
+            }
+        } catch {
+            readAheadEnd = .failure(error)
+            return true
+        }
+    }
+
+    /// Whether bytes are waiting that poll(2) would not report: received with the header, or read
+    /// ahead of the socket (see `wait`).
+    public var hasBufferedInput: Bool { !leftover.isEmpty || readAheadEnd != nil }
 
     /// Half-closes the connection: the remote process sees end of input, output still arrives.
     public func closeWrite() {
@@ -193,7 +259,7 @@ public final class HijackedConnection {
     public func wait(
         terminal: Int32, wantWrite: Bool, timeoutMilliseconds: Int32
     ) -> (terminal: Bool, readable: Bool, writable: Bool) {
-        if hasBufferedInput { return (false, true, false) }
+        if hasBufferedInput || readAhead() { return (false, true, false) }
         var terminalReady: Int32 = 0
         var connectionReady: Int32 = 0
         _ = cshims_wait_two(
@@ -204,7 +270,9 @@ public final class HijackedConnection {
     /// Writes what the socket takes now without waiting; returns how many bytes were sent.
     public func sendAvailable(_ bytes: ArraySlice<UInt8>) throws(TransportError) -> Int {
         var sent = 0
-        let code = bytes.withUnsafeBytes { raw in curl_easy_send(easy.handle, raw.baseAddress!, raw.count, &sent) }
+        let code = bytes.withUnsafeBytes { raw in
+            cshims_curl_easy_send(easy.library.api, easy.handle, raw.baseAddress!, raw.count, &sent)
+        }
         if code == CURLE_AGAIN { return 0 }
         if code != CURLE_OK { throw TransportError(curlCode: code, detail: nil) }
         return sent

@@ -52,17 +52,21 @@ public enum DockerContexts {
         return "default"
     }
 
-    /// The `default` context: `DOCKER_HOST` (with `DOCKER_CERT_PATH` when `DOCKER_TLS_VERIFY` is
-    /// set, as the docker CLI reads them), else the local socket.
+    /// The `default` context: `DOCKER_HOST` (with `DOCKER_CERT_PATH`, default `~/.docker`, when
+    /// `DOCKER_TLS_VERIFY` is set, or unverified when only `DOCKER_TLS` is, as the docker CLI
+    /// reads them), else the local socket.
     public static func defaultContext(_ environment: [String: String]) -> DockerContext {
         let host = environment["DOCKER_HOST"]?.trimmingWhitespace() ?? ""
         var context = DockerContext(
             name: "default", host: host.isEmpty ? "unix://" + EngineHost.defaultSocketPath : host,
             description: "DOCKER_HOST, else the local engine")
-        if let verify = environment["DOCKER_TLS_VERIFY"], !verify.isEmpty {
+        let verify = environment["DOCKER_TLS_VERIFY"].map { !$0.isEmpty } ?? false
+        let tls = environment["DOCKER_TLS"].map { !$0.isEmpty } ?? false
+        if verify || tls {
             context.tlsDirectory =
                 environment["DOCKER_CERT_PATH"].flatMap { $0.isEmpty ? nil : $0 }
                 ?? configDirectory(environment)
+            context.skipTLSVerify = !verify
         }
         return context
     }
@@ -127,18 +131,30 @@ public enum DockerContexts {
 }
 
 extension EngineHost {
-    /// The engine of `context`.
+    /// The engine of `context`: its Unix socket, or its `tcp://` address with TLS when the context
+    /// has TLS material (or says `SkipTLSVerify`), verified unless it says `SkipTLSVerify`.
     /// - Throws: `EngineError.Code.unsupportedHost`, naming the context, for an endpoint this
-    ///   build cannot reach (`ssh://`, and `tcp://` until TLS is built in).
+    ///   build cannot reach (`ssh://`) or a malformed address; `EngineError.Code.tls` for TLS
+    ///   material that is incomplete.
     public init(context: DockerContext) throws {
         let scheme = context.host.split(separator: ":", maxSplits: 1).first.map(String.init) ?? context.host
+        let origin = context.name == "default" ? nil : "docker context \(context.name)"
         switch scheme {
-        case "unix":
+        case "unix", "tcp":
+            var tls: TLS?
             do {
-                try self.init(dockerHost: context.host)
+                if scheme == "tcp" {
+                    if let directory = context.tlsDirectory {
+                        tls = try TLS.directory(directory, verify: !context.skipTLSVerify)
+                    } else if context.skipTLSVerify {
+                        tls = TLS(verify: false)
+                    }
+                }
+                try self.init(dockerHost: context.host, tls: tls)
             } catch let error as EngineError {
-                throw EngineError(.unsupportedHost, "docker context \(context.name): \(error.message)")
+                throw EngineError(error.code, "docker context \(context.name): \(error.message)")
             }
+            self.origin = origin
         case "ssh":
             throw EngineError(
                 .unsupportedHost,
@@ -147,7 +163,8 @@ extension EngineHost {
         default:
             throw EngineError(
                 .unsupportedHost,
-                "docker context \(context.name): \(scheme):// endpoints (\(context.host)) are not supported yet")
+                "docker context \(context.name): \(scheme):// endpoints (\(context.host)) are not supported; use unix:// or tcp://"
+            )
         }
     }
 }

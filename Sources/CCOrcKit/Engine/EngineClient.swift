@@ -38,9 +38,9 @@ public final class EngineClient: Sendable {
         self.host = try host ?? EngineHost.fromEnvironment()
         self.faults = faults
         do {
-            self.transport = try CurlTransport(socketPath: self.host.socketPath)
+            self.transport = try CurlTransport(endpoint: self.host.curlEndpoint)
         } catch {
-            throw EngineError(.transport, error.description, transport: error)
+            throw EngineClient.classify(error, host: self.host, operation: nil)
         }
         negotiatedVersion.withLock { $0 = apiVersion }
     }
@@ -49,7 +49,16 @@ public final class EngineClient: Sendable {
     /// `HEAD /_ping` (what the docker CLI reads too; cheaper than `GET /version`).
     public func apiVersion() async throws -> String {
         if let version = negotiatedVersion.withLock({ $0 }) { return version }
-        let reply = try await send(.head, "/_ping", timeout: 10, versioned: false)
+        let reply: HTTPResponse
+        do {
+            reply = try await send(.head, "/_ping", timeout: 10, versioned: false)
+        } catch let error as EngineError where error.status == 400 && host.tls == nil && !host.isLocal {
+            // What Go's TLS server answers plain HTTP with (its text is in a body HEAD does not get).
+            throw EngineError(
+                .tls,
+                "\(host.displayName) answered plain HTTP with 400: it may want TLS (set DOCKER_TLS_VERIFY=1 and DOCKER_CERT_PATH, or use a docker context with TLS material)",
+                status: 400, operation: error.operation)
+        }
         let engineVersion = reply.header("api-version") ?? EngineClient.fallbackAPIVersion
         let chosen = APIVersion.minimum(engineVersion, EngineClient.maximumAPIVersion)
         negotiatedVersion.withLock { $0 = chosen }
@@ -152,11 +161,18 @@ public final class EngineClient: Sendable {
 
     /// Turns a libcurl failure into the engine error a caller can act on.
     func classify(_ error: TransportError, operation: String) -> EngineError {
+        EngineClient.classify(error, host: host, operation: operation)
+    }
+
+    static func classify(_ error: TransportError, host: EngineHost, operation: String?) -> EngineError {
         switch error.code {
         case .couldNotConnect:
             return EngineError(
-                .unreachable, "nothing answers on \(host.socketPath) (\(error.message))", operation: operation,
-                transport: error)
+                .unreachable, "nothing answers on \(host.socketPath ?? host.displayName) (\(error.message))",
+                operation: operation, transport: error)
+        case .tls, .tlsUnavailable:
+            return EngineError(
+                .tls, EngineTLSFailure.message(error, host: host), operation: operation, transport: error)
         case .cancelled:
             return EngineError(.cancelled, "request cancelled", operation: operation, transport: error)
         case .replyTooLarge:

@@ -25,6 +25,9 @@ public struct EngineError: Error, CustomStringConvertible, Sendable {
         case malformedReply
         /// `DOCKER_HOST` names a scheme the driver does not support.
         case unsupportedHost
+        /// A TLS engine could not be reached: its certificate is not trusted, the client's
+        /// certificate is missing, unreadable or refused, or no libcurl with TLS can be loaded.
+        case tls
         /// A value was rejected before any request was sent.
         case invalidInput
         /// The request was cancelled.

@@ -126,7 +126,8 @@ extension EngineClient {
         let fullPath = prebuilt ? path : try await self.path(path, query: [], versioned: true)
         do {
             return try HijackedConnection(
-                socketPath: host.socketPath, method: method.rawValue, path: fullPath, body: body,
+                endpoint: transport.endpoint, library: transport.library, method: method.rawValue, path: fullPath,
+                body: body,
                 setupTimeout: setupTimeout)
         } catch let error as TransportError {
             throw classify(error, operation: "\(method.rawValue) \(path)")

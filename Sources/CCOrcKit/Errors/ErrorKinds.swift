@@ -8,7 +8,7 @@ extension EngineError: CCOrcError {
         case .notFound: return .notFound
         case .conflict: return .conflict
         case .invalidArgument, .invalidInput, .unsupportedHost: return .invalidInput
-        case .unreachable: return .engineUnreachable
+        case .unreachable, .tls: return .engineUnreachable
         case .forbidden, .server, .unexpectedStatus, .transport, .malformedReply, .cancelled: return .engine
         }
     }
