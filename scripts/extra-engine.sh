@@ -58,7 +58,8 @@ start | start-tls)
     if [ "$1" = start-tls ]; then
         [ $# -eq 3 ] || usage
         tcp_port=$3
-        make_certificates
+        # Kept across a restart, so that clients holding the CA still trust the engine.
+        [ -f "$dir/certs/server-cert.pem" ] || make_certificates
         tls=(--host "tcp://127.0.0.1:$tcp_port" --tlsverify --tlscacert "$dir/certs/ca.pem"
             --tlscert "$dir/certs/server-cert.pem" --tlskey "$dir/certs/server-key.pem")
     else

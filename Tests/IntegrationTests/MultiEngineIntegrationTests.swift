@@ -6,23 +6,15 @@ import Testing
 /// One ccorc over three engines: the main one and two private dockerds started for the test,
 /// named as docker contexts in a private `DOCKER_CONFIG`.
 @Suite(.serialized) struct MultiEngineIntegrationTests {
-    /// Writes one docker context per entry (`meta.json`, and the TLS files when a directory of
-    /// them is given) under `directory`, as `docker context create` does.
+    /// Writes one docker context per entry, with the TLS files of `tls` when given (a directory
+    /// holding `ca.pem`, `cert.pem` and `key.pem`), as `docker context create` does.
     static func writeContexts(_ directory: String, _ contexts: [(name: String, host: String, tls: String?)]) throws {
         for (index, context) in contexts.enumerated() {
-            let id = "ctx\(index)"
-            let meta = "\(directory)/contexts/meta/\(id)"
-            try FileManager.default.createDirectory(atPath: meta, withIntermediateDirectories: true)
-            try
-                #"{"Name":"\#(context.name)","Metadata":{},"Endpoints":{"docker":{"Host":"\#(context.host)","SkipTLSVerify":false}}}"#
-                .write(toFile: meta + "/meta.json", atomically: true, encoding: .utf8)
-            if let tls = context.tls {
-                let target = "\(directory)/contexts/tls/\(id)/docker"
-                try FileManager.default.createDirectory(atPath: target, withIntermediateDirectories: true)
-                for file in ["ca.pem", "cert.pem", "key.pem"] {
-                    try FileManager.default.copyItem(atPath: "\(tls)/\(file)", toPath: "\(target)/\(file)")
-                }
+            let files = context.tls.map { tls in
+                Dictionary(uniqueKeysWithValues: ["ca.pem", "cert.pem", "key.pem"].map { ($0, "\(tls)/\($0)") })
             }
+            try TLSEngineIntegrationTests.writeContext(
+                directory, id: "ctx\(index)", name: context.name, host: context.host, tls: files ?? [:])
         }
     }
 
@@ -39,26 +31,57 @@ import Testing
         return (result.status, byName, result.stderr)
     }
 
+    /// The second extra engine is reached only over `tcp://` with mutual TLS.
     @Test func placedPinnedListedStoppedAndCleanedUpAcrossThreeEngines() async throws {
         try await SessionTestbed.with("eng") { bed in
             try await ExtraEngine.with { first, firstClient in
-                try await ExtraEngine.with { second, secondClient in
+                try await ExtraEngine.with(tls: true) { second, secondClient in
                     let config = FileManager.default.temporaryDirectory.appendingPathComponent(bed.prefix + "-docker")
                         .path
                     defer { try? FileManager.default.removeItem(atPath: config) }
-                    try Self.writeContexts(config, [("e1", first.dockerHost, nil), ("e2", second.dockerHost, nil)])
+                    // `bad`: the TLS engine with a CA that did not sign its certificate.
+                    let wrong = second.directory + "/wrong"
+                    try FileManager.default.createDirectory(atPath: wrong, withIntermediateDirectories: true)
+                    try FileManager.default.copyItem(
+                        atPath: try TLSEngineIntegrationTests.makeCA(in: second.directory + "/other-ca"),
+                        toPath: wrong + "/ca.pem")
+                    for file in ["cert.pem", "key.pem"] {
+                        try FileManager.default.copyItem(
+                            atPath: second.clientCertDirectory! + "/" + file, toPath: wrong + "/" + file)
+                    }
+                    try Self.writeContexts(
+                        config,
+                        [
+                            ("e1", first.dockerHost, nil), ("e2", second.tcpAddress!, second.clientCertDirectory!),
+                            ("bad", second.tcpAddress!, wrong),
+                        ])
                     // The current engine is the default context: the main engine.
                     let env = ["DOCKER_CONFIG": config, "DOCKER_HOST": ""]
                     let p = bed.prefix
 
-                    // `engines`: all three answer, with their capacity and no sessions yet.
+                    // `engines`: the three answer, with their capacity and no sessions yet; `bad`
+                    // is refused for its CA, which does not fail the command (no session is there).
                     let engines = try bed.ccorc(environment: env, "engines", "--json")
                     #expect(engines.status == 0, "\(engines.stderr)")
-                    let rows = try JSONValue.parse(engines.stdout).array ?? []
-                    #expect(rows.map { $0["name"]?.string ?? "" } == ["default", "e1", "e2"])
+                    var rows = try JSONValue.parse(engines.stdout).array ?? []
+                    #expect(rows.map { $0["name"]?.string ?? "" } == ["default", "bad", "e1", "e2"])
+                    let refused = rows.remove(at: 1)
+                    #expect(refused["reachable"]?.bool == false)
+                    #expect(refused["error"]?.string?.contains("certificate is not trusted by") == true, "\(refused)")
                     #expect(rows.allSatisfy { $0["reachable"]?.bool == true && ($0["memory"]?.int ?? 0) > 0 })
                     #expect(rows.allSatisfy { ($0["cpus"]?.int ?? 0) > 0 && $0["apiVersion"]?.string != nil })
                     #expect(rows[0]["current"]?.bool == true && rows[1]["current"]?.bool == false)
+                    #expect(rows[2]["host"]?.string == second.tcpAddress)
+
+                    // A launch pinned to the engine with the wrong CA: one line, nothing made.
+                    let untrusted = try bed.ccorc(
+                        environment: env, "launch", bed.prefix + "-x", "--engine", "bad", "--detach")
+                    #expect(untrusted.status != 0 && untrusted.stderr.filter { $0 == "\n" }.count == 1)
+                    #expect(
+                        untrusted.stderr.contains(
+                            "certificate is not trusted by \(config)/contexts/tls/ctx2/docker/ca.pem"),
+                        "\(untrusted.stderr)")
+                    #expect(try Self.listed(bed, env).sessions.isEmpty)
 
                     // Pinned.
                     let launch = ["--detach", "--agents", "leader", "--container-memory", "64m"]
@@ -98,8 +121,8 @@ import Testing
                     let counted =
                         try JSONValue.parse(try bed.ccorc(environment: env, "engines", "--json").stdout)
                         .array ?? []
-                    #expect(counted.map { $0["sessions"]?.int ?? -1 } == [1, 2, 1])
-                    #expect(counted.map { $0["reservedMemory"]?.int ?? -1 } == [64 << 20, 128 << 20, 64 << 20])
+                    #expect(counted.map { $0["sessions"]?.int ?? -1 } == [1, 0, 2, 1])
+                    #expect(counted.map { $0["reservedMemory"]?.int ?? -1 } == [64 << 20, 0, 128 << 20, 64 << 20])
 
                     // One engine stops: the others are still listed, the command fails, and
                     // nothing is changed on it (its row and containers stay; its windows end on
