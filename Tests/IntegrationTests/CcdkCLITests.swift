@@ -117,9 +117,14 @@ import Testing
             #expect(unreachable.stderr.hasPrefix("ccdk: cannot reach the Docker engine"))
             #expect(unreachable.stderr.split(separator: "\n").count == 1)
 
-            let tcp = try Products.run("ccdk", ["list"], environment: ["DOCKER_HOST": "tcp://127.0.0.1:2375"])
+            // tcp:// is reached (nothing listens on port 1); ssh:// is not supported.
+            let tcp = try Products.run("ccdk", ["list"], environment: ["DOCKER_HOST": "tcp://127.0.0.1:1"])
             #expect(tcp.status == 1)
-            #expect(tcp.stderr.contains("not supported"))
+            #expect(tcp.stderr.hasPrefix("ccdk: cannot reach the Docker engine: nothing answers on tcp://127.0.0.1:1"))
+            #expect(tcp.stderr.split(separator: "\n").count == 1)
+            let ssh = try Products.run("ccdk", ["list"], environment: ["DOCKER_HOST": "ssh://me@far.example"])
+            #expect(ssh.status == 1)
+            #expect(ssh.stderr.contains("not supported") && ssh.stderr.split(separator: "\n").count == 1)
         }
     }
 

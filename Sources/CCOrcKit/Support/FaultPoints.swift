@@ -21,6 +21,18 @@ public enum FaultPoint: String, CaseIterable, Sendable {
     /// Resume: opening each agent window after a recreated tmux session's first, or each window
     /// added to a tmux session that lacks some.
     case resumeTmuxWindow = "resume.tmux-window"
+    /// Move: copying the image to the target (the session is stopped by then).
+    case moveImage = "move.image"
+    /// Move: creating the volumes on the target and copying their files.
+    case moveVolumes = "move.volumes"
+    /// Move: creating the containers on the target.
+    case moveContainers = "move.containers"
+    /// Move: comparing the volumes on both engines.
+    case moveVerify = "move.verify"
+    /// Move: registering the session on the target, the step after which the move is done.
+    case moveCommit = "move.commit"
+    /// Move: removing the containers and volumes from the source, after the commit.
+    case moveRemoveSource = "move.remove-source"
 }
 
 /// The side effects that `CCORC_FAIL_STEP` counts, one step each.
