@@ -54,6 +54,7 @@ struct BenchMain {
                     binDirectory: binDirectory, sessionCount: options.abiSessions, calls: options.abiCalls)
             }
             if suites.contains("exec") { try await runExecBenchmark(ccdk: binDirectory + "/ccdk") }
+            if suites.contains("transfer") { try await runTransferBenchmark() }
         } catch {
             // After a signal the suite's error is only the interruption, already reported.
             if resources.stopSignal == nil { printToStandardError("ccorc-bench: \(error)") }

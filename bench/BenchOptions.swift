@@ -2,8 +2,8 @@ import Foundation
 
 /// What `ccorc-bench` was asked to do, decided from its arguments alone (no I/O here).
 struct BenchOptions: Equatable {
-    /// The suites `all` (or no suite at all) runs; `cleanup-jobs` is slow and `cleanup-crash` a
-    /// check rather than a figure: both are left out.
+    /// The suites `all` (or no suite at all) runs; `cleanup-jobs` is slow, `cleanup-crash` a
+    /// check rather than a figure, and `transfer` starts a second engine: all three are left out.
     static let defaultSuites = ["engine", "tmux", "exec", "sessions", "health", "watch", "cleanup", "abi"]
     /// Every suite, in the order a run takes them, with what each measures.
     static let catalog: [(name: String, summary: String)] = [
@@ -17,6 +17,10 @@ struct BenchOptions: Equatable {
         ("watch", "ccorc watch over --sessions N idle sessions beside ccorc list and claude-squad's polling"),
         ("abi", "ccorc_list_sessions through the C ABI (needs ccorc-abi-bench, which make bench builds)"),
         ("exec", "ccdk exec start-up beside the docker CLI, and launch to a remote shell's prompt"),
+        (
+            "transfer",
+            "a 100 MiB volume copied to a second engine beside curl piping the archive endpoints (not part of all)"
+        ),
     ]
 
     var suites: Set<String> = Set(defaultSuites)
