@@ -57,6 +57,7 @@ struct BenchMain {
             if suites.contains("engines") {
                 try await runEnginesBenchmark(binDirectory: binDirectory, sessionsPerEngine: options.engineSessions)
             }
+            if suites.contains("move") { try await runMoveBenchmark(binDirectory: binDirectory) }
         } catch {
             // After a signal the suite's error is only the interruption, already reported.
             if resources.stopSignal == nil { printToStandardError("ccorc-bench: \(error)") }

@@ -4,7 +4,9 @@ import Foundation
 struct BenchOptions: Equatable {
     /// The suites `all` (or no suite at all) runs; `cleanup-jobs` is slow and `cleanup-crash` a
     /// check rather than a figure: both are left out.
-    static let defaultSuites = ["engine", "tmux", "exec", "sessions", "health", "watch", "cleanup", "abi", "engines"]
+    static let defaultSuites = [
+        "engine", "tmux", "exec", "sessions", "health", "watch", "cleanup", "abi", "engines", "move",
+    ]
     /// Every suite, in the order a run takes them, with what each measures.
     static let catalog: [(name: String, summary: String)] = [
         ("engine", "Engine API round trips, listing --containers N created containers, cgroup reads"),
@@ -18,6 +20,10 @@ struct BenchOptions: Equatable {
         ("abi", "ccorc_list_sessions through the C ABI (needs ccorc-abi-bench, which make bench builds)"),
         ("exec", "ccdk exec start-up beside the docker CLI, and launch to a remote shell's prompt"),
         ("engines", "ccorc list over 3 engines of --engine-sessions N sessions each beside each engine's own list"),
+        (
+            "move",
+            "ccorc move of a session with a 100 MiB state volume to a second engine beside curl piping the archive"
+        ),
     ]
 
     var suites: Set<String> = Set(defaultSuites)

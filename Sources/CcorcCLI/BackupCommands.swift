@@ -189,9 +189,7 @@ struct Recover: AsyncParsableCommand {
             printError("ccorc: \(error.message)")
             manager = try await Environment.manager()
         }
-        let extra =
-            engines.map { $0.split(separator: ",").map { String($0).trimmingWhitespace() }.filter { !$0.isEmpty } }
-            ?? Environment.defaultEngines()
+        let extra = engines.map(Environment.engineList) ?? Environment.defaultEngines()
         let report = try await manager.recoverRegistry(dryRun: dryRun, engines: extra)
         if json {
             printJSON(report.jsonValue)

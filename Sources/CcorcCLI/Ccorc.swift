@@ -25,7 +25,7 @@ struct Ccorc: AsyncParsableCommand {
         subcommands: [
             Launch.self, Resume.self, Attach.self, Stop.self, List.self, Info.self,
             Health.self, Watch.self, Top.self, Export.self, Import.self, Recover.self, Cleanup.self, Forget.self,
-            Engines.self,
+            Engines.self, Move.self,
         ])
 }
 
@@ -63,9 +63,12 @@ enum Environment {
     /// The engines a launch chooses from without `--engines`: `CCORC_ENGINES`, comma-separated
     /// docker context names; empty for the current engine only.
     static func defaultEngines() -> [String] {
-        (values["CCORC_ENGINES"] ?? "").split(separator: ",").map { String($0).trimmingWhitespace() }.filter {
-            !$0.isEmpty
-        }
+        engineList(values["CCORC_ENGINES"] ?? "")
+    }
+
+    /// The docker context names of a comma-separated list, blanks dropped.
+    static func engineList(_ text: String) -> [String] {
+        text.split(separator: ",").map { String($0).trimmingWhitespace() }.filter { !$0.isEmpty }
     }
 
     /// Reports the engines that did not answer, one line each, and fails the command.
@@ -170,9 +173,7 @@ struct Launch: AsyncParsableCommand {
         options.force = force
         options.engine = engine
         if engine == nil {
-            options.engines =
-                engines.map { $0.split(separator: ",").map { String($0).trimmingWhitespace() }.filter { !$0.isEmpty } }
-                ?? Environment.defaultEngines()
+            options.engines = engines.map(Environment.engineList) ?? Environment.defaultEngines()
         }
         var failed = false
         // Ctrl-C, SIGTERM or SIGHUP: each launch stops at its next step and removes what it made.

@@ -33,6 +33,11 @@ struct Cleanup: AsyncParsableCommand {
     // one-line error instead of ArgumentParser's usage screen or "missing value".
     @Option(parsing: .unconditional, help: "Engine requests in flight (a whole number, at least 1).")
     var jobs = String(SessionManager.defaultCleanupJobs)
+    @Option(
+        help:
+            "Comma-separated docker contexts to look for orphans on besides the current engine and those sessions live on (default: $CCORC_ENGINES)."
+    )
+    var engines: String?
 
     func run() async throws {
         guard let jobs = Int(jobs), jobs >= 1 else {
@@ -41,7 +46,9 @@ struct Cleanup: AsyncParsableCommand {
         let selection = try makeSelection()
         let manager = try await Environment.manager()
         // Writable-layer sizes cost the engine a walk of every layer: only for a plan someone reads.
-        var plan = try await manager.planCleanup(selection, measureDisk: interactive || (!json && (dryRun || !yes)))
+        var plan = try await manager.planCleanup(
+            selection, measureDisk: interactive || (!json && (dryRun || !yes)),
+            engines: engines.map(Environment.engineList) ?? Environment.defaultEngines())
         // A mistyped name changes nothing, not even for the names given with it.
         if let unknown = plan.unknownNames.first {
             throw CommandLineFailure(SessionError.sessionNotFound(unknown), adding: "; nothing changed")

@@ -112,6 +112,13 @@ import Testing
         Expectation(
             error: TransportError(code: .other, message: "curl"), kind: .engine, codeName: "failed",
             status: CCORC_ERR_ENGINE),
+        Expectation(
+            error: MoveError(reason: "move a to b: copy failed", leftOnTarget: [], interrupted: false), kind: .session,
+            codeName: "moveFailed", status: CCORC_ERR_SESSION),
+        Expectation(
+            error: MoveError(
+                reason: "move a to b: interrupted", leftOnTarget: ["volume a-leader-state"], interrupted: true),
+            kind: .session, codeName: "interrupted", status: CCORC_ERR_SESSION),
         Expectation(error: JSONError(message: "bad"), kind: .internal, codeName: "failed", status: CCORC_ERR_INTERNAL),
         Expectation(
             error: FileReadError(description: "cannot read x"), kind: .internal, codeName: "failed",

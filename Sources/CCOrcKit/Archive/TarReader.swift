@@ -26,20 +26,14 @@ public struct TarReader {
         var offset = 0
         var extended: [String: String] = [:]
         while offset + 512 <= archive.count {
-            let header = Array(archive[offset..<offset + 512])
-            if header.allSatisfy({ $0 == 0 }) { break }
-            let stored = octal(header[148..<156])
-            let computed = header.enumerated().reduce(0) { $0 + (148..<156 ~= $1.offset ? 32 : Int($1.element)) }
-            guard stored == computed else { throw TarError(message: "corrupt tar header at byte \(offset)") }
-            let type = Character(Unicode.Scalar(header[156] == 0 ? UInt8(ascii: "0") : header[156]))
-            let size = Int(extended["size"] ?? "") ?? number(header[124..<136])
+            guard let header = try Header(archive[offset..<offset + 512], at: offset, extended: extended) else { break }
             let start = offset + 512
-            guard size >= 0, start + size <= archive.count else {
+            guard header.size >= 0, start + header.size <= archive.count else {
                 throw TarError(message: "truncated tar member at byte \(offset)")
             }
-            let body = Array(archive[start..<start + size])
-            offset = start + (size + 511) / 512 * 512
-            switch type {
+            let body = Array(archive[start..<start + header.size])
+            offset = start + (header.size + 511) / 512 * 512
+            switch header.type {
             case "x":
                 extended = parsePAX(body)
                 continue
@@ -48,20 +42,51 @@ public struct TarReader {
             default:
                 break
             }
-            var path = text(header[0..<100])
-            if header[257..<262].elementsEqual("ustar".utf8), header[345] != 0 {
-                path = text(header[345..<500]) + "/" + path
-            }
             entries.append(
                 Entry(
-                    path: extended["path"] ?? path, type: type, mode: number(header[100..<108]),
-                    uid: Int(extended["uid"] ?? "") ?? number(header[108..<116]),
-                    gid: Int(extended["gid"] ?? "") ?? number(header[116..<124]),
-                    modified: Int(Double(extended["mtime"] ?? "") ?? Double(number(header[136..<148]))),
-                    linkTarget: extended["linkpath"] ?? text(header[157..<257]), contents: type == "0" ? body : []))
+                    path: header.path, type: header.type, mode: header.mode, uid: header.uid, gid: header.gid,
+                    modified: header.modified, linkTarget: header.linkTarget, contents: header.type == "0" ? body : []))
             extended = [:]
         }
         return entries
+    }
+
+    /// One member's header block, with the PAX records that preceded it applied; shared by
+    /// `entries` and the streaming `TarDigest`.
+    struct Header {
+        /// The member's path as archived.
+        var path: String
+        /// The type flag (`0` for a file, also when the block holds NUL there).
+        var type: Character
+        /// Permission bits, owner, group, modification time (unix seconds).
+        var mode: Int, uid: Int, gid: Int, modified: Int
+        /// Where a link points; empty otherwise.
+        var linkTarget: String
+        /// The number of content bytes after the header (rounded up to 512 in the archive).
+        var size: Int
+
+        /// Parses a 512-byte block; nil for a zero block (the end of the archive).
+        /// - Parameter offset: where the block starts, for the error message.
+        /// - Throws: `TarError` when the block's checksum does not match.
+        init?(_ block: ArraySlice<UInt8>, at offset: Int, extended: [String: String]) throws {
+            let header = Array(block)
+            if header.allSatisfy({ $0 == 0 }) { return nil }
+            let stored = TarReader.octal(header[148..<156])
+            let computed = header.enumerated().reduce(0) { $0 + (148..<156 ~= $1.offset ? 32 : Int($1.element)) }
+            guard stored == computed else { throw TarError(message: "corrupt tar header at byte \(offset)") }
+            type = Character(Unicode.Scalar(header[156] == 0 ? UInt8(ascii: "0") : header[156]))
+            size = Int(extended["size"] ?? "") ?? TarReader.number(header[124..<136])
+            var path = TarReader.text(header[0..<100])
+            if header[257..<262].elementsEqual("ustar".utf8), header[345] != 0 {
+                path = TarReader.text(header[345..<500]) + "/" + path
+            }
+            self.path = extended["path"] ?? path
+            mode = TarReader.number(header[100..<108])
+            uid = Int(extended["uid"] ?? "") ?? TarReader.number(header[108..<116])
+            gid = Int(extended["gid"] ?? "") ?? TarReader.number(header[116..<124])
+            modified = Int(Double(extended["mtime"] ?? "") ?? Double(TarReader.number(header[136..<148])))
+            linkTarget = extended["linkpath"] ?? TarReader.text(header[157..<257])
+        }
     }
 
     private static func text(_ field: ArraySlice<UInt8>) -> String {
@@ -83,7 +108,7 @@ public struct TarReader {
     }
 
     /// PAX records: `LENGTH KEY=VALUE\n`, LENGTH counting the whole record.
-    private static func parsePAX(_ body: [UInt8]) -> [String: String] {
+    static func parsePAX(_ body: [UInt8]) -> [String: String] {
         var records: [String: String] = [:]
         var index = 0
         while index < body.count {

@@ -1,4 +1,4 @@
-// Archive endpoint: HEAD and GET /containers/{id}/archive.
+// Archive endpoint: HEAD, GET and PUT /containers/{id}/archive.
 
 /// A path inside a container, as the archive endpoint's `X-Docker-Container-Path-Stat` header
 /// describes it.
@@ -56,5 +56,22 @@ extension EngineClient {
             if error.message.lowercased().contains("no such container") { throw error }
             return nil
         }
+    }
+
+    /// Extracts a tar archive into a directory of a container (`PUT /containers/{id}/archive`);
+    /// works on created and stopped containers too, and on the volumes mounted in them.
+    ///
+    /// Members keep the owner, group, mode and modification time their headers give (the engine
+    /// is not asked to `copyUIDGID`, which would make them the container user's instead);
+    /// existing files of the same names are replaced.
+    /// - Parameters:
+    ///   - path: a directory that exists in the container; `a/b` in the archive lands at `path/a/b`.
+    ///   - archive: the tar, in memory or streamed (`HTTPRequestBody.stream`).
+    /// - Throws: `EngineError.notFound` when the container or `path` does not exist; the producer's
+    ///   own error when a streamed body fails (the engine keeps what it extracted so far).
+    public func copyToContainer(_ container: String, path: String, archive: HTTPRequestBody) async throws {
+        _ = try await send(
+            .put, "/containers/\(pathSegment(container))/archive", query: [("path", path)], body: archive,
+            contentType: "application/x-tar", timeout: nil)
     }
 }

@@ -110,10 +110,12 @@ public final class EngineClient: Sendable {
         return response
     }
 
-    /// Like `send`, but blocks the calling thread; for callers outside Swift concurrency and for
-    /// latency-critical single calls.
+    /// Like `send`, but blocks the calling thread; for callers outside Swift concurrency, for
+    /// latency-critical single calls, and for a streamed reply whose `sink` may block (a relay's
+    /// backpressure), which must not hold up the shared multi loop.
     func sendBlocking(
-        _ method: Method, _ fullPath: String, body: [UInt8]? = nil, timeout: Double? = 120
+        _ method: Method, _ fullPath: String, body: [UInt8]? = nil, timeout: Double? = 120,
+        sink: HTTPChunkSink? = nil
     ) throws -> HTTPResponse {
         let operation = "\(method.rawValue) \(fullPath)"
         try EngineClient.refuseDotSegments(String(fullPath.prefix { $0 != "?" }))
@@ -123,7 +125,7 @@ public final class EngineClient: Sendable {
         try injectFault(operation)
         let response: HTTPResponse
         do {
-            response = try transport.sendBlocking(request)
+            response = try transport.sendBlocking(request, sink: sink)
         } catch {
             throw classify(error, operation: operation)
         }

@@ -44,6 +44,9 @@ public struct EngineError: Error, CustomStringConvertible, Sendable {
     public var operation: String?
     /// The libcurl failure underneath, for `.unreachable` and `.transport`.
     public var transport: TransportError?
+    /// What the caller was doing, put before the description (e.g. `copying volume v to
+    /// unix:///other.sock: PUT archive to unix:///other.sock failed`); nil for a single request.
+    public var context: String?
 
     /// Creates an error; see the properties for the meaning of each argument.
     public init(
@@ -76,6 +79,18 @@ public struct EngineError: Error, CustomStringConvertible, Sendable {
     }
 
     public var description: String {
+        guard let context else { return descriptionWithoutContext }
+        return context + ": " + descriptionWithoutContext
+    }
+
+    /// This error with `context` set (replacing any it had).
+    public func within(_ context: String) -> EngineError {
+        var error = self
+        error.context = context
+        return error
+    }
+
+    private var descriptionWithoutContext: String {
         switch code {
         case .unreachable:
             return

@@ -1,6 +1,7 @@
 import Synchronization
 
-// Image endpoints: /images/json, /images/{name}/json, /images/{name}, /images/create?fromSrc=-, /build.
+// Image endpoints: /images/json, /images/{name}/json, /images/{name}, /images/{name}/tag,
+// /images/create?fromSrc=-, /images/load, /build.
 
 /// An image as the engine lists or inspects it.
 public struct ImageSummary: Sendable {
@@ -194,14 +195,35 @@ extension EngineClient {
         query += changes.map { ("changes", $0) }
         let response = try await send(
             .post, "/images/create", query: query, body: body, contentType: "application/x-tar", timeout: 600)
-        let messages = try ProgressMessages.parse(response.body, operation: "POST /images/create")
-        if let failure = messages.first(where: { $0["error"] != nil }) {
-            throw EngineError(.server, failure["error"]?.string ?? "import failed", operation: "POST /images/create")
-        }
+        let messages = try ProgressMessages.parseFailing(response.body, operation: "POST /images/create")
         guard let status = messages.last?["status"]?.string else {
             throw EngineError(.malformedReply, "import reply without a status", operation: "POST /images/create")
         }
         return status
+    }
+}
+
+extension EngineClient {
+    /// Gives an image a further reference (`POST /images/{name}/tag`), as `docker tag` does.
+    /// - Throws: `EngineError.notFound` when `source` names no local image.
+    public func tagImage(_ source: String, repository: String, tag: String = "latest") async throws {
+        _ = try await send(.post, "/images/\(pathSegment(source))/tag", query: [("repo", repository), ("tag", tag)])
+    }
+
+    /// Loads images from an archive that `GET /images/{name}/get` made (`POST /images/load`),
+    /// with their layers, configuration and references.
+    /// - Parameter archive: the archive, in memory or streamed (`HTTPRequestBody.stream`).
+    /// - Returns: what the engine reported, e.g. `Loaded image: repo:tag`, one line each.
+    /// - Throws: `EngineError` with the engine's message when the archive is not one it can load.
+    @discardableResult
+    public func loadImages(archive: HTTPRequestBody) async throws -> [String] {
+        let operation = "POST /images/load"
+        let response = try await send(
+            .post, "/images/load", query: [("quiet", "1")], body: archive, contentType: "application/x-tar",
+            timeout: nil)
+        return try ProgressMessages.parseFailing(response.body, operation: operation).compactMap {
+            $0["stream"]?.string?.trimmingWhitespaceAndNewlines()
+        }
     }
 }
 
@@ -225,6 +247,17 @@ struct ProgressMessages {
         var parser = ProgressMessages(operation: operation)
         let messages = try parser.feed(body)
         if parser.depth != 0 { throw EngineError(.malformedReply, "truncated progress stream", operation: operation) }
+        return messages
+    }
+
+    /// Splits a whole reply body and parses each message, throwing the first one that reports
+    /// an error (the engine answers 200 and tells of a failure inside the stream).
+    static func parseFailing(_ body: [UInt8], operation: String) throws -> [JSONValue] {
+        let messages = try parse(body, operation: operation)
+        if let failure = messages.first(where: { $0["error"] != nil || $0["errorDetail"] != nil }) {
+            let message = failure["error"]?.string ?? failure["errorDetail"]?["message"]?.string ?? "failed"
+            throw EngineError(.server, message, operation: operation)
+        }
         return messages
     }
 

@@ -50,6 +50,13 @@ extension SessionError: CCOrcError {
     public var codeName: String { code.rawValue }
 }
 
+extension MoveError: CCOrcError {
+    /// `.session`: a move failed at a step (the session is intact where it was).
+    public var kind: ErrorKind { .session }
+    /// `interrupted` or `moveFailed`.
+    public var codeName: String { interrupted ? "interrupted" : "moveFailed" }
+}
+
 extension RegistryError: CCOrcError {
     /// Names registered or not, and bad names, are their own kinds; the rest is the registry's.
     public var kind: ErrorKind {

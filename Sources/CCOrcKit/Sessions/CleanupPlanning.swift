@@ -21,6 +21,9 @@ struct CleanupInputs: Sendable {
     var measuredDisk = false
     /// The engines that did not answer, with the reason: their sessions are left alone.
     var unreachable: [String: String] = [:]
+    /// Helper containers of volume copies that are left over (`EngineTransfer.isAbandoned`),
+    /// listed when orphans are asked for.
+    var abandonedHelpers: [ContainerSummary] = []
 }
 
 /// Works out a `CleanupPlan` from a selection and the stores' contents.
@@ -147,6 +150,8 @@ enum CleanupPlanner {
                 claims(on: $0.engine).isOrphan($0.labels, volume: $0.name)
                     && inScope($0.labels[OwnershipLabels.session]!)
             }
+            // A copy's helpers belong to no session: only an unscoped cleanup takes them.
+            if scoped { orphanContainers += inputs.abandonedHelpers }
         }
         return CleanupPlan(
             items: items, orphanContainers: orphanContainers, orphanVolumes: orphanVolumes,

@@ -10,22 +10,32 @@ extension SessionManager {
     /// on two cores stopped growing past about this many.
     public static let defaultCleanupJobs = 16
 
-    /// Works out what `cleanup` would do for `selection`; changes nothing.
-    /// - Parameter measureDisk: also ask the engine for the containers' writable-layer sizes
-    ///   (slower: the engine walks each layer).
+    /// Works out what `cleanup` would do for `selection`; changes nothing. Every engine a
+    /// session lives on is asked, with the current one and `extra`, all at once.
+    /// - Parameters:
+    ///   - measureDisk: also ask the engine for the containers' writable-layer sizes (slower:
+    ///     the engine walks each layer).
+    ///   - extra: more engines to look for orphans on, by docker context name.
     public func planCleanup(
-        _ selection: CleanupSelection, measureDisk: Bool = false, now: Date = Date()
+        _ selection: CleanupSelection, measureDisk: Bool = false, now: Date = Date(), engines extra: [String] = []
     ) async throws -> CleanupPlan {
         var rows = try registry.rows()
         rows.sessions = placedOnEngines(rows.sessions)
         async let tmuxList = tmux.listSessions()
         let held = await holdings(
-            of: engineNames(of: rows.sessions), records: rows.sessions, volumes: true, size: measureDisk)
+            of: engineNames(of: rows.sessions, extra: extra), records: rows.sessions, volumes: true, size: measureDisk)
         try held.throwIfNoneAnswered(preferring: engines.currentName)
+        var helpers: [ContainerSummary] = []
+        if selection.orphans {
+            let listed = await holdings(
+                of: Array(held.answered).sorted(), records: [],
+                filters: { _ in ["label": [EngineTransfer.helperLabel]] })
+            helpers = listed.containers.filter { EngineTransfer.isAbandoned($0, now: now) }
+        }
         let inputs = CleanupInputs(
             rows: rows, containers: held.containers, volumes: held.volumes, tmuxSessions: try await tmuxList,
             launchesUnderWay: Set(rows.sessions.filter { $0.launchIsUnderWay(now: now) }.map(\.name)), now: now,
-            measuredDisk: measureDisk, unreachable: held.unreachable)
+            measuredDisk: measureDisk, unreachable: held.unreachable, abandonedHelpers: helpers)
         let plan = CleanupPlanner.plan(selection, from: inputs)
         var imageIDs: [String: String] = [:]
         for key in CleanupPlanner.imagesToLookUp(plan) {
@@ -98,6 +108,8 @@ extension SessionManager {
                 }
                 let everywhere = SessionClaims(records)
                 func isOrphan(_ subject: CleanupResult.Subject, _ stray: Stray) -> Bool {
+                    // A copy's helper was judged by its process, not by a session's claims.
+                    if stray.labels[EngineTransfer.helperLabel] != nil { return true }
                     let claims =
                         stray.engine.map { claimsByEngine[$0] ?? SessionClaims([]) } ?? everywhere
                     return subject == .container

@@ -52,6 +52,25 @@ public struct ProcessIdentity: Sendable, Equatable {
         return stat[stat.index(after: close)...].split(separator: " ").first.map(String.init)
     }
 
+    /// `PID:STARTTIME@HOST`: the identity in a label value, with the host it runs on, for
+    /// what is made on an engine that other hosts may share.
+    public var labelValue: String { "\(pid):\(startTime)@\(Self.hostName)" }
+
+    /// Reads a `labelValue`: the identity and its host; nil when it is not one.
+    public static func fromLabel(_ value: String) -> (identity: ProcessIdentity, host: String)? {
+        guard let at = value.firstIndex(of: "@") else { return nil }
+        let parts = value[..<at].split(separator: ":")
+        guard parts.count == 2, let pid = Int32(parts[0]), pid > 0, let start = UInt64(parts[1]) else { return nil }
+        return (ProcessIdentity(pid: pid, startTime: start), String(value[value.index(after: at)...]))
+    }
+
+    /// This machine's host name (`gethostname`).
+    public static var hostName: String {
+        var buffer = [CChar](repeating: 0, count: 256)
+        guard gethostname(&buffer, buffer.count - 1) == 0 else { return "" }
+        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
     /// `{"pid", "startTime"}`, as a launch records it.
     public var jsonValue: JSONValue { ["pid": .int(Int64(pid)), "startTime": .int(Int64(clamping: startTime))] }
 

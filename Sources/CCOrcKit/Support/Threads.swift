@@ -22,6 +22,14 @@ func startThread(named name: String, _ body: @escaping @Sendable () -> Void) {
     pthread_detach(thread)
 }
 
+/// Runs `body` on a new thread (see `startThread`) and waits for its result without holding a
+/// thread of the cooperative pool.
+func onThread<Result: Sendable>(named name: String, _ body: @escaping @Sendable () -> Result) async -> Result {
+    await withCheckedContinuation { continuation in
+        startThread(named: name) { continuation.resume(returning: body()) }
+    }
+}
+
 /// What a new thread runs, handed to it through pthread_create's argument.
 private final class ThreadStart {
     let name: String

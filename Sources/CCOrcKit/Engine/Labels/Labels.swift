@@ -14,6 +14,9 @@ public enum OwnershipLabels {
     public static let schema = "ccorc.schema"
     /// The image a session container was created from, by name (it is created from the ID).
     public static let image = "ccorc.image"
+    /// Present (`1`) on the stopped helper containers that copy a volume between engines
+    /// (`EngineTransfer`); one left behind is safe to remove.
+    public static let transfer = "ccorc.transfer"
     /// The filter that selects everything ccorc manages.
     public static var managedFilter: [String: [String]] { ["label": ["\(managed)=true"]] }
 }
