@@ -304,4 +304,36 @@ import Testing
             }
         }
     }
+
+    /// The session's image exists on both engines under one name but was made separately on
+    /// each (different IDs): the move uses the target's own, and the state still arrives.
+    @Test func moveToAnEngineWithItsOwnCopyOfTheImage() async throws {
+        try await SessionTestbed.with("engi") { bed in
+            try await ExtraEngine.with { extra, client in
+                let config = FileManager.default.temporaryDirectory.appendingPathComponent(bed.prefix + "-docker").path
+                defer { try? FileManager.default.removeItem(atPath: config) }
+                try Self.writeContexts(config, [("other", extra.dockerHost, nil)])
+                let env = ["DOCKER_CONFIG": config, "DOCKER_HOST": ""]
+                let here = try await bed.engine.imageID(TestEngine.image)
+                let there = try await client.imageID(TestEngine.image)
+                #expect(here != nil && there != nil && here != there, "the two engines' images differ")
+                let name = bed.prefix + "-i"
+                #expect(try bed.ccorc(environment: env, "launch", name, "--agents", "leader", "--detach").status == 0)
+                let note = try bed.ccdk(
+                    environment: env, "exec", name + "-leader", "--", "sh", "-c", "echo remembered > /root/.claude/note"
+                )
+                #expect(note.status == 0, "\(note.stderr)")
+                let moved = try bed.ccorc(environment: env, "move", name, "--to", "other")
+                #expect(moved.status == 0, "\(moved.stderr)")
+                #expect(!moved.stdout.contains("image copied"), "\(moved.stdout)")
+                let created = try await client.inspectContainer(name + "-leader")
+                #expect(created.imageID == there)
+                #expect(try bed.ccorc(environment: env, "resume", name, "--detach").status == 0)
+                let read = try bed.ccdk(
+                    environment: env, "exec", "--context", "other", name + "-leader", "--", "cat", "/root/.claude/note")
+                #expect(read.stdout == "remembered\n", "\(read.stderr)")
+                #expect(try bed.ccorc(environment: env, "cleanup", "--remove", name, "--yes").status == 0)
+            }
+        }
+    }
 }

@@ -117,8 +117,10 @@ extension SessionManager {
                     // leaves is an orphan `cleanup --orphans` finds.
                     _ = try await to.createVolume(name: volume.name, labels: volume.labels)
                     made.withLock { $0.volumes.append(volume.name) }
+                    // The helpers are never run: any image both engines have will do, and the
+                    // session's, by name, is on both now (its ID may differ between them).
                     let report = try await EngineTransfer.copyVolume(
-                        volume.name, from: from, to: to, helperImage: imageID)
+                        volume.name, from: from, to: to, helperImage: record.image)
                     copies.withLock { $0.append(report) }
                 }
             }
@@ -144,7 +146,7 @@ extension SessionManager {
             try await step("comparing the volumes", at: .moveVerify, stop: control) {
                 for volume in volumes {
                     let comparison = try await EngineTransfer.verifyVolumeCopy(
-                        volume.name, from: from, to: to, helperImage: imageID)
+                        volume.name, from: from, to: to, helperImage: record.image)
                     guard comparison.matches else {
                         throw EngineError(
                             .malformedReply,
