@@ -57,6 +57,7 @@ private func measureEngines(
     }
     var list: [Double] = []
     var listCPU: [Double] = []
+    var text: [Double] = []
     var together: [Double] = []
     var single: [[Double]] = Array(repeating: [], count: sockets.count)
     let curlArguments = { (socket: String) in
@@ -70,6 +71,7 @@ private func measureEngines(
         guard run.status == 0 else { throw CommandFailed(description: "ccorc list exited \(run.status)") }
         list.append(run.seconds)
         listCPU.append(run.cpuSeconds)
+        text += try timeEach(1) { try runQuietly(ccorc, ["list"], environment: environment) }
         // The three lists at once, as ccorc sends them: on one host the engines share its cores.
         together += try timeEach(1) {
             let curls = try sockets.map { try startQuietly("/usr/bin/curl", curlArguments($0)) }
@@ -81,6 +83,10 @@ private func measureEngines(
     }
     let medians = single.map(median)
     let slowest = medians.max()!
+    Report.line(
+        Comparison(
+            name: "ccorc list, 3 engines (process)", ours: median(text), peerName: "slowest engine's list (curl)",
+            peer: slowest, unit: "s"))
     Report.line(
         Comparison(
             name: "ccorc list --json, 3 engines (process)", ours: median(list),
