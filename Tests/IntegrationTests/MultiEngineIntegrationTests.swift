@@ -141,7 +141,17 @@ import Testing
                     let stopped = try bed.ccorc(environment: env, "stop", "--all")
                     #expect(stopped.status == 1)
                     #expect(stopped.stderr.hasPrefix("ccorc: \(p)-a: "), "\(stopped.stderr)")
-                    #expect(stopped.stderr.contains("engine e2 unreachable"), "\(stopped.stderr)")
+                    #expect(
+                        stopped.stderr.contains(
+                            "ccorc: \(p)-a: engine e2 (nothing was changed there): cannot reach the Docker engine: "),
+                        "\(stopped.stderr)")
+                    // Resuming it names the engine and says why, in one line.
+                    let resumed = try bed.ccorc(environment: env, "resume", p + "-a", "--detach")
+                    #expect(resumed.status != 0 && resumed.stderr.filter { $0 == "\n" }.count == 1)
+                    #expect(
+                        resumed.stderr.hasPrefix(
+                            "ccorc: engine e2: cannot reach the Docker engine: nothing answers on "),
+                        "\(resumed.stderr)")
                     #expect(try await !bed.tmux.hasSession(p + "-b"))
                     #expect(try await firstClient.inspectContainer(p + "-b-leader").state.isUp == false)
                     let cleaned = try bed.ccorc(environment: env, "cleanup", "--pattern", p + "-*", "--yes")

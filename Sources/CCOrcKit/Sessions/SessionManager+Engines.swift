@@ -97,6 +97,21 @@ extension SessionManager {
         return holdings
     }
 
+    /// Throws why the engine of `status` did not answer, as that engine's own error (so that an
+    /// unreachable socket, a refused certificate or an unknown context each reads as itself),
+    /// naming the engine; returns when it answered.
+    func requireEngine(of status: SessionStatus) async throws {
+        guard let problem = status.engineProblem else { return }
+        let name = engines.name(of: status.record)
+        do {
+            try await engines.client(named: name).ping()
+        } catch let error as EngineError {
+            throw error.within("engine \(name)")
+        }
+        // It answers now: the listing's reason still stands for the state read.
+        throw EngineError(.unreachable, problem)
+    }
+
     /// The reason an engine could not be listed, in one line.
     static func engineFailure(_ error: Error) -> String {
         if let error = error as? EngineError { return error.message }

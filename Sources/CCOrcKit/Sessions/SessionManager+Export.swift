@@ -45,9 +45,7 @@ extension SessionManager {
             damaged = rows.damaged
         }
         let statuses = try await status(of: records)
-        if let unreachable = statuses.first(where: { $0.engineProblem != nil }) {
-            throw EngineError(.unreachable, unreachable.engineProblem!)
-        }
+        for status in statuses { try await requireEngine(of: status) }
         let held = await holdings(
             of: Set(statuses.compactMap(\.record.engine)).sorted(), records: [], volumes: true,
             filters: { _ in SessionReconciliation.sessionLabelFilter })

@@ -18,7 +18,7 @@ extension SessionManager {
             throw SessionError.sessionNotFound(name)
         }
         let status = try await status(of: [record]).first!
-        if let problem = status.engineProblem { throw EngineError(.unreachable, problem) }
+        try await requireEngine(of: status)
         return status
     }
 

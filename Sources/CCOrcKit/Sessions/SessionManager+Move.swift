@@ -72,7 +72,7 @@ extension SessionManager {
         let from = try engines.client(named: source)
         let to = try engines.client(named: target)
         let status = try await self.status(of: [record])[0]
-        if let problem = status.engineProblem { throw EngineError(.unreachable, problem) }
+        try await requireEngine(of: status)
         guard status.missingAgents.isEmpty else {
             throw SessionError(
                 .containersMissing,

@@ -17,7 +17,7 @@ extension SessionManager {
             )
         }
         var status = try await self.status(of: [record]).first!
-        if let problem = status.engineProblem { throw EngineError(.unreachable, problem) }
+        try await requireEngine(of: status)
         let engine = try engines.client(for: record)
         let missing = status.missingAgents
         guard missing.isEmpty else {

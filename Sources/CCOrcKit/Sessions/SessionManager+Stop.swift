@@ -47,8 +47,11 @@ extension SessionManager {
             of: Set(placed.values.compactMap(\.engine)).sorted(), records: Array(placed.values),
             labels: [OwnershipLabels.session], brief: true, filters: { _ in [:] })
         for (name, record) in placed {
-            if let engine = record.engine, let reason = held.unreachable[engine] {
-                errors[name] = EngineError(.unreachable, "engine \(engine) unreachable: \(reason); nothing was changed")
+            if let engine = record.engine, let failure = held.failures[engine] {
+                let context = "engine \(engine) (nothing was changed there)"
+                errors[name] =
+                    (failure as? EngineError)?.within(context)
+                    ?? EngineError(.unreachable, held.unreachable[engine] ?? "\(failure)").within(context)
                 placed[name] = nil
             }
         }
