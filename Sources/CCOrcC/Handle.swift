@@ -14,16 +14,19 @@ final class SessionHandle {
         let tmuxSocket = try optionalString(options?.tmux_socket, "tmux_socket")
         let home = try optionalString(options?.home, "home")
         let ccdk = try optionalString(options?.ccdk_path, "ccdk_path")
-        let environment = ProcessEnvironment.current
+        var environment = ProcessEnvironment.current
         let server: TmuxServer =
             tmuxSocket.map { .socket($0) } ?? tmuxServer.map { .named($0) } ?? .fromEnvironment(environment)
         try server.validate()
-        let engine = try EngineClient(host: try engineHost.map { try EngineHost(dockerHost: $0) })
+        // The engines as the CLI sees them: `engine_host` is the current engine as DOCKER_HOST
+        // would be, and sessions on other engines are found through the docker contexts.
+        if let engineHost { environment["DOCKER_HOST"] = engineHost }
+        let engines = try EnginePool(environment: environment)
         let registry = try SessionRegistry(home: home ?? SessionRegistry.defaultHome(environment: environment))
         // The C ABI has no channel for warnings but stderr, where the CLI puts them too.
         for warning in registry.warnings { StandardStream.error.write("ccorc: warning: \(warning)\n") }
-        manager = SessionManager(
-            engine: engine, tmux: TmuxControlClient(server: server), registry: registry, shellProgram: ccdk ?? "ccdk")
+        manager = try SessionManager(
+            engines: engines, tmux: TmuxControlClient(server: server), registry: registry, shellProgram: ccdk ?? "ccdk")
     }
 
     /// The handle behind a C pointer; the caller keeps it open for the call's duration.

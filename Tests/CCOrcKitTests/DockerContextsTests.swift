@@ -176,4 +176,11 @@ struct DockerContextsTests {
         let home = DockerContexts.defaultContext(["DOCKER_TLS_VERIFY": "1", "HOME": "/home/me"])
         #expect(home.tlsDirectory == "/home/me/.docker")
     }
+
+    /// `DOCKER_HOST=/path` (no scheme) is a Unix socket for the default context too, as it is
+    /// for `EngineHost(dockerHost:)`.
+    @Test func aBarePathIsAUnixSocket() throws {
+        let host = try EngineHost(context: DockerContexts.defaultContext(["DOCKER_HOST": "/run/other.sock"]))
+        #expect(host.socketPath == "/run/other.sock" && host.isLocal && host.description == "unix:///run/other.sock")
+    }
 }

@@ -137,7 +137,10 @@ extension EngineHost {
     ///   build cannot reach (`ssh://`) or a malformed address; `EngineError.Code.tls` for TLS
     ///   material that is incomplete.
     public init(context: DockerContext) throws {
-        let scheme = context.host.split(separator: ":", maxSplits: 1).first.map(String.init) ?? context.host
+        // A bare absolute path (as DOCKER_HOST may give it) is a Unix socket.
+        let scheme =
+            context.host.hasPrefix("/")
+            ? "unix" : context.host.split(separator: ":", maxSplits: 1).first.map(String.init) ?? context.host
         let origin = context.name == "default" ? nil : "docker context \(context.name)"
         switch scheme {
         case "unix", "tcp":
