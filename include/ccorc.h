@@ -91,7 +91,9 @@ typedef struct ccorc_handle ccorc_handle;
 typedef struct ccorc_options {
     /** sizeof(ccorc_options), set by ccorc_options_init(). */
     size_t size;
-    /** The engine: "unix:///path/docker.sock" or an absolute socket path. NULL: $DOCKER_HOST, else /var/run/docker.sock. */
+    /** The current engine, as DOCKER_HOST would name it: "unix:///path/docker.sock", an absolute socket path or
+     *  "tcp://HOST:PORT" (TLS from $DOCKER_TLS_VERIFY and $DOCKER_CERT_PATH). NULL: $DOCKER_HOST, else the current docker
+     *  context, else /var/run/docker.sock. Sessions on other engines are reached through their docker contexts. */
     const char *engine_host;
     /** A tmux server name (tmux -L). NULL: $CCORC_TMUX_SERVER, else the default server (unless tmux_socket is set). */
     const char *tmux_server;
