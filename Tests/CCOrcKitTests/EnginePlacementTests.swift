@@ -112,6 +112,39 @@ struct EnginePlacementTests {
         #expect(plan.items.isEmpty)
     }
 
+    /// A copy's helper container is left over when the process that made it on this host is
+    /// gone, or when another host's is a day old; an unscoped orphan cleanup takes it, a scoped
+    /// one does not.
+    @Test func aKilledCopysHelpersAreOrphansOfAnUnscopedCleanup() {
+        func helper(_ owner: String, age: TimeInterval) -> ContainerSummary {
+            var container = Fixture.container("ccorc-copy-\(owner.hashValue)", state: "created", session: nil)
+            container.labels = [EngineTransfer.helperLabel: owner]
+            container.created = Fixture.now.addingTimeInterval(-age)
+            return container
+        }
+        let live = ProcessIdentity(pid: 10, startTime: 5)
+        let alive = { (identity: ProcessIdentity) in identity == live }
+        let here = "box"
+        #expect(!EngineTransfer.isAbandoned(helper("10:5@box", age: 5), now: Fixture.now, host: here, isAlive: alive))
+        #expect(EngineTransfer.isAbandoned(helper("10:6@box", age: 5), now: Fixture.now, host: here, isAlive: alive))
+        #expect(
+            !EngineTransfer.isAbandoned(helper("11:6@far", age: 3600), now: Fixture.now, host: here, isAlive: alive))
+        #expect(
+            EngineTransfer.isAbandoned(helper("11:6@far", age: 90_000), now: Fixture.now, host: here, isAlive: alive))
+        #expect(EngineTransfer.isAbandoned(helper("1", age: 90_000), now: Fixture.now, host: here, isAlive: alive))
+        #expect(ProcessIdentity.fromLabel(live.labelValue)?.identity == live)
+
+        let left = helper("10:6@box", age: 5)
+        var orphans = CleanupSelection()
+        orphans.orphans = true
+        let inputs = CleanupInputs(
+            rows: RegistryRows(sessions: [], damaged: []), containers: [], volumes: [], tmuxSessions: [],
+            now: Fixture.now, abandonedHelpers: [left])
+        #expect(CleanupPlanner.plan(orphans, from: inputs).orphanContainers.map(\.name) == [left.name])
+        orphans.patterns = [try! GlobPattern("alpha*")]
+        #expect(CleanupPlanner.plan(orphans, from: inputs).orphanContainers.isEmpty)
+    }
+
     private func tagged(_ container: ContainerSummary, _ engine: String) -> ContainerSummary {
         var container = container
         container.engine = engine

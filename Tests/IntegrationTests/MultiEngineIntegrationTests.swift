@@ -290,7 +290,8 @@ import Testing
                 #expect(killed.signal == SIGKILL)
                 #expect(try Self.listed(bed, env).sessions[name]?["engine"]?.string == "far")
                 #expect(try await !bed.engineHolding(sessions: [name]).isEmpty)
-                let swept = try bed.ccorc(environment: env, "cleanup", "--orphans", "--yes")
+                // Scoped to this session: an unscoped sweep would take other tests' sessions on the shared engine.
+                let swept = try bed.ccorc(environment: env, "cleanup", "--orphans", "--pattern", name, "--yes")
                 #expect(swept.status == 0, "\(swept.stdout)\(swept.stderr)")
                 #expect(try await bed.engineHolding(sessions: [name]).isEmpty)
                 let done = try bed.ccorc(
@@ -299,7 +300,8 @@ import Testing
                 #expect(done.signal == SIGKILL)
                 #expect(try Self.listed(bed, env).sessions[name]?["engine"]?.string == "default")
                 #expect(try await !farClient.listContainers(all: true).filter { $0.name.hasPrefix(name) }.isEmpty)
-                let sweptFar = try bed.ccorc(environment: env, "cleanup", "--orphans", "--engines", "far", "--yes")
+                let sweptFar = try bed.ccorc(
+                    environment: env, "cleanup", "--orphans", "--pattern", name, "--engines", "far", "--yes")
                 #expect(sweptFar.status == 0, "\(sweptFar.stdout)\(sweptFar.stderr)")
                 #expect(try await farClient.listContainers(all: true).filter { $0.name.hasPrefix(name) }.isEmpty)
                 #expect(try await farClient.listVolumes().filter { $0.name.hasPrefix(name) }.isEmpty)
