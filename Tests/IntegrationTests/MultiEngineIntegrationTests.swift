@@ -207,112 +207,129 @@ import Testing
         }
     }
 
-    /// `move` to an engine over TLS: the image, the state volume (a non-root user's files, a
-    /// symlink, 3 MB of random bytes) and an image `VOLUME` arrive intact; the source keeps
-    /// nothing; the session resumes there. A move to an engine that refuses changes nothing, and
-    /// one that fails half way leaves the session whole where it was and nothing on the target.
+    /// What a private engine holds of `name`: its containers and volumes, by name.
+    static func holding(_ client: EngineClient, _ name: String) async throws -> [String] {
+        let containers = try await client.listContainers(all: true).filter { $0.name.hasPrefix(name) }
+        let volumes = try await client.listVolumes().filter { $0.name.hasPrefix(name) }
+        return (containers.map { "container " + $0.name } + volumes.map { "volume " + $0.name }).sorted()
+    }
+
+    /// `move` between two private engines, the target over TLS: the image, the state volume (a
+    /// non-root user's files, a symlink, 3 MB of random bytes) and an image `VOLUME` arrive
+    /// intact; the source keeps nothing; the session resumes there. A move to an engine that
+    /// does not exist changes nothing; one that fails at any step before the registry names the
+    /// target leaves the session whole where it was and nothing on the target; one killed before
+    /// or after that write leaves orphans that `cleanup --orphans` removes. Both engines are
+    /// private, so that an unscoped orphan sweep touches no other test's sessions.
     @Test func moveCarriesTheStateAcrossOverTLS() async throws {
         try await SessionTestbed.with("engm") { bed in
-            try await ExtraEngine.with(tls: true) { far, farClient in
-                let config = FileManager.default.temporaryDirectory.appendingPathComponent(bed.prefix + "-docker").path
-                defer { try? FileManager.default.removeItem(atPath: config) }
-                try Self.writeContexts(config, [("far", far.tcpAddress!, far.clientCertDirectory!)])
-                let image = bed.prefix + "-agent:1"
-                _ = try await BusyboxImage.importImage(
-                    into: bed.engine, reference: image, user: "agent", changes: ["VOLUME /data"])
-                let env = ["DOCKER_CONFIG": config, "DOCKER_HOST": "", "CCORC_IMAGE": image]
-                let name = bed.prefix + "-m"
-                let launched = try bed.ccorc(
-                    environment: env, "launch", name, "--agents", "leader,writer", "--detach")
-                #expect(launched.status == 0, "\(launched.stderr)")
-                let written = try bed.ccdk(
-                    environment: env, "exec", name + "-leader", "--", "sh", "-c",
-                    "echo 'day one' > ~/.claude/notes && head -c 3000000 /dev/urandom > ~/.claude/blob && ln -s notes ~/.claude/link && md5sum ~/.claude/blob | cut -c1-32"
-                )
-                #expect(written.status == 0, "\(written.stderr)")
-                let sum = written.stdout
-                // The image's VOLUME is root's.
-                let kept = try bed.ccdk(
-                    environment: env, "exec", "-u", "0", name + "-leader", "--", "sh", "-c", "echo kept > /data/kept")
-                #expect(kept.status == 0, "\(kept.stderr)")
-                let before = try await bed.engineHolding(sessions: [name])
+            try await ExtraEngine.with { near, nearClient in
+                try await ExtraEngine.with(tls: true) { far, farClient in
+                    let config = FileManager.default.temporaryDirectory.appendingPathComponent(bed.prefix + "-docker")
+                        .path
+                    defer { try? FileManager.default.removeItem(atPath: config) }
+                    try Self.writeContexts(config, [("far", far.tcpAddress!, far.clientCertDirectory!)])
+                    let image = bed.prefix + "-agent:1"
+                    _ = try await BusyboxImage.importImage(
+                        into: nearClient, reference: image, user: "agent", changes: ["VOLUME /data"])
+                    // The current engine (`default`) is the private `near`.
+                    let env = ["DOCKER_CONFIG": config, "DOCKER_HOST": near.dockerHost, "CCORC_IMAGE": image]
+                    let name = bed.prefix + "-m"
+                    let launched = try bed.ccorc(
+                        environment: env, "launch", name, "--agents", "leader,writer", "--detach")
+                    #expect(launched.status == 0, "\(launched.stderr)")
+                    let written = try bed.ccdk(
+                        environment: env, "exec", name + "-leader", "--", "sh", "-c",
+                        "echo 'day one' > ~/.claude/notes && head -c 3000000 /dev/urandom > ~/.claude/blob && ln -s notes ~/.claude/link && md5sum ~/.claude/blob | cut -c1-32"
+                    )
+                    #expect(written.status == 0, "\(written.stderr)")
+                    let sum = written.stdout
+                    // The image's VOLUME is root's.
+                    let kept = try bed.ccdk(
+                        environment: env, "exec", "-u", "0", name + "-leader", "--", "sh", "-c",
+                        "echo kept > /data/kept")
+                    #expect(kept.status == 0, "\(kept.stderr)")
 
-                let moved = try bed.ccorc(environment: env, "move", name, "--to", "far")
-                #expect(moved.status == 0, "\(moved.stdout)\(moved.stderr)")
-                #expect(moved.stdout.hasPrefix("moved \(name) from default to far: 4 volume(s)"), "\(moved.stdout)")
-                #expect(moved.stdout.contains("image copied"))
-                // Nothing of it is left on the source; everything is on the target, stopped.
-                #expect(try await bed.engineHolding(sessions: [name]).isEmpty, "\(before)")
-                let there = try await farClient.listContainers(all: true).filter { $0.name.hasPrefix(name) }
-                #expect(Set(there.map(\.name)) == [name + "-leader", name + "-writer"])
-                #expect(there.allSatisfy { !$0.state.isUp })
-                #expect(try await farClient.listContainers(all: true, filters: ["label": ["ccorc.transfer"]]).isEmpty)
-                var listing = try Self.listed(bed, env)
-                #expect(listing.sessions[name]?["engine"]?.string == "far")
-                #expect(listing.sessions[name]?["condition"]?.string == "stopped")
-
-                let resumed = try bed.ccorc(environment: env, "resume", name, "--detach")
-                #expect(resumed.status == 0, "\(resumed.stderr)")
-                let read = try bed.ccdk(
-                    environment: env, "exec", "--context", "far", name + "-leader", "--", "sh", "-c",
-                    "cat ~/.claude/notes; md5sum ~/.claude/blob | cut -c1-32; readlink ~/.claude/link; cat /data/kept; stat -c %u:%g ~/.claude/blob"
-                )
-                #expect(read.stdout == "day one\n" + sum + "notes\nkept\n1000:1000\n", "\(read.stdout)\(read.stderr)")
-                let health = try bed.ccorc(environment: env, "health", name)
-                #expect(health.status == 0, "\(health.stdout)")
-
-                // A move to an engine that refuses (the CA does not match) stops nothing.
-                let refused = try bed.ccorc(environment: env, "move", name, "--to", "nowhere")
-                #expect(refused.status != 0 && refused.stderr.contains("no docker context named nowhere"))
-                #expect(try Self.listed(bed, env).sessions[name]?["condition"]?.string == "running")
-
-                // Failing at each step before the registry names the target: the session stays
-                // registered on `far`, whole, and the default engine keeps nothing of it.
-                for point in ["move.image", "move.volumes", "move.containers", "move.verify", "move.commit"] {
-                    let failed = try bed.ccorc(
-                        environment: env.merging(["CCORC_FAIL_AT": point]) { $1 }, "move", name, "--to", "default")
-                    #expect(failed.status == 1, "\(point): \(failed.stderr)")
+                    let moved = try bed.ccorc(environment: env, "move", name, "--to", "far")
+                    #expect(moved.status == 0, "\(moved.stdout)\(moved.stderr)")
                     #expect(
-                        failed.stderr.contains(
-                            "the session is intact where it was, and nothing was left on the target"),
-                        "\(point): \(failed.stderr)")
-                    #expect(try await bed.engineHolding(sessions: [name]).isEmpty, "\(point)")
-                    listing = try Self.listed(bed, env)
-                    #expect(listing.sessions[name]?["engine"]?.string == "far", "\(point)")
-                    #expect(listing.sessions[name]?["condition"]?.string == "stopped", "\(point)")
-                }
-                // Killed just before the registry write: the session is still on `far`; what the
-                // move made on the default engine is an orphan there, and `cleanup --orphans`
-                // removes it. Killed after it, the source's copies are the orphans.
-                let killed = try bed.ccorc(
-                    environment: env.merging(["CCORC_FAIL_AT": "move.commit:kill"]) { $1 }, "move", name, "--to",
-                    "default")
-                #expect(killed.signal == SIGKILL)
-                #expect(try Self.listed(bed, env).sessions[name]?["engine"]?.string == "far")
-                #expect(try await !bed.engineHolding(sessions: [name]).isEmpty)
-                // Scoped to this session: an unscoped sweep would take other tests' sessions on the shared engine.
-                let swept = try bed.ccorc(environment: env, "cleanup", "--orphans", "--pattern", name, "--yes")
-                #expect(swept.status == 0, "\(swept.stdout)\(swept.stderr)")
-                #expect(try await bed.engineHolding(sessions: [name]).isEmpty)
-                let done = try bed.ccorc(
-                    environment: env.merging(["CCORC_FAIL_AT": "move.remove-source:kill"]) { $1 }, "move", name, "--to",
-                    "default")
-                #expect(done.signal == SIGKILL)
-                #expect(try Self.listed(bed, env).sessions[name]?["engine"]?.string == "default")
-                #expect(try await !farClient.listContainers(all: true).filter { $0.name.hasPrefix(name) }.isEmpty)
-                let sweptFar = try bed.ccorc(
-                    environment: env, "cleanup", "--orphans", "--pattern", name, "--engines", "far", "--yes")
-                #expect(sweptFar.status == 0, "\(sweptFar.stdout)\(sweptFar.stderr)")
-                #expect(try await farClient.listContainers(all: true).filter { $0.name.hasPrefix(name) }.isEmpty)
-                #expect(try await farClient.listVolumes().filter { $0.name.hasPrefix(name) }.isEmpty)
-                #expect(try await farClient.listContainers(all: true, filters: ["label": ["ccorc.transfer"]]).isEmpty)
+                        moved.stdout.hasPrefix("moved \(name) from default to far: 4 volume(s)"), "\(moved.stdout)")
+                    #expect(moved.stdout.contains("image copied"))
+                    // Nothing of it is left on the source; everything is on the target, stopped.
+                    #expect(try await Self.holding(nearClient, name).isEmpty)
+                    let there = try await farClient.listContainers(all: true).filter { $0.name.hasPrefix(name) }
+                    #expect(Set(there.map(\.name)) == [name + "-leader", name + "-writer"])
+                    #expect(there.allSatisfy { !$0.state.isUp })
+                    let helpers = ["label": [EngineTransfer.helperLabel]]
+                    #expect(try await farClient.listContainers(all: true, filters: helpers).isEmpty)
+                    #expect(try await nearClient.listContainers(all: true, filters: helpers).isEmpty)
+                    var listing = try Self.listed(bed, env)
+                    #expect(listing.sessions[name]?["engine"]?.string == "far")
+                    #expect(listing.sessions[name]?["condition"]?.string == "stopped")
 
-                // And on the default engine it resumes with its state.
-                #expect(try bed.ccorc(environment: env, "resume", name, "--detach").status == 0)
-                let back = try bed.ccdk(
-                    environment: env, "exec", name + "-leader", "--", "cat", "/home/agent/.claude/notes")
-                #expect(back.stdout == "day one\n", "\(back.stderr)")
-                #expect(try bed.ccorc(environment: env, "cleanup", "--remove", name, "--yes").status == 0)
+                    let resumed = try bed.ccorc(environment: env, "resume", name, "--detach")
+                    #expect(resumed.status == 0, "\(resumed.stderr)")
+                    let read = try bed.ccdk(
+                        environment: env, "exec", "--context", "far", name + "-leader", "--", "sh", "-c",
+                        "cat ~/.claude/notes; md5sum ~/.claude/blob | cut -c1-32; readlink ~/.claude/link; cat /data/kept; stat -c %u:%g ~/.claude/blob"
+                    )
+                    #expect(
+                        read.stdout == "day one\n" + sum + "notes\nkept\n1000:1000\n", "\(read.stdout)\(read.stderr)")
+                    let health = try bed.ccorc(environment: env, "health", name)
+                    #expect(health.status == 0, "\(health.stdout)")
+
+                    // A move to an engine no context names stops nothing.
+                    let refused = try bed.ccorc(environment: env, "move", name, "--to", "nowhere")
+                    #expect(refused.status != 0 && refused.stderr.contains("no docker context named nowhere"))
+                    #expect(try Self.listed(bed, env).sessions[name]?["condition"]?.string == "running")
+
+                    // Failing at each step before the registry names the target: the session stays
+                    // registered on `far`, whole, and `near` keeps nothing of it.
+                    for point in ["move.image", "move.volumes", "move.containers", "move.verify", "move.commit"] {
+                        let failed = try bed.ccorc(
+                            environment: env.merging(["CCORC_FAIL_AT": point]) { $1 }, "move", name, "--to", "default")
+                        #expect(failed.status == 1, "\(point): \(failed.stderr)")
+                        #expect(
+                            failed.stderr.contains(
+                                "the session is intact where it was, and nothing was left on the target"),
+                            "\(point): \(failed.stderr)")
+                        #expect(try await Self.holding(nearClient, name).isEmpty, "\(point)")
+                        listing = try Self.listed(bed, env)
+                        #expect(listing.sessions[name]?["engine"]?.string == "far", "\(point)")
+                        #expect(listing.sessions[name]?["condition"]?.string == "stopped", "\(point)")
+                    }
+                    // Killed just before the registry write: the session is still on `far`; what
+                    // the move made on `near` is an orphan there, which `cleanup --orphans` removes.
+                    let killed = try bed.ccorc(
+                        environment: env.merging(["CCORC_FAIL_AT": "move.commit:kill"]) { $1 }, "move", name, "--to",
+                        "default")
+                    #expect(killed.signal == SIGKILL, "\(killed.status) \(killed.stderr)")
+                    #expect(try Self.listed(bed, env).sessions[name]?["engine"]?.string == "far")
+                    #expect(try await !Self.holding(nearClient, name).isEmpty)
+                    let swept = try bed.ccorc(environment: env, "cleanup", "--orphans", "--yes")
+                    #expect(swept.status == 0, "\(swept.stdout)\(swept.stderr)")
+                    #expect(try await Self.holding(nearClient, name).isEmpty)
+                    #expect(try Self.listed(bed, env).sessions[name]?["engine"]?.string == "far")
+                    // Killed just after it: the session is on `near`; its copies on `far` are the
+                    // orphans now.
+                    let done = try bed.ccorc(
+                        environment: env.merging(["CCORC_FAIL_AT": "move.remove-source:kill"]) { $1 }, "move", name,
+                        "--to", "default")
+                    #expect(done.signal == SIGKILL, "\(done.status) \(done.stderr)")
+                    #expect(try Self.listed(bed, env).sessions[name]?["engine"]?.string == "default")
+                    #expect(try await !Self.holding(farClient, name).isEmpty)
+                    let sweptFar = try bed.ccorc(environment: env, "cleanup", "--orphans", "--engines", "far", "--yes")
+                    #expect(sweptFar.status == 0, "\(sweptFar.stdout)\(sweptFar.stderr)")
+                    #expect(try await Self.holding(farClient, name).isEmpty)
+                    #expect(try await farClient.listContainers(all: true, filters: helpers).isEmpty)
+
+                    // And on `near` it resumes with its state.
+                    #expect(try bed.ccorc(environment: env, "resume", name, "--detach").status == 0)
+                    let back = try bed.ccdk(
+                        environment: env, "exec", name + "-leader", "--", "cat", "/home/agent/.claude/notes")
+                    #expect(back.stdout == "day one\n", "\(back.stderr)")
+                    #expect(try bed.ccorc(environment: env, "cleanup", "--remove", name, "--yes").status == 0)
+                }
             }
         }
     }
