@@ -14,8 +14,11 @@ import Testing
     static let gone = EngineError(
         .notFound, "No such container: 3f1c0a9e2b7d", status: 404, operation: "DELETE /containers/3f1c0a9e2b7d")
 
+    /// The default patience only bounds a wait that ends in milliseconds; it is long because these
+    /// tests share the process with integration tests whose blocking calls can hold the
+    /// cooperative threads for seconds (seen once: 12 s for four 2 ms polls).
     func requests(
-        width: Int = 1, control: CleanupControl = CleanupControl(), patience: Duration = .seconds(10)
+        width: Int = 1, control: CleanupControl = CleanupControl(), patience: Duration = .seconds(120)
     ) -> EngineRequests {
         EngineRequests(
             limiter: AsyncLimiter(width: width), control: control, removalPoll: .milliseconds(2),
