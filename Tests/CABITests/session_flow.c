@@ -217,8 +217,14 @@ int main(int argc, char **argv) {
     CHECK(strstr(error.message, "ccorc_options_init") != NULL);
     CHECK(ccorc_list_sessions(NULL, 0, &text, &error) == CCORC_ERR_INVALID_ARGUMENT && text == NULL);
     ccorc_options_init(&options);
-    options.engine_host = "tcp://127.0.0.1:2375";
+    options.engine_host = "ssh://me@far.example";
     CHECK(ccorc_open(&options, &handle, NULL) == CCORC_ERR_INVALID_ARGUMENT && handle == NULL);
+    /* tcp:// is an engine like any other: opening asks nothing of it. */
+    options.engine_host = "tcp://127.0.0.1:1";
+    CHECK_OK(ccorc_open(&options, &handle, &error), error);
+    CHECK(handle != NULL);
+    ccorc_close(handle);
+    handle = NULL;
 
     ccorc_options_init(&options);
     options.tmux_server = argv[2];
