@@ -161,19 +161,7 @@ import Testing
                 let volume = prefix + "-vol"
                 try await fill(
                     volume, labels: ["ccorc.test": prefix], on: engine, prefix: prefix, archive: fixture.archive)
-                let started = Mutex(false)
-                let copy = Task {
-                    try await EngineTransfer.copyVolume(
-                        volume, from: engine, to: target, helperImage: TestEngine.image, bufferLimit: 256 << 10
-                    ) { total in
-                        // Slow enough that the engine is gone before the last byte.
-                        if total > 512 << 10 {
-                            started.withLock { $0 = true }
-                            usleep(20_000)
-                        }
-                    }
-                }
-                while !started.withLock({ $0 }) { try await Task.sleep(for: .milliseconds(10)) }
+                let copy = try await slowCopyUnderWay(volume, from: engine, to: target)
                 // SIGKILL: on SIGTERM dockerd finishes the requests in flight first. Its containerd
                 // dies with it; `restart` then finds the pid file stale and starts it again.
                 let pid = try String(contentsOfFile: extra.directory + "/dockerd.pid", encoding: .utf8)
@@ -200,18 +188,7 @@ import Testing
                 let volume = prefix + "-vol"
                 try await fill(
                     volume, labels: ["ccorc.test": prefix], on: engine, prefix: prefix, archive: fixture.archive)
-                let started = Mutex(false)
-                let copy = Task {
-                    try await EngineTransfer.copyVolume(
-                        volume, from: engine, to: target, helperImage: TestEngine.image, bufferLimit: 256 << 10
-                    ) { total in
-                        if total > 512 << 10 {
-                            started.withLock { $0 = true }
-                            usleep(20_000)
-                        }
-                    }
-                }
-                while !started.withLock({ $0 }) { try await Task.sleep(for: .milliseconds(10)) }
+                let copy = try await slowCopyUnderWay(volume, from: engine, to: target)
                 copy.cancel()
                 let outcome = await copy.result
                 let error = try #require(throws: EngineError.self) { try outcome.get() }
@@ -254,6 +231,26 @@ import Testing
     // MARK: - Helpers
 
     /// Creates `volume` with `labels` and extracts `archive` into it through a container that never runs.
+    /// Starts a copy slowed to 20 ms a chunk past its first 512 KiB (slow enough that what a
+    /// test does next happens before the last byte) and returns once it is past that point.
+    private func slowCopyUnderWay(
+        _ volume: String, from engine: EngineClient, to target: EngineClient
+    ) async throws -> Task<VolumeCopyReport, Error> {
+        let started = Mutex(false)
+        let copy = Task {
+            try await EngineTransfer.copyVolume(
+                volume, from: engine, to: target, helperImage: TestEngine.image, bufferLimit: 256 << 10
+            ) { total in
+                if total > 512 << 10 {
+                    started.withLock { $0 = true }
+                    usleep(20_000)
+                }
+            }
+        }
+        while !started.withLock({ $0 }) { try await Task.sleep(for: .milliseconds(10)) }
+        return copy
+    }
+
     private func fill(
         _ volume: String, labels: [String: String], on engine: EngineClient, prefix: String, archive: [UInt8]
     ) async throws {
