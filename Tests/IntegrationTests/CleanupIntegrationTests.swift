@@ -232,18 +232,31 @@ extension SessionTestbed {
                 let left = try await bed.labelledSessions()
                 return left.containers.count + left.volumes.count + (try bed.registered().count)
             }
+            // The spawned cleanups' output, kept to say why one made no progress.
+            let output = FileManager.default.temporaryDirectory.appendingPathComponent(p + "-cleanup").path
+            defer {
+                for stream in ["out", "err"] { try? FileManager.default.removeItem(atPath: "\(output).\(stream)") }
+            }
             func startCleanup() throws -> pid_t {
                 let environment = bed.environment.map { "\($0.key)=\($0.value)" }
                 return try tmuxSpawnWithCleanSignals(
                     ["/usr/bin/env"] + environment + [
                         Products.directory + "/ccorc", "cleanup", "--pattern", "\(p)-s*", "--yes", "--jobs", "1",
-                    ])
+                    ], stdoutPath: output + ".out", stderrPath: output + ".err")
+            }
+            /// Why `pid` has not moved: whether it still runs, its state and what it printed.
+            func stalled(_ pid: pid_t) -> Comment {
+                let state = (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)) ?? "exited"
+                let printed = ["out", "err"].map {
+                    (try? String(contentsOfFile: "\(output).\($0)", encoding: .utf8)) ?? ""
+                }
+                return "the cleanup made no progress (stat: \(state); stdout: \(printed[0]); stderr: \(printed[1]))"
             }
             /// Waits until the footprint is below what it was before the cleanup started: reachable
             /// whenever a session is left, however few.
-            func waitForProgress(below start: Int) async throws {
-                let moved = try await tmuxEventually(timeout: 60) { try await footprint() < start }
-                try #require(moved, "the cleanup made no progress")
+            func waitForProgress(of pid: pid_t, below start: Int) async throws {
+                let moved = try await tmuxEventually(timeout: 120) { try await footprint() < start }
+                try #require(moved, stalled(pid))
             }
             /// How the process ended: its exit status, or the signal that ended it.
             func wait(_ pid: pid_t) -> (status: Int32?, signal: Int32?) {
@@ -263,11 +276,11 @@ extension SessionTestbed {
             // the exit status is 130.
             let first = try startCleanup()
             var emptiedFirst: Set<String> = []
-            let emptiedOne = try await tmuxEventually(timeout: 60) {
+            let emptiedOne = try await tmuxEventually(timeout: 120) {
                 emptiedFirst = try await emptied()
                 return !emptiedFirst.isEmpty
             }
-            try #require(emptiedOne, "the cleanup made no progress")
+            try #require(emptiedOne, stalled(first))
             kill(first, SIGINT)
             let interrupted = wait(first)
             try await nothingUntracked()
@@ -291,7 +304,7 @@ extension SessionTestbed {
             // the removals the killed run asked for; the rerun waits those out.
             let before = try await footprint()
             let second = try startCleanup()
-            try await waitForProgress(below: before)
+            try await waitForProgress(of: second, below: before)
             kill(second, SIGKILL)
             _ = wait(second)
             try await nothingUntracked()

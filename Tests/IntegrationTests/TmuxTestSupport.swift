@@ -113,12 +113,12 @@ func tmuxEventually(timeout: Double = 5, _ condition: () async throws -> Bool) a
 }
 
 /// Starts a process with an empty signal mask and default signal actions, stdin from `stdinDescriptor`
-/// (or /dev/null) and stdout to `stdoutPath` (or /dev/null); stderr goes to /dev/null.
+/// (or /dev/null), stdout to `stdoutPath` and stderr to `stderrPath` (each /dev/null when nil).
 ///
 /// Foundation's `Process` passes on the signal mask of the calling thread, where test threads
 /// block SIGTERM: a tmux server started that way never exits on `kill-server` (which is SIGTERM).
 func tmuxSpawnWithCleanSignals(
-    _ arguments: [String], stdoutPath: String? = nil, stdinDescriptor: Int32? = nil
+    _ arguments: [String], stdoutPath: String? = nil, stderrPath: String? = nil, stdinDescriptor: Int32? = nil
 ) throws -> pid_t {
     var actions = posix_spawn_file_actions_t()
     posix_spawn_file_actions_init(&actions)
@@ -129,7 +129,7 @@ func tmuxSpawnWithCleanSignals(
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
     }
     posix_spawn_file_actions_addopen(&actions, 1, stdoutPath ?? "/dev/null", O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-    posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+    posix_spawn_file_actions_addopen(&actions, 2, stderrPath ?? "/dev/null", O_WRONLY | O_CREAT | O_TRUNC, 0o600)
     var attributes = cleanSignalSpawnAttributes(ownProcessGroup: false)
     defer { posix_spawnattr_destroy(&attributes) }
     var environment = ProcessInfo.processInfo.environment

@@ -392,8 +392,11 @@ final class WatchProcess {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             defer { try? FileManager.default.removeItem(atPath: directory) }
 
-            // Quit: the terminal's modes and screen as before.
-            let quitting = topCommand(bed, then: "; stty -g > \(directory)/after; sleep 600")
+            // Quit: the terminal's modes and screen as before. `after` appears only once written
+            // whole (the shell creates a redirect's file before stty writes to it).
+            let quitting = topCommand(
+                bed,
+                then: "; stty -g > \(directory)/after.part && mv \(directory)/after.part \(directory)/after; sleep 600")
             try terminal.run(
                 "new-session", "-d", "-s", "quit", "-x", "120", "-y", "30",
                 "stty -g > \(directory)/before; \(quitting)")
