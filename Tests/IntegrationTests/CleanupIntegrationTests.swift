@@ -273,12 +273,15 @@ extension SessionTestbed {
             }
 
             // Ctrl-C once a session is all but done: in-flight work finishes, the rest is left,
-            // the exit status is 130.
+            // the exit status is 130. A row already gone counts as progress too: when other tests
+            // hold this process's threads, a poll may come only after sessions were removed whole,
+            // or after the run has finished (which the branch below the signal allows for).
             let first = try startCleanup()
+            let planted = try bed.registered().count
             var emptiedFirst: Set<String> = []
             let emptiedOne = try await tmuxEventually(timeout: 120) {
                 emptiedFirst = try await emptied()
-                return !emptiedFirst.isEmpty
+                return try !emptiedFirst.isEmpty || bed.registered().count < planted
             }
             try #require(emptiedOne, stalled(first))
             kill(first, SIGINT)
