@@ -60,6 +60,14 @@ private func measureEngines(
     var text: [Double] = []
     var together: [Double] = []
     var single: [[Double]] = Array(repeating: [], count: sockets.count)
+    // Each engine's own CPU time for its list call, read from its threads around the call.
+    let engineProcesses = try sockets.map { socket in
+        guard let pid = ProcessMeter.serverPID(socketPath: socket) else {
+            throw CommandFailed(description: "cannot tell which process serves \(socket)")
+        }
+        return pid
+    }
+    var engineCPU: [[Double]] = Array(repeating: [], count: sockets.count)
     let curlArguments = { (socket: String) in
         [
             "-s", "-o", "/dev/null", "--unix-socket", socket,
@@ -78,7 +86,9 @@ private func measureEngines(
             for curl in curls { curl.waitUntilExit() }
         }
         for (index, socket) in sockets.enumerated() {
+            let before = ProcessMeter.threadCPUSeconds(engineProcesses[index]) ?? .nan
             single[index] += try timeEach(1) { try runQuietly("/usr/bin/curl", curlArguments(socket)) }
+            engineCPU[index].append((ProcessMeter.threadCPUSeconds(engineProcesses[index]) ?? .nan) - before)
         }
     }
     let medians = single.map(median)
@@ -103,4 +113,14 @@ private func measureEngines(
         String(
             format: "ccorc list over 3 engines / slowest single list = %.2f (target at most 1.3)",
             median(list) / slowest))
+    // On one host the engines share its cores with each other and with ccorc: the CPU all of them
+    // spend, spread perfectly over the cores, is a floor no listing can beat.
+    let cores = Double(ProcessEnvironment.activeProcessorCount)
+    let enginesCPU = engineCPU.map(median).reduce(0, +)
+    Report.note(
+        "each engine's own CPU for its list: "
+            + engineCPU.map { Report.format(median($0), "s") }.joined(separator: ", ")
+            + "; on \(Int(cores)) cores the three lists alone need at least "
+            + Report.format(enginesCPU / cores, "s") + ", and with the CPU of ccorc list --json at least "
+            + Report.format((enginesCPU + median(listCPU)) / cores, "s"))
 }

@@ -20,6 +20,45 @@ enum ProcessMeter {
         return (user + system) / ticksPerSecond
     }
 
+    /// The CPU time of every live thread of `pid` in seconds, at the scheduler's nanosecond
+    /// resolution (the first field of each /proc/PID/task/TID/schedstat).
+    static func threadCPUSeconds(_ pid: pid_t) -> Double? {
+        guard let threads = try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task") else {
+            return nil
+        }
+        let nanoseconds = threads.compactMap { thread in
+            (try? String(contentsOfFile: "/proc/\(pid)/task/\(thread)/schedstat", encoding: .utf8))
+                .flatMap { $0.split(separator: " ").first }.flatMap { UInt64($0) }
+        }.reduce(0, +)
+        return Double(nanoseconds) / 1e9
+    }
+
+    /// The pid of the process that serves the Unix socket at `path` (SO_PEERCRED of a connection).
+    static func serverPID(socketPath path: String) -> pid_t? {
+        let descriptor = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        guard descriptor >= 0 else { return nil }
+        defer { close(descriptor) }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        let capacity = MemoryLayout.size(ofValue: address.sun_path)
+        guard path.utf8.count < capacity else { return nil }
+        withUnsafeMutableBytes(of: &address.sun_path) { buffer in
+            buffer.copyBytes(from: path.utf8)
+            buffer[path.utf8.count] = 0
+        }
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+            }
+        }
+        guard connected == 0 else { return nil }
+        // struct ucred: pid, uid, gid (Glibc exports the type only under _GNU_SOURCE).
+        var credentials: (pid: pid_t, uid: uid_t, gid: gid_t) = (0, 0, 0)
+        var length = socklen_t(MemoryLayout.size(ofValue: credentials))
+        guard getsockopt(descriptor, SOL_SOCKET, SO_PEERCRED, &credentials, &length) == 0 else { return nil }
+        return credentials.pid
+    }
+
     /// VmRSS and VmHWM of `pid`, in KiB (/proc/PID/status).
     static func memory(_ pid: pid_t) -> (rss: Int, highWater: Int)? {
         guard let text = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return nil }
