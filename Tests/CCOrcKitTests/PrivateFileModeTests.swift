@@ -10,8 +10,9 @@ import Testing
     }
 
     @Test func aNewRegistryIsPrivate() throws {
-        let home = temporaryPath("home") + "/nested/ccorc"
-        defer { try? FileManager.default.removeItem(atPath: (home as NSString).deletingLastPathComponent) }
+        let top = temporaryPath("home")
+        let home = top + "/nested/ccorc"
+        defer { try? FileManager.default.removeItem(atPath: top) }
         let registry = try SessionRegistry(home: home)
         try registry.claim(
             SessionRecord(
