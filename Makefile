@@ -139,11 +139,15 @@ format:
 	$(SWIFT) format format --in-place --recursive --configuration .swift-format $(FORMATTED)
 
 # The shared test image is made once, before the suites run in parallel, so that no two suites
-# import it at once.
+# import it at once. The tests run with a TMPDIR of their own, which must be empty of their files
+# afterwards (Tests/temporary-leftovers.sh).
 test-swift: engine
 	$(SWIFT) build --build-tests
 	$(DEBUG_BIN)/ccdk image busybox -t ccorc-busybox:latest
-	@$(FRESH_TMUX) && set -x && CCORC_BIN_DIR=$(DEBUG_BIN) $(SWIFT) test --skip-build
+	@$(FRESH_TMUX) && scratch=$$(mktemp -d "$${TMPDIR:-/tmp}/ccorc-tests.XXXXXX") && \
+		trap 'rm -rf "$$fresh" "$$scratch"' EXIT && set -x && \
+		TMPDIR=$$scratch CCORC_BIN_DIR=$(DEBUG_BIN) $(SWIFT) test --skip-build && \
+		Tests/temporary-leftovers.sh "$$scratch"
 
 test-c: engine build
 	$(CXX) $(CXX_FLAGS) -Iinclude Tests/CABITests/header_check.cpp -o $(DEBUG_BIN)/header_check \
