@@ -226,12 +226,6 @@ extension SessionTestbed {
                     Set(left.containers).isSubset(of: rows) && Set(left.volumes).isSubset(of: rows),
                     "untracked: \(left)")
             }
-            /// Labelled containers, labelled volumes and registry rows: every step of a cleanup
-            /// takes one away, so it shrinks as long as any session is left.
-            func footprint() async throws -> Int {
-                let left = try await bed.labelledSessions()
-                return left.containers.count + left.volumes.count + (try bed.registered().count)
-            }
             // The spawned cleanups' output, kept to say why one made no progress.
             let output = FileManager.default.temporaryDirectory.appendingPathComponent(p + "-cleanup").path
             defer {
@@ -252,11 +246,24 @@ extension SessionTestbed {
                 }
                 return "the cleanup made no progress (stat: \(state); stdout: \(printed[0]); stderr: \(printed[1]))"
             }
-            /// Waits until the footprint is below what it was before the cleanup started: reachable
-            /// whenever a session is left, however few.
-            func waitForProgress(of pid: pid_t, below start: Int) async throws {
-                let moved = try await tmuxEventually(timeout: 120) { try await footprint() < start }
-                try #require(moved, stalled(pid))
+            /// The sessions under the prefix that still have a container (read by `ccdk list --json`,
+            /// a process of its own) and the registry rows.
+            func containersAndRows() throws -> (containers: [String], rows: Set<String>) {
+                let listed = try Products.run("ccdk", ["list", "--json"], environment: bed.environment)
+                try #require(listed.status == 0, "\(listed.stderr)")
+                let sessions = try JSONValue.parse(listed.stdout).array?.compactMap { $0["session"]?.string } ?? []
+                return (sessions.filter { $0.hasPrefix(p) }, try bed.registered())
+            }
+            /// Polls `condition` every 10 ms, for up to 120 s, while the cleanup `pid` runs. It
+            /// never awaits: a test task that awaits gets a thread back only when the other tests in
+            /// this process let one go, and by then the whole run can be over, leaving no run to
+            /// signal in its middle.
+            func waitWithoutAwaiting(for pid: pid_t, _ condition: () throws -> Bool) throws {
+                let deadline = Date().addingTimeInterval(120)
+                while try !condition() {
+                    try #require(Date() < deadline, stalled(pid))
+                    usleep(10_000)
+                }
             }
             /// How the process ended: its exit status, or the signal that ended it.
             func wait(_ pid: pid_t) -> (status: Int32?, signal: Int32?) {
@@ -265,25 +272,15 @@ extension SessionTestbed {
                 return (status & 0x7f) == 0 ? ((status >> 8) & 0xff, nil) : (nil, status & 0x7f)
             }
 
-            /// Sessions whose containers and volumes are all gone while their rows are still there.
-            func emptied() async throws -> Set<String> {
-                let rows = try bed.registered()
-                let left = try await bed.labelledSessions()
-                return rows.subtracting(left.containers).subtracting(left.volumes)
-            }
-
-            // Ctrl-C once a session is all but done: in-flight work finishes, the rest is left,
-            // the exit status is 130. A row already gone counts as progress too: when other tests
-            // hold this process's threads, a poll may come only after sessions were removed whole,
-            // or after the run has finished (which the branch below the signal allows for).
+            // Ctrl-C once a session has lost its containers: in-flight work finishes, the rest is
+            // left, the exit status is 130.
             let first = try startCleanup()
-            let planted = try bed.registered().count
             var emptiedFirst: Set<String> = []
-            let emptiedOne = try await tmuxEventually(timeout: 120) {
-                emptiedFirst = try await emptied()
-                return try !emptiedFirst.isEmpty || bed.registered().count < planted
+            try waitWithoutAwaiting(for: first) {
+                let now = try containersAndRows()
+                emptiedFirst = now.rows.subtracting(now.containers)
+                return !emptiedFirst.isEmpty
             }
-            try #require(emptiedOne, stalled(first))
             kill(first, SIGINT)
             let interrupted = wait(first)
             try await nothingUntracked()
@@ -291,23 +288,23 @@ extension SessionTestbed {
             print(
                 "Ctrl-C: \(interrupted.status.map { "exit status \($0)" } ?? "signal \(interrupted.signal ?? 0)"), \(rows.count) sessions left"
             )
-            if interrupted.status == 130 {
-                #expect(!rows.isEmpty, "an interrupted cleanup leaves the sessions it did not start")
-                #expect(rows.isDisjoint(with: emptiedFirst), "a session emptied before the signal loses its row too")
-            } else {
-                // The run was done before the signal arrived: it exits 0, or the signal meets the
-                // default action once the run has put its handler away. Either way all is gone.
-                #expect(interrupted.status == 0 || interrupted.signal == SIGINT, "\(interrupted)")
-                #expect(rows.isEmpty)
-                // Something for the next run to be killed in the middle of.
-                try await plant(30..<32)
-            }
+            // The signal came while most sessions were still to do (the poll never waits on other
+            // tests), so the run cannot have finished before it.
+            #expect(interrupted.status == 130, "\(interrupted)")
+            #expect(!rows.isEmpty, "an interrupted cleanup leaves the sessions it did not start")
+            #expect(rows.isDisjoint(with: emptiedFirst), "a session under way at the signal loses its row too")
 
             // SIGKILL: nothing can finish, yet nothing is left untracked. The engine goes on with
             // the removals the killed run asked for; the rerun waits those out.
-            let before = try await footprint()
+            /// Labelled containers and registry rows: every step of a cleanup but a volume's takes
+            /// one away.
+            func footprint() throws -> Int {
+                let now = try containersAndRows()
+                return now.containers.count + now.rows.count
+            }
+            let before = try footprint()
             let second = try startCleanup()
-            try await waitForProgress(of: second, below: before)
+            try waitWithoutAwaiting(for: second) { try footprint() < before }
             kill(second, SIGKILL)
             _ = wait(second)
             try await nothingUntracked()
