@@ -117,6 +117,25 @@ import Testing
         #expect(attempts.withLock { $0 } == 2)
     }
 
+    /// After a stop, a session that has begun sends its remaining requests; one that has not
+    /// begun sends none, and neither does a request that belongs to no session.
+    @Test func aStopLetsABegunSessionFinishAndHoldsBackTheRest() async throws {
+        let control = CleanupControl()
+        let requests = requests(control: control)
+        let begun = SessionRequests()
+        let sent = Mutex<[String]>([])
+        _ = try await requests.run(of: begun) { sent.withLock { $0.append("begun 1") } }
+        control.stop()
+        _ = try await requests.run(of: begun) { sent.withLock { $0.append("begun 2") } }
+        await #expect(throws: EngineRequests.Stopped.self) {
+            try await requests.run(of: SessionRequests()) { sent.withLock { $0.append("not begun") } }
+        }
+        await #expect(throws: EngineRequests.Stopped.self) {
+            try await requests.run { sent.withLock { $0.append("no session") } }
+        }
+        #expect(sent.withLock { $0 } == ["begun 1", "begun 2"])
+    }
+
     /// While one request waits for a removal in progress, its slot serves the others.
     @Test func theWaitDoesNotHoldASlot() async throws {
         let requests = requests(width: 1)

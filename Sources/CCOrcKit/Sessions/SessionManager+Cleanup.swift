@@ -188,8 +188,9 @@ extension SessionManager {
         do { engine = try engines.client(for: item.status.record) } catch {
             return CleanupResult(subject: .session, name: name, outcome: CleanupResult.Outcome(error))
         }
+        let session = SessionRequests()
         let containerErrors = await forEachConcurrently(item.containers, width: item.containers.count) { container in
-            try await requests.run(for: index) {
+            try await requests.run(for: index, of: session) {
                 try await engine.removeContainer(container.id, force: true, volumes: true)
             }
         }
@@ -203,7 +204,7 @@ extension SessionManager {
         var removedVolumes = 0
         if !keepVolumes {
             let volumeErrors = await forEachConcurrently(item.volumes, width: max(1, item.volumes.count)) { volume in
-                try await requests.run(for: index) { try await engine.removeVolume(volume, force: true) }
+                try await requests.run(for: index, of: session) { try await engine.removeVolume(volume, force: true) }
             }
             removedVolumes = volumeErrors.filter { $0.error == nil }.count
             if let failure = volumeErrors.first(where: { $0.error != nil }) {
@@ -237,13 +238,14 @@ extension SessionManager {
         let recreated = Mutex<[String: String]>([:])
         let missing = item.status.missingAgents.map(\.record)
         let existingVolumes = Set(item.volumes)
+        let session = SessionRequests()
         let outcomes = await forEachConcurrently(missing, width: max(1, missing.count)) { agent in
             let kept = ([stateDirectory] + record.imageVolumeTargets).joined(separator: ", ")
             var note = "\(agent.containerName) recreated: files outside \(kept) are lost"
             // The state volume and the image's volumes: each made again (empty) if it is gone
             // too, so that the engine does not make it unlabelled.
             for volume in self.agentVolumes(record, agent) where !existingVolumes.contains(volume.name) {
-                let created = try await requests.run(absentIsDone: false) {
+                let created = try await requests.run(of: session, absentIsDone: false) {
                     try await self.createVolumeIfAbsent(volume.name, labels: volume.labels, on: engine)
                 }
                 if created == true, volume.name == agent.stateVolume {
@@ -254,7 +256,7 @@ extension SessionManager {
                 }
             }
             let spec = self.containerSpec(record, agent, mounts: mounts, imageID: item.imageID)
-            let id = try await requests.run(absentIsDone: false) { try await engine.createContainer(spec) }
+            let id = try await requests.run(of: session, absentIsDone: false) { try await engine.createContainer(spec) }
             recreated.withLock { $0[agent.containerName] = id }
             notes.withLock { $0.append(note) }
         }
@@ -285,8 +287,8 @@ extension SessionManager {
 }
 
 /// The engine requests of one cleanup: a fixed number in flight, none started once the cleanup is
-/// stopped, "no such container/volume" counted as done, and a removal the engine already has
-/// under way waited out.
+/// stopped (but those of a session already under way), "no such container/volume" counted as
+/// done, and a removal the engine already has under way waited out.
 struct EngineRequests: Sendable {
     /// Thrown instead of issuing a request after the cleanup was stopped.
     struct Stopped: Error {}
@@ -298,19 +300,23 @@ struct EngineRequests: Sendable {
     /// How long to keep asking before reporting the removal in progress as a failure.
     var removalPatience: Duration = .seconds(60)
 
-    /// Runs one request of the `item`th session in a slot (earlier sessions first). With
+    /// Runs one request of the `item`th session in a slot (earlier sessions first); once one of
+    /// `session`'s requests has gone out, a stop no longer holds back the others. With
     /// `absentIsDone` (a removal), a "no such container/volume" reply is success (nil), and so is
     /// one that only says the same removal is already in progress (left over from an interrupted
     /// cleanup, say): the request is repeated, outside the slot, until it finds the thing gone.
     func run<Result: Sendable>(
-        for item: Int = 0, absentIsDone: Bool = true, _ body: () async throws -> Result
+        for item: Int = 0, of session: SessionRequests? = nil, absentIsDone: Bool = true,
+        _ body: () async throws -> Result
     ) async throws -> Result? {
         // Counted from the first "in progress" reply, not from the wait for a slot.
         var deadline: ContinuousClock.Instant?
         while true {
             do {
                 return try await limiter.run(priority: item) {
-                    if control.isStopped { throw Stopped() }
+                    guard session?.mayGoOut(stopped: control.isStopped) ?? !control.isStopped else {
+                        throw Stopped()
+                    }
                     do {
                         return try await body()
                     } catch let error as EngineError where error.code == .notFound && absentIsDone {
@@ -323,6 +329,21 @@ struct EngineRequests: Sendable {
                 deadline = giveUp
                 try await Task.sleep(for: removalPoll)
             }
+        }
+    }
+}
+
+/// One session's requests in a cleanup. A stop holds back a session that has not begun; one whose
+/// first request has gone out is finished, so that it is not left half-removed.
+final class SessionRequests: Sendable {
+    private let begun = Mutex(false)
+
+    /// Whether a request may go out now, marking the session begun if so.
+    func mayGoOut(stopped: Bool) -> Bool {
+        begun.withLock { begun in
+            if !begun && stopped { return false }
+            begun = true
+            return true
         }
     }
 }
