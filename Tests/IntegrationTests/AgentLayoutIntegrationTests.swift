@@ -55,7 +55,7 @@ import Testing
             try await withImage(image, bed.engine) {
                 let name = bed.prefix + "-a"
                 let leader = name + "-leader"
-                let launch = try bed.ccorc("launch", name, "--detach", "--image", image)
+                let launch = try await bed.ccorc("launch", name, "--detach", "--image", image)
                 #expect(launch.status == 0, "\(launch.stderr)")
 
                 // The state directory came from the image, and it is the named volume that holds it.
@@ -66,49 +66,49 @@ import Testing
                         == "/home/agent/.claude")
 
                 // Day 1: the agent user writes into its ~/.claude.
-                let write = try bed.ccdk(
+                let write = try await bed.ccdk(
                     "exec", leader, "--", "sh", "-c", "id -u; echo day1 > ~/.claude/note; stat -c %u ~/.claude/note")
                 #expect(write.status == 0, "\(write.stderr)")
                 #expect(write.stdout == "1000\n1000\n")
-                func note() throws -> String {
-                    try bed.ccdk("exec", leader, "--", "cat", "/home/agent/.claude/note").stdout
+                func note() async throws -> String {
+                    try await bed.ccdk("exec", leader, "--", "cat", "/home/agent/.claude/note").stdout
                 }
 
                 // Day 2: stop and resume.
-                #expect(try bed.ccorc("stop", name, "--time", "1").status == 0)
-                #expect(try bed.ccorc("resume", name, "--detach").status == 0)
-                #expect(try note() == "day1\n")
+                await #expect(try bed.ccorc("stop", name, "--time", "1").status == 0)
+                await #expect(try bed.ccorc("resume", name, "--detach").status == 0)
+                await #expect(try note() == "day1\n")
 
                 // A container removed behind ccorc's back, repaired.
                 try await bed.engine.removeContainer(leader, force: true)
-                let repair = try bed.ccorc("cleanup", "--fix-broken", name, "--yes")
+                let repair = try await bed.ccorc("cleanup", "--fix-broken", name, "--yes")
                 #expect(repair.status == 0, "\(repair.stdout)\(repair.stderr)")
-                #expect(try bed.ccorc("resume", name, "--detach").status == 0)
-                #expect(try note() == "day1\n")
+                await #expect(try bed.ccorc("resume", name, "--detach").status == 0)
+                await #expect(try note() == "day1\n")
                 #expect(try await mountedVolumes(bed.engine, leader) == ["/home/agent/.claude": leader + "-state"])
 
                 // Removed with its volumes kept, then launched again under the same name.
-                let keep = try bed.ccorc("cleanup", "--remove", name, "--keep-volumes", "--yes")
+                let keep = try await bed.ccorc("cleanup", "--remove", name, "--keep-volumes", "--yes")
                 #expect(keep.status == 0, "\(keep.stderr)")
                 #expect(try await bed.engine.inspectVolume(leader + "-state").name == leader + "-state")
-                let relaunch = try bed.ccorc("launch", name, "--detach", "--image", image)
+                let relaunch = try await bed.ccorc("launch", name, "--detach", "--image", image)
                 #expect(relaunch.status == 0, "\(relaunch.stderr)")
-                #expect(try note() == "day1\n")
+                await #expect(try note() == "day1\n")
 
                 // Exported, removed (volumes kept) and imported into a fresh registry.
                 let file = bed.home + "-export.json"
                 defer { try? FileManager.default.removeItem(atPath: file) }
-                let export = try bed.ccorc("export", name, "--output", file)
+                let export = try await bed.ccorc("export", name, "--output", file)
                 #expect(export.status == 0, "\(export.stderr)")
-                #expect(try bed.ccorc("cleanup", "--remove", name, "--keep-volumes", "--yes").status == 0)
+                await #expect(try bed.ccorc("cleanup", "--remove", name, "--keep-volumes", "--yes").status == 0)
                 let freshHome = bed.home + "-fresh"
                 defer { try? FileManager.default.removeItem(atPath: freshHome) }
                 let fresh = bed.environment.merging(["CCORC_HOME": freshHome]) { $1 }
-                let imported = try Products.run("ccorc", ["import", "--create", file], environment: fresh)
+                let imported = try await Products.run("ccorc", ["import", "--create", file], environment: fresh)
                 #expect(imported.status == 0, "\(imported.stderr)")
                 #expect(try await mountedVolumes(bed.engine, leader) == ["/home/agent/.claude": leader + "-state"])
-                #expect(try Products.run("ccorc", ["resume", name, "--detach"], environment: fresh).status == 0)
-                #expect(try note() == "day1\n")
+                await #expect(try Products.run("ccorc", ["resume", name, "--detach"], environment: fresh).status == 0)
+                await #expect(try note() == "day1\n")
 
                 // Cleanup leaves no volume of the session, named or anonymous.
                 var everyVolume: Set<String> = []
@@ -116,7 +116,8 @@ import Testing
                     everyVolume.formUnion(try await mountedVolumes(bed.engine, "\(name)-\(role)").values)
                 }
                 #expect(everyVolume.count == 3)
-                let cleanup = try Products.run("ccorc", ["cleanup", "--remove", name, "--yes"], environment: fresh)
+                let cleanup = try await Products.run(
+                    "ccorc", ["cleanup", "--remove", name, "--yes"], environment: fresh)
                 #expect(cleanup.status == 0, "\(cleanup.stderr)")
                 try await expectGone(bed.engine, volumes: everyVolume)
                 #expect(
@@ -138,7 +139,7 @@ import Testing
                 #expect(try await bed.engine.inspectImage(image).config.environmentValue("HOME") == nil)
                 let name = bed.prefix + "-p"
                 let leader = name + "-leader"
-                let launch = try bed.ccorc("launch", name, "--detach", "--image", image, "--agents", "leader")
+                let launch = try await bed.ccorc("launch", name, "--detach", "--image", image, "--agents", "leader")
                 #expect(launch.status == 0, "\(launch.stderr)")
                 let mounts = try await mountedVolumes(bed.engine, leader)
                 #expect(
@@ -153,11 +154,11 @@ import Testing
 
                 // Both volumes survive a repair; the plan counts both.
                 try await bed.engine.removeContainer(leader, force: true)
-                let plan = try bed.ccorc("cleanup", "--fix-broken", name, "--dry-run", "--json")
+                let plan = try await bed.ccorc("cleanup", "--fix-broken", name, "--dry-run", "--json")
                 #expect(
                     try JSONValue.parse(plan.stdout)["sessions"]?.array?.first?["volumes"]?.stringArray?.sorted()
                         == mounts.values.sorted())
-                let repair = try bed.ccorc("cleanup", "--fix-broken", name, "--yes")
+                let repair = try await bed.ccorc("cleanup", "--fix-broken", name, "--yes")
                 #expect(repair.status == 0, "\(repair.stdout)\(repair.stderr)")
                 #expect(try await mountedVolumes(bed.engine, leader) == mounts)
 
@@ -165,13 +166,13 @@ import Testing
                 for suffix in ["", "-wal", "-shm"] {
                     try? FileManager.default.removeItem(atPath: bed.home + "/registry.db" + suffix)
                 }
-                #expect(try bed.ccorc("list", "--json").stdout.contains(name) == false)
-                let recovered = try bed.ccorc("recover")
+                await #expect(try bed.ccorc("list", "--json").stdout.contains(name) == false)
+                let recovered = try await bed.ccorc("recover")
                 #expect(recovered.status == 0, "\(recovered.stderr)")
-                let removal = try bed.ccorc("cleanup", "--remove", name, "--dry-run", "--json")
+                let removal = try await bed.ccorc("cleanup", "--remove", name, "--dry-run", "--json")
                 let planned = try JSONValue.parse(removal.stdout)["sessions"]?.array?.first?["volumes"]?.stringArray
                 #expect(planned?.sorted() == mounts.values.sorted(), "\(removal.stdout)")
-                let cleanup = try bed.ccorc("cleanup", "--remove", name, "--yes")
+                let cleanup = try await bed.ccorc("cleanup", "--remove", name, "--yes")
                 #expect(cleanup.status == 0, "\(cleanup.stderr)")
                 try await expectGone(bed.engine, volumes: mounts.values)
             }

@@ -40,7 +40,7 @@ import Testing
     @Test func fromAClientOfAnotherTmuxServerAttachesNested() async throws {
         try await SessionTestbed.with("attachother") { bed in
             let name = bed.prefix + "-a"
-            let launch = try bed.ccorc("launch", name, "--detach", "--agents", "leader")
+            let launch = try await bed.ccorc("launch", name, "--detach", "--agents", "leader")
             #expect(launch.status == 0, "\(launch.stderr)")
             let ccorcTmux = ScratchTmux(socketName: bed.tmuxName)
             #expect(try clientSessions(ccorcTmux).isEmpty)
@@ -65,7 +65,7 @@ import Testing
     @Test func fromAClientOfTheSameServerSwitchesThatClient() async throws {
         try await SessionTestbed.with("attachsame") { bed in
             let name = bed.prefix + "-a"
-            let launch = try bed.ccorc("launch", name, "--detach", "--agents", "leader")
+            let launch = try await bed.ccorc("launch", name, "--detach", "--agents", "leader")
             #expect(launch.status == 0, "\(launch.stderr)")
             // A session of the user's own on ccorc's server, with a real client on it: a terminal
             // (a pane of a driver server) running `tmux attach`.

@@ -29,8 +29,8 @@ import Testing
     /// ArgumentParser's `--experimental-dump-help` prints the whole command tree as JSON, so a
     /// subcommand added later is covered without touching this test. ArgumentParser's generated
     /// `help` subcommand is left out: `ccdk help --help` is its root's help, by design.
-    static func subcommands(of program: String) throws -> [Subcommand] {
-        let dump = try Products.run(program, ["--experimental-dump-help"], environment: isolation)
+    static func subcommands(of program: String) async throws -> [Subcommand] {
+        let dump = try await Products.run(program, ["--experimental-dump-help"], environment: isolation)
         #expect(dump.status == 0, "\(program) --experimental-dump-help: \(dump.stderr)")
         let root = try #require(try JSONValue.parse(dump.stdout)["command"])
         var found: [Subcommand] = []
@@ -47,8 +47,8 @@ import Testing
         return found
     }
 
-    @Test(arguments: ["ccdk", "ccorc"]) func everySubcommandPrintsItsUsage(program: String) throws {
-        let all = try Self.subcommands(of: program)
+    @Test(arguments: ["ccdk", "ccorc"]) func everySubcommandPrintsItsUsage(program: String) async throws {
+        let all = try await Self.subcommands(of: program)
         let expected =
             program == "ccdk" ? ["shell", "exec", "run", "image build", "image ls"] : ["launch", "health", "cleanup"]
         for name in expected {
@@ -59,7 +59,7 @@ import Testing
             // After a positional word too: that is where a passthrough argument used to swallow it.
             for tail in [["--help"], ["-h"], ["some-name", "--help"]] {
                 let line = ([program] + subcommand.typed + tail).joined(separator: " ")
-                let result = try Products.run(program, subcommand.typed + tail, environment: Self.isolation)
+                let result = try await Products.run(program, subcommand.typed + tail, environment: Self.isolation)
                 #expect(result.status == 0, "\(line): exit \(result.status), \(result.stderr)")
                 #expect(result.stderr.isEmpty, "\(line): \(result.stderr)")
                 let usage = result.stdout.split(separator: "\n").first { $0.hasPrefix("USAGE: ") }

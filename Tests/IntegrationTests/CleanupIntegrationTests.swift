@@ -56,8 +56,8 @@ extension SessionTestbed {
     }
 
     /// Selected session names of a `cleanup --dry-run --json` run.
-    func planned(_ arguments: String...) throws -> (sessions: [String: String], orphans: [String]) {
-        let result = try Products.run(
+    func planned(_ arguments: String...) async throws -> (sessions: [String: String], orphans: [String]) {
+        let result = try await Products.run(
             "ccorc", ["cleanup", "--dry-run", "--json"] + arguments, environment: environment)
         #expect(result.status == 0, "\(arguments): \(result.stderr)")
         let plan = try JSONValue.parse(result.stdout)
@@ -72,8 +72,8 @@ extension SessionTestbed {
     @Test func everySelectorOnAMixedPopulation() async throws {
         try await SessionTestbed.with("clean") { bed in
             let p = bed.prefix
-            #expect(try bed.ccorc("launch", "--detach", "\(p)-run", "\(p)-stop", "\(p)-broken").status == 0)
-            #expect(try bed.ccorc("stop", "--time", "1", "\(p)-stop", "\(p)-broken").status == 0)
+            await #expect(try bed.ccorc("launch", "--detach", "\(p)-run", "\(p)-stop", "\(p)-broken").status == 0)
+            await #expect(try bed.ccorc("stop", "--time", "1", "\(p)-stop", "\(p)-broken").status == 0)
             try await bed.engine.removeContainer("\(p)-broken-writer", force: true)
             try await bed.plant("\(p)-old", createdAt: Date().addingTimeInterval(-10 * 86400))
             // An orphan: labelled by ccorc, claimed by no row.
@@ -95,39 +95,39 @@ extension SessionTestbed {
 
             let before = try await bed.engine.listContainers(all: true, filters: ["name": ["^/" + p]]).map(\.id)
                 .sorted()
-            #expect(
+            await #expect(
                 try bed.planned("--stopped-only").sessions == [
                     "\(p)-stop": "remove", "\(p)-broken": "remove", "\(p)-old": "remove",
                 ])
-            #expect(try bed.planned("--older-than", "7d").sessions == ["\(p)-old": "remove"])
-            #expect(try bed.planned("--stopped-only", "--pattern", "\(p)-o*").sessions == ["\(p)-old": "remove"])
-            #expect(
+            await #expect(try bed.planned("--older-than", "7d").sessions == ["\(p)-old": "remove"])
+            await #expect(try bed.planned("--stopped-only", "--pattern", "\(p)-o*").sessions == ["\(p)-old": "remove"])
+            await #expect(
                 try bed.planned("--pattern", "\(p)-r*", "--pattern", "\(p)-s*").sessions == [
                     "\(p)-run": "remove", "\(p)-stop": "remove",
                 ])
-            #expect(try bed.planned("--remove", "\(p)-run").sessions == ["\(p)-run": "remove"])
-            #expect(try bed.planned("--fix-broken").sessions == ["\(p)-broken": "repair"])
-            #expect(try bed.planned("--fix-broken", "--drop").sessions == ["\(p)-broken": "remove"])
-            let orphans = try bed.planned("--orphans", "--pattern", "\(p)-lost")
+            await #expect(try bed.planned("--remove", "\(p)-run").sessions == ["\(p)-run": "remove"])
+            await #expect(try bed.planned("--fix-broken").sessions == ["\(p)-broken": "repair"])
+            await #expect(try bed.planned("--fix-broken", "--drop").sessions == ["\(p)-broken": "remove"])
+            let orphans = try await bed.planned("--orphans", "--pattern", "\(p)-lost")
             #expect(orphans.sessions.isEmpty && orphans.orphans == ["\(p)-lost-leader", "\(p)-lost-leader-state"])
             #expect(
                 try await bed.engine.listContainers(all: true, filters: ["name": ["^/" + p]]).map(\.id).sorted()
                     == before, "dry runs change nothing")
             #expect(try bed.registered().count == 4)
 
-            let repaired = try bed.ccorc("cleanup", "--fix-broken", "--yes")
+            let repaired = try await bed.ccorc("cleanup", "--fix-broken", "--yes")
             #expect(repaired.status == 0, "\(repaired.stderr)")
             #expect(repaired.stdout.contains("repaired \(p)-broken: \(p)-broken-writer recreated"))
-            #expect(
+            await #expect(
                 try bed.list().first { $0["name"]?.string == "\(p)-broken" }?["agents"]?.array?.allSatisfy {
                     $0["state"]?.string == "stopped"
                 } == true)
 
-            let old = try bed.ccorc("cleanup", "--older-than", "7d", "--yes")
+            let old = try await bed.ccorc("cleanup", "--older-than", "7d", "--yes")
             #expect(old.status == 0, "\(old.stderr)")
             #expect(try bed.registered() == ["\(p)-run", "\(p)-stop", "\(p)-broken"])
 
-            let stopped = try bed.ccorc("cleanup", "--stopped-only", "--pattern", "\(p)-*", "--yes", "--json")
+            let stopped = try await bed.ccorc("cleanup", "--stopped-only", "--pattern", "\(p)-*", "--yes", "--json")
             #expect(stopped.status == 0, "\(stopped.stderr)")
             let counts = try JSONValue.parse(stopped.stdout)["counts"]
             #expect(
@@ -135,8 +135,8 @@ extension SessionTestbed {
                     && counts?["failed"] == 0)
             #expect(try bed.registered() == ["\(p)-run"])
 
-            #expect(try bed.ccorc("cleanup", "--orphans", "--pattern", "\(p)-lost", "--yes").status == 0)
-            let removed = try bed.ccorc("cleanup", "--remove", "\(p)-run", "--yes")
+            await #expect(try bed.ccorc("cleanup", "--orphans", "--pattern", "\(p)-lost", "--yes").status == 0)
+            let removed = try await bed.ccorc("cleanup", "--remove", "\(p)-run", "--yes")
             #expect(removed.status == 0, "\(removed.stderr)")
             #expect(try await bed.tmux.hasSession("\(p)-run") == false)
 
@@ -147,9 +147,9 @@ extension SessionTestbed {
                 .sorted()
             #expect(survivors == foreignNames, "only the foreign containers survive")
 
-            let again = try bed.ccorc("cleanup", "--pattern", "\(p)-*", "--yes")
+            let again = try await bed.ccorc("cleanup", "--pattern", "\(p)-*", "--yes")
             #expect(again.status == 0 && again.stdout.contains("nothing to clean up"))
-            let unknown = try bed.ccorc("cleanup", "--remove", "\(p)-nope", "--yes")
+            let unknown = try await bed.ccorc("cleanup", "--remove", "\(p)-nope", "--yes")
             #expect(unknown.status == 1 && unknown.stderr.contains("session \(p)-nope not found"))
         }
     }
@@ -191,13 +191,13 @@ extension SessionTestbed {
     @Test func refusesWithoutATerminalOrASelector() async throws {
         try await SessionTestbed.with("refuse") { bed in
             try await bed.plant("\(bed.prefix)-a")
-            let noSelector = try bed.ccorc("cleanup")
+            let noSelector = try await bed.ccorc("cleanup")
             #expect(noSelector.status != 0 && noSelector.stderr.contains("--stopped-only"))
-            let refused = try bed.ccorc("cleanup", "--pattern", "\(bed.prefix)-*")
+            let refused = try await bed.ccorc("cleanup", "--pattern", "\(bed.prefix)-*")
             #expect(refused.status == 1)
             #expect(refused.stderr.contains("not a terminal: refusing to clean up without confirmation"))
             #expect(refused.stdout.contains("Remove 1 session(s)"), "the plan is still shown")
-            let interactive = try bed.ccorc("cleanup", "--interactive")
+            let interactive = try await bed.ccorc("cleanup", "--interactive")
             #expect(interactive.status == 1 && interactive.stderr.contains("--interactive needs a terminal"))
             #expect(try bed.registered() == ["\(bed.prefix)-a"])
             #expect(try await bed.labelledSessions().containers.count == 3)
@@ -249,7 +249,7 @@ extension SessionTestbed {
             /// The sessions under the prefix that still have a container (read by `ccdk list --json`,
             /// a process of its own) and the registry rows.
             func containersAndRows() throws -> (containers: [String], rows: Set<String>) {
-                let listed = try Products.run("ccdk", ["list", "--json"], environment: bed.environment)
+                let listed = try Products.runBlocking("ccdk", ["list", "--json"], environment: bed.environment)
                 try #require(listed.status == 0, "\(listed.stderr)")
                 let sessions = try JSONValue.parse(listed.stdout).array?.compactMap { $0["session"]?.string } ?? []
                 return (sessions.filter { $0.hasPrefix(p) }, try bed.registered())
@@ -314,7 +314,7 @@ extension SessionTestbed {
             defer { proxy.stop() }
             var environment = bed.environment
             environment["DOCKER_HOST"] = "unix://" + proxy.socketPath
-            let rerun = try Products.run(
+            let rerun = try await Products.run(
                 "ccorc", ["cleanup", "--pattern", "\(p)-s*", "--yes"], environment: environment)
             #expect(rerun.status == 0, "\(rerun.stderr)")
             print(
@@ -345,7 +345,7 @@ extension SessionTestbed {
             var environment = bed.environment
             environment["DOCKER_HOST"] = "unix://" + proxy.socketPath
 
-            let result = try Products.run(
+            let result = try await Products.run(
                 "ccorc", ["cleanup", "--pattern", "\(p)-j*", "--yes", "--jobs", String(jobs)], environment: environment)
             #expect(result.status == 0, "\(result.stderr)")
             #expect(
@@ -391,7 +391,7 @@ extension SessionTestbed {
                 ["--jobs", "4x"],
             ] {
                 let value = jobs.count == 2 ? jobs[1] : String(jobs[0].dropFirst("--jobs=".count))
-                let result = try Products.run(
+                let result = try await Products.run(
                     "ccorc", ["cleanup", "--pattern", "\(p)-*", "--yes"] + jobs, environment: environment)
                 #expect(result.status == 1, "\(jobs): \(result.stderr)")
                 #expect(
@@ -408,20 +408,21 @@ extension SessionTestbed {
     @Test func repairedSessionResumesWithItsState() async throws {
         try await SessionTestbed.with("repair") { bed in
             let name = bed.prefix + "-r"
-            #expect(try bed.ccorc("launch", name, "--detach").status == 0)
-            #expect(
+            await #expect(try bed.ccorc("launch", name, "--detach").status == 0)
+            await #expect(
                 try bed.ccdk("exec", name + "-leader", "--", "sh", "-c", "echo kept > /root/.claude/memory").status == 0
             )
-            #expect(try bed.ccorc("stop", name, "--time", "1").status == 0)
+            await #expect(try bed.ccorc("stop", name, "--time", "1").status == 0)
             try await bed.engine.removeContainer(name + "-leader", force: true)
-            #expect(try bed.ccorc("resume", name, "--detach").status == 1)
+            await #expect(try bed.ccorc("resume", name, "--detach").status == 1)
 
-            let repaired = try bed.ccorc("cleanup", "--fix-broken", "--yes")
+            let repaired = try await bed.ccorc("cleanup", "--fix-broken", "--yes")
             #expect(repaired.status == 0, "\(repaired.stderr)")
             #expect(repaired.stdout.contains("\(name)-leader recreated: files outside /root/.claude are lost"))
-            let resumed = try bed.ccorc("resume", name, "--detach")
+            let resumed = try await bed.ccorc("resume", name, "--detach")
             #expect(resumed.status == 0, "\(resumed.stderr)")
-            #expect(try bed.ccdk("exec", name + "-leader", "--", "cat", "/root/.claude/memory").stdout == "kept\n")
+            await #expect(
+                try bed.ccdk("exec", name + "-leader", "--", "cat", "/root/.claude/memory").stdout == "kept\n")
 
             // A session whose image is gone cannot be repaired; --drop removes it instead.
             try await bed.plant(bed.prefix + "-gone")
@@ -432,12 +433,12 @@ extension SessionTestbed {
             try registry.claim(record)
             try registry.commit(record)
             try await bed.engine.removeContainer(bed.prefix + "-gone-writer", force: true)
-            let blocked = try bed.ccorc("cleanup", "--fix-broken", "--pattern", bed.prefix + "-gone", "--yes")
+            let blocked = try await bed.ccorc("cleanup", "--fix-broken", "--pattern", bed.prefix + "-gone", "--yes")
             #expect(blocked.status == 1)
             #expect(
                 blocked.stderr.contains("image ccorc-no-such-image:1 no longer exists")
                     && blocked.stderr.contains("--drop"), "\(blocked.stderr)")
-            let dropped = try bed.ccorc("cleanup", "--fix-broken", "--drop", "--yes")
+            let dropped = try await bed.ccorc("cleanup", "--fix-broken", "--drop", "--yes")
             #expect(dropped.status == 0, "\(dropped.stderr)")
             #expect(try bed.registered() == [name])
         }

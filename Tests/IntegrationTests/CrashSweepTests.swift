@@ -36,11 +36,11 @@ import Testing
         } finish: { sweep, _ in
             // A launch that died leaves its row `launching` and what it made, for cleanup to remove.
             if let row = try sweep.row(sweep.session), row.status == .launching {
-                try sweep.expectSuccess(
+                try await sweep.expectSuccess(
                     sweep.bed.ccorc("cleanup", "--remove", sweep.session, "--yes"), "cleanup of the half-made session")
             }
             if try sweep.row(sweep.session) == nil {
-                try sweep.expectSuccess(sweep.bed.ccorc("launch", sweep.session, "--detach"), "the launch again")
+                try await sweep.expectSuccess(sweep.bed.ccorc("launch", sweep.session, "--detach"), "the launch again")
             }
         } complete: { sweep in
             try await sweep.expectRunning(sweep.session)
@@ -49,12 +49,12 @@ import Testing
 
     @Test(arguments: [Mode.kill, .fail]) func stop(mode: Mode) async throws {
         try await sweep("stop", mode: mode) { sweep in
-            try sweep.expectSuccess(sweep.bed.ccorc("launch", sweep.session, "--detach"), "setting up")
+            try await sweep.expectSuccess(sweep.bed.ccorc("launch", sweep.session, "--detach"), "setting up")
             return [sweep.session]
         } command: { sweep in
             ["stop", sweep.session, "--time", "1"]
         } finish: { sweep, command in
-            try sweep.expectSuccess(sweep.bed.ccorc(command), "the rerun")
+            try await sweep.expectSuccess(sweep.bed.ccorc(command), "the rerun")
         } complete: { sweep in
             try await sweep.expectStopped(sweep.session)
         }
@@ -62,13 +62,13 @@ import Testing
 
     @Test(arguments: [Mode.kill, .fail]) func resume(mode: Mode) async throws {
         try await sweep("resume", mode: mode) { sweep in
-            try sweep.expectSuccess(sweep.bed.ccorc("launch", sweep.session, "--detach"), "setting up")
-            try sweep.expectSuccess(sweep.bed.ccorc("stop", sweep.session, "--time", "1"), "setting up")
+            try await sweep.expectSuccess(sweep.bed.ccorc("launch", sweep.session, "--detach"), "setting up")
+            try await sweep.expectSuccess(sweep.bed.ccorc("stop", sweep.session, "--time", "1"), "setting up")
             return [sweep.session]
         } command: { sweep in
             ["resume", sweep.session, "--detach"]
         } finish: { sweep, command in
-            try sweep.expectSuccess(sweep.bed.ccorc(command), "the rerun")
+            try await sweep.expectSuccess(sweep.bed.ccorc(command), "the rerun")
         } complete: { sweep in
             try await sweep.expectRunning(sweep.session)
         }
@@ -76,15 +76,15 @@ import Testing
 
     @Test(arguments: [Mode.kill, .fail]) func cleanupFixBroken(mode: Mode) async throws {
         try await sweep("fixbroken", mode: mode) { sweep in
-            try sweep.expectSuccess(sweep.bed.ccorc("launch", sweep.session, "--detach"), "setting up")
-            try sweep.expectSuccess(sweep.bed.ccorc("stop", sweep.session, "--time", "1"), "setting up")
+            try await sweep.expectSuccess(sweep.bed.ccorc("launch", sweep.session, "--detach"), "setting up")
+            try await sweep.expectSuccess(sweep.bed.ccorc("stop", sweep.session, "--time", "1"), "setting up")
             // The writer's container goes; its state volume stays.
             try await sweep.bed.engine.removeContainer(sweep.session + "-writer", force: true)
             return [sweep.session]
         } command: { _ in
             ["cleanup", "--fix-broken", "--yes"]
         } finish: { sweep, command in
-            try sweep.expectSuccess(sweep.bed.ccorc(command), "the rerun")
+            try await sweep.expectSuccess(sweep.bed.ccorc(command), "the rerun")
         } complete: { sweep in
             try await sweep.expectStopped(sweep.session, tmux: nil)
         }
@@ -93,14 +93,14 @@ import Testing
     @Test(arguments: Mode.allCases) func cleanupPattern(mode: Mode) async throws {
         try await sweep("pattern", mode: mode) { sweep in
             let (running, stopped) = (sweep.session, sweep.bed.prefix + "-c2")
-            try sweep.expectSuccess(
+            try await sweep.expectSuccess(
                 sweep.bed.ccorc("launch", running, stopped, sweep.bystander, "--detach"), "setting up")
-            try sweep.expectSuccess(sweep.bed.ccorc("stop", stopped, "--time", "1"), "setting up")
+            try await sweep.expectSuccess(sweep.bed.ccorc("stop", stopped, "--time", "1"), "setting up")
             return [sweep.bystander]
         } command: { sweep in
             ["cleanup", "--pattern", sweep.bed.prefix + "-c*", "--yes"]
         } finish: { sweep, command in
-            try sweep.expectSuccess(sweep.bed.ccorc(command), "the rerun")
+            try await sweep.expectSuccess(sweep.bed.ccorc(command), "the rerun")
         } complete: { sweep in
             for name in [sweep.session, sweep.bed.prefix + "-c2"] {
                 #expect(try sweep.row(name) == nil, "\(sweep.where): \(name)'s row is gone")
@@ -218,7 +218,8 @@ import Testing
             let trace = bed.home + "-trace"
             let arguments = command(sweep)
             _ = try await setUp(sweep)
-            try sweep.expectSuccess(bed.ccorc(environment: ["CCORC_STEP_TRACE": trace], arguments), "the traced run")
+            try await sweep.expectSuccess(
+                bed.ccorc(environment: ["CCORC_STEP_TRACE": trace], arguments), "the traced run")
             let steps = try String(contentsOfFile: trace, encoding: .utf8).split(separator: "\n").count
             try? FileManager.default.removeItem(atPath: trace)
             try await complete(sweep)
@@ -247,7 +248,7 @@ import Testing
     ) async throws {
         let bed = sweep.bed
         let kept = try await stateVolumes(bed, of: setUp(sweep))
-        let result = try bed.ccorc(environment: ["CCORC_FAIL_STEP": "\(sweep.step):\(sweep.mode)"], arguments)
+        let result = try await bed.ccorc(environment: ["CCORC_FAIL_STEP": "\(sweep.step):\(sweep.mode)"], arguments)
         switch sweep.mode {
         case .kill:
             #expect(result.signal == SIGKILL || result.status == 0, "\(sweep.where): \(result.status) \(result.stderr)")
@@ -305,7 +306,7 @@ import Testing
     ) async throws {
         let bed = sweep.bed
         let registered = Set(try SessionRegistry(home: bed.home).rows().sessions.map(\.name.rawValue))
-        let orphanPlan = try bed.ccorc("cleanup", "--orphans", "--dry-run", "--json")
+        let orphanPlan = try await bed.ccorc("cleanup", "--orphans", "--dry-run", "--json")
         try sweep.expectSuccess(orphanPlan, "cleanup --orphans --dry-run")
         let orphans = try JSONValue.parse(orphanPlan.stdout)["orphans"]
         let shown = Set((orphans?["containers"]?.stringArray ?? []) + (orphans?["volumes"]?.stringArray ?? []))

@@ -24,24 +24,25 @@ struct DockerContextIntegrationTests {
                 toFile: directory + "/config.json", atomically: true, encoding: .utf8)
             // DOCKER_HOST empty: the context decides.
             let base = ["DOCKER_CONFIG": directory, "DOCKER_HOST": ""]
-            let here = try bed.ccorc(environment: base, "list", "--json")
+            let here = try await bed.ccorc(environment: base, "list", "--json")
             #expect(here.status == 0, "\(here.stderr)")
             let name = bed.prefix + "-c"
-            #expect(try bed.ccorc(environment: base, "launch", name, "--detach", "--agents", "leader").status == 0)
+            await #expect(
+                try bed.ccorc(environment: base, "launch", name, "--detach", "--agents", "leader").status == 0)
             #expect(try await bed.engine.inspectContainer(name + "-leader").state.isUp)
 
-            let far = try bed.ccorc(environment: base.merging(["DOCKER_CONTEXT": "far"]) { $1 }, "list")
+            let far = try await bed.ccorc(environment: base.merging(["DOCKER_CONTEXT": "far"]) { $1 }, "list")
             #expect(far.status != 0 && far.stdout.isEmpty)
             #expect(
                 far.stderr.hasPrefix(
                     "ccorc: docker context far: ssh:// endpoints (ssh://me@far.example) are not supported"),
                 "\(far.stderr)")
             #expect(far.stderr.filter { $0 == "\n" }.count == 1)
-            let gone = try bed.ccdk(environment: base.merging(["DOCKER_CONTEXT": "gone"]) { $1 }, "list")
+            let gone = try await bed.ccdk(environment: base.merging(["DOCKER_CONTEXT": "gone"]) { $1 }, "list")
             #expect(gone.status != 0 && gone.stderr.contains("/nonexistent/docker.sock"), "\(gone.stderr)")
-            let nope = try bed.ccorc(environment: base.merging(["DOCKER_CONTEXT": "nope"]) { $1 }, "list")
+            let nope = try await bed.ccorc(environment: base.merging(["DOCKER_CONTEXT": "nope"]) { $1 }, "list")
             #expect(nope.status != 0 && nope.stderr.contains("no docker context named nope"), "\(nope.stderr)")
-            #expect(try bed.ccorc(environment: base, "cleanup", "--remove", name, "--yes").status == 0)
+            await #expect(try bed.ccorc(environment: base, "cleanup", "--remove", name, "--yes").status == 0)
         }
     }
 }

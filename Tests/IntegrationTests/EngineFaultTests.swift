@@ -12,11 +12,11 @@ import Testing
         return usage.ru_maxrss
     }
 
-    @Test func anEndlessReplyIsCutOffAtTheBufferLimit() throws {
+    @Test func anEndlessReplyIsCutOffAtTheBufferLimit() async throws {
         let engine = try FaultEngine(.endlessContainerList)
         defer { engine.stop() }
         let started = Date()
-        let result = try Products.run("ccdk", ["list"], environment: engine.environment)
+        let result = try await Products.run("ccdk", ["list"], environment: engine.environment)
         let elapsed = Date().timeIntervalSince(started)
         #expect(result.status == 1)
         #expect(result.stderr.split(separator: "\n").count == 1, "one line: \(result.stderr.prefix(300))")
@@ -27,12 +27,12 @@ import Testing
         #expect(largestChildKiB() < 640 * 1024, "ccdk grew to \(largestChildKiB() / 1024) MiB")
     }
 
-    @Test func anUnansweredExecStartTimesOut() throws {
+    @Test func anUnansweredExecStartTimesOut() async throws {
         let engine = try FaultEngine(.silentExecStart)
         defer { engine.stop() }
         let started = Date()
         // The outer bound only keeps a hang from stalling the suite; the driver's own is 30 s.
-        let result = try Products.run(
+        let result = try await Products.run(
             "ccdk", ["exec", "fault", "--", "true"], environment: engine.environment,
             launcher: ["/usr/bin/timeout", "-s", "KILL", "50"])
         let elapsed = Date().timeIntervalSince(started)

@@ -170,7 +170,7 @@ import Testing
                 // A killed dockerd leaves its data root's bind mount behind (busy until its containerd is
                 // gone: detach it); the next one mounts it again.
                 #expect(umount2(extra.directory + "/data", Int32(MNT_DETACH)) == 0)
-                try extra.restart()
+                try await extra.restart()
                 let error = try #require(throws: EngineError.self) { try outcome.get() }
                 #expect(
                     error.description.hasPrefix(

@@ -74,15 +74,15 @@ struct ScratchTmux {
     @Test func pipedInputAndSeparateStreams() async throws {
         try await TestEngine.isolated("exec") { engine, prefix in
             let name = try await runningContainer(engine, prefix)
-            let cat = try Products.run("ccdk", ["exec", name, "--", "cat"], input: Array("a\nb\n".utf8))
+            let cat = try await Products.run("ccdk", ["exec", name, "--", "cat"], input: Array("a\nb\n".utf8))
             #expect(cat.status == 0)
             #expect(cat.stdout == "a\nb\n")
 
-            let streams = try Products.run("ccdk", ["exec", name, "--", "sh", "-c", "echo out; echo err >&2"])
+            let streams = try await Products.run("ccdk", ["exec", name, "--", "sh", "-c", "echo out; echo err >&2"])
             #expect(streams.stdout == "out\n")
             #expect(streams.stderr == "err\n")
 
-            let seven = try Products.run("ccdk", ["exec", name, "--", "sh", "-c", "exit 7"])
+            let seven = try await Products.run("ccdk", ["exec", name, "--", "sh", "-c", "exit 7"])
             #expect(seven.status == 7)
 
         }
@@ -114,14 +114,14 @@ struct ScratchTmux {
 
     @Test func stoppedAndMissingContainersNameTheFix() async throws {
         try await TestEngine.isolated("execerr") { engine, prefix in
-            let missing = try Products.run("ccdk", ["exec", prefix + "-nope", "--", "true"])
+            let missing = try await Products.run("ccdk", ["exec", prefix + "-nope", "--", "true"])
             #expect(missing.status == 1)
             #expect(
                 missing.stderr
                     == "ccdk: no such container \(prefix)-nope (create it with `ccdk run -d \(prefix)-nope`)\n")
             let name = prefix + "-stopped"
             _ = try await engine.createContainer(TestEngine.spec(name))
-            let stopped = try Products.run("ccdk", ["shell", name])
+            let stopped = try await Products.run("ccdk", ["shell", name])
             #expect(stopped.status == 1)
             #expect(stopped.stderr == "ccdk: container \(name) is not running (start it with `ccdk start \(name)`)\n")
         }
@@ -130,7 +130,7 @@ struct ScratchTmux {
     @Test func runAttachesAndRemovesTheContainer() async throws {
         try await TestEngine.isolated("run") { engine, prefix in
             let name = prefix + "-tmp"
-            let result = try Products.run(
+            let result = try await Products.run(
                 "ccdk", ["run", name, "--", "sh", "-c", "read line; echo got $line; exit 4"],
                 input: Array("hello\n".utf8),
                 environment: ["CCORC_NETWORK": "none", "CCORC_IMAGE": TestEngine.image])

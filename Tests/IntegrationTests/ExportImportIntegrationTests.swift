@@ -14,15 +14,15 @@ import Testing
     @Test func exportDeleteRegistryImportGivesTheSameInfo() async throws {
         try await SessionTestbed.with("exp") { bed in
             let name = bed.prefix + "-e"
-            let launch = try bed.ccorc(
+            let launch = try await bed.ccorc(
                 "launch", name, "--detach", "--container-memory", "32m", "--container-cpus", "0.5",
                 "--env", "API_TOKEN=hunter2", "--env", "MODE=fast")
             #expect(launch.status == 0, "\(launch.stderr)")
-            let info = try bed.ccorc("info", name, "--json").stdout
+            let info = try await bed.ccorc("info", name, "--json").stdout
 
             let directory = bed.home + "-backups/"
             defer { try? FileManager.default.removeItem(atPath: directory) }
-            let export = try bed.ccorc("export", name, "--output", directory)
+            let export = try await bed.ccorc("export", name, "--output", directory)
             #expect(export.status == 0, "\(export.stderr)")
             let file = directory + name + ".json"
             let document = try JSONValue.parse(String(contentsOfFile: file, encoding: .utf8))
@@ -38,8 +38,8 @@ import Testing
                 leader["config"]?["image"]?.string == TestEngine.image, "exported by name, though created from the ID")
             #expect(leader["live"]?["state"] == "running")
             #expect(exported["volumes"]?.array?.count == 3)
-            #expect(!(try bed.ccorc("export", name).stdout.contains("hunter2")), "stdout export masks too")
-            #expect(try bed.ccorc("export", name, "--include-secrets").stdout.contains("API_TOKEN=hunter2"))
+            await #expect(!(try bed.ccorc("export", name).stdout.contains("hunter2")), "stdout export masks too")
+            await #expect(try bed.ccorc("export", name, "--include-secrets").stdout.contains("API_TOKEN=hunter2"))
 
             // Files that are not ours, of another version, or truncated change nothing.
             let bad = bed.home + "-bad.json"
@@ -54,42 +54,42 @@ import Testing
                 (String(text.prefix(text.count / 2)), "not a ccorc export: the JSON is truncated or damaged"),
             ] {
                 try content.write(toFile: bad, atomically: true, encoding: .utf8)
-                let refused = try bed.ccorc("import", bad)
+                let refused = try await bed.ccorc("import", bad)
                 #expect(refused.status == 1)
                 #expect(refused.stderr.hasPrefix("ccorc: \(bad): \(message)"), "\(refused.stderr)")
             }
-            let existing = try bed.ccorc("import", file)
+            let existing = try await bed.ccorc("import", file)
             #expect(existing.status == 1 && existing.stderr.contains("session \(name) already exists"))
 
             removeRegistry(bed)
-            #expect(try bed.list().isEmpty)
-            let imported = try bed.ccorc("import", file)
+            await #expect(try bed.list().isEmpty)
+            let imported = try await bed.ccorc("import", file)
             #expect(imported.status == 0, "\(imported.stderr)")
             #expect(imported.stderr.contains("masked values of API_TOKEN"))
-            #expect(try bed.ccorc("info", name, "--json").stdout == info)
-            #expect(try bed.ccorc("import", file, "--force").stdout == "replaced \(name)\n")
+            await #expect(try bed.ccorc("info", name, "--json").stdout == info)
+            await #expect(try bed.ccorc("import", file, "--force").stdout == "replaced \(name)\n")
         }
     }
 
     @Test func exportCleanUpImportCreateResume() async throws {
         try await SessionTestbed.with("mov") { bed in
             let name = bed.prefix + "-m"
-            #expect(
+            await #expect(
                 try bed.ccorc("launch", name, "--detach", "--agents", "leader,writer", "--container-memory", "48m")
                     .status == 0)
             let file = bed.home + "-move.json"
             defer { try? FileManager.default.removeItem(atPath: file) }
-            #expect(try bed.ccorc("export", name, "--output", file, "--include-secrets").status == 0)
+            await #expect(try bed.ccorc("export", name, "--output", file, "--include-secrets").status == 0)
 
             // Clean up as another machine would lack it: containers, volumes, tmux and registry.
-            #expect(try bed.ccorc("stop", name, "--time", "1").status == 0)
+            await #expect(try bed.ccorc("stop", name, "--time", "1").status == 0)
             for role in ["leader", "writer"] {
                 try await bed.engine.removeContainer("\(name)-\(role)", force: true)
                 try await bed.engine.removeVolume("\(name)-\(role)-state", force: true)
             }
             removeRegistry(bed)
 
-            let imported = try bed.ccorc("import", file, "--create")
+            let imported = try await bed.ccorc("import", file, "--create")
             #expect(imported.status == 0, "\(imported.stderr)")
             #expect(imported.stdout.contains("created 2 container(s), 2 volume(s)"))
             let leader = try await bed.engine.inspectContainer(name + "-leader")
@@ -97,14 +97,14 @@ import Testing
             #expect(leader.labels[OwnershipLabels.session] == name)
             #expect(leader.mounts.contains { $0.source == "\(name)-leader-state" && $0.destination == "/root/.claude" })
 
-            let resume = try bed.ccorc("resume", name, "--detach")
+            let resume = try await bed.ccorc("resume", name, "--detach")
             #expect(resume.status == 0, "\(resume.stderr)")
-            let session = try #require(try bed.list().first { $0["name"]?.string == name })
+            let session = try await #require(try bed.list().first { $0["name"]?.string == name })
             #expect(session["running"]?.int == 2 && session["tmux"]?["windows"]?.int == 2)
             // Healthy once the agent shells the resume opened have started (slow on a loaded machine).
             var healthy = false
             for _ in 0..<60 where !healthy {
-                healthy = try bed.ccorc("health", name).status == 0
+                healthy = try await bed.ccorc("health", name).status == 0
                 if !healthy { try await Task.sleep(for: .milliseconds(250)) }
             }
             #expect(healthy)
@@ -154,7 +154,7 @@ import Testing
             defer { try? FileManager.default.removeItem(atPath: file) }
             try legacy.serialized(indent: 2).write(toFile: file, atomically: true, encoding: .utf8)
 
-            let first = try bed.ccorc("import", "--legacy", file)
+            let first = try await bed.ccorc("import", "--legacy", file)
             #expect(first.status == 0, "\(first.stderr)")
             #expect(first.stdout.hasSuffix("2 added, 0 already registered, 3 skipped\n"), "\(first.stdout)")
             #expect(first.stderr.contains("skipped legacy session \"bad name!\": it has an invalid session name"))
@@ -164,7 +164,7 @@ import Testing
                 ))
             #expect(first.stderr.contains("skipped legacy session \"\(bed.prefix)-notanobject\": it is not an object"))
 
-            let sessions = try bed.list()
+            let sessions = try await bed.list()
             let imported = try #require(sessions.first { $0["name"]?.string == old })
             let states = Dictionary(
                 uniqueKeysWithValues: (imported["agents"]?.array ?? []).map {
@@ -180,37 +180,37 @@ import Testing
             #expect(try await bed.engine.inspectContainer(running).labels.isEmpty)
             #expect(try await bed.engine.listVolumes(filters: ["label": ["\(OwnershipLabels.session)=\(old)"]]).isEmpty)
 
-            let second = try bed.ccorc("import", "--legacy", file)
+            let second = try await bed.ccorc("import", "--legacy", file)
             #expect(second.stdout.hasSuffix("0 added, 2 already registered, 3 skipped\n"))
-            #expect(try bed.list().count == sessions.count)
+            await #expect(try bed.list().count == sessions.count)
 
-            let unreadable = try bed.ccorc("import", "--legacy", bed.home + "-nothing.json")
+            let unreadable = try await bed.ccorc("import", "--legacy", bed.home + "-nothing.json")
             #expect(
                 unreadable.status == 1 && unreadable.stderr.hasPrefix("ccorc: cannot read \(bed.home)-nothing.json"))
 
             // Cleanup never removes containers ccorc did not make: a legacy session that still has
             // them is skipped, one whose containers are gone is removed.
-            let cleanup = try bed.ccorc("cleanup", old, ghost, "--yes")
+            let cleanup = try await bed.ccorc("cleanup", old, ghost, "--yes")
             #expect(cleanup.status == 0, "\(cleanup.stderr)")
             #expect(
                 cleanup.stdout.contains("Skip \(old): its containers were not made by ccorc (\(running), \(stopped))"),
                 "\(cleanup.stdout)")
             #expect(cleanup.stdout.contains("removed \(ghost)"))
-            #expect(try bed.list().map { $0["name"]?.string } == [old])
+            await #expect(try bed.list().map { $0["name"]?.string } == [old])
             #expect(try await bed.engine.inspectContainer(running).state == .running)
 
             // A user who migrated removes them explicitly; the plan names them.
-            let plan = try bed.ccorc("cleanup", old, "--include-legacy", "--dry-run")
+            let plan = try await bed.ccorc("cleanup", old, "--include-legacy", "--dry-run")
             #expect(plan.status == 0, "\(plan.stderr)")
             #expect(
                 plan.stdout.contains(
                     "Remove containers ccorc did not make (--include-legacy): \(old): \(running), \(stopped)"),
                 "\(plan.stdout)")
             #expect(try await bed.engine.inspectContainer(running).state == .running, "a dry run removes nothing")
-            let included = try bed.ccorc("cleanup", old, "--include-legacy", "--yes")
+            let included = try await bed.ccorc("cleanup", old, "--include-legacy", "--yes")
             #expect(included.status == 0, "\(included.stderr)")
             #expect(included.stdout.contains("removed \(old)"), "\(included.stdout)")
-            #expect(try bed.list().isEmpty)
+            await #expect(try bed.list().isEmpty)
             #expect(try await bed.engine.listContainers(all: true, filters: ["name": ["^/" + old]]).isEmpty)
         }
     }
@@ -291,7 +291,7 @@ import Testing
                 (bed.prefix + "-empty", []),
             ]).write(toFile: file, atomically: true, encoding: .utf8)
 
-            let first = try bed.ccorc(environment: ["HOME": bed.home + "-python"], "import", "--legacy")
+            let first = try await bed.ccorc(environment: ["HOME": bed.home + "-python"], "import", "--legacy")
             #expect(first.status == 0, "\(first.stderr)")
             #expect(first.stdout.hasSuffix("3 added, 0 already registered, 2 skipped\n"), "\(first.stdout)")
             #expect(
@@ -309,7 +309,7 @@ import Testing
                 first.stderr.contains("skipped legacy session \"\(bed.prefix)-empty\": it lists no agents"),
                 "\(first.stderr)")
 
-            let sessions = try bed.list()
+            let sessions = try await bed.list()
             func states(_ name: String) throws -> [String: String] {
                 let session = try #require(sessions.first { $0["name"]?.string == name })
                 return Dictionary(
@@ -343,21 +343,21 @@ import Testing
             #expect(try await bed.engine.listContainers(all: true, filters: ["name": ["^/" + gone]]).isEmpty)
 
             // Run again, even with an image that does not exist, it adds nothing and fails nothing.
-            let second = try bed.ccorc(
+            let second = try await bed.ccorc(
                 environment: ["CCORC_IMAGE": bed.prefix + "-absent:latest"], "import", "--legacy", file)
             #expect(second.stdout.hasSuffix("0 added, 3 already registered, 2 skipped\n"), "\(second.stdout)")
             #expect(second.stderr.split(separator: "\n").count == 2, "only the invalid entries: \(second.stderr)")
 
             // The context the tool stopped (`--rm`) comes back as the import said.
-            let refused = try bed.ccorc("resume", gone)
+            let refused = try await bed.ccorc("resume", gone)
             #expect(
                 refused.status == 1 && refused.stderr.contains("repair with `ccorc cleanup --fix-broken`"),
                 "\(refused.stderr)")
-            let repair = try bed.ccorc("cleanup", "--fix-broken", gone, "--yes")
+            let repair = try await bed.ccorc("cleanup", "--fix-broken", gone, "--yes")
             #expect(repair.status == 0, "\(repair.stderr)")
-            let resumed = try bed.ccorc("resume", gone)
+            let resumed = try await bed.ccorc("resume", gone)
             #expect(resumed.status == 0, "\(resumed.stderr)")
-            let after = try #require(try bed.list().first { $0["name"]?.string == gone })
+            let after = try await #require(try bed.list().first { $0["name"]?.string == gone })
             #expect((after["agents"]?.array ?? []).map { $0["state"]?.string } == ["running", "running"], "\(after)")
             let leader = try await bed.engine.inspectContainer(gone + "-Leader")
             #expect(leader.labels[OwnershipLabels.session] == gone && leader.networkMode == "none")
@@ -374,7 +374,7 @@ import Testing
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             defer { try? FileManager.default.removeItem(atPath: python) }
 
-            let missing = try bed.ccorc(environment: ["HOME": python], "import", "--legacy")
+            let missing = try await bed.ccorc(environment: ["HOME": python], "import", "--legacy")
             #expect(
                 missing.status == 1
                     && missing.stderr
@@ -400,7 +400,7 @@ import Testing
             try ("{\n" + sessions.joined(separator: ",\n") + "\n}").write(
                 toFile: directory + "/sessions.json", atomically: true, encoding: .utf8)
 
-            let imported = try bed.ccorc(environment: ["HOME": python], "import", "--legacy")
+            let imported = try await bed.ccorc(environment: ["HOME": python], "import", "--legacy")
             #expect(imported.status == 0, "\(imported.stderr)")
             #expect(imported.stdout.hasSuffix("3 added, 1 already registered, 0 skipped\n"), "\(imported.stdout)")
             let registry = try SessionRegistry(home: bed.home)
@@ -414,48 +414,48 @@ import Testing
         try await SessionTestbed.with("rec") { bed in
             let one = bed.prefix + "-a"
             let two = bed.prefix + "-b"
-            #expect(
+            await #expect(
                 try bed.ccorc(
                     "launch", one, "--detach", "--container-memory", "40m", "--env", "MODE=x", "--mount",
                     "/tmp:/host-tmp:ro"
                 ).status == 0)
-            #expect(
+            await #expect(
                 try bed.ccorc("launch", two, "--detach", "--agents", "solo,pair", "--container-cpus", "0.25").status
                     == 0)
-            #expect(try bed.ccorc("stop", two, "--time", "1").status == 0)
-            func ours() throws -> [JSONValue] {
-                try bed.list().filter { $0["name"]?.string?.hasPrefix(bed.prefix) == true }
+            await #expect(try bed.ccorc("stop", two, "--time", "1").status == 0)
+            func ours() async throws -> [JSONValue] {
+                try await bed.list().filter { $0["name"]?.string?.hasPrefix(bed.prefix) == true }
             }
-            let before = try ours()
+            let before = try await ours()
             #expect(before.count == 2)
             let oneRecord = try #require(try SessionRegistry(home: bed.home).session(named: SessionName(one)))
 
             // A damaged registry is moved aside at open, and the error says what to do.
             removeRegistry(bed)
             try "not a database at all".write(toFile: bed.home + "/registry.db", atomically: true, encoding: .utf8)
-            let corrupt = try bed.ccorc("list")
+            let corrupt = try await bed.ccorc("list")
             #expect(corrupt.status == 1)
             #expect(
                 corrupt.stderr.contains("is corrupt") && corrupt.stderr.contains("run `ccorc recover`"),
                 "\(corrupt.stderr)")
 
-            let dryRun = try bed.ccorc("recover", "--dry-run")
+            let dryRun = try await bed.ccorc("recover", "--dry-run")
             #expect(dryRun.status == 0, "\(dryRun.stderr)")
             #expect(
                 dryRun.stdout.contains(
                     "would add \(one) (3 agent(s): leader, researcher, writer; image \(TestEngine.image))"))
             #expect(dryRun.stdout.contains("would add \(two) (2 agent(s): solo, pair;"))
-            #expect(try ours().isEmpty, "a dry run adds nothing")
+            await #expect(try ours().isEmpty, "a dry run adds nothing")
 
-            let recovered = try bed.ccorc("recover")
+            let recovered = try await bed.ccorc("recover")
             #expect(recovered.status == 0, "\(recovered.stderr)")
             #expect(recovered.stdout.contains("added \(one)"))
-            #expect(try ours() == before)
+            await #expect(try ours() == before)
             var rebuilt = try #require(try SessionRegistry(home: bed.home).session(named: SessionName(one)))
             rebuilt.status = oneRecord.status
             #expect(rebuilt == oneRecord, "the row itself comes back, environment and mounts included")
 
-            let again = try bed.ccorc("recover")
+            let again = try await bed.ccorc("recover")
             #expect(!again.stdout.contains(bed.prefix), "existing rows are never rewritten")
         }
     }
@@ -476,16 +476,16 @@ import Testing
             let held = bed.prefix + "-held"
             let taken = bed.prefix + "-taken"
             for name in [good, held, taken] {
-                let launch = try bed.ccorc("launch", name, "--detach", "--agents", "leader")
+                let launch = try await bed.ccorc("launch", name, "--detach", "--agents", "leader")
                 #expect(launch.status == 0, "\(launch.stderr)")
             }
             let directory = bed.home + "-exports/"
             defer { try? FileManager.default.removeItem(atPath: directory) }
-            let export = try bed.ccorc("export", good, held, taken, "--include-secrets", "--output", directory)
+            let export = try await bed.ccorc("export", good, held, taken, "--include-secrets", "--output", directory)
             #expect(export.status == 0, "\(export.stderr)")
             // good and taken now live only in their files; taken's container name is held by a
             // container ccorc does not own. held stays registered.
-            let cleanup = try bed.ccorc("cleanup", "--remove", good, taken, "--yes")
+            let cleanup = try await bed.ccorc("cleanup", "--remove", good, taken, "--yes")
             #expect(cleanup.status == 0, "\(cleanup.stderr)")
             var foreign = TestEngine.spec(taken + "-leader")
             foreign.labels = [:]
@@ -516,16 +516,16 @@ import Testing
                     "container \(taken)-leader of session \(taken) exists but belongs to no ccorc session; remove or rename it first"
                 ),
             ]
-            let registry = try bed.ccorc("list", "--json")
+            let registry = try await bed.ccorc("list", "--json")
             #expect(registry.status == 0)
             let engine = try await bed.engineHolding(sessions: [good, held, taken])
             for (file, creates, message) in cases {
                 for create in creates {
-                    let refused = try Products.run(
+                    let refused = try await Products.run(
                         "ccorc", ["import", goodFile, file] + (create ? ["--create"] : []), environment: bed.environment
                     )
                     expectRefused(refused, message)
-                    #expect(
+                    await #expect(
                         try bed.ccorc("list", "--json").stdout == registry.stdout,
                         "registry unchanged by \(file) (--create: \(create))")
                     #expect(
@@ -535,17 +535,17 @@ import Testing
             }
 
             // The good file alone imports: the refusals were the other file's doing.
-            let alone = try bed.ccorc("import", goodFile, "--create")
+            let alone = try await bed.ccorc("import", goodFile, "--create")
             #expect(alone.status == 0, "\(alone.stderr)")
             #expect(alone.stdout.contains("imported \(good) (created 1 container(s), 1 volume(s)"), "\(alone.stdout)")
-            #expect(try bed.list().contains { $0["name"]?.string == good })
+            await #expect(try bed.list().contains { $0["name"]?.string == good })
         }
     }
 
     @Test func createRefusesToRecreateContainersFromMaskedSecrets() async throws {
         try await SessionTestbed.with("mask") { bed in
             let name = bed.prefix + "-s"
-            let launch = try bed.ccorc(
+            let launch = try await bed.ccorc(
                 "launch", name, "--detach", "--agents", "leader,writer", "--env", "API_TOKEN=hunter2", "--env",
                 "MODE=fast")
             #expect(launch.status == 0, "\(launch.stderr)")
@@ -554,31 +554,31 @@ import Testing
             try await bed.engine.removeContainer(name + "-writer", force: true)
             let file = bed.home + "-masked.json"
             defer { try? FileManager.default.removeItem(atPath: file) }
-            #expect(try bed.ccorc("export", name, "--output", file).status == 0)
+            await #expect(try bed.ccorc("export", name, "--output", file).status == 0)
             removeRegistry(bed)
 
             var engine = try await bed.engineHolding(sessions: [name])
-            let fromRow = try bed.ccorc("import", file, "--create")
+            let fromRow = try await bed.ccorc("import", file, "--create")
             expectRefused(
                 fromRow,
                 "\(file): session \(name) was exported with its secrets masked (API_TOKEN); export it again with --include-secrets to recreate container \(name)-writer"
             )
-            #expect(try bed.list().isEmpty)
+            await #expect(try bed.list().isEmpty)
             #expect(try await bed.engineHolding(sessions: [name]) == engine)
 
             // With the leader's container gone too, its exported config is what is masked.
             try await bed.engine.removeContainer(name + "-leader", force: true)
             engine = try await bed.engineHolding(sessions: [name])
-            let fromConfig = try bed.ccorc("import", file, "--create")
+            let fromConfig = try await bed.ccorc("import", file, "--create")
             expectRefused(
                 fromConfig,
                 "\(file): session \(name) was exported with its secrets masked (API_TOKEN); export it again with --include-secrets to recreate container \(name)-leader"
             )
-            #expect(try bed.list().isEmpty)
+            await #expect(try bed.list().isEmpty)
             #expect(try await bed.engineHolding(sessions: [name]) == engine)
 
             // Registering alone creates nothing, so it goes ahead and says what was masked.
-            let registered = try bed.ccorc("import", file)
+            let registered = try await bed.ccorc("import", file)
             #expect(
                 registered.status == 0 && registered.stderr.contains("masked values of API_TOKEN"),
                 "\(registered.stderr)")
@@ -590,14 +590,14 @@ import Testing
         try await SessionTestbed.with("undo") { bed in
             let one = bed.prefix + "-one"
             let two = bed.prefix + "-two"
-            #expect(try bed.ccorc("launch", one, "--detach", "--agents", "leader,writer").status == 0)
-            #expect(try bed.ccorc("launch", two, "--detach", "--agents", "solo").status == 0)
-            #expect(
+            await #expect(try bed.ccorc("launch", one, "--detach", "--agents", "leader,writer").status == 0)
+            await #expect(try bed.ccorc("launch", two, "--detach", "--agents", "solo").status == 0)
+            await #expect(
                 try bed.ccdk("exec", one + "-leader", "--", "sh", "-c", "echo kept > /root/.claude/note").status == 0)
             let directory = bed.home + "-exports/"
             defer { try? FileManager.default.removeItem(atPath: directory) }
-            #expect(try bed.ccorc("export", one, two, "--include-secrets", "--output", directory).status == 0)
-            let cleanup = try bed.ccorc("cleanup", "--remove", one, two, "--keep-volumes", "--yes")
+            await #expect(try bed.ccorc("export", one, two, "--include-secrets", "--output", directory).status == 0)
+            let cleanup = try await bed.ccorc("cleanup", "--remove", one, two, "--keep-volumes", "--yes")
             #expect(cleanup.status == 0, "\(cleanup.stderr)")
             // Only one's leader volume stays: the import creates the others, and must remove them again.
             try await bed.engine.removeVolume(one + "-writer-state", force: true)
@@ -617,13 +617,13 @@ import Testing
 
             let before = try await bed.engineHolding(sessions: [one, two])
             #expect(before.count == 1 && before[0].hasPrefix("volume \(one)-leader-state "), "\(before)")
-            let failed = try bed.ccorc("import", file, "--create")
+            let failed = try await bed.ccorc("import", file, "--create")
             expectRefused(failed, "import \(two): creating its containers failed: ")
             #expect(failed.stderr.contains(missingImage), "\(failed.stderr)")
             #expect(
                 try await bed.engineHolding(sessions: [one, two]) == before,
                 "one's containers and new volume, two's volume: all gone; the kept volume as it was")
-            #expect(try bed.list().isEmpty)
+            await #expect(try bed.list().isEmpty)
             #expect(try await bed.volumeFile(one + "-leader-state", "note") == "kept\n")
         }
     }

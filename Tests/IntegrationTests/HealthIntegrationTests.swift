@@ -6,18 +6,20 @@ import Testing
 /// `ccorc health` against real containers and a real tmux server.
 @Suite(.serialized) struct HealthIntegrationTests {
     /// Runs `ccorc health ARGS --json` and returns its exit status and report.
-    private func health(_ bed: SessionTestbed, _ arguments: String...) throws -> (status: Int32, report: JSONValue) {
-        let result = try Products.run("ccorc", ["health", "--json"] + arguments, environment: bed.environment)
+    private func health(
+        _ bed: SessionTestbed, _ arguments: String...
+    ) async throws -> (status: Int32, report: JSONValue) {
+        let result = try await Products.run("ccorc", ["health", "--json"] + arguments, environment: bed.environment)
         return (result.status, try JSONValue.parse(result.stdout))
     }
 
     /// Waits up to 15 s for a just-launched session's agent shells to start (slow on a loaded
     /// machine); a session still not healthy then fails the test with its last report.
     private func waitUntilHealthy(_ bed: SessionTestbed, _ name: String) async throws {
-        var last = try health(bed, name)
+        var last = try await health(bed, name)
         for _ in 0..<60 where last.status != 0 {
             try await Task.sleep(for: .milliseconds(250))
-            last = try health(bed, name)
+            last = try await health(bed, name)
         }
         #expect(last.status == 0, "\(name) never became healthy: \(last.report.serialized())")
     }
@@ -35,9 +37,9 @@ import Testing
     @Test func healthyThenStopped() async throws {
         try await SessionTestbed.with("hok") { bed in
             let name = bed.prefix + "-h"
-            #expect(try bed.ccorc("launch", name, "--detach", "--container-memory", "64m").status == 0)
+            await #expect(try bed.ccorc("launch", name, "--detach", "--container-memory", "64m").status == 0)
             try await waitUntilHealthy(bed, name)
-            let (status, report) = try health(bed, name)
+            let (status, report) = try await health(bed, name)
             let healthy = try session(report, name)
             #expect(status == 0, "\(issues(healthy))")
             #expect(healthy["verdict"] == "healthy")
@@ -61,14 +63,14 @@ import Testing
             #expect(tmux["windows"]?.array?.allSatisfy { $0["runsAgentShell"] == true && $0["dead"] == false } == true)
 
             // --all: two list calls plus one inspect per running container.
-            let (allStatus, all) = try health(bed, "--all")
+            let (allStatus, all) = try await health(bed, "--all")
             #expect(allStatus == 0)
             #expect(all["engineRequests"] == .int(5))
-            let text = try bed.ccorc("health", name)
+            let text = try await bed.ccorc("health", name)
             #expect(text.status == 0 && text.stdout.hasPrefix("\(name): healthy\n"))
 
-            #expect(try bed.ccorc("stop", name, "--time", "1").status == 0)
-            let (stoppedStatus, stoppedReport) = try health(bed, name)
+            await #expect(try bed.ccorc("stop", name, "--time", "1").status == 0)
+            let (stoppedStatus, stoppedReport) = try await health(bed, name)
             let stopped = try session(stoppedReport, name)
             // Stopped on purpose: its own verdict, no issues, exit 0.
             #expect(stoppedStatus == 0)
@@ -79,7 +81,7 @@ import Testing
                     $0["state"] == "stopped" && $0["exitCode"]?.int == 0 && $0["stateDirectoryExists"] == true
                 } == true,
                 "a stopped container's state directory is found through the archive endpoint")
-            let (boundedStatus, boundedReport) = try health(bed, "--all")
+            let (boundedStatus, boundedReport) = try await health(bed, "--all")
             #expect(boundedStatus == 0)
             #expect(boundedReport["engineRequests"] == .int(2), "no inspect for stopped containers")
             #expect(try session(boundedReport, name)["verdict"] == "stopped")
@@ -92,7 +94,7 @@ import Testing
             let removed = bed.prefix + "-rm"
             let killedTmux = bed.prefix + "-tx"
             let killedAgent = bed.prefix + "-ag"
-            let launch = try bed.ccorc(
+            let launch = try await bed.ccorc(
                 "launch", removed, killedTmux, killedAgent, "--detach", "--agents", "leader,writer")
             #expect(launch.status == 0, "\(launch.stderr)")
             try await waitUntilHealthy(bed, killedAgent)
@@ -102,7 +104,7 @@ import Testing
             // The tmux session killed behind its back while the containers run.
             _ = try ScratchTmux(socketName: bed.tmuxName).run("kill-session", "-t", "=\(killedTmux)")
             // The agent process killed inside a running container.
-            let (_, before) = try health(bed, killedAgent)
+            let (_, before) = try await health(bed, killedAgent)
             let leader = try #require(try session(before, killedAgent)["containers"]?.array?.first)
             let agentPID = try #require(leader["agentProcesses"]?.array?.first?["pid"]?.int)
             #expect(kill(pid_t(agentPID), SIGKILL) == 0)
@@ -110,10 +112,10 @@ import Testing
             func leaderWindow(_ report: JSONValue) throws -> JSONValue? {
                 try session(report, killedAgent)["tmux"]?["windows"]?.array?.first { $0["role"] == "leader" }
             }
-            var (status, report) = try health(bed, removed, killedTmux, killedAgent)
+            var (status, report) = try await health(bed, removed, killedTmux, killedAgent)
             for _ in 0..<40 where try leaderWindow(report)?["present"] != false {
                 try await Task.sleep(for: .milliseconds(250))
-                (status, report) = try health(bed, removed, killedTmux, killedAgent)
+                (status, report) = try await health(bed, removed, killedTmux, killedAgent)
             }
             #expect(status == 1)
             #expect(report["verdict"] == "broken")
@@ -146,21 +148,21 @@ import Testing
                 "the agent's shell ended with it: \(noAgent.serialized())")
 
             // The fixes named work.
-            #expect(try bed.ccorc("resume", killedTmux, "--detach").status == 0)
-            #expect(try health(bed, killedTmux).status == 0)
+            await #expect(try bed.ccorc("resume", killedTmux, "--detach").status == 0)
+            await #expect(try health(bed, killedTmux).status == 0)
         }
     }
 
     @Test func outOfMemoryIsBroken() async throws {
         try await SessionTestbed.with("hoom") { bed in
             let name = bed.prefix + "-oom"
-            #expect(
+            await #expect(
                 try bed.ccorc("launch", name, "--detach", "--agents", "leader", "--container-memory", "16m").status == 0
             )
             // A process that doubles a shell variable until the 16 MiB limit stops it.
-            let hog = try bed.ccdk("exec", name + "-leader", "--", "sh", "-c", "x=a; while :; do x=$x$x; done")
+            let hog = try await bed.ccdk("exec", name + "-leader", "--", "sh", "-c", "x=a; while :; do x=$x$x; done")
             #expect(hog.status == 137, "killed by the kernel: \(hog.stderr)")
-            let (status, report) = try health(bed, name)
+            let (status, report) = try await health(bed, name)
             let oom = try session(report, name)
             #expect(status == 1)
             #expect(oom["verdict"] == "broken")
@@ -177,14 +179,14 @@ import Testing
 
     @Test func unknownNamesAndWatch() async throws {
         try await SessionTestbed.with("hwatch") { bed in
-            let missing = try bed.ccorc("health", bed.prefix + "-nope")
+            let missing = try await bed.ccorc("health", bed.prefix + "-nope")
             #expect(
                 missing.status == 1
                     && missing.stderr == "ccorc: session \(bed.prefix)-nope not found (see `ccorc list`)\n")
-            #expect(try bed.ccorc("health").status != 0, "nothing to check")
+            await #expect(try bed.ccorc("health").status != 0, "nothing to check")
 
             let name = bed.prefix + "-w"
-            #expect(try bed.ccorc("launch", name, "--detach", "--agents", "leader").status == 0)
+            await #expect(try bed.ccorc("launch", name, "--detach", "--agents", "leader").status == 0)
             try await waitUntilHealthy(bed, name)
             // --watch on a pipe: one JSON report per line, redrawn at the interval, until stopped.
             let process = Process()
@@ -208,7 +210,7 @@ import Testing
     @Test func watchChecksOnChangeOnly() async throws {
         try await SessionTestbed.with("hpace") { bed in
             let name = bed.prefix + "-p"
-            #expect(try bed.ccorc("launch", name, "--detach", "--agents", "leader,writer").status == 0)
+            await #expect(try bed.ccorc("launch", name, "--detach", "--agents", "leader,writer").status == 0)
             try await waitUntilHealthy(bed, name)
             let process = Process()
             process.executableURL = URL(fileURLWithPath: Products.directory + "/ccorc")

@@ -42,7 +42,7 @@ import Testing
                 "/usr/bin/setpriv", "--inh-caps=-dac_override,-dac_read_search",
                 "--bounding-set=-dac_override,-dac_read_search", "--",
             ]
-            let result = try Products.run("ccdk", ["image", "import", root, "-t", tag], launcher: dropDAC)
+            let result = try await Products.run("ccdk", ["image", "import", root, "-t", tag], launcher: dropDAC)
             #expect(result.status == 1)
             #expect(result.stderr == "ccdk: cannot read \(root)/secret: Permission denied\n")
             #expect(result.stdout.isEmpty)
@@ -51,15 +51,15 @@ import Testing
         }
     }
 
-    @Test func aMissingDirectoryFailsBeforeAnyRequest() throws {
+    @Test func aMissingDirectoryFailsBeforeAnyRequest() async throws {
         // Nothing listens on this socket: a request would fail with "cannot reach the Docker engine".
         let noEngine = ["DOCKER_HOST": "unix:///nonexistent/ccorc-tarstream.sock"]
         let missing = "/nonexistent/ccorc-tarstream-tree"
-        let imported = try Products.run(
+        let imported = try await Products.run(
             "ccdk", ["image", "import", missing, "-t", "tarstream-missing:v1"], environment: noEngine)
         #expect(imported.status == 1)
         #expect(imported.stderr == "ccdk: \(missing): no such file or directory\n")
-        let built = try Products.run(
+        let built = try await Products.run(
             "ccdk", ["image", "build", missing, "-t", "tarstream-missing:v1"], environment: noEngine)
         #expect(built.status == 1)
         #expect(built.stderr == "ccdk: \(missing): no such directory\n")

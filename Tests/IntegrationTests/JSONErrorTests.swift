@@ -57,7 +57,7 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: home) }
         var environment = ["CCORC_HOME": home, "CCORC_TMUX_SERVER": "ccorc-json-\(getpid())", "TMUX": ""]
         if test.unreachableEngine { environment["DOCKER_HOST"] = "unix:///nonexistent/ccorc-json.sock" }
-        let result = try Products.run(test.program, test.arguments, environment: environment)
+        let result = try await Products.run(test.program, test.arguments, environment: environment)
         #expect(result.status == test.status, "\(test): \(result.stdout)\(result.stderr)")
         #expect(result.stderr.isEmpty, "\(test): stderr \(result.stderr.debugDescription)")
         let lines = result.stdout.split(separator: "\n", omittingEmptySubsequences: false)
@@ -72,8 +72,8 @@ import Testing
         ["ccorc", "health"], ["ccorc", "list", "--bogus"], ["ccdk", "exec"], ["ccdk", "run", "-d"],
         ["ccorc", "cleanup", "--jobs"],
     ])
-    func usageErrorsWithoutJSONAreOneLine(_ command: [String]) throws {
-        let result = try Products.run(
+    func usageErrorsWithoutJSONAreOneLine(_ command: [String]) async throws {
+        let result = try await Products.run(
             command[0], Array(command.dropFirst()), environment: ["DOCKER_HOST": "unix:///nonexistent/ccorc-json.sock"])
         #expect(result.status == 64, "\(command): \(result.stderr)")
         #expect(result.stdout.isEmpty)

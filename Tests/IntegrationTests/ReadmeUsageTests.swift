@@ -17,7 +17,7 @@ import Testing
 
         func page(_ path: [String]) throws -> HelpPage {
             if let page = pages[path] { return page }
-            let result = try Products.run(
+            let result = try Products.runBlocking(
                 path[0], Array(path.dropFirst()) + ["--help"], environment: CLIHelpTests.isolation)
             guard result.status == 0 else {
                 throw TestFailure("\(path.joined(separator: " ")) --help exited \(result.status): \(result.stderr)")

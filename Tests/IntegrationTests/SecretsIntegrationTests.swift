@@ -28,7 +28,7 @@ import Testing
             // `; true` keeps `sh -c` from exec'ing, so that its command line stays in the container.
             bed.agentCommand = "ANTHROPIC_API_KEY=sk-live-123 sh; true"
             let name = bed.prefix + "-s"
-            let launch = try bed.ccorc(
+            let launch = try await bed.ccorc(
                 "launch", name, "--detach", "--agents", "leader,writer", "--env", "DB_PASS=hunter2pass",
                 "--env", "DATABASE_URL=postgres://u:s3cr3t@host/db", "--env", "GH_PAT=patvalue42", "--env",
                 "AUTH=authvalue42",
@@ -50,19 +50,19 @@ import Testing
             }
 
             // Everything that shows the session.
-            let info = try bed.ccorc("info", name, "--json")
+            let info = try await bed.ccorc("info", name, "--json")
             #expect(info.status == 0)
             #expect(try JSONValue.parse(info.stdout)["agentCommand"]?.string == "ANTHROPIC_API_KEY=<masked> sh; true")
             expectNoSecret(info.stdout, "info --json")
-            expectNoSecret(try bed.ccorc("info", name).stdout, "info")
-            let verbose = try bed.ccorc("list", "--verbose")
+            await expectNoSecret(try bed.ccorc("info", name).stdout, "info")
+            let verbose = try await bed.ccorc("list", "--verbose")
             #expect(verbose.status == 0 && verbose.stdout.contains(name))
             expectNoSecret(verbose.stdout, "list --verbose")
-            expectNoSecret(try bed.ccorc("list", "--json").stdout, "list --json")
+            await expectNoSecret(try bed.ccorc("list", "--json").stdout, "list --json")
             // Health, once the agents run (their processes carry the command line).
             var health = ""
             for _ in 0..<50 {
-                health = try bed.ccorc("health", name, "--json").stdout
+                health = try await bed.ccorc("health", name, "--json").stdout
                 if (try JSONValue.parse(health)["sessions"]?.array?.first?["containers"]?.array ?? []).allSatisfy({
                     $0["agentRunning"] == true
                 }) {
@@ -74,7 +74,7 @@ import Testing
                 health.contains("ANTHROPIC_API_KEY=<masked>"),
                 "the agent's command line is in the report, masked: \(health)")
             expectNoSecret(health, "health --json")
-            expectNoSecret(try bed.ccorc("health", name).stdout, "health")
+            await expectNoSecret(try bed.ccorc("health", name).stdout, "health")
 
             // The engine's labels, and ccdk's views of the containers.
             for role in ["leader", "writer"] {
@@ -86,45 +86,45 @@ import Testing
                 let volume = try await bed.engine.inspectVolume(container + "-state")
                 expectNoSecret(
                     volume.labels.map { "\($0.key)=\($0.value)" }.joined(separator: "\n"), "labels of its volume")
-                expectNoSecret(try bed.ccdk("inspect", container, "--json").stdout, "ccdk inspect --json")
-                expectNoSecret(try bed.ccdk("inspect", container).stdout, "ccdk inspect")
+                await expectNoSecret(try bed.ccdk("inspect", container, "--json").stdout, "ccdk inspect --json")
+                await expectNoSecret(try bed.ccdk("inspect", container).stdout, "ccdk inspect")
             }
-            expectNoSecret(try bed.ccdk("list", "--json").stdout, "ccdk list --json")
+            await expectNoSecret(try bed.ccdk("list", "--json").stdout, "ccdk list --json")
 
             // Exports: masked by default, to stdout, a file and a directory; all 0600.
             let directory = bed.home + "-exports/"
             defer { try? FileManager.default.removeItem(atPath: directory) }
-            let masked = try bed.ccorc("export", name, "--output", directory)
+            let masked = try await bed.ccorc("export", name, "--output", directory)
             #expect(masked.status == 0, "\(masked.stderr)")
             let maskedFile = directory + name + ".json"
             #expect(mode(maskedFile) == 0o600)
             let maskedText = try String(contentsOfFile: maskedFile, encoding: .utf8)
             expectNoSecret(maskedText, "export")
             #expect(maskedText.contains("postgres://u:<masked>@host/db") && maskedText.contains("KEYBOARD_LAYOUT=us"))
-            expectNoSecret(try bed.ccorc("export", name).stdout, "export to stdout")
+            await expectNoSecret(try bed.ccorc("export", name).stdout, "export to stdout")
             // A file that was there, wider, is replaced by a private one.
             let full = directory + "full.json"
             #expect(
                 FileManager.default.createFile(
                     atPath: full, contents: Data("old".utf8), attributes: [.posixPermissions: 0o644]))
-            let included = try bed.ccorc("export", name, "--include-secrets", "--output", full)
+            let included = try await bed.ccorc("export", name, "--include-secrets", "--output", full)
             #expect(included.status == 0, "\(included.stderr)")
             #expect(mode(full) == 0o600)
             let fullText = try String(contentsOfFile: full, encoding: .utf8)
             for secret in Self.secrets { #expect(fullText.contains(secret), "--include-secrets keeps \(secret)") }
 
             // recover rebuilds from the labels, and says what the masked label cost.
-            #expect(try bed.ccorc("stop", name, "--time", "1").status == 0)
+            await #expect(try bed.ccorc("stop", name, "--time", "1").status == 0)
             for suffix in ["", "-wal", "-shm"] {
                 try? FileManager.default.removeItem(atPath: bed.home + "/registry.db" + suffix)
             }
-            let recovered = try bed.ccorc("recover")
+            let recovered = try await bed.ccorc("recover")
             #expect(recovered.status == 0, "\(recovered.stderr)")
             #expect(recovered.stderr.contains("ANTHROPIC_API_KEY masked"), "\(recovered.stdout)\(recovered.stderr)")
             expectNoSecret(recovered.stdout + recovered.stderr, "recover")
 
             // An import of the masked export names what it lacks.
-            let imported = try bed.ccorc("import", maskedFile, "--force")
+            let imported = try await bed.ccorc("import", maskedFile, "--force")
             #expect(imported.status == 0, "\(imported.stderr)")
             #expect(
                 imported.stderr.contains("DB_PASS")
@@ -132,12 +132,12 @@ import Testing
 
             // Recreated from a full export of containers an earlier ccorc labelled in clear, the
             // containers get the secrets they need in their environment and none in their labels.
-            #expect(try bed.ccorc("cleanup", "--remove", name, "--yes").status == 0)
+            await #expect(try bed.ccorc("cleanup", "--remove", name, "--yes").status == 0)
             let labelledInClear = fullText.replacingOccurrences(
                 of: "\"ANTHROPIC_API_KEY=<masked> sh; true\"", with: "\"\(bed.agentCommand)\"")
             #expect(labelledInClear != fullText)
             try labelledInClear.write(toFile: full, atomically: true, encoding: .utf8)
-            let created = try bed.ccorc("import", full, "--create")
+            let created = try await bed.ccorc("import", full, "--create")
             #expect(created.status == 0, "\(created.stderr)")
             for role in ["leader", "writer"] {
                 let details = try await bed.engine.inspectContainer("\(name)-\(role)")
@@ -150,7 +150,7 @@ import Testing
                     volume.labels.map { "\($0.key)=\($0.value)" }.joined(separator: "\n"),
                     "labels of the imported volume")
             }
-            #expect(try bed.ccorc("cleanup", "--remove", name, "--yes").status == 0)
+            await #expect(try bed.ccorc("cleanup", "--remove", name, "--yes").status == 0)
         }
     }
 }

@@ -21,35 +21,35 @@ struct SessionTestbed {
 
     var tmux: TmuxControlClient { TmuxControlClient(server: .named(tmuxName)) }
 
-    func ccorc(_ arguments: String...) throws -> CommandResult {
-        try ccorc(arguments)
+    func ccorc(_ arguments: String...) async throws -> CommandResult {
+        try await ccorc(arguments)
     }
 
-    func ccorc(_ arguments: [String]) throws -> CommandResult {
-        try Products.run("ccorc", arguments, environment: environment)
+    func ccorc(_ arguments: [String]) async throws -> CommandResult {
+        try await Products.run("ccorc", arguments, environment: environment)
     }
 
     /// `ccorc ARGUMENTS` with `extra` added to (or replacing in) the testbed's environment.
-    func ccorc(environment extra: [String: String], _ arguments: String...) throws -> CommandResult {
-        try ccorc(environment: extra, arguments)
+    func ccorc(environment extra: [String: String], _ arguments: String...) async throws -> CommandResult {
+        try await ccorc(environment: extra, arguments)
     }
 
-    func ccorc(environment extra: [String: String], _ arguments: [String]) throws -> CommandResult {
-        try Products.run("ccorc", arguments, environment: environment.merging(extra) { $1 })
+    func ccorc(environment extra: [String: String], _ arguments: [String]) async throws -> CommandResult {
+        try await Products.run("ccorc", arguments, environment: environment.merging(extra) { $1 })
     }
 
-    func ccdk(_ arguments: String...) throws -> CommandResult {
-        try Products.run("ccdk", arguments, environment: environment)
+    func ccdk(_ arguments: String...) async throws -> CommandResult {
+        try await Products.run("ccdk", arguments, environment: environment)
     }
 
     /// `ccdk ARGUMENTS` with `extra` added to (or replacing in) the testbed's environment.
-    func ccdk(environment extra: [String: String], _ arguments: String...) throws -> CommandResult {
-        try Products.run("ccdk", arguments, environment: environment.merging(extra) { $1 })
+    func ccdk(environment extra: [String: String], _ arguments: String...) async throws -> CommandResult {
+        try await Products.run("ccdk", arguments, environment: environment.merging(extra) { $1 })
     }
 
     /// The sessions `ccorc list --json` prints; a failed `list` fails the test.
-    func list() throws -> [JSONValue] {
-        let result = try ccorc("list", "--json")
+    func list() async throws -> [JSONValue] {
+        let result = try await ccorc("list", "--json")
         guard result.status == 0, let sessions = try JSONValue.parse(result.stdout)["sessions"]?.array else {
             throw TestFailure("ccorc list --json exited \(result.status): \(result.stdout)\(result.stderr)")
         }
@@ -113,10 +113,10 @@ struct SessionTestbed {
     @Test func dayOneEndOfDayDayTwo() async throws {
         try await SessionTestbed.with("day") { bed in
             let name = bed.prefix + "-p"
-            let launch = try bed.ccorc(
+            let launch = try await bed.ccorc(
                 "launch", name, "--detach", "--container-memory", "128m", "--container-cpus", "0.5")
             #expect(launch.status == 0, "\(launch.stderr)")
-            var session = try #require(try bed.list().first { $0["name"]?.string == name })
+            var session = try await #require(try bed.list().first { $0["name"]?.string == name })
             #expect(session["running"]?.int == 3 && session["total"]?.int == 3)
             #expect(session["tmux"]?["windows"]?.int == 3)
             let leader = name + "-leader"
@@ -125,23 +125,23 @@ struct SessionTestbed {
             // Created from the image's ID (cheaper for the engine to list), named in a label.
             #expect(details.image == (try await bed.engine.imageID(TestEngine.image)))
             #expect(details.labels[RecoveryLabels.image] == TestEngine.image)
-            #expect(try bed.ccdk("list").stdout.contains(TestEngine.image))
+            await #expect(try bed.ccdk("list").stdout.contains(TestEngine.image))
 
-            let write = try bed.ccdk("exec", leader, "--", "sh", "-c", "echo remembered > /root/.claude/note")
+            let write = try await bed.ccdk("exec", leader, "--", "sh", "-c", "echo remembered > /root/.claude/note")
             #expect(write.status == 0)
 
-            let stop = try bed.ccorc("stop", name, "--time", "1")
+            let stop = try await bed.ccorc("stop", name, "--time", "1")
             #expect(stop.status == 0, "\(stop.stderr)")
-            session = try #require(try bed.list().first { $0["name"]?.string == name })
+            session = try await #require(try bed.list().first { $0["name"]?.string == name })
             #expect(session["running"]?.int == 0)
             #expect(session["tmux"] == .null)
             #expect(try await bed.engine.inspectContainer(leader).state == .exited, "stopped, not removed")
 
-            let resume = try bed.ccorc("resume", name, "--detach")
+            let resume = try await bed.ccorc("resume", name, "--detach")
             #expect(resume.status == 0, "\(resume.stderr)")
-            session = try #require(try bed.list().first { $0["name"]?.string == name })
+            session = try await #require(try bed.list().first { $0["name"]?.string == name })
             #expect(session["running"]?.int == 3)
-            #expect(try bed.ccdk("exec", leader, "--", "cat", "/root/.claude/note").stdout == "remembered\n")
+            await #expect(try bed.ccdk("exec", leader, "--", "cat", "/root/.claude/note").stdout == "remembered\n")
 
             // Every window runs a live shell in its own container.
             let tmux = bed.tmux
@@ -157,12 +157,12 @@ struct SessionTestbed {
             let panes = try await tmux.listPanes(session: name)
             #expect(panes.count == 3 && panes.allSatisfy { !$0.isDead })
 
-            let info = try JSONValue.parse(try bed.ccorc("info", name, "--json").stdout)
+            let info = try await JSONValue.parse(try bed.ccorc("info", name, "--json").stdout)
             #expect(info["panes"]?.array?.count == 3)
             #expect(info["panes"]?.array?.allSatisfy { $0["dead"] == false && $0["command"]?.string == "ccdk" } == true)
             #expect(
                 info["volumes"] == JSONValue(strings: ["leader", "researcher", "writer"].map { "\(name)-\($0)-state" }))
-            #expect(
+            await #expect(
                 try bed.ccorc("info", bed.prefix + "-nope").stderr
                     == "ccorc: session \(bed.prefix)-nope not found (see `ccorc list`)\n")
         }
@@ -171,25 +171,25 @@ struct SessionTestbed {
     @Test func missingContainersAndLostTmux() async throws {
         try await SessionTestbed.with("broken") { bed in
             let name = bed.prefix + "-b"
-            #expect(try bed.ccorc("launch", name, "--detach").status == 0)
+            await #expect(try bed.ccorc("launch", name, "--detach").status == 0)
             // tmux killed behind ccorc's back: resume recreates it.
             _ = try ScratchTmux(socketName: bed.tmuxName).run("kill-session", "-t", "=\(name)")
-            let resumed = try bed.ccorc("resume", name, "--detach")
+            let resumed = try await bed.ccorc("resume", name, "--detach")
             #expect(resumed.status == 0, "\(resumed.stderr)")
-            #expect(try bed.list().first?["tmux"]?["windows"]?.int == 3)
+            await #expect(try bed.list().first?["tmux"]?["windows"]?.int == 3)
 
             // A container removed behind ccorc's back is missing, and resume refuses.
             try await bed.engine.removeContainer(name + "-writer", force: true)
-            let session = try #require(try bed.list().first)
+            let session = try await #require(try bed.list().first)
             let writer = session["agents"]?.array?.first { $0["role"]?.string == "writer" }
             #expect(writer?["state"]?.string == "missing")
-            let refused = try bed.ccorc("resume", name, "--detach")
+            let refused = try await bed.ccorc("resume", name, "--detach")
             #expect(refused.status == 1)
             #expect(
                 refused.stderr
                     == "ccorc: session \(name) has missing containers: \(name)-writer (repair with `ccorc cleanup --fix-broken`)\n"
             )
-            let table = try bed.ccorc("list")
+            let table = try await bed.ccorc("list")
             #expect(table.stdout.contains("broken"))
         }
     }
@@ -197,14 +197,14 @@ struct SessionTestbed {
     @Test func aStopThatCannotReachTheEngineLeavesTmuxAndTheAgents() async throws {
         try await SessionTestbed.with("stopdown") { bed in
             let name = bed.prefix + "-s"
-            #expect(try bed.ccorc("launch", name, "--detach", "--agents", "leader").status == 0)
-            let down = try Products.run(
+            await #expect(try bed.ccorc("launch", name, "--detach", "--agents", "leader").status == 0)
+            let down = try await Products.run(
                 "ccorc", ["stop", name],
                 environment: bed.environment.merging(["DOCKER_HOST": "unix:///nonexistent/ccorc.sock"]) { $1 })
             #expect(down.status == 1 && down.stderr.contains("cannot reach the Docker engine"), "\(down.stderr)")
             #expect(try await bed.tmux.hasSession(name), "the agents' windows are still there")
             #expect(try await bed.engine.inspectContainer(name + "-leader").state == .running)
-            #expect(try bed.ccorc("stop", name, "--time", "1").status == 0)
+            await #expect(try bed.ccorc("stop", name, "--time", "1").status == 0)
             #expect(try await bed.tmux.hasSession(name) == false)
         }
     }
@@ -212,7 +212,7 @@ struct SessionTestbed {
     @Test func stopLeavesAForeignContainerWithASessionsNameRunning() async throws {
         try await SessionTestbed.with("stopforeign") { bed in
             let name = bed.prefix + "-s"
-            #expect(try bed.ccorc("launch", name, "--detach").status == 0)
+            await #expect(try bed.ccorc("launch", name, "--detach").status == 0)
             // The researcher's container is replaced by an unrelated, unlabelled one of the same name.
             let worker = name + "-researcher"
             try await bed.engine.removeContainer(worker, force: true)
@@ -220,7 +220,7 @@ struct SessionTestbed {
             foreign.labels = [:]
             let foreignID = try await bed.engine.createContainer(foreign)
             _ = try await bed.engine.startContainer(foreignID)
-            let stop = try bed.ccorc("stop", name, "--time", "1")
+            let stop = try await bed.ccorc("stop", name, "--time", "1")
             #expect(stop.status == 1)
             #expect(stop.stderr.contains("\(name): container \(worker) is not this session's"), "\(stop.stderr)")
             #expect(
@@ -234,16 +234,16 @@ struct SessionTestbed {
 
     @Test func stopAllStopsEveryRegisteredSession() async throws {
         try await SessionTestbed.with("stopall") { bed in
-            let empty = try bed.ccorc("stop", "--all")
+            let empty = try await bed.ccorc("stop", "--all")
             #expect(empty.status != 0 && empty.stderr.contains("no sessions are registered"), "\(empty.stderr)")
             let one = bed.prefix + "-a"
             let two = bed.prefix + "-b"
-            let launch = try bed.ccorc("launch", "--detach", one, two)
+            let launch = try await bed.ccorc("launch", "--detach", one, two)
             #expect(launch.status == 0, "\(launch.stderr)")
-            let stop = try bed.ccorc("stop", "--all", "--time", "1")
+            let stop = try await bed.ccorc("stop", "--all", "--time", "1")
             #expect(stop.status == 0, "\(stop.stderr)")
             #expect(Set(stop.stdout.split(separator: "\n").map(String.init)) == ["stopped \(one)", "stopped \(two)"])
-            let sessions = try bed.list()
+            let sessions = try await bed.list()
             #expect(sessions.count == 2)
             #expect(sessions.allSatisfy { $0["running"]?.int == 0 && $0["tmux"] == .null })
         }
@@ -253,12 +253,12 @@ struct SessionTestbed {
         try await SessionTestbed.with("force") { bed in
             let name = bed.prefix + "-f"
             _ = try ScratchTmux(socketName: bed.tmuxName).run("new-session", "-d", "-s", name, "sleep 600")
-            let refused = try bed.ccorc("launch", name, "--detach")
+            let refused = try await bed.ccorc("launch", name, "--detach")
             #expect(refused.status == 1)
             #expect(refused.stderr.contains("tmux session \(name) already exists"))
             #expect(try await bed.engine.listContainers(all: true, filters: ["name": ["^/" + name]]).isEmpty)
-            #expect(try bed.list().isEmpty)
-            let forced = try bed.ccorc("launch", name, "--detach", "--force")
+            await #expect(try bed.list().isEmpty)
+            let forced = try await bed.ccorc("launch", name, "--detach", "--force")
             #expect(forced.status == 0, "\(forced.stderr)")
             let panes = try await bed.tmux.listPanes(session: name)
             #expect(panes.count == 3 && panes.allSatisfy { $0.currentCommand == "ccdk" })
@@ -269,7 +269,7 @@ struct SessionTestbed {
         try await SessionTestbed.with("race") { bed in
             let name = bed.prefix + "-r"
             let results = await withTaskGroup(of: CommandResult?.self) { group in
-                for _ in 0..<10 { group.addTask { try? bed.ccorc("launch", name, "--detach") } }
+                for _ in 0..<10 { group.addTask { try? await bed.ccorc("launch", name, "--detach") } }
                 var all: [CommandResult] = []
                 for await result in group { if let result { all.append(result) } }
                 return all
@@ -279,7 +279,7 @@ struct SessionTestbed {
             let losers = results.filter { $0.status != 0 }
             #expect(
                 losers.allSatisfy { $0.stderr == "ccorc: session \(name) already exists\n" }, "\(losers.map(\.stderr))")
-            let session = try #require(try bed.list().first)
+            let session = try await #require(try bed.list().first)
             #expect(session["running"]?.int == 3)
         }
     }
@@ -287,7 +287,7 @@ struct SessionTestbed {
     @Test func failedLaunchesLeaveNothingBehind() async throws {
         try await SessionTestbed.with("fail") { bed in
             let name = bed.prefix + "-x"
-            let noImage = try bed.ccorc("launch", name, "--detach", "--image", "ccorc-no-such:0")
+            let noImage = try await bed.ccorc("launch", name, "--detach", "--image", "ccorc-no-such:0")
             #expect(noImage.status == 1)
             #expect(noImage.stderr.contains("image ccorc-no-such:0 not found"))
 
@@ -295,22 +295,22 @@ struct SessionTestbed {
             var foreign = TestEngine.spec(name + "-researcher")
             foreign.labels = [:]
             _ = try await bed.engine.createContainer(foreign)
-            let conflict = try bed.ccorc("launch", name, "--detach")
+            let conflict = try await bed.ccorc("launch", name, "--detach")
             #expect(conflict.status == 1)
             #expect(conflict.stderr.contains("creating the containers failed"))
             let left = try await bed.engine.listContainers(all: true, filters: ["name": ["^/" + name]])
             #expect(left.map(\.name) == [name + "-researcher"], "only the foreign container remains")
             #expect(
                 try await bed.engine.listVolumes(filters: ["label": ["\(OwnershipLabels.session)=\(name)"]]).isEmpty)
-            #expect(try bed.list().isEmpty)
+            await #expect(try bed.list().isEmpty)
             #expect(try await bed.tmux.hasSession(name) == false)
 
             for hostile in ["a.b", "x:y", "$(touch /tmp/pwned)", "-dash", String(repeating: "n", count: 64), "sp ace"] {
-                let refused = try bed.ccorc("launch", "--detach", "--", hostile)
+                let refused = try await bed.ccorc("launch", "--detach", "--", hostile)
                 #expect(refused.status != 0, "\(hostile) was accepted")
             }
-            #expect(try bed.list().isEmpty)
-            let badRole = try bed.ccorc("launch", name + "2", "--detach", "--agents", "leader,bad.role")
+            await #expect(try bed.list().isEmpty)
+            let badRole = try await bed.ccorc("launch", name + "2", "--detach", "--agents", "leader,bad.role")
             #expect(badRole.status != 0)
             #expect(try await bed.engine.listContainers(all: true, filters: ["name": ["^/" + name + "2"]]).isEmpty)
         }
@@ -341,7 +341,7 @@ struct SessionTestbed {
         #expect(
             Set(volumes.map(\.name)) == Set(kept), "volumes left: \(volumes.map(\.name))",
             sourceLocation: sourceLocation)
-        #expect(
+        await #expect(
             try bed.list().allSatisfy { $0["name"]?.string != name }, "registry row left",
             sourceLocation: sourceLocation)
         let sessions = (try? ScratchTmux(socketName: bed.tmuxName).run("list-sessions", "-F", "#{session_name}")) ?? ""
@@ -367,15 +367,15 @@ struct SessionTestbed {
             _ = chmod(script, 0o755)
 
             for (path, cause) in [(missing, "cannot start tmux"), (failing, "tmux: refused by the test")] {
-                let failed = try bed.ccorc(
+                let failed = try await bed.ccorc(
                     environment: ["PATH": path], "launch", name, "--detach", "--agents", "leader,writer")
                 try await expectNothingLeft(bed, name, after: failed, step: "creating the tmux session")
                 #expect(failed.stderr.contains(cause), "\(failed.stderr)")
             }
 
-            let launched = try bed.ccorc("launch", name, "--detach", "--agents", "leader,writer")
+            let launched = try await bed.ccorc("launch", name, "--detach", "--agents", "leader,writer")
             #expect(launched.status == 0, "\(launched.stderr)")
-            let session = try #require(try bed.list().first { $0["name"]?.string == name })
+            let session = try await #require(try bed.list().first { $0["name"]?.string == name })
             #expect(session["running"]?.int == 2 && session["tmux"]?["windows"]?.int == 2)
         }
     }
@@ -403,7 +403,7 @@ struct SessionTestbed {
                 Set(steps.map(\.point)) == Set(FaultPoint.allCases.filter { $0.rawValue.hasPrefix("launch.") }),
                 "every launch step is tried")
             for (point, step, within) in steps {
-                let failed = try bed.ccorc(
+                let failed = try await bed.ccorc(
                     environment: ["CCORC_FAIL_AT": point.rawValue], "launch", name, "--detach", "--agents",
                     "leader,writer")
                 try await expectNothingLeft(bed, name, after: failed, step: step)
@@ -415,9 +415,9 @@ struct SessionTestbed {
             #expect(
                 try tmux.run("list-sessions", "-F", "#{session_name}") == bystander + "\n", "other tmux sessions stay")
 
-            let launched = try bed.ccorc("launch", name, "--detach", "--agents", "leader,writer")
+            let launched = try await bed.ccorc("launch", name, "--detach", "--agents", "leader,writer")
             #expect(launched.status == 0, "\(launched.stderr)")
-            let session = try #require(try bed.list().first { $0["name"]?.string == name })
+            let session = try await #require(try bed.list().first { $0["name"]?.string == name })
             #expect(
                 session["status"] == "ready" && session["running"]?.int == 2 && session["tmux"]?["windows"]?.int == 2)
         }
@@ -426,11 +426,11 @@ struct SessionTestbed {
     @Test func failedLaunchLeavesAKeptStateVolumeAsItWas() async throws {
         try await SessionTestbed.with("kept") { bed in
             let name = bed.prefix + "-k"
-            #expect(try bed.ccorc("launch", name, "--detach", "--agents", "leader,writer").status == 0)
-            #expect(
+            await #expect(try bed.ccorc("launch", name, "--detach", "--agents", "leader,writer").status == 0)
+            await #expect(
                 try bed.ccdk("exec", name + "-leader", "--", "sh", "-c", "echo remembered > /root/.claude/note").status
                     == 0)
-            let cleanup = try bed.ccorc("cleanup", "--remove", name, "--keep-volumes", "--yes")
+            let cleanup = try await bed.ccorc("cleanup", "--remove", name, "--keep-volumes", "--yes")
             #expect(cleanup.status == 0, "\(cleanup.stderr)")
             // The writer's volume goes too: the next launch creates that one, and must remove it again.
             try await bed.engine.removeVolume(name + "-writer-state", force: true)
@@ -441,7 +441,7 @@ struct SessionTestbed {
                 (FaultPoint.launchContainers, "creating the containers"),
                 (.launchCommit, "committing the registry entry"),
             ] {
-                let failed = try bed.ccorc(
+                let failed = try await bed.ccorc(
                     environment: ["CCORC_FAIL_AT": point.rawValue], "launch", name, "--detach", "--agents",
                     "leader,writer")
                 try await expectNothingLeft(bed, name, after: failed, step: step, kept: [keptName])
@@ -451,16 +451,18 @@ struct SessionTestbed {
                 #expect(try await bed.volumeFile(keptName, "note") == "remembered\n")
             }
 
-            let launched = try bed.ccorc("launch", name, "--detach", "--agents", "leader,writer")
+            let launched = try await bed.ccorc("launch", name, "--detach", "--agents", "leader,writer")
             #expect(launched.status == 0, "\(launched.stderr)")
-            #expect(try bed.ccdk("exec", name + "-leader", "--", "cat", "/root/.claude/note").stdout == "remembered\n")
+            await #expect(
+                try bed.ccdk("exec", name + "-leader", "--", "cat", "/root/.claude/note").stdout == "remembered\n")
         }
     }
 
     @Test func faultHookKillsTheProcessAndRefusesUnknownPoints() async throws {
         try await SessionTestbed.with("faulthook") { bed in
             let name = bed.prefix + "-k"
-            let unknown = try bed.ccorc(environment: ["CCORC_FAIL_AT": "launch.nowhere"], "launch", name, "--detach")
+            let unknown = try await bed.ccorc(
+                environment: ["CCORC_FAIL_AT": "launch.nowhere"], "launch", name, "--detach")
             #expect(
                 unknown.status == 1
                     && unknown.stderr.hasPrefix(
@@ -468,12 +470,12 @@ struct SessionTestbed {
                 "\(unknown.stderr)")
             #expect(try await bed.engineHolding(sessions: [name]).isEmpty)
 
-            let killed = try bed.ccorc(
+            let killed = try await bed.ccorc(
                 environment: ["CCORC_FAIL_AT": "launch.commit:kill"], "launch", name, "--detach", "--agents", "leader")
             #expect(killed.signal == SIGKILL, "status \(killed.status): \(killed.stderr)")
             // A crash just before the commit leaves the claimed row, the running container and
             // the tmux session: what a crash sweep has to reconcile.
-            let session = try #require(try bed.list().first { $0["name"]?.string == name })
+            let session = try await #require(try bed.list().first { $0["name"]?.string == name })
             #expect(
                 session["status"] == "launching" && session["running"]?.int == 1
                     && session["tmux"]?["windows"]?.int == 1)
@@ -485,43 +487,45 @@ struct SessionTestbed {
         try await SessionTestbed.with("sigint") { bed in
             let name = bed.prefix + "-i"
             // SIGINT as a user's Ctrl-C, sent by the process to itself as the step begins.
-            let result = try bed.ccorc(environment: ["CCORC_FAIL_AT": point + ":interrupt"], "launch", name, "--detach")
+            let result = try await bed.ccorc(
+                environment: ["CCORC_FAIL_AT": point + ":interrupt"], "launch", name, "--detach")
             #expect(result.status == 130, "\(result.stderr)")
             #expect(
                 result.stderr.contains("ccorc: launch \(name): interrupted")
                     && result.stderr.contains("what it made was removed"), "\(result.stderr)")
             #expect(try await bed.engineHolding(sessions: [name]).isEmpty)
-            #expect(try bed.list().allSatisfy { $0["name"]?.string != name }, "registry row left")
+            await #expect(try bed.list().allSatisfy { $0["name"]?.string != name }, "registry row left")
             #expect(try await bed.tmux.hasSession(name) == false)
             // Nothing stands in the way of the same launch now.
-            #expect(try bed.ccorc("launch", name, "--detach").status == 0)
+            await #expect(try bed.ccorc("launch", name, "--detach").status == 0)
         }
     }
 
     @Test func aKilledLaunchIsKnownDeadAtOnce() async throws {
         try await SessionTestbed.with("sigkill") { bed in
             let name = bed.prefix + "-d"
-            let killed = try bed.ccorc(environment: ["CCORC_FAIL_AT": "launch.start:kill"], "launch", name, "--detach")
+            let killed = try await bed.ccorc(
+                environment: ["CCORC_FAIL_AT": "launch.start:kill"], "launch", name, "--detach")
             #expect(killed.signal == SIGKILL, "status \(killed.status): \(killed.stderr)")
-            #expect(try bed.list().first { $0["name"]?.string == name }?["status"] == "launching")
+            await #expect(try bed.list().first { $0["name"]?.string == name }?["status"] == "launching")
 
             // Every command can tell at once that nobody is launching it any more.
-            let resume = try bed.ccorc("resume", name, "--detach")
+            let resume = try await bed.ccorc("resume", name, "--detach")
             #expect(
                 resume.status == 1 && resume.stderr.contains("died before it finished")
                     && resume.stderr.contains("ccorc cleanup --remove \(name)"), "\(resume.stderr)")
-            let relaunch = try bed.ccorc("launch", name, "--detach")
+            let relaunch = try await bed.ccorc("launch", name, "--detach")
             #expect(relaunch.status == 1 && relaunch.stderr.contains("its launch died"), "\(relaunch.stderr)")
-            let health = try bed.ccorc("health", name, "--json")
+            let health = try await bed.ccorc("health", name, "--json")
             #expect(
                 try JSONValue.parse(health.stdout)["sessions"]?.array?.first?["issues"]?.array?.contains {
                     $0["message"]?.string?.contains("launch died") == true
                 } == true, "\(health.stdout)")
-            let cleanup = try bed.ccorc("cleanup", "--remove", name, "--yes")
+            let cleanup = try await bed.ccorc("cleanup", "--remove", name, "--yes")
             #expect(
                 cleanup.status == 0 && cleanup.stdout.contains("removed \(name)"), "\(cleanup.stdout)\(cleanup.stderr)")
             #expect(try await bed.engineHolding(sessions: [name]).isEmpty)
-            #expect(try bed.ccorc("launch", name, "--detach").status == 0)
+            await #expect(try bed.ccorc("launch", name, "--detach").status == 0)
         }
     }
 }

@@ -20,8 +20,8 @@ import Testing
     }
 
     /// Runs `ccorc health NAME --json` and returns its exit status and the session's report.
-    private func health(_ bed: SessionTestbed, _ name: String) throws -> (status: Int32, session: JSONValue) {
-        let result = try Products.run("ccorc", ["health", "--json", name], environment: bed.environment)
+    private func health(_ bed: SessionTestbed, _ name: String) async throws -> (status: Int32, session: JSONValue) {
+        let result = try await Products.run("ccorc", ["health", "--json", name], environment: bed.environment)
         let report = try JSONValue.parse(result.stdout)
         return (result.status, try #require(report["sessions"]?.array?.first { $0["name"]?.string == name }))
     }
@@ -34,10 +34,10 @@ import Testing
 
     /// Waits up to 15 s for the session to be healthy (its agent shells start a moment after launch).
     private func waitUntilHealthy(_ bed: SessionTestbed, _ name: String) async throws {
-        var last = try health(bed, name)
+        var last = try await health(bed, name)
         for _ in 0..<60 where last.status != 0 || last.session["verdict"] != "healthy" {
             try await Task.sleep(for: .milliseconds(250))
-            last = try health(bed, name)
+            last = try await health(bed, name)
         }
         #expect(last.session["verdict"] == "healthy", "\(name) never became healthy: \(last.session.serialized())")
     }
@@ -45,14 +45,14 @@ import Testing
     @Test func resumeReopensClosedWindowsInTheAgentsOrder() async throws {
         try await SessionTestbed.with("wre") { bed in
             let name = bed.prefix + "-w"
-            #expect(try bed.ccorc("launch", name, "--detach").status == 0)
+            await #expect(try bed.ccorc("launch", name, "--detach").status == 0)
             try await waitUntilHealthy(bed, name)
             let tmux = ScratchTmux(socketName: bed.tmuxName)
 
             // The middle agent's window closed inside the running tmux session.
             try tmux.run("kill-window", "-t", "=\(name):=researcher")
             #expect(try windowNames(bed, name) == ["leader", "writer"])
-            let resume = try bed.ccorc("resume", name, "--detach")
+            let resume = try await bed.ccorc("resume", name, "--detach")
             #expect(resume.status == 0, "\(resume.stderr)")
             #expect(try windowNames(bed, name) == ["leader", "researcher", "writer"])
             try await waitUntilHealthy(bed, name)
@@ -60,11 +60,11 @@ import Testing
             // The first agent's window closed, with a window of the user's own after the agents'.
             try tmux.run("new-window", "-d", "-t", "=\(name):", "-n", "monitoring", "sleep 600")
             try tmux.run("kill-window", "-t", "=\(name):=leader")
-            #expect(try bed.ccorc("resume", name, "--detach").status == 0)
+            await #expect(try bed.ccorc("resume", name, "--detach").status == 0)
             #expect(try windowNames(bed, name) == ["leader", "researcher", "writer", "monitoring"])
             try await waitUntilHealthy(bed, name)
             // Nothing missing: a resume adds no window.
-            #expect(try bed.ccorc("resume", name, "--detach").status == 0)
+            await #expect(try bed.ccorc("resume", name, "--detach").status == 0)
             #expect(try windowNames(bed, name) == ["leader", "researcher", "writer", "monitoring"])
         }
     }
@@ -72,14 +72,14 @@ import Testing
     @Test func resumeFinishesAResumeKilledHalfway() async throws {
         try await SessionTestbed.with("wkill") { bed in
             let name = bed.prefix + "-k"
-            #expect(try bed.ccorc("launch", name, "--detach").status == 0)
-            #expect(try bed.ccorc("stop", name, "--time", "1").status == 0)
+            await #expect(try bed.ccorc("launch", name, "--detach").status == 0)
+            await #expect(try bed.ccorc("stop", name, "--time", "1").status == 0)
             // Killed after the tmux session and its first window, before the others.
-            let killed = try bed.ccorc(
+            let killed = try await bed.ccorc(
                 environment: ["CCORC_FAIL_AT": "resume.tmux-window:kill"], "resume", name, "--detach")
             #expect(killed.signal == SIGKILL, "\(killed.status) \(killed.stderr)")
             #expect(try windowNames(bed, name) == ["leader"])
-            let rerun = try bed.ccorc("resume", name, "--detach")
+            let rerun = try await bed.ccorc("resume", name, "--detach")
             #expect(rerun.status == 0, "\(rerun.stderr)")
             #expect(try windowNames(bed, name) == ["leader", "researcher", "writer"])
             try await waitUntilHealthy(bed, name)
@@ -89,29 +89,29 @@ import Testing
     @Test func healthListsTheUsersWindowsAndNamesResumeForAMissingOne() async throws {
         try await SessionTestbed.with("wextra") { bed in
             let name = bed.prefix + "-x"
-            #expect(try bed.ccorc("launch", name, "--detach").status == 0)
+            await #expect(try bed.ccorc("launch", name, "--detach").status == 0)
             try await waitUntilHealthy(bed, name)
             try ScratchTmux(socketName: bed.tmuxName).run(
                 "new-window", "-d", "-t", "=\(name):", "-n", "monitoring", "sleep 600")
 
-            let (status, session) = try health(bed, name)
+            let (status, session) = try await health(bed, name)
             #expect(status == 0, "\(issues(session))")
             #expect(session["verdict"] == "healthy")
             #expect(session["tmux"]?["windowCount"]?.int == 4)
             #expect(session["tmux"]?["extraWindows"] == ["monitoring"])
-            let text = try bed.ccorc("health", name)
+            let text = try await bed.ccorc("health", name)
             #expect(text.status == 0 && text.stdout.hasPrefix("\(name): healthy\n"), "\(text.stdout)")
             #expect(text.stdout.contains("; extra: monitoring"), "\(text.stdout)")
 
             try ScratchTmux(socketName: bed.tmuxName).run("kill-window", "-t", "=\(name):=writer")
-            let (missingStatus, missing) = try health(bed, name)
+            let (missingStatus, missing) = try await health(bed, name)
             #expect(missingStatus == 1)
             #expect(missing["verdict"] == "broken")
             #expect(
                 issues(missing) == [
                     "window writer: window is missing (closed, or its agent shell ended) -> `ccorc resume \(name)`"
                 ])
-            #expect(try bed.ccorc("resume", name, "--detach").status == 0)
+            await #expect(try bed.ccorc("resume", name, "--detach").status == 0)
             try await waitUntilHealthy(bed, name)
         }
     }
@@ -122,19 +122,19 @@ import Testing
             let stopped = bed.prefix + "-stop"
             let partly = bed.prefix + "-part"
             let broken = bed.prefix + "-brk"
-            let launch = try bed.ccorc(
+            let launch = try await bed.ccorc(
                 "launch", running, stopped, partly, broken, "--detach", "--agents", "leader,writer")
             #expect(launch.status == 0, "\(launch.stderr)")
             try await waitUntilHealthy(bed, running)
-            #expect(try bed.ccorc("stop", stopped, "--time", "1").status == 0)
-            #expect(try bed.ccdk("stop", "-t", "1", partly + "-writer").status == 0)
+            await #expect(try bed.ccorc("stop", stopped, "--time", "1").status == 0)
+            await #expect(try bed.ccdk("stop", "-t", "1", partly + "-writer").status == 0)
             try await bed.engine.removeContainer(broken + "-writer", force: true)
 
-            let conditions = Dictionary(
+            let conditions = await Dictionary(
                 uniqueKeysWithValues: try bed.list().map { ($0["name"]?.string ?? "", $0["condition"]?.string) })
             #expect(conditions == [running: "running", stopped: "stopped", partly: "partlyRunning", broken: "broken"])
 
-            let list = try bed.ccorc("list")
+            let list = try await bed.ccorc("list")
             #expect(list.status == 0)
             let statusColumn = Dictionary(
                 uniqueKeysWithValues: list.stdout.split(separator: "\n").dropFirst().map { line in
@@ -148,7 +148,7 @@ import Testing
                 "\(list.stdout)")
 
             // --verbose: agents under headings of their own, indented below their session.
-            let verbose = try bed.ccorc("list", "--verbose").stdout.split(
+            let verbose = try await bed.ccorc("list", "--verbose").stdout.split(
                 separator: "\n", omittingEmptySubsequences: false
             ).map(String.init)
             #expect(verbose.first?.hasPrefix("NAME ") == true, "\(verbose)")
@@ -164,17 +164,17 @@ import Testing
                 "\(verbose)")
 
             // Stopped on purpose is no issue; partly down without a stop is.
-            let (stoppedStatus, stoppedHealth) = try health(bed, stopped)
+            let (stoppedStatus, stoppedHealth) = try await health(bed, stopped)
             #expect(stoppedStatus == 0)
             #expect(
                 stoppedHealth["verdict"] == "stopped" && stoppedHealth["condition"] == "stopped",
                 "\(issues(stoppedHealth))")
             #expect(issues(stoppedHealth).isEmpty)
-            let stoppedText = try bed.ccorc("health", stopped)
+            let stoppedText = try await bed.ccorc("health", stopped)
             #expect(
                 stoppedText.status == 0 && stoppedText.stdout.hasPrefix("\(stopped): stopped\n"),
                 "\(stoppedText.stdout)")
-            let (partlyStatus, partlyHealth) = try health(bed, partly)
+            let (partlyStatus, partlyHealth) = try await health(bed, partly)
             #expect(partlyStatus == 1)
             #expect(
                 partlyHealth["verdict"] == "degraded" && partlyHealth["condition"] == "partlyRunning",

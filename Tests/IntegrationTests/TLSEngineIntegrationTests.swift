@@ -34,11 +34,11 @@ import Testing
             #expect(try Self.systemCurlMapped(), "a TLS request did not go through libcurl.so.4")
 
             // The same for whole processes: the dynamic loader lists every library it opens.
-            let unix = try Products.run(
+            let unix = try await Products.run(
                 "ccdk", ["ps"], environment: ["DOCKER_HOST": extra.dockerHost, "LD_DEBUG": "files"])
             #expect(unix.status == 0, "\(unix.stderr)")
             #expect(!unix.stderr.contains("libcurl.so.4"))
-            let tls = try Products.run(
+            let tls = try await Products.run(
                 "ccdk", ["ps"], environment: extra.tlsEnvironment.merging(["LD_DEBUG": "files"]) { $1 })
             #expect(tls.status == 0)
             #expect(tls.stderr.contains("file=libcurl.so.4"))
@@ -49,19 +49,19 @@ import Testing
         try await ExtraEngine.with(tls: true) { extra, unixClient in
             let name = TestEngine.uniquePrefix("tls") + "-c"
             let env = environment.merging(extra.tlsEnvironment) { $1 }
-            let run = try Products.run("ccdk", ["run", "-d", name, "--", "sleep", "1000"], environment: env)
+            let run = try await Products.run("ccdk", ["run", "-d", name, "--", "sleep", "1000"], environment: env)
             #expect(run.status == 0, "\(run.stderr)")
             #expect(try await unixClient.inspectContainer(name).state.isUp)
-            let exec = try Products.run(
+            let exec = try await Products.run(
                 "ccdk", ["exec", name, "--", "sh", "-c", "echo over-tls; echo to-stderr >&2"], environment: env)
             #expect(exec.status == 0, "\(exec.stderr)")
             #expect(exec.stdout == "over-tls\n")
             #expect(exec.stderr == "to-stderr\n")
-            let failing = try Products.run("ccdk", ["exec", name, "--", "sh", "-c", "exit 7"], environment: env)
+            let failing = try await Products.run("ccdk", ["exec", name, "--", "sh", "-c", "exit 7"], environment: env)
             #expect(failing.status == 7)
-            let ps = try Products.run("ccdk", ["ps"], environment: env)
+            let ps = try await Products.run("ccdk", ["ps"], environment: env)
             #expect(ps.status == 0 && ps.stdout.contains(name), "\(ps.stderr)")
-            #expect(try Products.run("ccdk", ["rm", "-f", name], environment: env).status == 0)
+            await #expect(try Products.run("ccdk", ["rm", "-f", name], environment: env).status == 0)
             await #expect { _ = try await unixClient.inspectContainer(name) } throws: {
                 ($0 as? EngineError)?.code == .notFound
             }
@@ -152,12 +152,12 @@ import Testing
             _ = try await unixClient.createContainer(TestEngine.spec(name))
             let base = environment.merging(["DOCKER_CONFIG": config, "DOCKER_HOST": ""]) { $1 }
 
-            let secure = try Products.run(
+            let secure = try await Products.run(
                 "ccdk", ["ps"], environment: base.merging(["DOCKER_CONTEXT": "secure"]) { $1 })
             #expect(secure.status == 0, "\(secure.stderr)")
             #expect(secure.stdout.contains(name))
 
-            let wrong = try Products.run(
+            let wrong = try await Products.run(
                 "ccdk", ["ps"], environment: base.merging(["DOCKER_CONTEXT": "wrongca"]) { $1 })
             #expect(wrong.status != 0 && wrong.stdout.isEmpty)
             #expect(
@@ -167,7 +167,8 @@ import Testing
             #expect(wrong.stderr.filter { $0 == "\n" }.count == 1, "\(wrong.stderr)")
 
             // Plain HTTP to a TLS port: the engine answers 400, which is taken for a hint.
-            let plain = try Products.run("ccdk", ["ps"], environment: base.merging(["DOCKER_CONTEXT": "plain"]) { $1 })
+            let plain = try await Products.run(
+                "ccdk", ["ps"], environment: base.merging(["DOCKER_CONTEXT": "plain"]) { $1 })
             #expect(plain.status != 0 && plain.stdout.isEmpty)
             #expect(
                 plain.stderr.hasPrefix(
@@ -188,7 +189,7 @@ import Testing
                 atPath: try Self.makeCA(in: extra.directory + "/other-ca"), toPath: wrongCA + "/ca.pem")
             try FileManager.default.copyItem(atPath: client + "/cert.pem", toPath: wrongCA + "/cert.pem")
             try FileManager.default.copyItem(atPath: client + "/key.pem", toPath: wrongCA + "/key.pem")
-            let wrong = try Products.run(
+            let wrong = try await Products.run(
                 "ccdk", ["ps"], environment: extra.tlsEnvironment.merging(["DOCKER_CERT_PATH": wrongCA]) { $1 })
             #expect(wrong.status != 0 && wrong.stdout.isEmpty)
             #expect(
@@ -201,7 +202,7 @@ import Testing
             let caOnly = extra.directory + "/ca-only"
             try FileManager.default.createDirectory(atPath: caOnly, withIntermediateDirectories: true)
             try FileManager.default.copyItem(atPath: client + "/ca.pem", toPath: caOnly + "/ca.pem")
-            let refused = try Products.run(
+            let refused = try await Products.run(
                 "ccdk", ["ps"], environment: extra.tlsEnvironment.merging(["DOCKER_CERT_PATH": caOnly]) { $1 })
             #expect(refused.status != 0 && refused.stdout.isEmpty)
             #expect(refused.stderr.hasPrefix("ccdk: \(address): "), "\(refused.stderr)")
@@ -212,7 +213,7 @@ import Testing
             let keyOnly = extra.directory + "/key-only"
             try FileManager.default.createDirectory(atPath: keyOnly, withIntermediateDirectories: true)
             try FileManager.default.copyItem(atPath: client + "/key.pem", toPath: keyOnly + "/key.pem")
-            let missing = try Products.run(
+            let missing = try await Products.run(
                 "ccdk", ["ps"], environment: extra.tlsEnvironment.merging(["DOCKER_CERT_PATH": keyOnly]) { $1 })
             #expect(missing.status != 0)
             #expect(missing.stderr.contains("\(keyOnly)/cert.pem does not exist"), "\(missing.stderr)")

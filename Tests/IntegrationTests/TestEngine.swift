@@ -118,8 +118,20 @@ enum Products {
     }
 
     /// Runs `program` with `arguments`, feeding `input` on stdin, with extra environment.
+    /// The wait happens on a thread of its own, so a long command never holds one of the few
+    /// threads every other test's tasks (and their deadlines) run on.
     /// - Parameter launcher: a command line that runs the program (e.g. `setpriv` with options).
     static func run(
+        _ program: String, _ arguments: [String], input: [UInt8]? = nil, environment: [String: String] = [:],
+        launcher: [String] = []
+    ) async throws -> CommandResult {
+        try await onThreadOfItsOwn {
+            try runBlocking(program, arguments, input: input, environment: environment, launcher: launcher)
+        }
+    }
+
+    /// `run` on the calling thread: for a poll that must go on however busy the task threads are.
+    static func runBlocking(
         _ program: String, _ arguments: [String], input: [UInt8]? = nil, environment: [String: String] = [:],
         launcher: [String] = []
     ) throws -> CommandResult {
@@ -157,6 +169,14 @@ enum Products {
             status: process.terminationStatus, stdout: String(decoding: stdoutData, as: UTF8.self),
             stderr: String(decoding: stderrData.withLock { $0 }, as: UTF8.self),
             signal: process.terminationReason == .uncaughtSignal ? process.terminationStatus : nil)
+    }
+}
+
+/// Runs `body`, which blocks, on a new thread and suspends until it returns: the task threads are
+/// as many as the cores, and a test holding one for seconds stalls every other test's tasks.
+func onThreadOfItsOwn<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread.detachNewThread { continuation.resume(with: Result { try body() }) }
     }
 }
 
@@ -264,23 +284,28 @@ final class ExtraEngine {
     }
 
     /// Stops the engine (its containers stop with it) and starts it again on the same data root.
-    func restart() throws {
-        try stop()
-        try start()
+    func restart() async throws {
+        try await stop()
+        try await start()
     }
 
     /// Stops the engine; its containers stop with it and stay.
-    func stop() throws {
-        _ = try Self.script(["stop", directory])
+    func stop() async throws {
+        _ = try await Self.scriptOffTheTaskThreads(["stop", directory])
     }
 
     /// Starts the stopped engine again on the same data root (and the same TLS port).
-    func start() throws {
+    func start() async throws {
         if let tlsPort {
-            _ = try Self.script(["start-tls", directory, String(tlsPort)])
+            _ = try await Self.scriptOffTheTaskThreads(["start-tls", directory, String(tlsPort)])
         } else {
-            _ = try Self.script(["start", directory])
+            _ = try await Self.scriptOffTheTaskThreads(["start", directory])
         }
+    }
+
+    /// `script` waited for on a thread of its own (see `Products.run`).
+    private static func scriptOffTheTaskThreads(_ arguments: [String]) async throws -> String {
+        try await onThreadOfItsOwn { try script(arguments) }
     }
 
     private static func script(_ arguments: [String]) throws -> String {

@@ -96,7 +96,7 @@ final class TmuxNotificationRecorder: Sendable {
             if let match = notifications.first(where: predicate) { return match }
             try? await Task.sleep(for: .milliseconds(10))
         }
-        return nil
+        return notifications.first(where: predicate)
     }
 
     deinit { task.cancel() }
