@@ -206,7 +206,7 @@ func readLines(_ descriptor: Int32, count: Int, timeout: Double) -> [String] {
 /// A private dockerd for one test (`scripts/extra-engine.sh`), with the test image in it: its own
 /// socket, data root and exec root in a directory of its own, removed with the engine afterwards.
 /// With `tls`, it also listens on loopback TCP with mutual TLS (certificates made for the test).
-final class ExtraEngine {
+final class ExtraEngine: Sendable {
     let directory: String
     let socketPath: String
     /// `DOCKER_HOST` for the engine.
@@ -276,11 +276,17 @@ final class ExtraEngine {
         // Short: the engine's containerd puts its socket under the directory.
         let directory = "/tmp/ccorc-e\(getpid())-\(UInt16.random(in: 0..<UInt16.max))"
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let engine = try ExtraEngine(directory: directory, tls: tls)
-        defer { _ = try? Self.script(["stop", directory]) }
-        let client = try EngineClient(host: EngineHost(socketPath: engine.socketPath))
-        _ = try await BusyboxImage.importImage(into: client, reference: TestEngine.image)
-        return try await body(engine, client)
+        let engine = try await onThreadOfItsOwn { try ExtraEngine(directory: directory, tls: tls) }
+        let result: Result<T, any Error>
+        do {
+            let client = try EngineClient(host: EngineHost(socketPath: engine.socketPath))
+            _ = try await BusyboxImage.importImage(into: client, reference: TestEngine.image)
+            result = .success(try await body(engine, client))
+        } catch {
+            result = .failure(error)
+        }
+        try? await engine.stop()
+        return try result.get()
     }
 
     /// Stops the engine (its containers stop with it) and starts it again on the same data root.

@@ -413,7 +413,7 @@ struct TmuxControlClientTests {
 
             try await client.subscribe(name: "windows", format: "#{session_windows}")
             #expect(
-                await recorder.waitFor(timeout: 3) {
+                await recorder.waitFor {
                     if case .subscriptionChanged(let change) = $0 {
                         return change.name == "windows" && change.value == "1"
                     } else {
@@ -422,7 +422,7 @@ struct TmuxControlClientTests {
                 } != nil)
             _ = try await client.newWindow(session: "watcher")
             #expect(
-                await recorder.waitFor(timeout: 3) {
+                await recorder.waitFor {
                     if case .subscriptionChanged(let change) = $0 {
                         return change.name == "windows" && change.value == "2"
                     } else {

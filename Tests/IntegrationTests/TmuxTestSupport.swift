@@ -90,7 +90,7 @@ final class TmuxNotificationRecorder: Sendable {
     var notifications: [TmuxNotification] { log.entries.withLock { $0.map(\.1) } }
 
     /// Waits up to `timeout` seconds for a notification matching `predicate`.
-    func waitFor(timeout: Double = 5, _ predicate: (TmuxNotification) -> Bool) async -> TmuxNotification? {
+    func waitFor(timeout: Double = 30, _ predicate: (TmuxNotification) -> Bool) async -> TmuxNotification? {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
             if let match = notifications.first(where: predicate) { return match }

@@ -1,5 +1,6 @@
 import EngineProxy
 import Foundation
+import Synchronization
 import Testing
 
 @testable import CCOrcKit
@@ -32,9 +33,9 @@ final class LineReader {
 }
 
 /// `ccorc watch --json` run by a test, its lines parsed as they come.
-final class WatchProcess {
+final class WatchProcess: Sendable {
     let process = Process()
-    private let reader: LineReader
+    private let reader: Mutex<LineReader>
     private let output = Pipe()
 
     init(_ bed: SessionTestbed, _ arguments: [String], environment extra: [String: String] = [:]) throws {
@@ -46,19 +47,26 @@ final class WatchProcess {
         process.standardOutput = output
         process.standardError = FileHandle.nullDevice
         try process.run()
-        reader = LineReader(output.fileHandleForReading.fileDescriptor)
+        reader = Mutex(LineReader(output.fileHandleForReading.fileDescriptor))
     }
 
-    /// The next line, parsed; nil when none came within `timeout` seconds.
-    func next(timeout: Double = 20) throws -> JSONValue? {
-        try reader.next(timeout: timeout).map { try JSONValue.parse(Array($0.utf8)) }
+    /// The next line, parsed; nil when none came within `timeout` seconds. The wait is on a
+    /// thread of its own (see `Products.run`).
+    func next(timeout: Double = 20) async throws -> JSONValue? {
+        try await onThreadOfItsOwn { try self.nextBlocking(timeout: timeout) }
     }
 
     /// Every line until none has come for `quiet` seconds (at most `limit` lines).
-    func untilQuiet(_ quiet: Double = 2, limit: Int = 50) throws -> [JSONValue] {
-        var lines: [JSONValue] = []
-        while lines.count < limit, let line = try next(timeout: quiet) { lines.append(line) }
-        return lines
+    func untilQuiet(_ quiet: Double = 2, limit: Int = 50) async throws -> [JSONValue] {
+        try await onThreadOfItsOwn {
+            var lines: [JSONValue] = []
+            while lines.count < limit, let line = try self.nextBlocking(timeout: quiet) { lines.append(line) }
+            return lines
+        }
+    }
+
+    private func nextBlocking(timeout: Double) throws -> JSONValue? {
+        try reader.withLock { $0.next(timeout: timeout) }.map { try JSONValue.parse(Array($0.utf8)) }
     }
 
     func stop() {
@@ -117,17 +125,17 @@ final class WatchProcess {
             try await waitUntilHealthy(bed, name)
             let watch = try WatchProcess(bed, [name])
             defer { watch.stop() }
-            let snapshot = try #require(try watch.next())
+            let snapshot = try await #require(try watch.next())
             #expect(snapshot["type"] == "snapshot" && snapshot["sessions"]?.array?.count == 1)
             #expect(
                 snapshot["sessions"]?.array?.first?["verdict"] == "healthy"
                     && snapshot["sessions"]?.array?.first?["running"] == 3)
-            let settled = try watch.untilQuiet(1)
+            let settled = try await watch.untilQuiet(1)
             #expect(settled.isEmpty, "nothing happens, nothing is reported: \(settled.map { $0.serialized() })")
 
             // Killed: the container's line, and its window's (the agent shell in it ended).
             try await bed.engine.killContainer(name + "-leader")
-            var lines = changes(try watch.untilQuiet(), of: name)
+            var lines = await changes(try watch.untilQuiet(), of: name)
             #expect(lines.count == 2, "\(lines.map { $0.serialized() })")
             let killed = lines.first { changedMembers($0).contains("agents") }
             #expect(killed.map(agentStates) == ["stopped", "running", "running"])
@@ -141,7 +149,7 @@ final class WatchProcess {
 
             // Stopped: the same two lines, for the researcher.
             _ = try await bed.engine.stopContainer(name + "-researcher", timeout: 1)
-            lines = changes(try watch.untilQuiet(), of: name)
+            lines = await changes(try watch.untilQuiet(), of: name)
             #expect(lines.count == 2, "\(lines.map { $0.serialized() })")
             #expect(lines.contains { agentStates($0) == ["stopped", "stopped", "running"] })
             #expect(lines.contains { $0["session"]?["tmux"]?["windows"] == 1 })
@@ -149,7 +157,7 @@ final class WatchProcess {
             // Removed while running: it dies, then it is gone; its window closes, the last one,
             // and with it the tmux session.
             try await bed.engine.removeContainer(name + "-writer", force: true)
-            lines = changes(try watch.untilQuiet(), of: name)
+            lines = await changes(try watch.untilQuiet(), of: name)
             #expect(lines.count == 3, "\(lines.map { $0.serialized() })")
             #expect(lines.contains { agentStates($0) == ["stopped", "stopped", "stopped"] })
             let removed = lines.first { agentStates($0) == ["stopped", "stopped", "missing"] }
@@ -170,14 +178,14 @@ final class WatchProcess {
             _ = try tmux.run("new-session", "-d", "-s", bed.prefix + "-keeper", "sleep 600")
             let watch = try WatchProcess(bed, [name])
             defer { watch.stop() }
-            #expect(try watch.next()?["type"] == "snapshot")
+            await #expect(try watch.next()?["type"] == "snapshot")
 
             // A pane that dies and stays (remain-on-exit) sends no notification: tmux's own
             // once-a-second check of the watcher's subscription reports it.
             _ = try tmux.run("set-option", "-w", "-t", "=\(name):researcher", "remain-on-exit", "on")
             let pid = try tmux.run("display-message", "-p", "-t", "=\(name):researcher", "#{pane_pid}")
             #expect(kill(try #require(Int32(pid.trimmingCharacters(in: .whitespacesAndNewlines))), SIGKILL) == 0)
-            var lines = changes(try watch.untilQuiet(3), of: name)
+            var lines = await changes(try watch.untilQuiet(3), of: name)
             #expect(lines.count == 1, "\(lines.map { $0.serialized() })")
             #expect(
                 lines.first?["session"]?["tmux"]?["windows"] == 3 && lines.first?["session"]?["verdict"] == "broken")
@@ -186,18 +194,18 @@ final class WatchProcess {
                     $0["subject"] == "window researcher" && $0["message"]?.string?.hasPrefix("pane is dead") == true
                 } == true, "\(lines.map { $0.serialized() })")
             _ = try tmux.run("kill-window", "-t", "=\(name):researcher")
-            lines = changes(try watch.untilQuiet(), of: name)
+            lines = await changes(try watch.untilQuiet(), of: name)
             #expect(lines.count == 1 && lines.first?["session"]?["tmux"]?["windows"] == 2, "\(lines)")
 
             _ = try tmux.run("kill-window", "-t", "=\(name):writer")
-            lines = changes(try watch.untilQuiet(), of: name)
+            lines = await changes(try watch.untilQuiet(), of: name)
             #expect(lines.count == 1, "\(lines.map { $0.serialized() })")
             #expect(lines.first?["session"]?["tmux"]?["windows"] == 1 && lines.first?["session"]?["running"] == 3)
             #expect(lines.first?["session"]?["verdict"] == "broken")
             #expect(lines.first.map(changedMembers) == ["tmux", "issues"])
 
             _ = try tmux.run("kill-session", "-t", "=\(name)")
-            let all = try watch.untilQuiet()
+            let all = try await watch.untilQuiet()
             // The watcher's own control client may have been attached to that session: then it
             // reconnects to the keeper's and says so, once.
             let resyncs = all.filter { $0["type"] == "resync" }
@@ -215,7 +223,7 @@ final class WatchProcess {
             let name = bed.prefix + "-e"
             let watch = try WatchProcess(bed, [])
             defer { watch.stop() }
-            let snapshot = try #require(try watch.next())
+            let snapshot = try await #require(try watch.next())
             #expect(snapshot["type"] == "snapshot" && snapshot["sessions"]?.array?.isEmpty == true)
             // The same changes in words, one line each, from a watcher without --json.
             let words = Process()
@@ -233,7 +241,7 @@ final class WatchProcess {
             #expect(wordsReader.next(timeout: 20)?.hasSuffix(" watching 0 sessions") == true)
 
             await #expect(try bed.ccorc("launch", name, "--detach", "--agents", "leader").status == 0)
-            var lines = try watch.untilQuiet()
+            var lines = try await watch.untilQuiet()
             #expect(lines.first?["type"] == "session-added" && lines.first?["session"]?["name"]?.string == name)
             #expect(lines.dropFirst().allSatisfy { $0["type"] == "session-changed" }, "\(lines)")
             #expect(lines.allSatisfy { ($0["session"]?["name"]?.string) == name })
@@ -242,7 +250,7 @@ final class WatchProcess {
             #expect(launched?["status"] == "ready")
 
             await #expect(try bed.ccorc("cleanup", "--remove", name, "--yes").status == 0)
-            lines = try watch.untilQuiet()
+            lines = try await watch.untilQuiet()
             #expect(lines.last?["type"] == "session-removed" && lines.last?["name"]?.string == name, "\(lines)")
             #expect(lines.filter { $0["type"] == "session-removed" }.count == 1)
             #expect(lines.dropLast().allSatisfy { $0["type"] == "session-changed" }, "\(lines)")
@@ -265,8 +273,8 @@ final class WatchProcess {
             defer { proxy.stop() }
             let watch = try WatchProcess(bed, [name], environment: ["DOCKER_HOST": "unix://" + proxy.socketPath])
             defer { watch.stop() }
-            #expect(try watch.next()?["type"] == "snapshot")
-            #expect(try watch.untilQuiet(1).isEmpty)
+            await #expect(try watch.next()?["type"] == "snapshot")
+            await #expect(try watch.untilQuiet(1).isEmpty)
             let idle = proxy.traffic().requests.count
 
             // The engine goes away; while it is away a container stops, which no event reports.
@@ -274,7 +282,7 @@ final class WatchProcess {
             _ = try await bed.engine.stopContainer(name + "-leader", timeout: 1)
             try await Task.sleep(for: .seconds(1))
             proxy.refusing = false
-            let lines = try watch.untilQuiet()
+            let lines = try await watch.untilQuiet()
             let resyncs = lines.filter { $0["type"] == "resync" }
             #expect(resyncs.count == 1 && resyncs.first?["source"] == "engine", "\(lines)")
             // After the resync, the state is right: the leader is stopped (its window's line may come first).
@@ -286,7 +294,7 @@ final class WatchProcess {
             // stopping: that would close the session's last window, and with it the tmux session
             // the watcher's control client is attached to, a tmux change this test is not about.)
             _ = try await bed.engine.startContainer(name + "-leader")
-            let after = changes(try watch.untilQuiet(), of: name)
+            let after = await changes(try watch.untilQuiet(), of: name)
             #expect(after.contains { agentStates($0) == ["running", "running"] }, "\(after)")
             #expect(idle >= 3, "the snapshot's lists and two events connections went through the proxy")
         }
@@ -302,18 +310,18 @@ final class WatchProcess {
                 #expect(launch.status == 0, "\(launch.stderr)")
                 let watch = try WatchProcess(bed, [name], environment: environment)
                 defer { watch.stop() }
-                let snapshot = try #require(try watch.next())
+                let snapshot = try await #require(try watch.next())
                 #expect(snapshot["sessions"]?.array?.first?["running"] == 1)
-                _ = try watch.untilQuiet(1)
+                _ = try await watch.untilQuiet(1)
 
                 // The engine stops (and its containers with it), then starts again.
                 try await extra.restart()
                 var lines: [JSONValue] = []
-                while let line = try watch.next(timeout: 60) {
+                while let line = try await watch.next(timeout: 60) {
                     lines.append(line)
                     if line["type"] == "resync" { break }
                 }
-                lines += try watch.untilQuiet()
+                await lines += try watch.untilQuiet()
                 let resyncs = lines.filter { $0["type"] == "resync" }
                 #expect(resyncs.count == 1 && resyncs.first?["source"] == "engine", "\(lines)")
                 // Whatever came before the resync (the window closing), the state after it is the
@@ -338,11 +346,11 @@ final class WatchProcess {
             defer { proxy.stop() }
             let watch = try WatchProcess(bed, [], environment: ["DOCKER_HOST": "unix://" + proxy.socketPath])
             defer { watch.stop() }
-            #expect(try watch.next()?["type"] == "snapshot")
-            _ = try watch.untilQuiet(1)
+            await #expect(try watch.next()?["type"] == "snapshot")
+            _ = try await watch.untilQuiet(1)
             let before = proxy.traffic().requests
             // Three seconds idle: three registry checks, no request.
-            #expect(try watch.untilQuiet(3).isEmpty)
+            await #expect(try watch.untilQuiet(3).isEmpty)
             let after = proxy.traffic().requests
             #expect(after.count == before.count, "\(after.dropFirst(before.count).map(\.path))")
             // The snapshot: the API version, two lists, two events requests that stay open.
