@@ -91,6 +91,22 @@ private func measureEngines(
             engineCPU[index].append((ProcessMeter.threadCPUSeconds(engineProcesses[index]) ?? .nan) - before)
         }
     }
+    // ccorc's own CPU to fetch and read one engine's reply, through the library call `list` makes
+    // (the projection, jansson, the summaries), each engine in turn.
+    let clients = [manager.engine] + extras.map(\.client)
+    var readCPU: [[Double]] = Array(repeating: [], count: clients.count)
+    for _ in 0..<10 {
+        for (index, client) in clients.enumerated() {
+            let before = ownCPUSeconds()
+            let containers = try await client.listContainers(
+                all: true, filters: ["label": [OwnershipLabels.session]],
+                labels: [OwnershipLabels.session, OwnershipLabels.role], brief: true)
+            readCPU[index].append(ownCPUSeconds() - before)
+            guard containers.count >= sessionsPerEngine * 3 else {
+                throw CommandFailed(description: "engine \(index + 1) listed \(containers.count) containers")
+            }
+        }
+    }
     let medians = single.map(median)
     let slowest = medians.max()!
     Report.line(
@@ -123,4 +139,21 @@ private func measureEngines(
             + "; on \(Int(cores)) cores the three lists alone need at least "
             + Report.format(enginesCPU / cores, "s") + ", and with the CPU of ccorc list --json at least "
             + Report.format((enginesCPU + median(listCPU)) / cores, "s"))
+    // What the target leaves ccorc: the CPU the cores have in 1.3 times the slowest list, less
+    // the engines' own.
+    let budget = 1.3 * slowest * cores - enginesCPU
+    let reading = readCPU.map(median)
+    Report.note(
+        "reading each engine's reply (library call, in process): "
+            + reading.map { Report.format($0, "s") }.joined(separator: ", ") + ", together "
+            + Report.format(reading.reduce(0, +), "s") + " of CPU; the 1.3 target leaves all of ccorc list "
+            + Report.format(budget, "s"))
+}
+
+/// This process's CPU time so far (every thread's, user and system), in seconds.
+private func ownCPUSeconds() -> Double {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec)
+        + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
 }
