@@ -454,14 +454,14 @@ extension SessionTestbed {
             try terminal.run(
                 "new-session", "-d", "-x", "160", "-y", "40", "-s", "t",
                 "env \(environment) \(Products.directory)/ccorc cleanup --interactive --pattern '\(p)-*'; sleep 600")
-            var screen = try terminal.waitForScreen("t") { $0.contains("Sessions to clean up") }
+            var screen = try await terminal.waitForScreen("t") { $0.contains("Sessions to clean up") }
             #expect(
                 screen.contains("\(p)-a") && screen.contains("\(p)-c") && screen.contains("0/3 running"), "\(screen)")
             try terminal.run("send-keys", "-t", "t", "1 3", "Enter")
-            screen = try terminal.waitForScreen("t") { $0.contains("Proceed? [y/N]") }
+            screen = try await terminal.waitForScreen("t") { $0.contains("Proceed? [y/N]") }
             #expect(screen.contains("Remove 2 session(s)"), "\(screen)")
             try terminal.run("send-keys", "-t", "t", "y", "Enter")
-            screen = try terminal.waitForScreen("t", seconds: 30) { $0.contains("removed 2, repaired 0") }
+            screen = try await terminal.waitForScreen("t", seconds: 30) { $0.contains("removed 2, repaired 0") }
             #expect(screen.contains("removed 2, repaired 0, skipped 0, failed 0"), "\(screen)")
             #expect(try bed.registered() == ["\(p)-b"])
         }

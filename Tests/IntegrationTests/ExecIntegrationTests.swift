@@ -32,16 +32,16 @@ struct ScratchTmux {
         return output
     }
 
-    /// Polls the pane until `predicate` holds for its text, for up to `seconds`.
-    func waitForScreen(_ target: String, seconds: Double = 10, _ predicate: (String) -> Bool) throws -> String {
+    /// Polls the pane until `predicate` holds for its text, for up to `seconds`; the last look
+    /// comes after the deadline, however late the task got to run.
+    func waitForScreen(_ target: String, seconds: Double = 10, _ predicate: (String) -> Bool) async throws -> String {
         let deadline = Date().addingTimeInterval(seconds)
-        var screen = ""
         while Date() < deadline {
-            screen = (try? run("capture-pane", "-p", "-t", target)) ?? ""
+            let screen = (try? run("capture-pane", "-p", "-t", target)) ?? ""
             if predicate(screen) { return screen }
-            Thread.sleep(forTimeInterval: 0.05)
+            try? await Task.sleep(for: .milliseconds(50))
         }
-        return screen
+        return (try? run("capture-pane", "-p", "-t", target)) ?? ""
     }
 
     /// Ends the server and its clients. A control client whose ccorc was killed outright can
@@ -181,18 +181,19 @@ struct ScratchTmux {
             let terminal = try await atATerminal(
                 prefix, run: { "\(Products.directory)/ccdk shell \(name); echo $? > \($0)/status" }
             ) { tmux in
-                _ = try tmux.waitForScreen("person") { $0.contains("#") }
+                _ = try await tmux.waitForScreen("person") { $0.contains("#") }
                 try tmux.run("send-keys", "-t", "person", "echo $((6*7))", "Enter")
-                #expect(try tmux.waitForScreen("person") { $0.contains("\n42") }.contains("\n42"))
+                await #expect(try tmux.waitForScreen("person") { $0.contains("\n42") }.contains("\n42"))
                 try tmux.run("send-keys", "-t", "person", "clear; stty size", "Enter")
-                #expect(try tmux.waitForScreen("person") { $0.contains("30 100") }.contains("30 100"))
+                await #expect(try tmux.waitForScreen("person") { $0.contains("30 100") }.contains("30 100"))
                 try tmux.run("resize-window", "-t", "person", "-x", "80", "-y", "20")
                 // The new size travels tmux -> ccdk (SIGWINCH) -> engine resize -> the container's
                 // tty: ask again until it has arrived.
                 var resized = false
                 for _ in 0..<20 where !resized {
                     try tmux.run("send-keys", "-t", "person", "clear; stty size", "Enter")
-                    resized = try tmux.waitForScreen("person", seconds: 0.5) { $0.contains("20 80") }.contains("20 80")
+                    resized = try await tmux.waitForScreen("person", seconds: 0.5) { $0.contains("20 80") }.contains(
+                        "20 80")
                 }
                 #expect(resized, "the container's terminal never saw the new size")
                 try tmux.run("send-keys", "-t", "person", "exit 3", "Enter")
@@ -223,9 +224,9 @@ struct ScratchTmux {
             let script =
                 "\(Products.directory)/ccdk exec -t -i \(name) -- sh -c 'echo ready; exec sleep 4242\(marker.suffix(4))'; echo ccdk-ended=$?; sleep 60"
             try tmux.run("new-session", "-d", "-s", "person", "-x", "100", "-y", "30", script)
-            _ = try tmux.waitForScreen("person") { $0.contains("ready") }
+            _ = try await tmux.waitForScreen("person") { $0.contains("ready") }
             try tmux.run("send-keys", "-t", "person", "C-p", "C-q")
-            let screen = try tmux.waitForScreen("person") { $0.contains("ccdk-ended=0") }
+            let screen = try await tmux.waitForScreen("person") { $0.contains("ccdk-ended=0") }
             #expect(screen.contains("ccdk-ended=0"))
             let processes = try await engine.top(name)
             #expect(

@@ -197,7 +197,7 @@ import Testing
             process.standardOutput = output
             try process.run()
             // Three reports, however long a loaded machine takes for them (at most 20 s).
-            let lines = readLines(output.fileHandleForReading.fileDescriptor, count: 3, timeout: 20)
+            let lines = await readLines(output.fileHandleForReading.fileDescriptor, count: 3, timeout: 20)
             process.terminate()
             process.waitUntilExit()
             #expect(lines.count == 3, "\(lines.count) reports in 20 s at 0.2 s")
@@ -224,7 +224,7 @@ import Testing
                 process.waitUntilExit()
             }
             let descriptor = output.fileHandleForReading.fileDescriptor
-            let first = readLines(descriptor, count: 1, timeout: 20)
+            let first = await readLines(descriptor, count: 1, timeout: 20)
             #expect(first.count == 1, "the first report")
             // A tmux change elsewhere (a session of its own on the testbed's server) is no change
             // of this session: no check, no report, however long nothing happens.
@@ -235,11 +235,11 @@ import Testing
             ]
             try other.run()
             other.waitUntilExit()
-            let quiet = readLines(descriptor, count: 100, timeout: 3)
+            let quiet = await readLines(descriptor, count: 100, timeout: 3)
             #expect(quiet.isEmpty, "\(quiet.count) reports in 3 s with nothing changed")
             // A container stopped behind ccorc's back: a report follows, from the engine's event.
             _ = try await bed.engine.stopContainer(name + "-writer", timeout: 0)
-            let after = readLines(descriptor, count: 1, timeout: 10)
+            let after = await readLines(descriptor, count: 1, timeout: 10)
             #expect(after.count == 1, "a report after the container stopped")
             let verdict = try after.first.map { try JSONValue.parse(String($0))["verdict"]?.string }
             #expect(verdict == "broken" || verdict == "degraded", "\(after)")

@@ -181,8 +181,13 @@ func onThreadOfItsOwn<T: Sendable>(_ body: @escaping @Sendable () throws -> T) a
 }
 
 /// Reads up to `count` newline-terminated lines from `descriptor`, giving up after `timeout`
-/// seconds (or at end of file); returns the lines read, without their newlines.
-func readLines(_ descriptor: Int32, count: Int, timeout: Double) -> [String] {
+/// seconds (or at end of file); returns the lines read, without their newlines. The wait is on a
+/// thread of its own (see `Products.run`).
+func readLines(_ descriptor: Int32, count: Int, timeout: Double) async -> [String] {
+    (try? await onThreadOfItsOwn { readLinesBlocking(descriptor, count: count, timeout: timeout) }) ?? []
+}
+
+private func readLinesBlocking(_ descriptor: Int32, count: Int, timeout: Double) -> [String] {
     let deadline = Date().addingTimeInterval(timeout)
     var buffer: [UInt8] = []
     var lines: [String] = []

@@ -411,11 +411,11 @@ final class WatchProcess: Sendable {
             try terminal.run(
                 "new-session", "-d", "-s", "quit", "-x", "120", "-y", "30",
                 "stty -g > \(directory)/before; \(quitting)")
-            var screen = try terminal.waitForScreen("=quit:") { $0.contains("ccorc top: 2 sessions") }
+            var screen = try await terminal.waitForScreen("=quit:") { $0.contains("ccorc top: 2 sessions") }
             #expect(screen.contains(first) && screen.contains(second), "\(screen)")
             #expect(try terminal.run("display-message", "-p", "-t", "=quit:", "#{alternate_on}") == "1\n")
             try terminal.run("send-keys", "-t", "=quit:", "q")
-            _ = try terminal.waitForScreen("=quit:") { _ in
+            _ = try await terminal.waitForScreen("=quit:") { _ in
                 FileManager.default.fileExists(atPath: "\(directory)/after")
             }
             let before = try String(contentsOfFile: "\(directory)/before", encoding: .utf8)
@@ -426,9 +426,9 @@ final class WatchProcess: Sendable {
 
             // Filter, then attach: Enter hands the terminal to `tmux attach` of that session.
             try terminal.run("new-session", "-d", "-s", "attach", "-x", "120", "-y", "30", topCommand(bed))
-            screen = try terminal.waitForScreen("=attach:") { $0.contains("ccorc top: 2 sessions") }
+            screen = try await terminal.waitForScreen("=attach:") { $0.contains("ccorc top: 2 sessions") }
             try terminal.run("send-keys", "-t", "=attach:", "/", "beta", "Enter")
-            screen = try terminal.waitForScreen("=attach:") { $0.contains("1 shown") }
+            screen = try await terminal.waitForScreen("=attach:") { $0.contains("1 shown") }
             #expect(screen.contains("> \(second)") && !screen.contains(first), "\(screen)")
             try terminal.run("send-keys", "-t", "=attach:", "Enter")
             let clients = ScratchTmux(socketName: bed.tmuxName)
@@ -439,7 +439,7 @@ final class WatchProcess: Sendable {
             }
             #expect(attachedTo.split(separator: "\n").contains("0 \(second)"), "\(attachedTo)")
             // The pane now shows tmux's own status line for that session, not top.
-            screen = try terminal.waitForScreen("=attach:") { $0.contains("[\(second)") }
+            screen = try await terminal.waitForScreen("=attach:") { $0.contains("[\(second)") }
             #expect(!screen.contains("ccorc top:"), "\(screen)")
         }
     }
