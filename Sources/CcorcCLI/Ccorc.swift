@@ -177,8 +177,8 @@ struct Launch: AsyncParsableCommand {
         }
         var failed = false
         // Ctrl-C, SIGTERM or SIGHUP: each launch stops at its next step and removes what it made.
-        let control = StopControl()
-        let interrupts = InterruptWatch(saying: "stopping: removing what the launch made") { control.stop() }
+        let interrupts = InterruptWatch(saying: "stopping: removing what the launch made")
+        let control = interrupts.control
         let results = try await Environment.manager().launch(sessionNames, options: options, control: control)
         interrupts.cancel()
         for (name, error) in results {

@@ -79,8 +79,8 @@ struct Cleanup: AsyncParsableCommand {
         if dryRun { return try Environment.failForUnreachable(plan.unreachable) }
         if !yes { try confirm(plan) }
 
-        let control = CleanupControl()
-        let interrupts = InterruptWatch(saying: "stopping: letting requests in flight finish") { control.stop() }
+        let interrupts = InterruptWatch(saying: "stopping: letting requests in flight finish")
+        let control = interrupts.control
         let display = ProgressDisplay(json: json)
         let report = await manager.cleanup(plan, keepVolumes: keepVolumes, jobs: jobs, control: control) {
             display.show($0)

@@ -52,10 +52,8 @@ struct Move: AsyncParsableCommand {
     func run() async throws {
         let session = try parseNames([name])[0]
         let manager = try await Environment.manager()
-        let control = StopControl()
-        let interrupts = InterruptWatch(saying: "stopping: removing what the move made on the target") {
-            control.stop()
-        }
+        let interrupts = InterruptWatch(saying: "stopping: removing what the move made on the target")
+        let control = interrupts.control
         defer { interrupts.cancel() }
         let report: MoveReport
         do {

@@ -115,13 +115,18 @@ final class AsyncLimiter: Sendable {
 /// request, a launch undoes what it made. Work in flight finishes first.
 public final class StopControl: Sendable {
     private let stopped = Mutex(false)
+    private let condition: (@Sendable () -> Bool)?
 
     /// A control that has not been stopped.
-    public init() {}
+    public init() { condition = nil }
+
+    /// A control also stopped whenever `condition` holds: a flag a signal handler sets, say, so
+    /// that the stop takes effect the moment the signal arrives. `condition` must be cheap.
+    public init(stoppedWhen condition: @escaping @Sendable () -> Bool) { self.condition = condition }
 
     /// Asks the operation to stop.
     public func stop() { stopped.withLock { $0 = true } }
 
-    /// Whether `stop` was called.
-    public var isStopped: Bool { stopped.withLock { $0 } }
+    /// Whether `stop` was called (or the condition holds).
+    public var isStopped: Bool { stopped.withLock { $0 } || condition?() == true }
 }
