@@ -9,8 +9,11 @@ private let signalsSeen = Atomic<Int>(0)
 /// The write end of the pipe the signal handler wakes the watch's reader with; -1 when none.
 private let wakeDescriptor = Atomic<Int32>(-1)
 
-/// The signal handler: only what is safe there (an atomic add, `write`, `_exit`).
+/// The signal handler: only what is safe there (an atomic add, `write`, `_exit`), and the
+/// interrupted code's `errno` left as it was.
 private func countSignal(_: Int32) {
+    let savedErrno = errno
+    defer { errno = savedErrno }
     if signalsSeen.add(1, ordering: .sequentiallyConsistent).newValue > 1 { _exit(130) }
     var byte: UInt8 = 1
     _ = write(wakeDescriptor.load(ordering: .sequentiallyConsistent), &byte, 1)
