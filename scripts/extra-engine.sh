@@ -83,9 +83,13 @@ stop)
     [ $# -eq 2 ] || usage
     [ -f "$pidfile" ] || { echo "extra-engine: no dockerd started in $dir" >&2; exit 1; }
     pid=$(cat "$pidfile")
-    kill "$pid" 2>/dev/null || true
+    # The pid file outlives a killed dockerd, and pids are reused (pid_max can be 32768): signal
+    # the pid only while it is still this directory's dockerd. (A killed one is waited for until
+    # it is reaped, as before.)
+    ours() { tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q -- "--pidfile $pidfile"; }
+    if ours; then kill "$pid" 2>/dev/null || true; fi
     for _ in $(seq 1 60); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
-    if kill -0 "$pid" 2>/dev/null; then
+    if ours; then
         echo "extra-engine: dockerd $pid did not stop in 30 s; killing it" >&2
         kill -9 "$pid" 2>/dev/null || true
     fi

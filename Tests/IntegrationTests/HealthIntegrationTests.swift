@@ -198,7 +198,7 @@ import Testing
             try process.run()
             // Three reports, however long a loaded machine takes for them (at most 20 s).
             let lines = await readLines(output.fileHandleForReading.fileDescriptor, count: 3, timeout: 20)
-            process.terminate()
+            if process.isRunning { process.terminate() }
             process.waitUntilExit()
             #expect(lines.count == 3, "\(lines.count) reports in 20 s at 0.2 s")
             #expect(
@@ -220,7 +220,7 @@ import Testing
             process.standardOutput = output
             try process.run()
             defer {
-                process.terminate()
+                if process.isRunning { process.terminate() }
                 process.waitUntilExit()
             }
             let descriptor = output.fileHandleForReading.fileDescriptor

@@ -65,12 +65,28 @@ final class WatchProcess: Sendable {
         }
     }
 
+    /// Every line up to and including the first that `predicate` accepts, waiting up to
+    /// `timeout` seconds in all for it; without one, the lines read by then.
+    func until(timeout: Double = 30, _ predicate: @escaping @Sendable (JSONValue) -> Bool) async throws -> [JSONValue] {
+        try await onThreadOfItsOwn {
+            let deadline = Date().addingTimeInterval(timeout)
+            var lines: [JSONValue] = []
+            while deadline.timeIntervalSinceNow > 0,
+                let line = try self.nextBlocking(timeout: deadline.timeIntervalSinceNow)
+            {
+                lines.append(line)
+                if predicate(line) { break }
+            }
+            return lines
+        }
+    }
+
     private func nextBlocking(timeout: Double) throws -> JSONValue? {
         try reader.withLock { $0.next(timeout: timeout) }.map { try JSONValue.parse(Array($0.utf8)) }
     }
 
     func stop() {
-        process.terminate()
+        if process.isRunning { process.terminate() }
         process.waitUntilExit()
     }
 }
@@ -234,7 +250,7 @@ final class WatchProcess: Sendable {
             words.standardOutput = wordsOutput
             try words.run()
             defer {
-                words.terminate()
+                if words.isRunning { words.terminate() }
                 words.waitUntilExit()
             }
             let wordsReader = LineReader(wordsOutput.fileHandleForReading.fileDescriptor)
@@ -282,7 +298,8 @@ final class WatchProcess: Sendable {
             _ = try await bed.engine.stopContainer(name + "-leader", timeout: 1)
             try await Task.sleep(for: .seconds(1))
             proxy.refusing = false
-            let lines = try await watch.untilQuiet()
+            // The watcher lists again at its next try (at most 2 s apart), however late that is.
+            let lines = try await watch.until { $0["type"] == "resync" } + watch.untilQuiet()
             let resyncs = lines.filter { $0["type"] == "resync" }
             #expect(resyncs.count == 1 && resyncs.first?["source"] == "engine", "\(lines)")
             // After the resync, the state is right: the leader is stopped (its window's line may come first).
