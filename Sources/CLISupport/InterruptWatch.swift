@@ -29,7 +29,6 @@ public final class InterruptWatch {
     /// Stopped by the first signal.
     public let control: StopControl
     private let reader: DispatchSourceRead?
-    private let pipeEnds: (read: Int32, write: Int32)
     private static let signals: [Int32] = [SIGINT, SIGTERM, SIGHUP]
 
     /// Starts watching; `message` is printed on stderr at the first signal.
@@ -42,20 +41,23 @@ public final class InterruptWatch {
                 _ = fcntl(end, F_SETFD, FD_CLOEXEC)
                 _ = fcntl(end, F_SETFL, O_NONBLOCK)
             }
-            pipeEnds = (ends[0], ends[1])
             let reader = DispatchSource.makeReadSource(fileDescriptor: ends[0], queue: .global())
             reader.setEventHandler {
                 var drained = [UInt8](repeating: 0, count: 16)
                 _ = read(ends[0], &drained, drained.count)
                 StandardStream.error.write("\n\(message) (interrupt again to quit at once)\n")
             }
+            // Closed only once no event handler can be reading the pipe any more.
+            reader.setCancelHandler {
+                close(ends[0])
+                close(ends[1])
+            }
             reader.resume()
             self.reader = reader
         } else {
-            pipeEnds = (-1, -1)
             reader = nil
         }
-        wakeDescriptor.store(pipeEnds.write, ordering: .sequentiallyConsistent)
+        wakeDescriptor.store(reader == nil ? -1 : ends[1], ordering: .sequentiallyConsistent)
         for number in Self.signals {
             var action = sigaction()
             action.__sigaction_handler.sa_handler = countSignal
@@ -70,9 +72,5 @@ public final class InterruptWatch {
         for number in Self.signals { signal(number, SIG_DFL) }
         wakeDescriptor.store(-1, ordering: .sequentiallyConsistent)
         reader?.cancel()
-        if pipeEnds.read >= 0 {
-            close(pipeEnds.read)
-            close(pipeEnds.write)
-        }
     }
 }
